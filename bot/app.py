@@ -1,0 +1,97 @@
+"""The composition root: build the PTB Application and wire every resource and handler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import cast
+
+from telegram.constants import ParseMode
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
+
+import handlers
+from bot.context import BotApplication, BotContext, BotData
+from bot.menus import set_chat_menu, set_default_menu
+from bot.ratelimit import FloodRateLimiter, Limits
+from bot.services.contacts import ensure_admins
+from bot.settings import Settings
+from models import Role
+from models.db import make_engine, make_session_factory
+
+logger = logging.getLogger(__name__)
+
+
+def limits_from(settings: Settings) -> Limits:
+    """Translate settings into rate-limiter ceilings."""
+    return Limits(
+        per_second=settings.send_rate_per_second,
+        chat_interval=settings.send_chat_interval_seconds,
+        chat_burst=settings.send_chat_burst,
+        group_per_minute=settings.send_group_per_minute,
+    )
+
+
+async def _post_init(application: BotApplication) -> None:
+    """Open the database, learn the bot's name, make the configured admins, set menus."""
+    deps = application.bot_data
+    deps.engine = make_engine(deps.settings.database_url)
+    deps.session_factory = make_session_factory(deps.engine)
+    deps.bot_username = application.bot.username
+    async with deps.session_factory.begin() as session:
+        new_admin_chats = await ensure_admins(session, deps.settings.admin_ids)
+    await set_default_menu(application.bot)
+    for chat_id in new_admin_chats:
+        await set_chat_menu(application.bot, chat_id, Role.ADMIN)
+    logger.info("Bot @%s ready", deps.bot_username)
+
+
+async def _post_shutdown(application: BotApplication) -> None:
+    """Close the database engine."""
+    engine = getattr(application.bot_data, "engine", None)
+    if engine is not None:
+        await engine.dispose()
+
+
+def build_application(settings: Settings) -> BotApplication:
+    """Build the Application for `settings`: the single place where everything is wired."""
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    context_types = ContextTypes(context=BotContext, bot_data=BotData)
+    application = cast(
+        BotApplication,
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .context_types(context_types)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .rate_limiter(FloodRateLimiter(limits_from(settings)))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build(),
+    )
+    application.bot_data.settings = settings
+    handlers.register_all(application)
+    return application
+
+
+@asynccontextmanager
+async def polling(application: BotApplication, poll_timeout: float = 1) -> AsyncIterator[None]:
+    """Run the application as `run_polling` would, inside an already running event loop.
+
+    Used by the demo, the tests and the benchmarks; `run_polling` owns its own loop.
+    """
+    async with application:
+        assert application.post_init is not None
+        assert application.updater is not None
+        await application.post_init(application)
+        await application.updater.start_polling(poll_interval=0, timeout=int(poll_timeout))
+        await application.start()
+        try:
+            yield
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            assert application.post_shutdown is not None
+            await application.post_shutdown(application)

@@ -1,0 +1,94 @@
+"""The `binhdan` command line: run, demo, database, units, invites and roles."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.settings import Settings
+
+EXIT_BAD_INPUT = 2
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit status 2."""
+
+
+def load_settings() -> Settings:
+    """Read settings, turning validation errors into one readable line."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]).upper() or "settings"
+        raise CliError(f"Cấu hình sai ({field}): {first['msg']}") from None
+
+
+def _run_async(coroutine: Coroutine[Any, Any, int]) -> int:
+    """Run a coroutine to completion and return its exit status."""
+    return asyncio.run(coroutine)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe every sub-command of the contract."""
+    parser = argparse.ArgumentParser(prog="binhdan", description="Bot Bình dân học vụ số")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="migrate the database, then start long polling")
+    demo = commands.add_parser("demo", help="run the whole loop offline on the sandbox")
+    demo.add_argument("--out", type=Path, default=Path("demo-output"))
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply migrations up to head")
+    units = commands.add_parser("units", help="the unit list")
+    unit_commands = units.add_subparsers(dest="units_command", required=True)
+    unit_import = unit_commands.add_parser("import", help="import a CSV or XLSX unit list")
+    unit_import.add_argument("file", type=Path)
+    unit_commands.add_parser("list", help="one unit per line")
+    invites = commands.add_parser("invites", help="invite codes and links")
+    invites.add_argument(
+        "--csv",
+        action="store_true",
+        required=True,
+        help="print unit_code,unit_name,invite_code,link",
+    )
+    grant = commands.add_parser("grant", help="grant a role")
+    grant.add_argument("user_id", type=int)
+    grant.add_argument("role", choices=["admin", "officer"])
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Call the function behind the chosen sub-command."""
+    from bot import commands as impl
+
+    table: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+        "run": impl.cmd_run,
+        "demo": impl.cmd_demo,
+        "db": impl.cmd_db,
+        "units": impl.cmd_units,
+        "invites": impl.cmd_invites,
+        "grant": impl.cmd_grant,
+    }
+    return table[args.command](args, load_settings())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `binhdan` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except CliError as error:
+        print(f"binhdan: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""The bodies of the `binhdan` sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import sys
+from datetime import UTC, datetime, timedelta
+
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.cli import CliError
+from bot.logging_setup import configure_logging
+from bot.migrate import upgrade_to_head
+from bot.services.contacts import grant_role
+from bot.services.directory import unit_directory
+from bot.services.invites import current_unit_invites, deep_link
+from bot.services.unit_import import UnitFileError
+from bot.services.units import import_units_file
+from bot.settings import Settings
+from models import Role
+from models.db import make_engine, make_session_factory
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate, then poll Telegram until interrupted."""
+    if settings.telegram_bot_token is None:
+        raise CliError("TELEGRAM_BOT_TOKEN chưa được đặt (xem .env.example).")
+    configure_logging(settings.log_level, settings.telegram_bot_token)
+    upgrade_to_head(settings.database_url)
+    from bot.app import build_application
+
+    build_application(settings).run_polling(drop_pending_updates=False)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Play the whole loop offline on the sandbox."""
+    from bot.demo import run_demo
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(run_demo(args.out))
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    """Database maintenance."""
+    upgrade_to_head(settings.database_url)
+    print("Cơ sở dữ liệu đã được cập nhật lên phiên bản mới nhất.")
+    return 0
+
+
+def cmd_units(args: argparse.Namespace, settings: Settings) -> int:
+    """Import or list units."""
+    upgrade_to_head(settings.database_url)
+    if args.units_command == "import":
+        return asyncio.run(_import_units(settings, args))
+    return asyncio.run(_list_units(settings))
+
+
+async def _import_units(settings: Settings, args: argparse.Namespace) -> int:
+    """Import a unit file atomically."""
+    if not args.file.is_file():
+        raise CliError(f"Không tìm thấy tệp {args.file}")
+    engine = make_engine(settings.database_url)
+    try:
+        result = await import_units_file(make_session_factory(engine), args.file)
+    except UnitFileError as error:
+        raise CliError(f"Tệp bị từ chối, không có gì thay đổi — {error}") from None
+    finally:
+        await engine.dispose()
+    print(f"Đã nhập: {result.created} đơn vị mới, {result.updated} đơn vị cập nhật.")
+    return 0
+
+
+async def _list_units(settings: Settings) -> int:
+    """Print one unit per line."""
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_session_factory(engine)() as session:
+            lines = await unit_directory(session)
+    finally:
+        await engine.dispose()
+    for line in lines:
+        adults = "" if line.adults is None else str(line.adults)
+        print(f"{line.code}\t{line.name}\t{line.kind.value}\t{adults}\t{line.contacts}")
+    return 0
+
+
+async def _bot_username(settings: Settings) -> str:
+    """BOT_USERNAME, or ask Telegram with the token."""
+    if settings.bot_username:
+        return settings.bot_username.removeprefix("@")
+    if settings.telegram_bot_token is None:
+        raise CliError("Cần BOT_USERNAME hoặc TELEGRAM_BOT_TOKEN để tạo link mời.")
+    bot = Bot(settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_base_url)
+    try:
+        async with bot:
+            return bot.username
+    except TelegramError as error:
+        raise CliError(f"Không hỏi được tên bot từ Telegram: {error.message}") from None
+
+
+def cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
+    """Print every unit's current invite as CSV."""
+    upgrade_to_head(settings.database_url)
+    return asyncio.run(_print_invites_csv(settings))
+
+
+async def _print_invites_csv(settings: Settings) -> int:
+    """Write unit_code,unit_name,invite_code,link rows to stdout."""
+    username = await _bot_username(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_session_factory(engine).begin() as session:
+            pairs = await current_unit_invites(
+                session,
+                datetime.now(UTC),
+                max_uses=settings.invite_max_uses,
+                ttl=timedelta(days=settings.invite_ttl_days),
+            )
+    finally:
+        await engine.dispose()
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["unit_code", "unit_name", "invite_code", "link"])
+    for unit, invite in pairs:
+        writer.writerow([unit.code, unit.name, invite.code, deep_link(username, invite.code)])
+    return 0
+
+
+def cmd_grant(args: argparse.Namespace, settings: Settings) -> int:
+    """Grant a role from the command line (the menu refreshes at the user's next /start)."""
+    upgrade_to_head(settings.database_url)
+    return asyncio.run(_grant(settings, args.user_id, Role(args.role)))
+
+
+async def _grant(settings: Settings, user_id: int, role: Role) -> int:
+    """Write the role change with an audit event."""
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_session_factory(engine).begin() as session:
+            result = await grant_role(session, actor_user_id=None, user_id=user_id, role=role)
+    finally:
+        await engine.dispose()
+    print(f"Người dùng {user_id}: {role.value} ({result.outcome.value}).")
+    return 0

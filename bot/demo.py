@@ -1,0 +1,164 @@
+"""`binhdan demo`: the whole loop, offline, on the sandbox, printed as a readable transcript."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.app import build_application, polling
+from bot.context import BotApplication
+from bot.migrate import upgrade_to_head_async
+from bot.sandbox import SandboxConfig, running_sandbox
+from bot.sandbox.client import Event, SandboxClient
+from bot.services.units import import_units_file
+from bot.settings import Settings
+from models.db import make_engine, make_session_factory
+
+ADMIN_ID = 900_001
+OFFICER_ID = 900_002
+FIRST_HEAD_ID = 910_000
+SAMPLE_UNITS = Path(__file__).resolve().parent.parent / "data" / "units.sample.csv"
+
+
+@dataclass
+class Demo:
+    """Shared state of a demo run: the client, the transcript and what each act learned."""
+
+    client: SandboxClient
+    application: BotApplication
+    out: Path
+    lines: list[str] = field(default_factory=list)
+    head_ids: dict[str, int] = field(default_factory=dict)
+    verbose_limit: int = 3
+
+    def say(self, line: str = "") -> None:
+        """Print a transcript line as it happens."""
+        print(line, flush=True)
+        self.lines.append(line)
+
+    def user(self, who: str, text: str) -> None:
+        """Print what a person typed or pressed."""
+        self.say(f"👤 {who}: {text}")
+
+    def bot(self, events: list[Event], *, brief: bool = False) -> None:
+        """Print what the bot answered (only the first line when brief)."""
+        for event in events:
+            body = event.get("text") or ""
+            if event["method"] == "sendPhoto":
+                body = f"[ảnh] {body}"
+            elif event["method"] == "sendDocument":
+                body = f"[tệp {event.get('file_name')}] {body}"
+            if brief:
+                body = body.splitlines()[0] if body else ""
+            self.say("🤖 Bot: " + body.replace("\n", "\n         "))
+
+
+Act = Callable[[Demo], Awaitable[None]]
+
+
+async def act_admin_setup(demo: Demo) -> None:
+    """The admin (from ADMIN_IDS) greets the bot, lists units and makes an officer."""
+    demo.say("━━ 1. Quản trị viên khởi tạo ━━")
+    demo.user("Quản trị viên", "/start")
+    demo.bot(await demo.client.converse(ADMIN_ID, "/start", first_name="Quản trị"))
+    demo.user("Quản trị viên", "/donvi")
+    demo.bot(await demo.client.converse(ADMIN_ID, "/donvi", replies=1), brief=True)
+    demo.user("Cán bộ VHXH", "/start")
+    demo.bot(await demo.client.converse(OFFICER_ID, "/start", first_name="Cán bộ VHXH"), brief=True)
+    demo.user("Quản trị viên", f"/phanquyen {OFFICER_ID} officer")
+    demo.bot(await demo.client.converse(ADMIN_ID, f"/phanquyen {OFFICER_ID} officer"))
+
+
+async def act_heads_register(demo: Demo) -> None:
+    """Every thôn/buôn head taps their unit's invite link."""
+    demo.say("━━ 2. 45 trưởng thôn/buôn đăng ký bằng link mời ━━")
+    demo.user("Quản trị viên", "/moi")
+    listing = await demo.client.converse(ADMIN_ID, "/moi", replies=1)
+    demo.bot(listing, brief=True)
+    links = _links_by_name("\n".join(e["text"] or "" for e in listing))
+    heads = [(name, code) for name, code in links.items() if name.startswith(("Thôn", "Buôn"))]
+    for index, (name, code) in enumerate(heads):
+        user_id = FIRST_HEAD_ID + index
+        demo.head_ids[name] = user_id
+        reply = await demo.client.converse(user_id, f"/start {code}", first_name=f"Trưởng {name}")
+        if index < demo.verbose_limit:
+            demo.user(f"Trưởng {name}", f"/start {code}")
+            demo.bot(reply)
+    demo.say(f"… và {len(heads) - demo.verbose_limit} trưởng thôn/buôn khác đã đăng ký tương tự.")
+    demo.user("Người lạ", "/start mã-sai")
+    demo.bot(await demo.client.converse(999_999, "/start ma-sai", first_name="Người lạ"))
+    demo.user("Người lạ", "/donvi")
+    demo.bot(await demo.client.converse(999_999, "/donvi"))
+
+
+def _links_by_name(listing: str) -> dict[str, str]:
+    """Read "Unit name: https://t.me/bot?start=CODE" lines into {name: code}."""
+    links = {}
+    for line in listing.splitlines():
+        if "?start=" in line:
+            name, _, link = line.rpartition(": ")
+            links[name] = link.split("?start=", 1)[1]
+    return links
+
+
+ACTS: list[Act] = [act_admin_setup, act_heads_register]
+
+
+def _sample_units_path() -> Path:
+    """The sample unit list shipped in the repository's data/ folder."""
+    return SAMPLE_UNITS
+
+
+async def run_demo(out: Path, acts: list[Act] | None = None) -> int:
+    """Run every act against a fresh sandbox and a temporary database."""
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    workdir = Path(tempfile.mkdtemp(prefix="binhdan-demo-"))
+    started = time.monotonic()
+    try:
+        async with running_sandbox(SandboxConfig()) as sandbox:
+            # model_validate skips the environment and .env: the demo is fully self-contained.
+            settings = Settings.model_validate(
+                dict(
+                    telegram_bot_token=sandbox.config.token,
+                    telegram_base_url=sandbox.base_url,
+                    telegram_base_file_url=sandbox.base_file_url,
+                    database_url=f"sqlite+aiosqlite:///{workdir / 'demo.db'}",
+                    admin_ids=(ADMIN_ID,),
+                )
+            )
+            await _prepare_database(settings)
+            await _play(settings, sandbox.control_url, out, acts or ACTS)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"\nDemo xong trong {time.monotonic() - started:.1f} giây. Kết quả trong: {out}/")
+    return 0
+
+
+async def _prepare_database(settings: Settings) -> None:
+    """Migrate the temporary database and import the sample units."""
+    await upgrade_to_head_async(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        await import_units_file(make_session_factory(engine), _sample_units_path())
+    finally:
+        await engine.dispose()
+
+
+async def _play(settings: Settings, control_url: str, out: Path, acts: list[Act]) -> None:
+    """Start the real application on the sandbox and play each act."""
+    application = build_application(settings)
+    client = SandboxClient(control_url)
+    try:
+        async with polling(application):
+            demo = Demo(client=client, application=application, out=out)
+            for act in acts:
+                await act(demo)
+                demo.say()
+    finally:
+        await client.aclose()

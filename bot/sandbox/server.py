@@ -1,0 +1,153 @@
+"""The sandbox HTTP server on 127.0.0.1 (aiohttp.web): Bot API plus a control interface."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bot.sandbox import control
+from bot.sandbox.botapi import METHODS
+from bot.sandbox.flood import FloodConfig, FloodControl
+from bot.sandbox.store import Store
+from bot.sandbox.validation import ApiError
+
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass
+class SandboxConfig:
+    """How the sandbox behaves: its token, bot name, flood ceilings and added latency."""
+
+    token: str = "123456:SANDBOX-TOKEN"  # noqa: S105 - a fake token for the local sandbox only
+    bot_username: str = "binhdan_sandbox_bot"
+    flood: FloodConfig = field(default_factory=FloodConfig)
+    latency: float = 0.0
+    seed: int = 0
+
+
+class Sandbox:
+    """A running sandbox: its store, its flood control and its URLs."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        """Prepare state; `start` binds the port."""
+        self.config = config
+        self.store = Store(
+            bot_id=int(config.token.split(":")[0]),
+            bot_username=config.bot_username,
+            seed=config.seed,
+        )
+        self.store.latency = config.latency
+        self.flood = FloodControl(config.flood)
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The Bot API base, as PTB's base_url (the token is appended)."""
+        return f"http://{LOOPBACK}:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        """The file download base, as PTB's base_file_url."""
+        return f"http://{LOOPBACK}:{self.port}/file/bot"
+
+    @property
+    def control_url(self) -> str:
+        """Where tests and the demo drive the sandbox."""
+        return f"http://{LOOPBACK}:{self.port}/_sandbox"
+
+    def build_app(self) -> web.Application:
+        """Wire the routes."""
+        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
+        control.add_routes(app, self)
+        return app
+
+    async def start(self, port: int = 0) -> None:
+        """Listen on 127.0.0.1 (a free port when 0)."""
+        self._runner = web.AppRunner(self.build_app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, LOOPBACK, port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Close the server and wake long-pollers."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        """Read parameters from the query, form data, multipart or a JSON body."""
+        params: dict[str, Any] = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            if request.content_type == "application/json":
+                params.update(await request.json())
+            else:
+                params.update(dict(await request.post()))
+        return params
+
+    async def _api(self, request: web.Request) -> web.Response:
+        """Dispatch one Bot API call, with faults, latency and Telegram's error shapes."""
+        method_name = request.match_info["method"]
+        self.store.count(f"call:{method_name}")
+        if request.match_info["token"] != self.config.token:
+            return web.json_response(ApiError(401, "Unauthorized").body(), status=401)
+        method = METHODS.get(method_name)
+        if method is None:
+            return web.json_response(ApiError(404, "Not Found").body(), status=404)
+        params = await self._params(request)
+        try:
+            if method_name != "getUpdates":
+                await self._apply_latency_and_faults(method_name)
+            result = await method(self.store, self.flood, params)
+        except ApiError as error:
+            self.store.count(f"error:{error.status}")
+            return web.json_response(error.body(), status=error.status)
+        except (ValueError, KeyError, json.JSONDecodeError) as exc:
+            bad_request = ApiError(400, f"Bad Request: {exc}")
+            return web.json_response(bad_request.body(), status=400)
+        return web.json_response({"ok": True, "result": result})
+
+    async def _apply_latency_and_faults(self, method_name: str) -> None:
+        """Sleep the configured round trip, then raise an injected fault if one hits."""
+        if self.store.latency:
+            await asyncio.sleep(self.store.latency)
+        rule = self.store.fault_for(method_name)
+        if rule is None:
+            return
+        self.store.count("faults")
+        if rule.delay:
+            await asyncio.sleep(rule.delay)
+        raise ApiError(rule.status, rule.description)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """Serve a stored file by its file_path."""
+        if request.match_info["token"] != self.config.token:
+            return web.Response(status=401)
+        parts = request.match_info["path"].split("/")
+        stored = self.store.files.get(parts[1]) if len(parts) >= 2 else None
+        if stored is None:
+            return web.Response(status=404)
+        return web.Response(body=stored.content, content_type=stored.mime_type)
+
+
+@asynccontextmanager
+async def running_sandbox(config: SandboxConfig | None = None) -> AsyncIterator[Sandbox]:
+    """Run a sandbox on a free loopback port for the duration of the block."""
+    sandbox = Sandbox(config or SandboxConfig())
+    await sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        await sandbox.stop()

@@ -1,0 +1,103 @@
+"""Contacts and roles: who someone is, granting roles, and the admins from settings."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.audit import record_event
+from models import Contact, ContactStatus, Role
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the access gate and handlers need to know about a sender."""
+
+    user_id: int
+    role: Role | None
+    unit_id: int | None
+    unit_name: str | None
+    contact_id: int | None
+
+
+async def identify(session: AsyncSession, user_id: int) -> Identity:
+    """Look a Telegram user up; strangers and contacts who left have no role."""
+    contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == user_id))
+    if contact is None or contact.status == ContactStatus.LEFT:
+        return Identity(user_id, None, None, None, None)
+    return Identity(
+        user_id=user_id,
+        role=contact.role,
+        unit_id=contact.unit_id,
+        unit_name=contact.unit.name if contact.unit else None,
+        contact_id=contact.id,
+    )
+
+
+class GrantOutcome(enum.StrEnum):
+    """What a role grant did."""
+
+    GRANTED = "granted"
+    UNCHANGED = "unchanged"
+    SELF_DEMOTE = "self_demote"
+    HEAD_NEEDS_UNIT = "head_needs_unit"
+
+
+@dataclass(frozen=True)
+class GrantResult:
+    """The outcome and the contact's chat, so the caller can refresh their menu."""
+
+    outcome: GrantOutcome
+    chat_id: int | None = None
+
+
+async def grant_role(
+    session: AsyncSession, *, actor_user_id: int | None, user_id: int, role: Role
+) -> GrantResult:
+    """Give `user_id` a role, creating the contact if they have never written to the bot."""
+    if actor_user_id == user_id and role != Role.ADMIN:
+        return GrantResult(GrantOutcome.SELF_DEMOTE)
+    contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == user_id))
+    if role == Role.HEAD and (contact is None or contact.unit_id is None):
+        return GrantResult(GrantOutcome.HEAD_NEEDS_UNIT)
+    if contact is None:
+        # In private chats the chat id equals the user id, so they can be reached at once.
+        contact = Contact(telegram_user_id=user_id, chat_id=user_id, role=role)
+        session.add(contact)
+    elif contact.role == role and contact.status == ContactStatus.ACTIVE:
+        return GrantResult(GrantOutcome.UNCHANGED, contact.chat_id)
+    previous = contact.role.value if contact.role else None
+    contact.role, contact.status = role, ContactStatus.ACTIVE
+    record_event(
+        session, actor_user_id, "role.granted", user_id=user_id, role=role.value, previous=previous
+    )
+    return GrantResult(GrantOutcome.GRANTED, contact.chat_id)
+
+
+async def ensure_admins(session: AsyncSession, admin_ids: Iterable[int]) -> list[int]:
+    """Make every id in ADMIN_IDS an admin; return the chat ids whose role changed."""
+    changed = []
+    for user_id in admin_ids:
+        result = await grant_role(session, actor_user_id=None, user_id=user_id, role=Role.ADMIN)
+        if result.outcome == GrantOutcome.GRANTED and result.chat_id is not None:
+            changed.append(result.chat_id)
+    return changed
+
+
+async def mark_blocked(session: AsyncSession, chat_id: int) -> None:
+    """Mark the contacts of a chat that blocked the bot, so nothing is retried to them."""
+    for contact in await session.scalars(select(Contact).where(Contact.chat_id == chat_id)):
+        if contact.status != ContactStatus.BLOCKED:
+            contact.status = ContactStatus.BLOCKED
+            record_event(session, None, "contact.blocked", user_id=contact.telegram_user_id)
+
+
+async def contacts_with_roles(session: AsyncSession) -> list[Contact]:
+    """Return every active contact, for refreshing command menus at start."""
+    return list(
+        await session.scalars(select(Contact).where(Contact.status == ContactStatus.ACTIVE))
+    )

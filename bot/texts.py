@@ -1,0 +1,154 @@
+"""Every user-visible text, in Vietnamese (NFC), kept in one place for review and translation."""
+
+from __future__ import annotations
+
+# Role names as users read them.
+ROLE_LABELS = {
+    "head": "trưởng thôn/buôn (người báo cáo của đơn vị)",
+    "officer": "cán bộ xã",
+    "admin": "quản trị viên",
+}
+
+KIND_LABELS = {
+    "thon": "Thôn",
+    "buon": "Buôn",
+    "to_dan_pho": "Tổ dân phố",
+    "co_quan": "Cơ quan",
+    "truong_hoc": "Trường học",
+    "khac": "Khác",
+}
+
+# Command menu descriptions (Telegram shows them next to each command).
+COMMAND_DESCRIPTIONS = {
+    "start": "Bắt đầu / đăng ký",
+    "huongdan": "Hướng dẫn sử dụng",
+    "huy": "Hủy thao tác đang làm",
+    "baocao": "Báo cáo số người đăng ký học",
+    "tiendo": "Xem tiến độ của đơn vị",
+    "thongbao": "Soạn và gửi thông báo",
+    "moi": "Mã mời và mã QR",
+    "phanquyen": "Phân quyền người dùng",
+    "donvi": "Danh sách đơn vị",
+}
+
+# Access and errors.
+NOT_ALLOWED = "⛔ Bạn không có quyền dùng lệnh này."
+NOT_REGISTERED = (
+    "Bạn chưa đăng ký với đơn vị nào. Hãy quét mã QR hoặc bấm đường link mời "
+    "do cán bộ xã gửi để đăng ký."
+)
+INTERNAL_ERROR = "Xin lỗi, hệ thống đang gặp sự cố. Vui lòng thử lại sau ít phút."
+NOTHING_TO_CANCEL = "Không có thao tác nào đang làm."
+CANCELLED = "Đã hủy."
+
+# /start and registration.
+INVITE_INVALID = "❌ Mã mời không đúng. Vui lòng kiểm tra lại đường link hoặc mã QR."
+INVITE_USED_UP = "❌ Mã mời này đã hết lượt sử dụng. Vui lòng liên hệ cán bộ xã để lấy mã mới."
+INVITE_EXPIRED = "❌ Mã mời này đã hết hạn. Vui lòng liên hệ cán bộ xã để lấy mã mới."
+INVITE_REVOKED = "❌ Mã mời này đã bị thu hồi. Vui lòng liên hệ cán bộ xã để lấy mã mới."
+
+
+def registered_head(unit_name: str, moved_from: str | None) -> str:
+    """Reply to a head who has just registered (escaped unit names expected)."""
+    moved = f"\n(Đã chuyển từ <b>{moved_from}</b>.)" if moved_from else ""
+    return (
+        f"✅ Đăng ký thành công! Bạn là người báo cáo của <b>{unit_name}</b>.{moved}\n\n"
+        "Bot sẽ gửi cho bạn thông báo của xã và lời nhắc báo cáo.\n"
+        "• Gõ /baocao để báo cáo số người đăng ký học.\n"
+        "• Gõ /huongdan để xem hướng dẫn."
+    )
+
+
+def registered_officer(role_label: str) -> str:
+    """Reply to an officer or admin who registered with an officer invite."""
+    return (
+        f"✅ Đăng ký thành công với vai trò <b>{role_label}</b>.\n"
+        "Gõ /huongdan để xem các lệnh dành cho bạn."
+    )
+
+
+def greeting(role: str | None, unit_name: str | None, user_id: int) -> str:
+    """Plain /start greeting, by role, always showing the user's Telegram id."""
+    your_id = f"\n\nMã người dùng Telegram của bạn: <code>{user_id}</code>"
+    if role is None:
+        return (
+            "Xin chào! Đây là bot hỗ trợ phong trào <b>“Bình dân học vụ số”</b> của xã.\n"
+            "Để đăng ký, hãy quét mã QR hoặc bấm đường link mời của đơn vị bạn." + your_id
+        )
+    if role == "head":
+        unit = f" của <b>{unit_name}</b>" if unit_name else ""
+        return (
+            f"Xin chào! Bạn là người báo cáo{unit}.\n"
+            "• /baocao — báo cáo số người đăng ký học\n"
+            "• /huongdan — hướng dẫn" + your_id
+        )
+    return f"Xin chào {ROLE_LABELS[role]}!\nGõ /huongdan để xem các lệnh dành cho bạn." + your_id
+
+
+def help_text(course_url: str, commune_name: str) -> str:
+    """The /huongdan text with the course link."""
+    return (
+        f"<b>Hướng dẫn — “Bình dân học vụ số” xã {commune_name}</b>\n\n"
+        f"1. Người dân đăng nhập bằng tài khoản <b>VNeID</b> tại {course_url} và chọn khóa học.\n"
+        "2. Trưởng thôn/buôn gõ /baocao để báo cáo <b>tổng số</b> người đã đăng ký học "
+        "(số cộng dồn, không phải số mới trong tuần).\n"
+        "3. Khi nhận thông báo của xã, bấm <b>✅ Đã nhận</b>.\n\n"
+        "Cán bộ xã: /thongbao gửi thông báo. Quản trị: /donvi, /moi, /phanquyen.\n"
+        "Gõ /huy để hủy thao tác đang làm.\n\n"
+        "“Đi từng ngõ, gõ từng nhà, hướng dẫn từng người.”"
+    )
+
+
+# Roles.
+GRANT_USAGE = "Cú pháp: /phanquyen &lt;mã người dùng&gt; &lt;admin|officer|head&gt;"
+GRANT_BAD_ROLE = "❌ Vai trò không hợp lệ. Chọn một trong: admin, officer, head."
+GRANT_BAD_USER = "❌ Mã người dùng phải là một số (người đó xem được bằng lệnh /start)."
+GRANT_SELF_DEMOTE = "❌ Bạn không thể tự bỏ quyền quản trị của chính mình."
+GRANT_HEAD_NEEDS_UNIT = (
+    "❌ Người này chưa thuộc đơn vị nào. Để làm trưởng thôn/buôn, họ cần đăng ký bằng mã mời "
+    "của đơn vị."
+)
+
+
+def role_granted(user_id: int, role: str) -> str:
+    """Confirm a role change to the admin."""
+    return f"✅ Đã cấp vai trò <b>{ROLE_LABELS[role]}</b> cho người dùng <code>{user_id}</code>."
+
+
+def role_changed_notice(role: str) -> str:
+    """Tell a user that their role has changed."""
+    return f"ℹ️ Vai trò của bạn đã được đổi thành <b>{ROLE_LABELS[role]}</b>. Gõ /huongdan."
+
+
+# Units.
+NO_UNITS = "Chưa có đơn vị nào. Hãy nhập danh sách bằng lệnh <code>binhdan units import</code>."
+UNKNOWN_UNIT = "❌ Không tìm thấy đơn vị có mã này. Gõ /donvi để xem danh sách."
+
+
+def units_header(count: int) -> str:
+    """Header of the /donvi list."""
+    return f"<b>Danh sách đơn vị ({count})</b>"
+
+
+# Invites.
+def invite_caption(unit_name: str, link: str) -> str:
+    """Caption of an invite QR photo."""
+    return (
+        f"Mã mời của <b>{unit_name}</b>\n{link}\n\n"
+        "Quét mã QR bằng điện thoại (hoặc bấm link), rồi bấm <b>Bắt đầu</b> (Start)."
+    )
+
+
+INVITES_LIST_HEADER = "<b>Link mời các đơn vị</b> (gõ /moi &lt;mã đơn vị&gt; để lấy mã QR):"
+
+
+def unit_line(code: str, name: str, kind: str, adults: str, contacts: int) -> str:
+    """One unit in /donvi (escaped values expected)."""
+    registered = f"👥 {contacts}" if contacts else "⚠️ chưa có người đăng ký"
+    kind_label = KIND_LABELS[kind]
+    return (
+        f"<code>{code}</code> — {name} ({kind_label}, {adults} người trưởng thành) · {registered}"
+    )
+
+
+UNKNOWN_ADULTS = "chưa rõ"

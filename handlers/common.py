@@ -1,0 +1,44 @@
+"""Small helpers shared by handlers: reading the sender and replying."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from telegram import Message, Update
+
+from bot.formatting import escape
+
+
+def now_utc() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def display_name(update: Update) -> str:
+    """The sender's name as Telegram shows it."""
+    user = update.effective_user
+    return user.full_name if user else ""
+
+
+def message_of(update: Update) -> Message:
+    """The message this update is about (handlers are only registered for messages)."""
+    message = update.effective_message
+    assert message is not None
+    return message
+
+
+def user_id_of(update: Update) -> int:
+    """The sender's Telegram user id."""
+    user = update.effective_user
+    assert user is not None
+    return user.id
+
+
+def chat_id_of(update: Update) -> int:
+    """The chat the update came from."""
+    chat = update.effective_chat
+    assert chat is not None
+    return chat.id
+
+
+__all__ = ["chat_id_of", "display_name", "escape", "message_of", "now_utc", "user_id_of"]

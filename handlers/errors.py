@@ -1,0 +1,29 @@
+"""The one error handler: log with the traceback, apologise in Vietnamese, never leak details."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot import texts
+from bot.context import BotApplication, BotContext
+
+logger = logging.getLogger(__name__)
+
+
+async def report_error(update: object, context: BotContext) -> None:
+    """Log the exception and tell the user politely that something went wrong."""
+    logger.error("Error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        await context.bot.send_message(update.effective_chat.id, texts.INTERNAL_ERROR)
+    except TelegramError:
+        logger.warning("Could not send the apology", exc_info=True)
+
+
+def register(application: BotApplication) -> None:
+    """Install the error handler."""
+    application.add_error_handler(report_error)

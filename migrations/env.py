@@ -1,0 +1,56 @@
+"""Alembic environment: async engine, batch mode for SQLite, type comparison on."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from models import Base
+from models.db import make_engine
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _configure_and_run(connection: Connection) -> None:
+    """Run the migrations on one synchronous connection."""
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async() -> None:
+    """Open the async engine and hand a sync connection to Alembic."""
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    async with engine.connect() as connection:
+        await connection.run_sync(_configure_and_run)
+    await engine.dispose()
+
+
+def _run_offline() -> None:
+    """Emit SQL without a database (alembic upgrade --sql)."""
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    _run_offline()
+else:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _configure_and_run(connection)
+    else:
+        asyncio.run(_run_async())
