@@ -11,13 +11,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.errors import CliError
 from bot.settings import Settings
 
 EXIT_BAD_INPUT = 2
-
-
-class CliError(Exception):
-    """A user-facing failure: printed as one line, exit status 2."""
 
 
 def load_settings() -> Settings:
@@ -88,7 +85,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

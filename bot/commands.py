@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.cli import CliError
+from bot.errors import CliError
 from bot.logging_setup import configure_logging
 from bot.migrate import upgrade_to_head
 from bot.services.contacts import grant_role

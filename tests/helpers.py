@@ -1,0 +1,57 @@
+"""Helpers for end-to-end tests: invite codes, database snapshots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.services.invites import create_invite
+from bot.services.units import find_unit
+from models import AuditEvent, Contact, Invite, Role
+from models.base import utcnow
+
+
+async def make_invite(
+    session_factory: async_sessionmaker[AsyncSession], unit_code: str | None, **kwargs: Any
+) -> str:
+    """Create an invite directly through the service and return its code."""
+    async with session_factory.begin() as session:
+        unit = await find_unit(session, unit_code) if unit_code else None
+        invite = await create_invite(
+            session,
+            unit=unit,
+            role=kwargs.pop("role", Role.HEAD),
+            max_uses=kwargs.pop("max_uses", 5),
+            ttl=kwargs.pop("ttl", None),
+            now=kwargs.pop("now", utcnow()),
+            actor_user_id=None,
+        )
+        return invite.code
+
+
+async def snapshot(session_factory: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+    """Everything a refusal must leave untouched."""
+    async with session_factory() as session:
+        contacts = [
+            (c.telegram_user_id, c.unit_id, c.role, c.status)
+            for c in await session.scalars(select(Contact).order_by(Contact.id))
+        ]
+        invites = [
+            (i.code, i.uses, i.revoked)
+            for i in await session.scalars(select(Invite).order_by(Invite.id))
+        ]
+        audit = await session.scalar(select(func.count()).select_from(AuditEvent))
+    return {"contacts": contacts, "invites": invites, "audit": audit}
+
+
+async def contact_of(
+    session_factory: async_sessionmaker[AsyncSession], user_id: int
+) -> Contact | None:
+    """Load one contact by Telegram user id."""
+    async with session_factory() as session:
+        contact: Contact | None = await session.scalar(
+            select(Contact).where(Contact.telegram_user_id == user_id)
+        )
+        return contact

@@ -1,0 +1,59 @@
+"""The CLI contract: exit codes, one-line errors, invites CSV and grants."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from tests.cli_helpers import run_cli
+
+
+def test_run_without_token_exits_2_with_one_line(db_url: str) -> None:
+    result = run_cli(["run"], DATABASE_URL=db_url)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_malformed_admin_ids_exits_2_with_one_line(db_url: str) -> None:
+    result = run_cli(["run"], DATABASE_URL=db_url, ADMIN_IDS="12,abc", TELEGRAM_BOT_TOKEN="1:x")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "ADMIN_IDS" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_invites_csv_lists_every_unit_with_a_usable_link(db_url: str) -> None:
+    run_cli(["units", "import", "../data/units.sample.csv"], DATABASE_URL=db_url)
+    first = run_cli(["invites", "--csv"], DATABASE_URL=db_url, BOT_USERNAME="eaknop_bot")
+    assert first.returncode == 0, first.stderr
+    rows = list(csv.reader(io.StringIO(first.stdout)))
+    assert rows[0] == ["unit_code", "unit_name", "invite_code", "link"]
+    assert len(rows) == 56
+    for _, _, code, link in rows[1:]:
+        assert re.fullmatch(r"[A-Za-z0-9_-]{22,64}", code)
+        assert link == f"https://t.me/eaknop_bot?start={code}"
+    second = run_cli(["invites", "--csv"], DATABASE_URL=db_url, BOT_USERNAME="eaknop_bot")
+    assert second.stdout == first.stdout, "codes must be stable between calls"
+
+
+def test_invites_csv_needs_a_bot_name(db_url: str) -> None:
+    result = run_cli(["invites", "--csv"], DATABASE_URL=db_url)
+    assert result.returncode == 2
+    assert "BOT_USERNAME" in result.stderr
+
+
+def test_grant_from_cli(db_url: str) -> None:
+    result = run_cli(["grant", "4242", "officer"], DATABASE_URL=db_url)
+    assert result.returncode == 0, result.stderr
+    bad = run_cli(["grant", "4242", "king"], DATABASE_URL=db_url)
+    assert bad.returncode == 2
+
+
+def test_db_upgrade(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh' / 'x.db'}"
+    result = run_cli(["db", "upgrade"], DATABASE_URL=url)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "fresh" / "x.db").exists()

@@ -1,0 +1,230 @@
+"""End-to-end: registration, invites, roles and menus through the real Application + sandbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import build_application, polling
+from bot.context import BotApplication
+from bot.sandbox.client import SandboxClient
+from models import AuditEvent, Invite, Role
+from models.base import utcnow
+from tests.conftest import ADMIN_ID, SettingsFactory
+from tests.helpers import contact_of, make_invite, snapshot
+
+HEAD = 800_001
+OTHER = 800_002
+STRANGER = 800_099
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+async def test_head_registers_with_invite(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    code = await make_invite(session_factory, "T01")
+    [reply] = await client.converse(HEAD, f"/start {code}", first_name="Ông Ba")
+    assert "Đăng ký thành công" in reply["text"]
+    assert "Thôn 1" in reply["text"]
+    contact = await contact_of(session_factory, HEAD)
+    assert contact is not None
+    assert contact.role == Role.HEAD
+    assert contact.unit is not None and contact.unit.code == "T01"
+    assert contact.display_name == "Ông Ba"
+    menu = await client.commands(f"chat:{HEAD}")
+    assert menu is not None
+    assert {c["command"] for c in menu} >= {"start", "huongdan"}
+    assert "phanquyen" not in {c["command"] for c in menu}
+
+
+async def test_wrong_code_is_refused_and_changes_nothing(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    before = await snapshot(session_factory)
+    [reply] = await client.converse(STRANGER, "/start khong-co-ma-nay")
+    assert "Mã mời không đúng" in reply["text"]
+    assert await snapshot(session_factory) == before
+
+
+async def test_used_up_code_is_refused(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    code = await make_invite(session_factory, "T01", max_uses=1)
+    await client.converse(HEAD, f"/start {code}")
+    before = await snapshot(session_factory)
+    [reply] = await client.converse(OTHER, f"/start {code}")
+    assert "hết lượt" in reply["text"]
+    assert await contact_of(session_factory, OTHER) is None
+    assert await snapshot(session_factory) == before
+
+
+async def test_expired_and_revoked_codes_are_refused(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    expired = await make_invite(
+        session_factory, "T01", ttl=timedelta(days=1), now=utcnow() - timedelta(days=2)
+    )
+    revoked = await make_invite(session_factory, "T02")
+    async with session_factory.begin() as session:
+        invite = await session.scalar(select(Invite).where(Invite.code == revoked))
+        assert invite is not None
+        invite.revoked = True
+    [reply] = await client.converse(HEAD, f"/start {expired}")
+    assert "hết hạn" in reply["text"]
+    [reply] = await client.converse(HEAD, f"/start {revoked}")
+    assert "thu hồi" in reply["text"]
+    assert await contact_of(session_factory, HEAD) is None
+
+
+async def test_code_of_another_unit_moves_the_contact_and_is_audited(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    first = await make_invite(session_factory, "T01")
+    second = await make_invite(session_factory, "T02")
+    await client.converse(HEAD, f"/start {first}")
+    [reply] = await client.converse(HEAD, f"/start {second}")
+    assert "Thôn 2" in reply["text"] and "chuyển từ" in reply["text"]
+    contact = await contact_of(session_factory, HEAD)
+    assert contact is not None and contact.unit is not None and contact.unit.code == "T02"
+    async with session_factory() as session:
+        events = list(
+            await session.scalars(select(AuditEvent).where(AuditEvent.action == "invite.redeemed"))
+        )
+    assert events[-1].details["moved_from"] == "T01"
+
+
+async def test_stranger_and_head_are_refused_admin_commands(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    code = await make_invite(session_factory, "T01")
+    await client.converse(HEAD, f"/start {code}")
+    before = await snapshot(session_factory)
+    for user in (STRANGER, HEAD):
+        for command in ("/donvi", "/moi", f"/phanquyen {user} admin", "/moi T01"):
+            [reply] = await client.converse(user, command)
+            assert reply["text"] == "⛔ Bạn không có quyền dùng lệnh này."
+    assert await snapshot(session_factory) == before
+    head = await contact_of(session_factory, HEAD)
+    assert head is not None and head.role == Role.HEAD
+
+
+async def test_role_change_updates_the_menu(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await client.converse(OTHER, "/start")
+    after = await client.last_seq()
+    [reply] = await client.converse(ADMIN_ID, f"/phanquyen {OTHER} officer")
+    assert "cán bộ xã" in reply["text"]
+    [notice] = await client.expect(OTHER, after=after)
+    contact = await contact_of(session_factory, OTHER)
+    assert contact is not None and contact.role == Role.OFFICER
+    assert notice["chat_id"] == OTHER
+    menu = await client.commands(f"chat:{OTHER}")
+    assert menu is not None
+    await client.converse(ADMIN_ID, f"/phanquyen {OTHER} admin")
+    await client.expect(OTHER, after=after, count=2)
+    admin_menu = await client.commands(f"chat:{OTHER}")
+    assert admin_menu is not None
+    assert {"donvi", "moi", "phanquyen"} <= {c["command"] for c in admin_menu}
+    assert all(c["description"] for c in admin_menu)
+
+
+async def test_grant_refuses_bad_input_without_change(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    before = await snapshot(session_factory)
+    cases = {
+        "/phanquyen": "Cú pháp",
+        "/phanquyen abc officer": "phải là một số",
+        "/phanquyen 123 vua": "Vai trò không hợp lệ",
+        f"/phanquyen {ADMIN_ID} officer": "không thể tự bỏ",
+        "/phanquyen 555 head": "chưa thuộc đơn vị",
+    }
+    for command, expected in cases.items():
+        [reply] = await client.converse(ADMIN_ID, command)
+        assert expected in reply["text"], command
+    assert await snapshot(session_factory) == before
+
+
+async def test_admin_ids_become_admins_with_menu(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    contact = await contact_of(session_factory, ADMIN_ID)
+    assert contact is not None and contact.role == Role.ADMIN
+    menu = await client.commands(f"chat:{ADMIN_ID}")
+    assert menu is not None and "phanquyen" in {c["command"] for c in menu}
+    default = await client.commands("all_private_chats")
+    assert default is not None and "phanquyen" not in {c["command"] for c in default}
+
+
+async def test_plain_start_greets_by_role_and_shows_user_id(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    [reply] = await client.converse(STRANGER, "/start")
+    assert str(STRANGER) in reply["text"] and "quét mã QR" in reply["text"]
+    code = await make_invite(session_factory, "B01")
+    await client.converse(HEAD, f"/start {code}")
+    [reply] = await client.converse(HEAD, "/start")
+    assert "Buôn Ea Tih mẫu" in reply["text"]
+    [reply] = await client.converse(HEAD, "/huongdan")
+    assert "https://binhdanhocvuso.gov.vn" in reply["text"]
+
+
+async def test_restart_keeps_registrations(
+    make_settings: SettingsFactory,
+    units: None,
+    client: SandboxClient,
+    session_factory: SessionFactory,
+) -> None:
+    code = await make_invite(session_factory, "T02")
+    first = build_application(make_settings())
+    async with polling(first):
+        await client.converse(HEAD, f"/start {code}")
+    second = build_application(make_settings())
+    async with polling(second):
+        [reply] = await client.converse(HEAD, "/start")
+    assert "Thôn 2" in reply["text"]
+
+
+async def test_moi_sends_link_and_qr_for_one_unit(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    [photo] = await client.converse(ADMIN_ID, "/moi t01")
+    assert photo["method"] == "sendPhoto"
+    assert "https://t.me/binhdan_sandbox_bot?start=" in photo["text"]
+    png = await client.download(photo["file_id"])
+    assert png.startswith(b"\x89PNG")
+    [listing] = await client.converse(ADMIN_ID, "/moi")
+    assert listing["text"].count("?start=") == 4
+    [reply] = await client.converse(ADMIN_ID, "/moi KHONGCO")
+    assert "Không tìm thấy đơn vị" in reply["text"]
+
+
+async def test_unsupported_updates_are_ignored(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    after = await client.last_seq()
+    await client.send(STRANGER, "/start", edited=True)
+    await client.send(STRANGER, None, sticker=True)
+    await client.send(STRANGER, "/start", chat_type="group", chat_id=-100123)
+    [reply] = await client.converse(STRANGER, "/huongdan")
+    events = await client.events(after=after)
+    assert [e["seq"] for e in events] == [reply["seq"]]
+    assert await contact_of(session_factory, STRANGER) is None
+
+
+async def test_unit_names_are_escaped_in_html(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    from bot.services.units import import_units_file
+
+    path = tmp_path / "evil.csv"
+    path.write_text("code,name,kind,adults\nX1,Thôn <b>&,thon,10\n", encoding="utf-8")
+    await import_units_file(session_factory, path)
+    code = await make_invite(session_factory, "X1")
+    [reply] = await client.converse(HEAD, f"/start {code}")
+    assert "Thôn <b>&" in reply["text"]
