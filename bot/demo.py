@@ -62,16 +62,18 @@ Act = Callable[[Demo], Awaitable[None]]
 
 
 async def act_admin_setup(demo: Demo) -> None:
-    """The admin (from ADMIN_IDS) greets the bot, lists units and makes an officer."""
+    """The admin (from ADMIN_IDS) greets the bot, lists units and invites an officer."""
     demo.say("━━ 1. Quản trị viên khởi tạo ━━")
     demo.user("Quản trị viên", "/start")
     demo.bot(await demo.client.converse(ADMIN_ID, "/start", first_name="Quản trị"))
     demo.user("Quản trị viên", "/donvi")
     demo.bot(await demo.client.converse(ADMIN_ID, "/donvi", replies=1), brief=True)
-    demo.user("Cán bộ VHXH", "/start")
-    demo.bot(await demo.client.converse(OFFICER_ID, "/start", first_name="Cán bộ VHXH"), brief=True)
-    demo.user("Quản trị viên", f"/phanquyen {OFFICER_ID} officer")
-    demo.bot(await demo.client.converse(ADMIN_ID, f"/phanquyen {OFFICER_ID} officer"))
+    demo.user("Quản trị viên", "/moi canbo")
+    [invite] = await demo.client.converse(ADMIN_ID, "/moi canbo")
+    demo.bot([invite], brief=True)
+    code = (invite["text"] or "").split("?start=", 1)[1].split()[0]
+    demo.user("Cán bộ VHXH", f"/start {code}")
+    demo.bot(await demo.client.converse(OFFICER_ID, f"/start {code}", first_name="Cán bộ VHXH"))
 
 
 async def act_heads_register(demo: Demo) -> None:

@@ -139,7 +139,25 @@ def invite_caption(unit_name: str, link: str) -> str:
     )
 
 
-INVITES_LIST_HEADER = "<b>Link mời các đơn vị</b> (gõ /moi &lt;mã đơn vị&gt; để lấy mã QR):"
+def officer_invite_caption(link: str, hours: int) -> str:
+    """Caption of a one-use officer invite."""
+    return (
+        f"Mã mời <b>cán bộ xã</b> (dùng 1 lần, hết hạn sau {hours} giờ)\n{link}\n\n"
+        "Chỉ gửi riêng cho cán bộ cần cấp quyền."
+    )
+
+
+def invite_regenerated(unit_name: str) -> str:
+    """Confirm that a unit's old codes were revoked."""
+    return f"🔄 Đã thu hồi mã cũ và tạo mã mời mới cho <b>{unit_name}</b>."
+
+
+INVITES_LIST_HEADER = (
+    "<b>Link mời các đơn vị</b>\n"
+    "• /moi &lt;mã đơn vị&gt; — mã QR của một đơn vị\n"
+    "• /moi &lt;mã đơn vị&gt; lammoi — thu hồi mã cũ, tạo mã mới\n"
+    "• /moi canbo — mã mời cán bộ xã (dùng 1 lần)"
+)
 
 
 def unit_line(code: str, name: str, kind: str, adults: str, contacts: int) -> str:

@@ -15,7 +15,12 @@ from bot.formatting import escape, format_number, split_for_telegram
 from bot.menus import set_chat_menu
 from bot.services.contacts import GrantOutcome, grant_role
 from bot.services.directory import unit_directory
-from bot.services.invites import current_unit_invites, deep_link
+from bot.services.invites import (
+    create_invite,
+    current_unit_invites,
+    deep_link,
+    regenerate_unit_invite,
+)
 from bot.services.qr import qr_png
 from bot.services.units import find_unit
 from handlers.common import message_of, now_utc
@@ -50,15 +55,26 @@ async def list_units(update: Update, context: BotContext) -> None:
         await message_of(update).reply_text(chunk)
 
 
+OFFICER_INVITE_WORD = "canbo"
+REGENERATE_WORD = "lammoi"
+OFFICER_INVITE_HOURS = 24
+
+
 async def send_invites(update: Update, context: BotContext) -> None:
-    """With a unit code: the link and its QR code. Without: every unit's link."""
+    """Every unit's link; or one unit's link and QR; or a fresh officer invite."""
+    args = [arg.lower() for arg in context.args or []]
+    if args[:1] == [OFFICER_INVITE_WORD]:
+        await _send_officer_invite(update, context)
+    elif args:
+        await _send_unit_invite(update, context, args[0], regenerate=REGENERATE_WORD in args[1:])
+    else:
+        await _send_invite_list(update, context)
+
+
+async def _send_invite_list(update: Update, context: BotContext) -> None:
+    """Send every active unit's current link."""
     settings = context.deps.settings
-    wanted = context.args[0] if context.args else None
     async with context.deps.session_factory.begin() as session:
-        unit = await find_unit(session, wanted) if wanted else None
-        if wanted and unit is None:
-            await message_of(update).reply_text(texts.UNKNOWN_UNIT)
-            return
         pairs = await current_unit_invites(
             session,
             now_utc(),
@@ -66,16 +82,60 @@ async def send_invites(update: Update, context: BotContext) -> None:
             ttl=timedelta(days=settings.invite_ttl_days),
         )
     username = context.deps.bot_username
-    if unit is not None:
-        invite = next(inv for u, inv in pairs if u.id == unit.id)
-        link = deep_link(username, invite.code)
-        await message_of(update).reply_photo(
-            qr_png(link), caption=texts.invite_caption(escape(unit.name), link)
-        )
-        return
     lines = [f"{escape(u.name)}: {deep_link(username, inv.code)}" for u, inv in pairs]
     for chunk in split_for_telegram([texts.INVITES_LIST_HEADER, *lines]):
         await message_of(update).reply_text(chunk, disable_web_page_preview=True)
+
+
+async def _send_unit_invite(
+    update: Update, context: BotContext, unit_code: str, *, regenerate: bool
+) -> None:
+    """Send one unit's link and QR code, first replacing its codes when asked."""
+    settings = context.deps.settings
+    ttl = timedelta(days=settings.invite_ttl_days)
+    async with context.deps.session_factory.begin() as session:
+        unit = await find_unit(session, unit_code)
+        if unit is None:
+            await message_of(update).reply_text(texts.UNKNOWN_UNIT)
+            return
+        if regenerate:
+            invite = await regenerate_unit_invite(
+                session,
+                unit,
+                now_utc(),
+                max_uses=settings.invite_max_uses,
+                ttl=ttl,
+                actor_user_id=context.who.user_id,
+            )
+        else:
+            pairs = await current_unit_invites(
+                session, now_utc(), max_uses=settings.invite_max_uses, ttl=ttl
+            )
+            invite = next(inv for u, inv in pairs if u.id == unit.id)
+    if regenerate:
+        await message_of(update).reply_text(texts.invite_regenerated(escape(unit.name)))
+    link = deep_link(context.deps.bot_username, invite.code)
+    await message_of(update).reply_photo(
+        qr_png(link), caption=texts.invite_caption(escape(unit.name), link)
+    )
+
+
+async def _send_officer_invite(update: Update, context: BotContext) -> None:
+    """Create a one-use, short-lived officer invite and send its link and QR code."""
+    async with context.deps.session_factory.begin() as session:
+        invite = await create_invite(
+            session,
+            unit=None,
+            role=Role.OFFICER,
+            max_uses=1,
+            ttl=timedelta(hours=OFFICER_INVITE_HOURS),
+            now=now_utc(),
+            actor_user_id=context.who.user_id,
+        )
+    link = deep_link(context.deps.bot_username, invite.code)
+    await message_of(update).reply_photo(
+        qr_png(link), caption=texts.officer_invite_caption(link, OFFICER_INVITE_HOURS)
+    )
 
 
 def _parse_grant(args: list[str]) -> tuple[int, Role] | str:

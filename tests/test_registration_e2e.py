@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -228,3 +229,45 @@ async def test_unit_names_are_escaped_in_html(
     code = await make_invite(session_factory, "X1")
     [reply] = await client.converse(HEAD, f"/start {code}")
     assert "Thôn <b>&" in reply["text"]
+
+
+async def test_officer_invite_is_single_use(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    [photo] = await client.converse(ADMIN_ID, "/moi canbo")
+    code = photo["text"].split("?start=", 1)[1].split()[0]
+    [reply] = await client.converse(OTHER, f"/start {code}")
+    assert "cán bộ xã" in reply["text"]
+    contact = await contact_of(session_factory, OTHER)
+    assert contact is not None and contact.role == Role.OFFICER and contact.unit_id is None
+    [reply] = await client.converse(STRANGER, f"/start {code}")
+    assert "hết lượt" in reply["text"]
+
+
+async def test_regenerating_revokes_the_old_code(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    [old] = await client.converse(ADMIN_ID, "/moi T01")
+    old_code = old["text"].split("?start=", 1)[1].split()[0]
+    [notice, new] = await client.converse(ADMIN_ID, "/moi T01 lammoi", replies=2)
+    assert "thu hồi" in notice["text"]
+    new_code = new["text"].split("?start=", 1)[1].split()[0]
+    assert new_code != old_code
+    [reply] = await client.converse(HEAD, f"/start {old_code}")
+    assert "thu hồi" in reply["text"]
+    [reply] = await client.converse(HEAD, f"/start {new_code}")
+    assert "Đăng ký thành công" in reply["text"]
+
+
+async def test_errors_get_a_polite_apology_without_details(
+    app: BotApplication, client: SandboxClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handlers.admin
+
+    async def explode(*_: object, **__: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(handlers.admin, "unit_directory", explode)
+    [reply] = await client.converse(ADMIN_ID, "/donvi")
+    assert "sự cố" in reply["text"]
+    assert "secret" not in reply["text"] and "RuntimeError" not in reply["text"]
