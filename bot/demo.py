@@ -67,7 +67,7 @@ async def act_admin_setup(demo: Demo) -> None:
     demo.user("Quản trị viên", "/start")
     demo.bot(await demo.client.converse(ADMIN_ID, "/start", first_name="Quản trị"))
     demo.user("Quản trị viên", "/donvi")
-    demo.bot(await demo.client.converse(ADMIN_ID, "/donvi", replies=1), brief=True)
+    demo.bot(await demo.client.converse(ADMIN_ID, "/donvi", settle=1.5), brief=True)
     demo.user("Quản trị viên", "/moi canbo")
     [invite] = await demo.client.converse(ADMIN_ID, "/moi canbo")
     demo.bot([invite], brief=True)
@@ -80,7 +80,7 @@ async def act_heads_register(demo: Demo) -> None:
     """Every thôn/buôn head taps their unit's invite link."""
     demo.say("━━ 2. 45 trưởng thôn/buôn đăng ký bằng link mời ━━")
     demo.user("Quản trị viên", "/moi")
-    listing = await demo.client.converse(ADMIN_ID, "/moi", replies=1)
+    listing = await demo.client.converse(ADMIN_ID, "/moi", settle=1.5)
     demo.bot(listing, brief=True)
     links = _links_by_name("\n".join(e["text"] or "" for e in listing))
     heads = [(name, code) for name, code in links.items() if name.startswith(("Thôn", "Buôn"))]

@@ -68,12 +68,22 @@ class SandboxClient:
         *,
         replies: int = 1,
         timeout: float = 15,
+        settle: float = 0,
         **extra: Any,
     ) -> list[Event]:
-        """Send a message and wait for the bot's `replies` events in that chat."""
+        """Send a message and wait for the bot's `replies` events in that chat.
+
+        With `settle`, keep collecting until the chat has been quiet that long.
+        """
         after = await self.last_seq()
         await self.send(user_id, text, **extra)
-        return await self.expect(user_id, after=after, count=replies, timeout=timeout)
+        events = await self.expect(user_id, after=after, count=replies, timeout=timeout)
+        while settle:
+            more = await self.events(user_id, after=events[-1]["seq"], count=1, wait=settle)
+            if not more:
+                break
+            events.extend(more)
+        return events
 
     async def click(
         self, user_id: int, message_id: int, data: str, *, replies: int = 1, timeout: float = 15
