@@ -108,7 +108,45 @@ def _links_by_name(listing: str) -> dict[str, str]:
     return links
 
 
-ACTS: list[Act] = [act_admin_setup, act_heads_register]
+def sample_figures(index: int) -> tuple[int, int]:
+    """Deterministic, plausible figures for the demo (not real data)."""
+    enrolled = 120 + (index * 37) % 260
+    return enrolled, enrolled // (3 + index % 4)
+
+
+async def act_heads_report(demo: Demo) -> None:
+    """Heads report their cumulative figures in the ways they really type them; one corrects."""
+    demo.say("━━ 3. Trưởng thôn/buôn báo cáo số người đăng ký học ━━")
+    names = list(demo.head_ids)
+    first_name, second_name = names[0], names[1]
+    first, second = demo.head_ids[first_name], demo.head_ids[second_name]
+    for who, uid, text in [
+        (first_name, first, "/baocao 250 40"),
+        (second_name, second, "/baocao"),
+        (second_name, second, "khoảng một trăm hai mươi người"),
+    ]:
+        demo.user(f"Trưởng {who}", text)
+        demo.bot(await demo.client.converse(uid, text))
+    demo.user(f"Trưởng {second_name}", "[bấm] Bỏ qua")
+    skip = (await demo.client.events(second))[-1]
+    demo.bot(await demo.client.click(second, skip["message_id"], "report:skip"))
+    for index, name in enumerate(names[2:], start=2):
+        enrolled, completed = sample_figures(index)
+        await demo.client.converse(demo.head_ids[name], f"/baocao {enrolled} {completed}")
+    demo.say(f"… và {len(names) - 2} đơn vị khác đã báo cáo bằng lệnh /baocao.")
+    demo.say("— Một trưởng thôn phát hiện đã gõ nhầm và sửa lại số:")
+    demo.user(f"Trưởng {first_name}", "/baocao 205 40")
+    [warning] = await demo.client.converse(first, "/baocao 205 40")
+    demo.bot([warning])
+    demo.user(f"Trưởng {first_name}", "[bấm] ✅ Xác nhận")
+    demo.bot(await demo.client.click(first, warning["message_id"], "report:confirm"))
+    demo.user(f"Trưởng {first_name}", "gõ nhầm 250, đúng là 205")
+    demo.bot(await demo.client.converse(first, "gõ nhầm 250, đúng là 205"))
+    demo.user(f"Trưởng {first_name}", "/tiendo")
+    demo.bot(await demo.client.converse(first, "/tiendo"))
+
+
+ACTS: list[Act] = [act_admin_setup, act_heads_register, act_heads_report]
 
 
 def _sample_units_path() -> Path:

@@ -17,13 +17,17 @@ COMMAND_ROLES: Mapping[str, frozenset[Role | None]] = {
     "start": ANYONE,
     "huongdan": ANYONE,
     "huy": ANYONE,
+    "baocao": REGISTERED,
+    "tiendo": REGISTERED,
     "donvi": ADMINS,
     "moi": ADMINS,
     "phanquyen": ADMINS,
 }
 
 # Inline buttons carry "prefix:payload"; the prefix decides who may press them.
-CALLBACK_ROLES: Mapping[str, frozenset[Role | None]] = {}
+CALLBACK_ROLES: Mapping[str, frozenset[Role | None]] = {
+    "report": REGISTERED,
+}
 
 
 def command_allowed(command: str, role: Role | None) -> bool:

@@ -39,6 +39,7 @@ NOT_REGISTERED = (
 )
 INTERNAL_ERROR = "Xin lỗi, hệ thống đang gặp sự cố. Vui lòng thử lại sau ít phút."
 NOTHING_TO_CANCEL = "Không có thao tác nào đang làm."
+NOT_UNDERSTOOD = "Bot chưa hiểu tin nhắn này. Gõ /baocao để báo cáo, /huongdan để xem hướng dẫn."
 CANCELLED = "Đã hủy."
 
 # /start and registration.
@@ -170,3 +171,100 @@ def unit_line(code: str, name: str, kind: str, adults: str, contacts: int) -> st
 
 
 UNKNOWN_ADULTS = "chưa rõ"
+
+
+# Reports.
+REPORT_BUTTON = "📝 Báo cáo"
+SKIP_BUTTON = "Bỏ qua"
+CONFIRM_BUTTON = "✅ Xác nhận"
+EDIT_BUTTON = "✏️ Sửa"
+NOTE_BUTTON = "✍️ Khó khăn, đề xuất"
+REPORT_CANCELLED = "Đã hủy, chưa ghi nhận gì."
+REPORT_TIMEOUT = "⌛ Hết thời gian chờ, báo cáo chưa được ghi. Gõ /baocao để báo cáo lại."
+ASK_COMPLETED = "Số người <b>đã hoàn thành</b> khóa học (tổng đến nay)? Chưa có số thì bấm Bỏ qua."
+ASK_REASON = "Lý do điều chỉnh? Gõ ngắn gọn, ví dụ: <i>tuần trước gõ nhầm</i>."
+REASON_TOO_LONG = "Lý do dài quá, vui lòng gõ ngắn hơn (tối đa 300 ký tự)."
+ASK_NOTE = "Gõ khó khăn hoặc đề xuất của đơn vị (ngắn gọn):"
+NOTE_SAVED = "✅ Đã lưu ý kiến của đơn vị. Cảm ơn!"
+NOTE_REFUSED = "Không tìm thấy báo cáo của bạn để ghi ý kiến."
+TOO_MANY_FIGURES = "Gửi tối đa 2 số: số đăng ký học và số hoàn thành, ví dụ: /baocao 120 45"
+NO_REPORT_YET = "Đơn vị chưa có báo cáo nào. Gõ /baocao để báo cáo."
+
+
+def ask_enrolled(unit_name: str) -> str:
+    """First question of /baocao (escaped unit name expected)."""
+    return (
+        f"📝 Báo cáo của <b>{unit_name}</b>\n"
+        "Tổng số người <b>đã đăng ký học</b> đến nay? Gõ số, ví dụ: 120"
+    )
+
+
+def retry(reason: str) -> str:
+    """A refusal followed by a re-prompt."""
+    return f"❌ {reason}\nVui lòng gõ lại."
+
+
+def confirm_decrease(old: str, new: str, old_done: str | None, new_done: str | None) -> str:
+    """Ask before storing a figure lower than the last report."""
+    done = f"\n• Hoàn thành: {old_done} → <b>{new_done}</b>" if old_done and new_done else ""
+    return (
+        "⚠️ Số mới <b>thấp hơn</b> số đã báo:\n"
+        f"• Đăng ký học: {old} → <b>{new}</b>{done}\n"
+        "Số báo cáo là số cộng dồn nên thường không giảm. Đúng là cần sửa thì bấm "
+        "<b>Xác nhận</b>; muốn nhập lại thì bấm <b>Sửa</b>."
+    )
+
+
+def report_echo(
+    unit_name: str,
+    enrolled: str,
+    change: int | None,
+    completed: str | None,
+    percent: str | None,
+    period: str,
+    *,
+    correction: bool,
+    on_behalf: bool,
+) -> str:
+    """The reply after recording: it repeats exactly what was stored."""
+    head = "✅ Đã ghi nhận điều chỉnh" if correction else "✅ Đã ghi nhận"
+    parts = [f"{head} — <b>{unit_name}</b>: {enrolled} người đăng ký học{_change(change)}"]
+    if completed is not None:
+        parts[0] += f", {completed} người hoàn thành"
+    if percent is not None:
+        parts.append(f"{percent} người trưởng thành")
+    parts.append(f"kỳ {period}")
+    behalf = "\n(Cán bộ xã báo cáo thay đơn vị.)" if on_behalf else ""
+    return " · ".join(parts) + behalf
+
+
+def _change(change: int | None) -> str:
+    """Describe the change, e.g. "(tăng 15 so với kỳ trước)"."""
+    if change is None:
+        return ""
+    if change == 0:
+        return " (không đổi so với kỳ trước)"
+    word = "tăng" if change > 0 else "giảm"
+    return f" ({word} {abs(change):,} so với kỳ trước)".replace(",", ".")
+
+
+def progress_text(
+    unit_name: str,
+    enrolled: str,
+    adults: str | None,
+    percent: str | None,
+    completed: str | None,
+    last_report: str,
+    change: str | None,
+    history: str,
+) -> str:
+    """The /tiendo answer (escaped values expected)."""
+    of_adults = f" / {adults} người trưởng thành ({percent})" if adults and percent else ""
+    lines = [f"📊 <b>Tiến độ — {unit_name}</b>", f"Đăng ký học: <b>{enrolled}</b>{of_adults}"]
+    if completed is not None:
+        lines.append(f"Hoàn thành: {completed}")
+    if change is not None:
+        lines.append(f"So với kỳ trước: {change}")
+    lines.append(f"Báo cáo gần nhất: {last_report}")
+    lines.append(f"\n6 kỳ gần đây:\n<pre>{history}</pre>")
+    return "\n".join(lines)

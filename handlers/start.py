@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import CommandHandler
+from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot import texts
 from bot.context import BotApplication, BotContext
@@ -75,8 +75,14 @@ async def cancel_nothing(update: Update, context: BotContext) -> None:
     await message_of(update).reply_text(texts.NOTHING_TO_CANCEL)
 
 
+async def not_understood(update: Update, context: BotContext) -> None:
+    """Point lost users to the right command instead of staying silent."""
+    await message_of(update).reply_text(texts.NOT_UNDERSTOOD)
+
+
 def register(application: BotApplication) -> None:
-    """Install the handlers; /huy goes last so conversations catch it first."""
+    """Install the handlers; these go last so conversations catch /huy and replies first."""
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("huongdan", show_help))
     application.add_handler(CommandHandler("huy", cancel_nothing))
+    application.add_handler(MessageHandler(filters.TEXT | filters.COMMAND, not_understood))

@@ -4,6 +4,7 @@ from models.audit import AuditEvent
 from models.base import Base
 from models.contacts import Contact, ContactStatus, Role
 from models.invites import Invite
+from models.reports import Report
 from models.units import Unit, UnitKind
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "Contact",
     "ContactStatus",
     "Invite",
+    "Report",
     "Role",
     "Unit",
     "UnitKind",

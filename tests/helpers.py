@@ -55,3 +55,25 @@ async def contact_of(
             select(Contact).where(Contact.telegram_user_id == user_id)
         )
         return contact
+
+
+async def register(
+    client: Any, session_factory: async_sessionmaker[AsyncSession], user_id: int, unit_code: str
+) -> None:
+    """Register a head of `unit_code` through a real /start with an invite."""
+    code = await make_invite(session_factory, unit_code)
+    [reply] = await client.converse(user_id, f"/start {code}", first_name=f"Trưởng {unit_code}")
+    assert "Đăng ký thành công" in reply["text"]
+
+
+async def reports_of(
+    session_factory: async_sessionmaker[AsyncSession], unit_code: str
+) -> list[Any]:
+    """All reports of a unit, oldest first."""
+    from models import Report, Unit
+
+    async with session_factory() as session:
+        rows = await session.scalars(
+            select(Report).join(Unit).where(Unit.code == unit_code).order_by(Report.id)
+        )
+        return list(rows)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 
 Event = dict[str, Any]
+
+
+def _is_bare_answer(event: Event) -> bool:
+    """An answer to a button press with no toast text."""
+    return event["method"] == "answerCallbackQuery" and not event.get("text")
 
 
 class ConversationTimeout(AssertionError):
@@ -88,10 +94,20 @@ class SandboxClient:
     async def click(
         self, user_id: int, message_id: int, data: str, *, replies: int = 1, timeout: float = 15
     ) -> list[Event]:
-        """Press a button and wait for the bot's `replies` events in that chat."""
+        """Press a button and wait for `replies` visible events in that chat.
+
+        A bare answerCallbackQuery (no text) only stops the button's spinner, so it is skipped.
+        """
         after = await self.last_seq()
         await self.press(user_id, message_id, data)
-        return await self.expect(user_id, after=after, count=replies, timeout=timeout)
+        visible: list[Event] = []
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(visible) < replies:
+            remaining = deadline - asyncio.get_running_loop().time()
+            events = await self.expect(user_id, after=after, count=1, timeout=max(remaining, 0))
+            after = events[-1]["seq"]
+            visible += [e for e in events if not _is_bare_answer(e)]
+        return visible
 
     async def expect(
         self, chat_id: int, *, after: int, count: int = 1, timeout: float = 15

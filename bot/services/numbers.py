@@ -1,0 +1,293 @@
+"""Reading the figures village heads type: digits, thousands separators and Vietnamese words.
+
+One pure function, `parse_count`, reads one figure; `split_figures` cuts a command's text into
+figures. Both raise `NumberRefusal` with a short Vietnamese reason.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_WITHOUT_ADULTS = 1_000_000
+
+
+class NumberRefusal(ValueError):
+    """The text is not an acceptable figure; `reason` is shown to the user."""
+
+    def __init__(self, reason: str) -> None:
+        """Keep the Vietnamese reason."""
+        super().__init__(reason)
+        self.reason = reason
+
+
+EMPTY = "Bạn chưa gửi số nào."
+NEGATIVE = "Số người không thể là số âm."
+DECIMAL = "Số người phải là số nguyên, không có phần thập phân (ví dụ: 1250)."
+RANGE = "Vui lòng gửi một con số cụ thể, không gửi khoảng (ví dụ: 120)."
+PERCENT = "Vui lòng gửi số người, không gửi tỷ lệ phần trăm."
+NOT_A_NUMBER = "Không đọc được số. Vui lòng gõ số, ví dụ: 120 hoặc 1.250."
+
+# Words that carry no value: "khoảng 120 người" is 120.
+FILLERS = frozenset(
+    {
+        "người",
+        "nguoi",
+        "ng",
+        "khoảng",
+        "khoang",
+        "chừng",
+        "chung",
+        "tầm",
+        "độ",
+        "do",
+        "được",
+        "duoc",
+        "đã",
+        "da",
+        "có",
+        "co",
+        "là",
+        "la",
+        "dân",
+        "dan",
+        "hv",
+        "học",
+        "viên",
+        "đk",
+        "dk",
+        "đăng",
+        "ký",
+        "kí",
+        "dang",
+        "ky",
+        "ki",
+        "số",
+        "so",
+        "tổng",
+        "tong",
+        "cộng",
+        "cong",
+        "gần",
+        "gan",
+        "hơn",
+        "hon",
+        "trên",
+        "tren",
+    }
+)
+# Exact spellings first (diacritics keep "tám" = 8 apart from "tầm" = about).
+DIGIT_WORDS = {
+    "không": 0,
+    "một": 1,
+    "mốt": 1,
+    "hai": 2,
+    "ba": 3,
+    "bốn": 4,
+    "tư": 4,
+    "năm": 5,
+    "lăm": 5,
+    "nhăm": 5,
+    "sáu": 6,
+    "bảy": 7,
+    "bẩy": 7,
+    "tám": 8,
+    "chín": 9,
+}
+ASCII_DIGIT_WORDS = {
+    "khong": 0,
+    "mot": 1,
+    "hai": 2,
+    "ba": 3,
+    "bon": 4,
+    "tu": 4,
+    "nam": 5,
+    "lam": 5,
+    "nham": 5,
+    "sau": 6,
+    "bay": 7,
+    "tam": 8,
+    "chin": 9,
+}
+MULTIPLIERS = {
+    "trăm": 100,
+    "tram": 100,
+    "nghìn": 1000,
+    "nghin": 1000,
+    "ngàn": 1000,
+    "ngan": 1000,
+    "triệu": 1_000_000,
+    "trieu": 1_000_000,
+}
+TENS = frozenset({"mười", "mươi", "muoi", "chục", "chuc"})
+ZERO_FILLERS = frozenset({"linh", "lẻ", "le"})
+HALF = frozenset({"rưỡi", "ruoi"})
+RANGE_WORDS = frozenset({"đến", "den", "tới", "toi", "->"})
+
+GROUPED = re.compile(r"^\d{1,3}(?:[. ]\d{3})+$")
+PLAIN = re.compile(r"^\d+$")
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width digits become ASCII), lower case, unify dashes and spaces."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = text.replace("\u2212", "-").replace("\u2013", "-").replace("\u2014", "-")
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def _refuse_shapes(text: str) -> None:
+    """Refuse negatives, percentages, ranges and decimals before reading digits."""
+    if not text:
+        raise NumberRefusal(EMPTY)
+    if text.startswith("-") or text.startswith(("âm ", "am ")):
+        raise NumberRefusal(NEGATIVE)
+    if "%" in text or "phần trăm" in text:
+        raise NumberRefusal(PERCENT)
+    if re.search(r"\d\s*(?:-|~|/)\s*\d", text) or any(w in text.split() for w in RANGE_WORDS):
+        raise NumberRefusal(RANGE)
+    if (
+        re.search(r"\d,\d", text)
+        or re.search(r"\d\.\d{1,2}(?!\d)", text)
+        or re.search(r"\d\.\d{4,}", text)
+    ):
+        raise NumberRefusal(DECIMAL)
+
+
+def _strip_fillers(text: str) -> list[str]:
+    """Drop words like "người" and "khoảng"; keep the rest in order."""
+    return [token for token in text.replace(",", " ").split() if token not in FILLERS]
+
+
+def _digits_value(tokens: list[str]) -> int | None:
+    """Read "1250", "1.250" or "1 250" (all tokens digits); None if the tokens are not that."""
+    joined = " ".join(tokens)
+    if PLAIN.match(joined):
+        return int(joined)
+    if GROUPED.match(joined):
+        return int(re.sub(r"[. ]", "", joined))
+    return None
+
+
+def _token_value(token: str) -> int | None:
+    """Value of a digit word or a run of digits."""
+    if token.isdigit():
+        return int(token)
+    grouped = _digits_value([token])
+    if grouped is not None:
+        return grouped
+    if token in DIGIT_WORDS:
+        return DIGIT_WORDS[token]
+    return ASCII_DIGIT_WORDS.get(token)
+
+
+class _WordReader:
+    """Accumulate Vietnamese number words: "một trăm hai mươi" → 120, "1 nghìn 2" → 1200."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.current = 0
+        self.pending: int | None = None
+        self.last_unit = 1
+        self.after_zero_filler = False
+        self.tokens_since_unit = 0
+
+    def digit(self, value: int) -> None:
+        if self.pending is not None:
+            raise NumberRefusal(NOT_A_NUMBER)
+        self.pending = value
+        self.tokens_since_unit += 1
+
+    def tens(self) -> None:
+        self.current += 10 * (self.pending if self.pending is not None else 1)
+        self.pending, self.last_unit, self.tokens_since_unit = None, 10, 0
+
+    def multiplier(self, unit: int) -> None:
+        if unit == 100:
+            self.current += 100 * (self.pending if self.pending is not None else 1)
+        else:
+            group = self.current + (self.pending or 0)
+            self.total += (group or 1) * unit
+            self.current = 0
+        self.pending, self.last_unit, self.tokens_since_unit = None, unit, 0
+        self.after_zero_filler = False
+
+    def half(self) -> None:
+        if self.last_unit < 100 or self.pending is not None:
+            raise NumberRefusal(NOT_A_NUMBER)
+        self.current += self.last_unit // 2
+
+    def result(self) -> int:
+        if self.pending is not None:
+            colloquial = (
+                self.last_unit >= 100
+                and not self.after_zero_filler
+                and self.pending < 10
+                and self.tokens_since_unit == 1
+            )
+            # "hai trăm mốt" is 210 and "1 nghìn 2" is 1200: a lone digit after a unit
+            # stands for the next lower place.
+            self.current += self.pending * (self.last_unit // 10 if colloquial else 1)
+        return self.total + self.current
+
+
+def _words_value(tokens: list[str]) -> int:
+    """Read a mix of number words and digits, or refuse."""
+    reader = _WordReader()
+    for token in tokens:
+        value = _token_value(token)
+        if value is not None:
+            reader.digit(value)
+        elif token in TENS:
+            reader.tens()
+        elif token in MULTIPLIERS:
+            reader.multiplier(MULTIPLIERS[token])
+        elif token in ZERO_FILLERS:
+            reader.after_zero_filler = True
+        elif token in HALF:
+            reader.half()
+        else:
+            raise NumberRefusal(NOT_A_NUMBER)
+    return reader.result()
+
+
+def parse_count(text: str) -> int:
+    """Read one non-negative whole figure from what a person typed, or raise NumberRefusal."""
+    normalised = normalise(text)
+    _refuse_shapes(normalised)
+    tokens = _strip_fillers(normalised)
+    if not tokens:
+        raise NumberRefusal(NOT_A_NUMBER if normalised else EMPTY)
+    value = _digits_value(tokens)
+    return value if value is not None else _words_value(tokens)
+
+
+def check_range(value: int, maximum: int | None, *, what: str) -> None:
+    """Refuse a figure above the unit's adults (or above a million when unknown)."""
+    ceiling = maximum if maximum is not None else MAX_WITHOUT_ADULTS
+    if value > ceiling:
+        limit = f"{ceiling:,}".replace(",", ".")
+        basis = "số người trưởng thành của đơn vị" if maximum is not None else "giới hạn"
+        raise NumberRefusal(f"Số {what} ({value:,}) lớn hơn {basis} ({limit}).".replace(",", "."))
+
+
+def split_figures(text: str) -> list[str]:
+    """Cut "120 45", "1 250 45" or "120, 45" into one text per figure.
+
+    Digit groups of exactly three after a space continue the previous number ("1 250").
+    """
+    normalised = normalise(text)
+    if re.search(r"[;|+]|,\s", normalised):
+        return [part.strip() for part in re.split(r"[;|+]|,\s", normalised) if part.strip()]
+    tokens = normalised.split()
+    if not tokens or not all(re.fullmatch(r"[\d.]+", t) for t in tokens if t not in FILLERS):
+        return [normalised] if normalised else []
+    figures: list[list[str]] = []
+    for token in tokens:
+        if token in FILLERS:
+            continue
+        continues = figures and re.fullmatch(r"\d{3}", token) and len(figures[-1][-1]) <= 3
+        if continues:
+            figures[-1].append(token)
+        else:
+            figures.append([token])
+    return [" ".join(parts) for parts in figures]
