@@ -15,9 +15,12 @@ from bot.context import BotApplication, BotContext, BotData
 from bot.menus import set_chat_menu, set_default_menu
 from bot.ratelimit import FloodRateLimiter, Limits
 from bot.services.contacts import ensure_admins
+from bot.services.identity_cache import IdentityCache
+from bot.services.report_submission import ReportWriter
 from bot.settings import Settings
+from bot.updates import ChatOrderedUpdateProcessor
 from models import Role
-from models.db import make_engine, make_session_factory
+from models.db import make_engine, make_read_session_factory, make_session_factory
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +40,12 @@ async def _post_init(application: BotApplication) -> None:
     deps = application.bot_data
     deps.engine = make_engine(deps.settings.database_url)
     deps.session_factory = make_session_factory(deps.engine)
+    deps.read_session_factory = make_read_session_factory(deps.engine)
     deps.bot_username = application.bot.username
+    deps.report_writer = ReportWriter(
+        deps.session_factory, deps.settings.report_period, deps.settings.tz
+    )
+    deps.report_writer.start()
     async with deps.session_factory.begin() as session:
         new_admin_chats = await ensure_admins(session, deps.settings.admin_ids)
     await set_default_menu(application.bot)
@@ -48,6 +56,9 @@ async def _post_init(application: BotApplication) -> None:
 
 async def _post_shutdown(application: BotApplication) -> None:
     """Close the database engine."""
+    writer = getattr(application.bot_data, "report_writer", None)
+    if writer is not None:
+        await writer.stop()
     engine = getattr(application.bot_data, "engine", None)
     if engine is not None:
         await engine.dispose()
@@ -67,11 +78,17 @@ def build_application(settings: Settings) -> BotApplication:
         .context_types(context_types)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .rate_limiter(FloodRateLimiter(limits_from(settings)))
+        .concurrent_updates(ChatOrderedUpdateProcessor(settings.update_concurrency))
+        # httpcore's pool bookkeeping grows with connections × waiting requests; a few
+        # keep-alive connections carry ~30 msg/s comfortably.
+        .connection_pool_size(settings.http_connections)
+        .pool_timeout(30)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build(),
     )
     application.bot_data.settings = settings
+    application.bot_data.identities = IdentityCache()
     handlers.register_all(application)
     return application
 

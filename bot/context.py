@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.services.contacts import Identity
+from bot.services.identity_cache import IdentityCache
+from bot.services.report_submission import ReportWriter
 from bot.settings import Settings
 
 
@@ -17,7 +19,10 @@ class BotData:
     settings: Settings
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
+    read_session_factory: async_sessionmaker[AsyncSession]
     bot_username: str
+    report_writer: ReportWriter
+    identities: IdentityCache
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     invite_ttl_days: int = Field(default=60, ge=1)
     conversation_timeout_seconds: int = Field(default=600, ge=30)
 
+    update_concurrency: int = Field(default=16, ge=1)
+    http_connections: int = Field(default=8, ge=1)
     send_rate_per_second: float = Field(default=29.0, gt=0)
     send_chat_interval_seconds: float = Field(default=1.0, ge=0)
     send_chat_burst: int = Field(default=1, ge=1)

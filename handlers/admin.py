@@ -162,6 +162,7 @@ async def grant(update: Update, context: BotContext) -> None:
         result = await grant_role(
             session, actor_user_id=context.who.user_id, user_id=user_id, role=role
         )
+    context.deps.identities.forget(user_id)
     refusal = GRANT_REFUSALS.get(result.outcome)
     if refusal:
         await message_of(update).reply_text(refusal)

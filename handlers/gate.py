@@ -11,7 +11,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 from bot import texts
 from bot.context import BotApplication, BotContext
 from bot.permissions import callback_allowed, command_allowed
-from bot.services.contacts import identify
+from bot.services.contacts import Identity, identify
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,17 @@ def _is_supported(update: Update) -> bool:
     )
 
 
+async def identity_of(context: BotContext, user_id: int) -> Identity:
+    """The sender's identity, from the cache or the database."""
+    cached = context.deps.identities.get(user_id)
+    if cached is not None:
+        return cached
+    async with context.deps.read_session_factory() as session:
+        identity = await identify(session, user_id)
+    context.deps.identities.put(identity)
+    return identity
+
+
 def command_of(update: Update) -> str | None:
     """Return the /command a message starts with (without the @botname), if any."""
     message = update.message
@@ -41,8 +52,7 @@ async def check_access(update: Update, context: BotContext) -> None:
     if not _is_supported(update):
         raise ApplicationHandlerStop
     assert update.effective_user is not None
-    async with context.deps.session_factory() as session:
-        context.identity = await identify(session, update.effective_user.id)
+    context.identity = await identity_of(context, update.effective_user.id)
     role = context.identity.role
     command = command_of(update)
     if command is not None and not command_allowed(command, role):

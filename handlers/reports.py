@@ -20,7 +20,7 @@ from bot import texts
 from bot.context import BotApplication, BotContext
 from bot.formatting import escape, format_local_datetime, format_number, format_percent
 from bot.services.numbers import NumberRefusal, parse_count, split_figures
-from bot.services.periods import period_at
+from bot.services.report_submission import Request, Submission
 from bot.services.reports import (
     Figures,
     PeriodFigure,
@@ -29,11 +29,6 @@ from bot.services.reports import (
     ReportRefused,
     Target,
     attach_note,
-    decreases,
-    echo_of,
-    find_by_update,
-    latest_report,
-    record_report,
     resolve_target,
     unit_progress,
     validate_figures,
@@ -176,17 +171,13 @@ async def receive_completed(update: Update, context: BotContext) -> int:
 
 async def _finish(update: Update, context: BotContext, draft: Draft) -> int:
     """Record the draft, unless it lowers the figures: then ask for confirmation first."""
-    assert draft.enrolled is not None
-    figures = Figures(draft.enrolled, draft.completed)
-    async with context.deps.session_factory() as session:
-        already = await find_by_update(session, update.update_id)
-        previous = await latest_report(session, draft.target.unit_id)
-    if already is None and decreases(previous, figures):
-        assert previous is not None
+    submission = await _submit(update, context, draft, reason=None)
+    if submission.needs_confirmation:
+        assert submission.previous is not None and draft.enrolled is not None
         _save(context, draft)
-        await _ask_decrease(update, previous, figures)
+        await _ask_decrease(update, submission.previous, Figures(draft.enrolled, draft.completed))
         return CONFIRM_DECREASE
-    await _record_and_echo(update, context, draft, reason=None)
+    await _echo(update, submission, draft.target.on_behalf)
     return _clear(context)
 
 
@@ -228,29 +219,33 @@ async def receive_reason(update: Update, context: BotContext) -> int:
     if not reason or len(reason) > MAX_REASON:
         await _answer(update, texts.REASON_TOO_LONG)
         return ASK_REASON
-    await _record_and_echo(update, context, _draft(context), reason=reason)
+    draft = _draft(context)
+    await _echo(
+        update, await _submit(update, context, draft, reason=reason), draft.target.on_behalf
+    )
     return _clear(context)
 
 
-async def _record_and_echo(
+async def _submit(
     update: Update, context: BotContext, draft: Draft, *, reason: str | None
-) -> None:
-    """Store (once per update) and repeat back exactly what was stored."""
+) -> Submission:
+    """Hand the figures to the report writer and wait until they are committed."""
     assert draft.enrolled is not None
-    settings = context.deps.settings
-    now = now_utc()
-    async with context.deps.session_factory.begin() as session:
-        report = await record_report(
-            session,
-            target=draft.target,
-            figures=Figures(draft.enrolled, draft.completed),
-            reporter=Reporter(context.who.user_id, display_name(update)),
-            update_id=update.update_id,
-            now=now,
-            period=period_at(now, settings.report_period, settings.tz),
-            correction_reason=reason,
-        )
-        echo = await echo_of(session, report, settings.tz, settings.report_period)
+    request = Request(
+        target=draft.target,
+        figures=Figures(draft.enrolled, draft.completed),
+        reporter=Reporter(context.who.user_id, display_name(update)),
+        update_id=update.update_id,
+        now=now_utc(),
+        correction_reason=reason,
+    )
+    return await context.deps.report_writer.submit(request)
+
+
+async def _echo(update: Update, submission: Submission, on_behalf: bool) -> None:
+    """Repeat back exactly what was stored, with the note button."""
+    echo, report = submission.echo, submission.report
+    assert echo is not None and report is not None
     text = texts.report_echo(
         escape(echo.unit_name),
         format_number(echo.enrolled),
@@ -259,7 +254,7 @@ async def _record_and_echo(
         format_percent(echo.percent) if echo.percent is not None else None,
         echo.period.label,
         correction=echo.is_correction,
-        on_behalf=draft.target.on_behalf,
+        on_behalf=on_behalf,
     )
     note = InlineKeyboardMarkup(
         [[InlineKeyboardButton(texts.NOTE_BUTTON, callback_data=f"{NOTE_PREFIX}{report.id}")]]

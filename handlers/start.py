@@ -54,6 +54,7 @@ async def start(update: Update, context: BotContext) -> None:
             display_name=display_name(update),
             now=now_utc(),
         )
+    context.deps.identities.forget(user_id_of(update))
     if not result.ok:
         logger.info("Invite refused for user %s: %s", user_id_of(update), result.outcome)
     await message_of(update).reply_text(_registration_reply(result))

@@ -28,7 +28,7 @@ def _configure_and_run(connection: Connection) -> None:
 
 async def _run_async() -> None:
     """Open the async engine and hand a sync connection to Alembic."""
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "", foreign_keys=False)
     async with engine.connect() as connection:
         await connection.run_sync(_configure_and_run)
     await engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.sandbox.flood import FloodConfig
-from bot.sandbox.store import JSON, FaultRule, Store
+from bot.sandbox.store import JSON, FaultRule, SentEvent, Store
 
 if TYPE_CHECKING:
     from bot.sandbox.server import Sandbox
@@ -137,11 +138,13 @@ def add_routes(app: web.Application, sandbox: Sandbox) -> None:
         want = int(request.query.get("count", 0))
         timeout = float(request.query.get("wait", 0))
 
-        def matching() -> list[JSON]:
+        wanted_chat = int(chat_id) if chat_id is not None else None
+
+        def matching() -> list[SentEvent]:
+            # Events are in seq order: skip the old ones by bisecting instead of scanning.
+            start = bisect.bisect_right(store.events, after, key=lambda e: e.seq)
             return [
-                e.to_json()
-                for e in store.events
-                if e.seq > after and (chat_id is None or e.chat_id == int(chat_id))
+                e for e in store.events[start:] if wanted_chat is None or e.chat_id == wanted_chat
             ]
 
         deadline = asyncio.get_running_loop().time() + timeout
@@ -155,7 +158,10 @@ def add_routes(app: web.Application, sandbox: Sandbox) -> None:
                 except TimeoutError:
                     break
         return web.json_response(
-            {"events": found, "last_seq": store.events[-1].seq if store.events else 0}
+            {
+                "events": [e.to_json() for e in found],
+                "last_seq": store.events[-1].seq if store.events else 0,
+            }
         )
 
     async def post_file(request: web.Request) -> web.Response:

@@ -22,6 +22,7 @@ class Identity:
     unit_id: int | None
     unit_name: str | None
     contact_id: int | None
+    unit_adults: int | None = None
 
 
 async def identify(session: AsyncSession, user_id: int) -> Identity:
@@ -35,6 +36,7 @@ async def identify(session: AsyncSession, user_id: int) -> Identity:
         unit_id=contact.unit_id,
         unit_name=contact.unit.name if contact.unit else None,
         contact_id=contact.id,
+        unit_adults=contact.unit.adults if contact.unit else None,
     )
 
 

@@ -95,12 +95,11 @@ async def resolve_target(
         if unit.id != identity.unit_id:
             raise ReportRefused(OTHER_UNIT)
         return _target(unit, on_behalf=False)
-    if identity.unit_id is None:
+    if identity.unit_id is None or identity.unit_name is None:
         staff = identity.role in (Role.OFFICER, Role.ADMIN)
         raise ReportRefused(STAFF_NEEDS_UNIT if staff else NOT_A_REPORTER)
-    unit = await session.get(Unit, identity.unit_id)
-    assert unit is not None
-    return _target(unit, on_behalf=False)
+    # The gate already loaded the sender's unit: no second query on the hot path.
+    return Target(identity.unit_id, identity.unit_name, identity.unit_adults, on_behalf=False)
 
 
 def validate_figures(figures: Figures, adults: int | None) -> None:
@@ -150,66 +149,6 @@ async def find_by_update(session: AsyncSession, update_id: int | None) -> Report
         select(Report).where(Report.source_update_id == update_id)
     )
     return report
-
-
-async def record_report(
-    session: AsyncSession,
-    *,
-    target: Target,
-    figures: Figures,
-    reporter: Reporter,
-    update_id: int | None,
-    now: datetime,
-    period: Period,
-    correction_reason: str | None = None,
-) -> Report:
-    """Store a report once per update; a redelivered update returns the stored row."""
-    existing = await find_by_update(session, update_id)
-    if existing is not None:
-        return existing
-    report = Report(
-        unit_id=target.unit_id,
-        period_key=period.key,
-        enrolled=figures.enrolled,
-        completed=figures.completed,
-        is_correction=correction_reason is not None,
-        correction_reason=correction_reason,
-        reporter_user_id=reporter.user_id,
-        reporter_name=reporter.name,
-        on_behalf=target.on_behalf,
-        source_update_id=update_id,
-        reported_at=now,
-    )
-    session.add(report)
-    await session.flush()
-    action = "report.corrected" if correction_reason else "report.recorded"
-    record_event(
-        session,
-        reporter.user_id,
-        action,
-        unit_id=target.unit_id,
-        report_id=report.id,
-        enrolled=figures.enrolled,
-        completed=figures.completed,
-    )
-    return report
-
-
-async def echo_of(session: AsyncSession, report: Report, tz: ZoneInfo, period_kind: str) -> Echo:
-    """Build the echo of a stored report, with its change since the previous period."""
-    period = period_at(report.reported_at, period_kind, tz)
-    before = await latest_report(session, report.unit_id, before=period.start(tz))
-    unit = await session.get(Unit, report.unit_id)
-    assert unit is not None
-    return Echo(
-        unit_name=unit.name,
-        enrolled=report.enrolled,
-        completed=report.completed,
-        change=report.enrolled - before.enrolled if before else None,
-        percent=100.0 * report.enrolled / unit.adults if unit.adults else None,
-        period=period,
-        is_correction=report.is_correction,
-    )
 
 
 async def attach_note(session: AsyncSession, report_id: int, note: str, user_id: int) -> bool:

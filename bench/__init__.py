@@ -1,0 +1,1 @@
+"""Benchmarks (not timed tests): `make bench` runs them and rewrites docs/benchmarks.md."""
