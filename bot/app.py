@@ -13,6 +13,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 import handlers
 from bot.context import BotApplication, BotContext, BotData
 from bot.menus import set_chat_menu, set_default_menu
+from bot.outbox import OutboxDispatcher
 from bot.ratelimit import FloodRateLimiter, Limits
 from bot.services.contacts import ensure_admins
 from bot.services.identity_cache import IdentityCache
@@ -46,6 +47,8 @@ async def _post_init(application: BotApplication) -> None:
         deps.session_factory, deps.settings.report_period, deps.settings.tz
     )
     deps.report_writer.start()
+    deps.dispatcher = OutboxDispatcher(application.bot, deps.session_factory, deps.settings)
+    deps.dispatcher.start()
     async with deps.session_factory.begin() as session:
         new_admin_chats = await ensure_admins(session, deps.settings.admin_ids)
     await set_default_menu(application.bot)
@@ -56,6 +59,9 @@ async def _post_init(application: BotApplication) -> None:
 
 async def _post_shutdown(application: BotApplication) -> None:
     """Close the database engine."""
+    dispatcher = getattr(application.bot_data, "dispatcher", None)
+    if dispatcher is not None:
+        await dispatcher.stop()
     writer = getattr(application.bot_data, "report_writer", None)
     if writer is not None:
         await writer.stop()
@@ -83,6 +89,7 @@ def build_application(settings: Settings) -> BotApplication:
         # keep-alive connections carry ~30 msg/s comfortably.
         .connection_pool_size(settings.http_connections)
         .pool_timeout(30)
+        .read_timeout(settings.http_read_timeout_seconds)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build(),

@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="print unit_code,unit_name,invite_code,link",
     )
+    broadcast = commands.add_parser("broadcast", help="queue a directive from a text file")
+    broadcast.add_argument("file", type=Path)
+    broadcast.add_argument("--to", default="all", help="all | thon | co_quan | CODE,CODE,…")
     grant = commands.add_parser("grant", help="grant a role")
     grant.add_argument("user_id", type=int)
     grant.add_argument("role", choices=["admin", "officer"])
@@ -71,6 +74,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "units": impl.cmd_units,
         "invites": impl.cmd_invites,
         "grant": impl.cmd_grant,
+        "broadcast": impl.cmd_broadcast,
     }
     return table[args.command](args, load_settings())
 

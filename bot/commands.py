@@ -14,7 +14,10 @@ from telegram.error import TelegramError
 from bot.errors import CliError
 from bot.logging_setup import configure_logging
 from bot.migrate import upgrade_to_head
+from bot.services.audience import Audience, AudienceError, unknown_codes
 from bot.services.contacts import grant_role
+from bot.services.directive_file import DirectiveFileError, parse_directive_file
+from bot.services.directives import create_directive
 from bot.services.directory import unit_directory
 from bot.services.invites import current_unit_invites, deep_link
 from bot.services.unit_import import UnitFileError
@@ -144,4 +147,38 @@ async def _grant(settings: Settings, user_id: int, role: Role) -> int:
     finally:
         await engine.dispose()
     print(f"Người dùng {user_id}: {role.value} ({result.outcome.value}).")
+    return 0
+
+
+def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
+    """Queue a directive from a file; the running bot's dispatcher delivers it."""
+    if not args.file.is_file():
+        raise CliError(f"Không tìm thấy tệp {args.file}")
+    text = args.file.read_text(encoding="utf-8")
+    upgrade_to_head(settings.database_url)
+    return asyncio.run(_queue_broadcast(settings, text, args.to))
+
+
+async def _queue_broadcast(settings: Settings, text: str, to: str) -> int:
+    """Validate the file and the audience, then write the outbox rows."""
+    now = datetime.now(UTC)
+    try:
+        content = parse_directive_file(text, now.astimezone(settings.tz).date())
+        audience = Audience.parse(to)
+    except (DirectiveFileError, AudienceError) as error:
+        raise CliError(f"Không gửi được: {error}") from None
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_session_factory(engine).begin() as session:
+            unknown = await unknown_codes(session, audience)
+            if unknown:
+                raise CliError("Không có đơn vị mã: " + ", ".join(unknown))
+            directive, count = await create_directive(
+                session, content, audience, actor_user_id=None, now=now
+            )
+            if count == 0:
+                raise CliError("Chưa có ai đăng ký ở các đơn vị này; không có gì để gửi.")
+    finally:
+        await engine.dispose()
+    print(f"Đã xếp hàng thông báo #{directive.id} cho {count} người nhận; bot đang chạy sẽ gửi.")
     return 0

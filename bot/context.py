@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from bot.outbox import OutboxDispatcher
 from bot.services.contacts import Identity
 from bot.services.identity_cache import IdentityCache
 from bot.services.report_submission import ReportWriter
@@ -23,6 +24,7 @@ class BotData:
     bot_username: str
     report_writer: ReportWriter
     identities: IdentityCache
+    dispatcher: OutboxDispatcher
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -19,6 +19,7 @@ COMMAND_ROLES: Mapping[str, frozenset[Role | None]] = {
     "huy": ANYONE,
     "baocao": REGISTERED,
     "tiendo": REGISTERED,
+    "thongbao": STAFF,
     "donvi": ADMINS,
     "moi": ADMINS,
     "phanquyen": ADMINS,
@@ -27,6 +28,9 @@ COMMAND_ROLES: Mapping[str, frozenset[Role | None]] = {
 # Inline buttons carry "prefix:payload"; the prefix decides who may press them.
 CALLBACK_ROLES: Mapping[str, frozenset[Role | None]] = {
     "report": REGISTERED,
+    "ack": REGISTERED,
+    "dir": STAFF,
+    "dirinfo": STAFF,
 }
 
 

@@ -30,6 +30,7 @@ THROTTLED_ENDPOINTS = frozenset(
         "editMessageReplyMarkup",
     }
 )
+CHAT_MARGIN = 0.05
 # Per-chat slots older than this are forgotten, so memory does not grow with recipients.
 PRUNE_EVERY = 1024
 
@@ -87,7 +88,11 @@ class FloodRateLimiter(BaseRateLimiter[None]):
             if chat_id < 0:
                 schedule = Gcra(60.0 / self.limits.group_per_minute)
             else:
-                schedule = Gcra(self.limits.chat_interval, self.limits.chat_burst)
+                # A small margin: Telegram measures arrival times, and the network jitters.
+                interval = (
+                    self.limits.chat_interval + CHAT_MARGIN if self.limits.chat_interval else 0
+                )
+                schedule = Gcra(interval, self.limits.chat_burst)
             self._chats[chat_id] = schedule
         return schedule
 
@@ -134,7 +139,7 @@ class FloodRateLimiter(BaseRateLimiter[None]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                delay = _seconds(exc.retry_after)
+                delay = retry_seconds(exc.retry_after)
                 self._paused_until = max(self._paused_until, self._clock() + delay)
                 self.retries_after_429 += 1
                 logger.warning(
@@ -154,7 +159,7 @@ def _chat_id(data: dict[str, Any]) -> int | None:
         return None
 
 
-def _seconds(retry_after: Any) -> float:
+def retry_seconds(retry_after: Any) -> float:
     """RetryAfter.retry_after is int seconds or a timedelta depending on PTB settings."""
     total = getattr(retry_after, "total_seconds", None)
     return float(total()) if callable(total) else float(retry_after)

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
 
     update_concurrency: int = Field(default=16, ge=1)
     http_connections: int = Field(default=8, ge=1)
+    http_read_timeout_seconds: float = Field(default=10.0, gt=0)
     send_rate_per_second: float = Field(default=29.0, gt=0)
     send_chat_interval_seconds: float = Field(default=1.0, ge=0)
     send_chat_burst: int = Field(default=1, ge=1)

@@ -268,3 +268,133 @@ def progress_text(
     lines.append(f"Báo cáo gần nhất: {last_report}")
     lines.append(f"\n6 kỳ gần đây:\n<pre>{history}</pre>")
     return "\n".join(lines)
+
+
+# Directives.
+ACK_BUTTON = "✅ Đã nhận"
+DIRECTIVE_HEADER = "📢 <b>THÔNG BÁO CỦA UBND XÃ {commune}</b>"
+DIRECTIVE_COURSE = "🔗 Học trên nền tảng Bình dân học vụ số: {url}"
+DIRECTIVE_DEADLINE = "⏰ Hạn báo cáo: <b>{deadline}</b>"
+DIRECTIVE_ATTACHMENT = "📎 Văn bản đính kèm ở trên."
+DIRECTIVE_PART = "(tiếp theo {index}/{total})"
+
+
+def acknowledged_button(when: str) -> str:
+    """The ack button once pressed."""
+    return f"✅ Đã nhận lúc {when}"
+
+
+ACK_RECORDED = "Cảm ơn! Đã ghi nhận đơn vị đã nhận thông báo."
+ACK_PREVIEW = "Đây là bản xem trước, chưa gửi."
+ACK_NOT_FOR_YOU = "Thông báo này không gửi cho bạn."
+
+AUDIENCE_LABELS = {
+    "all": "Tất cả đơn vị",
+    "thon": "Thôn/buôn",
+    "co_quan": "Cơ quan/trường học",
+}
+COMPOSE_MENU = "📢 <b>Soạn thông báo</b>\nChọn cách soạn:"
+COMPOSE_NEW = "✍️ Soạn mới"
+COMPOSE_TEMPLATE = "📄 Dùng mẫu"
+COMPOSE_RECENT = "🕘 Đã gửi gần đây"
+ASK_CONTENT = (
+    "Gửi nội dung thông báo: gõ chữ, chuyển tiếp (forward) một tin nhắn, "
+    "hoặc gửi tệp PDF (có thể kèm chú thích)."
+)
+CONTENT_EMPTY = "❌ Chưa có nội dung. Hãy gõ chữ, chuyển tiếp tin nhắn hoặc gửi tệp."
+ASK_NUMBER = "Số và ngày văn bản, ví dụ: <code>310/UBND-VHXH 20/04/2026</code>"
+ASK_SUBJECT = "Trích yếu (V/v …), ví dụ: <i>đẩy mạnh phong trào Bình dân học vụ số</i>"
+ASK_DEADLINE = "Hạn báo cáo (dd/mm/yyyy), ví dụ: <code>30/04/2026</code>"
+BAD_DATE = "❌ Ngày không hợp lệ. Gõ theo dạng dd/mm/yyyy, ví dụ 30/04/2026."
+PAST_DEADLINE = "❌ Hạn báo cáo đã qua. Chọn một ngày từ hôm nay trở đi."
+TOO_LONG_FIELD = "❌ Dài quá, vui lòng gõ ngắn hơn."
+BUTTON_NUMBER = "🔢 Số/ngày"
+BUTTON_SUBJECT = "📝 Trích yếu"
+BUTTON_DEADLINE = "⏰ Hạn"
+BUTTON_AUDIENCE = "👥 Gửi tới: {audience}"
+BUTTON_SEND = "📤 Gửi"
+BUTTON_CANCEL = "Hủy"
+BUTTON_EDIT_BODY = "✏️ Sửa nội dung"
+BUTTON_ALL = "Tất cả"
+BUTTON_THON = "Thôn/buôn"
+BUTTON_CO_QUAN = "Cơ quan/trường học"
+BUTTON_PICK = "Chọn đơn vị"
+BUTTON_DONE = "✔️ Xong"
+BUTTON_PREV = "◀"
+BUTTON_NEXT = "▶"
+BUTTON_UNACKED = "Chưa xác nhận"
+ASK_AUDIENCE = "Gửi tới ai?"
+PICK_UNITS = "Chọn đơn vị nhận (bấm để đánh dấu ✔️), rồi bấm Xong:"
+PICK_NONE = "Chưa chọn đơn vị nào."
+COMPOSE_CANCELLED = "Đã hủy, không gửi gì."
+NO_RECIPIENTS = "❌ Chưa có ai đăng ký ở các đơn vị đã chọn, nên chưa gửi được."
+NO_RECENT = "Chưa gửi thông báo nào."
+
+
+def preview_control(audience: str, units: int, contacts: int) -> str:
+    """The message under the preview, with the send and edit buttons."""
+    return (
+        "👆 <b>Bản xem trước</b>, đúng như người nhận sẽ thấy.\n"
+        f"Gửi tới: <b>{audience}</b> — {units} đơn vị, {contacts} người nhận."
+    )
+
+
+def sending_progress(done: int, total: int) -> str:
+    """The progress message, edited in place."""
+    return f"📤 Đang gửi {done}/{total}…"
+
+
+def delivery_summary(
+    subject: str,
+    sent: int,
+    failed: int,
+    blocked: int,
+    blocked_names: list[str],
+    acked: int,
+    units: int,
+) -> str:
+    """The final summary of a broadcast (escaped names expected)."""
+    lines = [
+        f"✅ <b>Đã gửi xong</b>: {subject}",
+        f"• Đã gửi: {sent}",
+        f"• Lỗi: {failed}",
+        f"• Đã chặn bot: {blocked}",
+    ]
+    if blocked_names:
+        lines.append("  " + ", ".join(blocked_names))
+    lines.append(f"• Đơn vị đã xác nhận: {acked}/{units}")
+    return "\n".join(lines)
+
+
+def unacknowledged_units(subject: str, names: list[str]) -> str:
+    """The units that have not pressed "Đã nhận" yet (escaped names expected)."""
+    if not names:
+        return f"🎉 Tất cả đơn vị đã xác nhận: {subject}"
+    return f"<b>Chưa xác nhận</b> ({len(names)}): {subject}\n" + "\n".join(f"• {n}" for n in names)
+
+
+def recent_line(date_text: str, subject: str, sent: int, total: int, acked: int, units: int) -> str:
+    """One line of the recent directives list."""
+    return f"• {date_text} — {subject}\n  đã gửi {sent}/{total}, xác nhận {acked}/{units} đơn vị"
+
+
+DEFAULT_SUBJECT = "Thông báo của UBND xã"
+
+# The built-in template, written from the commune's letter on Resolution 57-NQ/TW and the
+# "Bình dân học vụ số" movement (in our own words).
+TEMPLATE_SUBJECT = "Tiếp tục đẩy mạnh phong trào “Bình dân học vụ số”"
+TEMPLATE_BODY = (
+    "Kính gửi các cơ quan, trường học và 45 thôn, buôn trên địa bàn xã.\n\n"
+    "Để thực hiện Nghị quyết 57-NQ/TW của Bộ Chính trị về phát triển khoa học, công nghệ, "
+    "đổi mới sáng tạo và chuyển đổi số, UBND xã đề nghị các đơn vị:\n\n"
+    "1. Tuyên truyền Nghị quyết 57-NQ/TW đến cán bộ, hội viên và Nhân dân qua loa truyền "
+    "thanh, mạng xã hội và các buổi sinh hoạt của thôn, buôn, cơ quan.\n\n"
+    "2. Vận động mọi người đăng nhập bằng tài khoản VNeID và tham gia các khóa học trên nền "
+    "tảng Bình dân học vụ số; Tổ công nghệ số cộng đồng “đi từng ngõ, gõ từng nhà, hướng dẫn "
+    "từng người”.\n\n"
+    "3. Nhân rộng cách làm hay, biểu dương người tiêu biểu, và kịp thời phản bác thông tin "
+    "sai trái về chuyển đổi số.\n\n"
+    "Trưởng thôn, buôn và thủ trưởng các đơn vị báo cáo số người đăng ký học bằng lệnh "
+    "/baocao đúng hạn. Không để ai bị bỏ lại phía sau."
+)
+TEMPLATE_DEADLINE_DAYS = 7

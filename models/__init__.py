@@ -3,15 +3,20 @@
 from models.audit import AuditEvent
 from models.base import Base
 from models.contacts import Contact, ContactStatus, Role
+from models.directives import Acknowledgement, Delivery, DeliveryStatus, Directive
 from models.invites import Invite
 from models.reports import Report
 from models.units import Unit, UnitKind
 
 __all__ = [
+    "Acknowledgement",
     "AuditEvent",
     "Base",
     "Contact",
     "ContactStatus",
+    "Delivery",
+    "DeliveryStatus",
+    "Directive",
     "Invite",
     "Report",
     "Role",

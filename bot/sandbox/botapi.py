@@ -207,6 +207,30 @@ async def edit_message_text(store: Store, flood: FloodControl, params: Params) -
     return message
 
 
+async def edit_message_reply_markup(store: Store, flood: FloodControl, params: Params) -> JSON:
+    """Replace a bot message's buttons."""
+    markup = parse_markup(params.get("reply_markup"))
+    chat_id = _chat_id(params)
+    message = store.messages.get((chat_id, int(params.get("message_id") or 0)))
+    if message is None:
+        raise ApiError(400, "Bad Request: message to edit not found")
+    if message.get("reply_markup") == markup:
+        raise ApiError(400, "Bad Request: message is not modified")
+    _target_chat(store, flood, params, "editMessageReplyMarkup")
+    message["reply_markup"] = markup
+    await store.record(
+        store.new_event(
+            "editMessageReplyMarkup",
+            chat_id,
+            message_id=message["message_id"],
+            text=message.get("text") or message.get("caption"),
+            html=None,
+            reply_markup=markup,
+        )
+    )
+    return message
+
+
 async def answer_callback_query(store: Store, flood: FloodControl, params: Params) -> bool:
     """Acknowledge a button press, optionally with a toast text."""
     query_id = str(params.get("callback_query_id") or "")
@@ -264,6 +288,7 @@ METHODS: dict[str, Method] = {
     "sendPhoto": send_photo,
     "sendDocument": send_document,
     "editMessageText": edit_message_text,
+    "editMessageReplyMarkup": edit_message_reply_markup,
     "answerCallbackQuery": answer_callback_query,
     "setMyCommands": set_my_commands,
     "deleteWebhook": delete_webhook,

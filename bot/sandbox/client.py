@@ -139,6 +139,10 @@ class SandboxClient:
             body["latency"] = latency
         await self._post("/faults", **body)
 
+    async def open_chats(self, chat_ids: list[int]) -> None:
+        """Make chats known, as if each user had pressed Start (without queuing updates)."""
+        await self._post("/chats", chat_ids=chat_ids)
+
     async def block(self, chat_id: int, blocked: bool = True) -> None:
         """Make a user block (or unblock) the bot."""
         await self._post("/block", chat_id=chat_id, blocked=blocked)

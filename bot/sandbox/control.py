@@ -185,6 +185,12 @@ def add_routes(app: web.Application, sandbox: Sandbox) -> None:
             store.latency = float(body["latency"])
         return web.json_response({"ok": True})
 
+    async def post_chats(request: web.Request) -> web.Response:
+        body = await request.json()
+        for chat_id in body["chat_ids"]:
+            chat_object(store, int(chat_id), "private", f"User {chat_id}")
+        return web.json_response({"ok": True})
+
     async def post_block(request: web.Request) -> web.Response:
         body = await request.json()
         chat_id = int(body["chat_id"])
@@ -216,6 +222,7 @@ def add_routes(app: web.Application, sandbox: Sandbox) -> None:
     app.router.add_get("/_sandbox/files/{file_id}", get_file_content)
     app.router.add_post("/_sandbox/faults", post_faults)
     app.router.add_post("/_sandbox/block", post_block)
+    app.router.add_post("/_sandbox/chats", post_chats)
     app.router.add_post("/_sandbox/flood", post_flood)
     app.router.add_get("/_sandbox/commands", get_commands)
     app.router.add_get("/_sandbox/stats", get_stats)

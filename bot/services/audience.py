@@ -1,0 +1,84 @@
+"""Audiences of a broadcast: everyone, thôn/buôn only, agencies only, or chosen units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Contact, ContactStatus, Unit, UnitKind
+
+RESIDENTIAL = (UnitKind.THON, UnitKind.BUON, UnitKind.TO_DAN_PHO)
+ALL, THON, CO_QUAN, UNITS_PREFIX = "all", "thon", "co_quan", "units:"
+
+
+class AudienceError(ValueError):
+    """An audience string that names no known group or unit."""
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Stored as "all", "thon", "co_quan" or "units:T01,T02"."""
+
+    kind: str
+    codes: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> Audience:
+        """Read the stored or typed form; `T01,T02` alone means those units."""
+        value = text.strip()
+        if value in (ALL, THON, CO_QUAN):
+            return cls(value)
+        codes = value.removeprefix(UNITS_PREFIX)
+        parts = tuple(code.strip() for code in codes.split(",") if code.strip())
+        if not parts:
+            raise AudienceError(text)
+        return cls("units", parts)
+
+    def __str__(self) -> str:
+        """The stored form."""
+        return UNITS_PREFIX + ",".join(self.codes) if self.kind == "units" else self.kind
+
+    def unit_filter(self) -> ColumnElement[bool]:
+        """Which active units belong to the audience."""
+        condition = Unit.active.is_(True)
+        if self.kind == THON:
+            return condition & Unit.kind.in_(RESIDENTIAL)
+        if self.kind == CO_QUAN:
+            return condition & Unit.kind.not_in(RESIDENTIAL)
+        if self.kind == "units":
+            return condition & func.lower(Unit.code).in_([c.lower() for c in self.codes])
+        return condition
+
+
+def recipients_query(audience: Audience) -> Select[tuple[int, int]]:
+    """(contact id, chat id) of every active contact bound to a unit of the audience."""
+    return (
+        select(Contact.id, Contact.chat_id)
+        .join(Unit, Contact.unit_id == Unit.id)
+        .where(audience.unit_filter(), Contact.status == ContactStatus.ACTIVE)
+        .order_by(Contact.id)
+    )
+
+
+async def audience_size(session: AsyncSession, audience: Audience) -> tuple[int, int]:
+    """(units in the audience, contacts who will receive)."""
+    units = await session.scalar(
+        select(func.count()).select_from(Unit).where(audience.unit_filter())
+    )
+    contacts = await session.scalar(
+        select(func.count()).select_from(recipients_query(audience).subquery())
+    )
+    return int(units or 0), int(contacts or 0)
+
+
+async def unknown_codes(session: AsyncSession, audience: Audience) -> list[str]:
+    """Codes of a "units:" audience that match no active unit."""
+    if audience.kind != "units":
+        return []
+    found = {
+        code.lower()
+        for code in await session.scalars(select(Unit.code).where(audience.unit_filter()))
+    }
+    return [code for code in audience.codes if code.lower() not in found]

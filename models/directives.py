@@ -1,0 +1,106 @@
+"""Directives (công văn, thông báo), their per-recipient deliveries and acknowledgements."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime, str_enum, utcnow
+
+
+class Directive(Base):
+    """What the commune sends: number, date, subject, body, optional document and deadline."""
+
+    __tablename__ = "directives"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    issued_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    document_file_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    document_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # "all", "thon" (thôn/buôn/tổ dân phố), "co_quan" (agencies and schools) or "units:T01,T02".
+    audience: Mapped[str] = mapped_column(String(2000), default="all")
+    created_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Where the sender's progress message lives, so any process can edit it in place.
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Where one recipient's copy of a directive stands.
+
+    pending ──claimed──► sending ──ok──────────► sent
+       ▲                    │ ──403 blocked────► blocked   (never retried)
+       │                    │ ──400 / too many─► failed
+       └──network, 5xx, 429─┘  (attempts += 1, next_attempt_at = now + backoff)
+
+    A crash leaves rows in `sending`; at start they go back to `pending`, so at most the
+    messages in flight at the moment of the crash may arrive twice.
+    """
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+
+
+class Delivery(Base):
+    """One directive to one contact: the outbox row, written before anything is sent."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        # A contact gets a directive once, whatever happens to the process.
+        UniqueConstraint("directive_id", "contact_id", name="uq_deliveries_directive_id"),
+        # The dispatcher's query: the next due rows, oldest first.
+        Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        # Progress and summaries count one directive's rows by status.
+        Index("ix_deliveries_directive_id_status", "directive_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directive_id: Mapped[int] = mapped_column(ForeignKey("directives.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        str_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Parts already delivered, so a retry of a long directive resumes instead of repeating.
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Acknowledgement(Base):
+    """A recipient pressed "✅ Đã nhận"; a unit counts as acknowledged once any contact has."""
+
+    __tablename__ = "acknowledgements"
+    __table_args__ = (
+        # Pressing twice records once.
+        UniqueConstraint("directive_id", "contact_id", name="uq_acknowledgements_directive_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directive_id: Mapped[int] = mapped_column(ForeignKey("directives.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

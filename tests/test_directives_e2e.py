@@ -1,0 +1,352 @@
+"""End-to-end: composing, sending, retrying, acknowledging and resuming broadcasts."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import build_application, polling
+from bot.context import BotApplication
+from bot.sandbox.client import Event, SandboxClient
+from bot.services.audience import Audience
+from bot.services.directive_render import DirectiveContent
+from bot.services.directives import create_directive
+from bot.services.invites import create_invite, redeem_invite
+from bot.services.units import find_unit
+from models import Acknowledgement, Contact, ContactStatus, Delivery, DeliveryStatus, Role
+from models.base import utcnow
+from tests.cli_helpers import run_cli
+from tests.conftest import ADMIN_ID, SettingsFactory
+from tests.helpers import register
+
+SessionFactory = async_sessionmaker[AsyncSession]
+HEADS = {"T01": 820_001, "T02": 820_002, "B01": 820_003, "CA": 820_004}
+STRANGER = 820_099
+
+
+@pytest.fixture
+async def heads(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> dict[str, int]:
+    """One registered contact per unit."""
+    for code, user in HEADS.items():
+        await register(client, session_factory, user, code)
+    return HEADS
+
+
+def _button(event: Event, label_start: str) -> str:
+    """The callback data of the first button whose label starts with `label_start`."""
+    for row in (event["reply_markup"] or {}).get("inline_keyboard", []):
+        for button in row:
+            if button["text"].startswith(label_start):
+                return str(button["callback_data"])
+    raise AssertionError(f"no button {label_start!r} in {event}")
+
+
+async def _preview(client: SandboxClient, command: str) -> tuple[list[Event], Event]:
+    """Run /thongbao and return (preview messages, control message)."""
+    events = await client.converse(ADMIN_ID, command, replies=2, settle=0.5)
+    control = events[-1]
+    assert control["text"].startswith("👆 Bản xem trước")
+    return events[:-1], control
+
+
+async def _wait_summary(client: SandboxClient, control: Event, timeout: float = 20) -> Event:
+    """Wait until the control message has become the final summary."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    after = control["seq"]
+    while asyncio.get_running_loop().time() < deadline:
+        for event in await client.events(ADMIN_ID, after=after, count=1, wait=1):
+            after = event["seq"]
+            if event["message_id"] == control["message_id"] and "Đã gửi xong" in (
+                event["text"] or ""
+            ):
+                return event
+    raise AssertionError("no delivery summary")
+
+
+async def _received(client: SandboxClient, user: int) -> list[Event]:
+    """Directive messages a user received."""
+    return [
+        e
+        for e in await client.events(user)
+        if e["method"] == "sendMessage" and "THÔNG BÁO CỦA UBND XÃ" in (e["text"] or "")
+    ]
+
+
+async def _statuses(factory: SessionFactory) -> dict[str, int]:
+    async with factory() as session:
+        rows = await session.execute(
+            select(Delivery.status, func.count()).group_by(Delivery.status)
+        )
+        return {status.value: n for status, n in rows}
+
+
+async def test_short_form_preview_and_send_to_all(
+    heads: dict[str, int], client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    previews, control = await _preview(client, "/thongbao Họp khẩn lúc 8 giờ <b>không in đậm</b>")
+    assert "Họp khẩn" in previews[0]["text"] and "<b>không in đậm</b>" in previews[0]["text"]
+    assert "binhdanhocvuso.gov.vn" in previews[0]["text"]
+    assert "4 đơn vị, 4 người nhận" in control["text"]
+    await client.click(ADMIN_ID, control["message_id"], _button(control, "📤 Gửi"), replies=1)
+    summary = await _wait_summary(client, control)
+    assert "Đã gửi: 4" in summary["text"] and "Đã chặn bot: 0" in summary["text"]
+    for user in heads.values():
+        [message] = await _received(client, user)
+        assert _button(message, "✅ Đã nhận").startswith("ack:")
+    assert await _statuses(session_factory) == {"sent": 4}
+
+
+async def test_template_and_audience_thon(
+    heads: dict[str, int], client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    [menu] = await client.converse(ADMIN_ID, "/thongbao")
+    events = await client.click(ADMIN_ID, menu["message_id"], "dir:template", replies=2)
+    control = events[-1]
+    assert "Bình dân học vụ số" in events[0]["text"] and "Hạn báo cáo" in events[0]["text"]
+    [choices] = await client.click(ADMIN_ID, control["message_id"], "dir:audience")
+    events = await client.click(ADMIN_ID, choices["message_id"], "dir:aud:thon", replies=2)
+    control = events[-1]
+    assert "Thôn/buôn — 3 đơn vị, 3 người nhận" in control["text"]
+    await client.click(ADMIN_ID, control["message_id"], "dir:send")
+    await _wait_summary(client, control)
+    assert await _received(client, heads["CA"]) == []
+    assert len(await _received(client, heads["T01"])) == 1
+
+
+async def test_pick_units(heads: dict[str, int], client: SandboxClient) -> None:
+    _, control = await _preview(client, "/thongbao Chỉ gửi Thôn 2")
+    [choices] = await client.click(ADMIN_ID, control["message_id"], "dir:audience")
+    [picker] = await client.click(ADMIN_ID, choices["message_id"], "dir:aud:pick")
+    [edited] = await client.click(ADMIN_ID, picker["message_id"], _button(picker, "Thôn 2"))
+    assert _button(edited, "✔️ Thôn 2")
+    events = await client.click(ADMIN_ID, picker["message_id"], "dir:picked", replies=2)
+    control = events[-1]
+    assert "T02 — 1 đơn vị, 1 người nhận" in control["text"]
+    await client.click(ADMIN_ID, control["message_id"], "dir:send")
+    await _wait_summary(client, control)
+    assert len(await _received(client, heads["T02"])) == 1
+    assert await _received(client, heads["T01"]) == []
+
+
+async def test_blocked_contact_is_marked_and_never_retried(
+    heads: dict[str, int], client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await client.block(heads["T02"])
+    _, control = await _preview(client, "/thongbao Kiểm tra chặn")
+    await client.click(ADMIN_ID, control["message_id"], "dir:send")
+    summary = await _wait_summary(client, control)
+    assert "Đã chặn bot: 1" in summary["text"] and "Thôn 2" in summary["text"]
+    stats = await client.stats()
+    assert stats["error:403"] == 1
+    await asyncio.sleep(0.5)
+    assert (await client.stats())["error:403"] == 1
+    async with session_factory() as session:
+        contact = await session.scalar(
+            select(Contact).where(Contact.telegram_user_id == heads["T02"])
+        )
+    assert contact is not None and contact.status == ContactStatus.BLOCKED
+    assert await _statuses(session_factory) == {"sent": 3, "blocked": 1}
+
+
+async def test_unacknowledged_button_lists_units(
+    heads: dict[str, int], client: SandboxClient
+) -> None:
+    _, control = await _preview(client, "/thongbao Xác nhận giúp")
+    await client.click(ADMIN_ID, control["message_id"], "dir:send")
+    summary = await _wait_summary(client, control)
+    [message] = await _received(client, heads["T01"])
+    [ack] = await client.click(heads["T01"], message["message_id"], _button(message, "✅"))
+    assert ack["method"] == "answerCallbackQuery" and "Đã ghi nhận" in ack["text"]
+    [waiting] = await client.click(
+        ADMIN_ID, summary["message_id"], _button(summary, "Chưa xác nhận")
+    )
+    assert "Chưa xác nhận (3)" in waiting["text"] and "Thôn 1" not in waiting["text"]
+
+
+async def test_acknowledgement_is_idempotent(
+    heads: dict[str, int], client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    _, control = await _preview(client, "/thongbao Bấm đã nhận")
+    await client.click(ADMIN_ID, control["message_id"], "dir:send")
+    await _wait_summary(client, control)
+    user = heads["B01"]
+    [message] = await _received(client, user)
+    data = _button(message, "✅ Đã nhận")
+    events = await client.click(user, message["message_id"], data, replies=2)
+    edited = next(e for e in events if e["method"] == "editMessageReplyMarkup")
+    assert _button(edited, "✅ Đã nhận lúc")
+    await client.click(user, message["message_id"], data)
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Acknowledgement)) == 1
+
+
+async def test_long_text_is_split_with_button_on_last_part(
+    heads: dict[str, int], client: SandboxClient
+) -> None:
+    body = "\n\n".join(f"Đoạn {i}: " + "nội dung dài " * 40 for i in range(20))
+    events = await client.converse(ADMIN_ID, f"/thongbao {body}", replies=3, settle=0.5)
+    control = events[-1]
+    await client.click(ADMIN_ID, control["message_id"], "dir:send")
+    await _wait_summary(client, control)
+    parts = [e for e in await client.events(heads["T01"]) if e["method"] == "sendMessage"][-3:]
+    assert all(len(p["text"]) <= 4096 for p in parts)
+    assert "THÔNG BÁO" in parts[0]["text"]
+    assert parts[0]["reply_markup"] is None and parts[1]["reply_markup"] is None
+    assert _button(parts[2], "✅ Đã nhận")
+    assert parts[1]["text"].startswith("(tiếp theo 2/3)")
+    assert parts[2]["text"].startswith("(tiếp theo 3/3)")
+
+
+async def test_head_and_stranger_are_refused_thongbao(
+    heads: dict[str, int], client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    for user in (heads["T01"], STRANGER):
+        [reply] = await client.converse(user, "/thongbao Tin giả")
+        assert reply["text"] == "⛔ Bạn không có quyền dùng lệnh này."
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
+
+
+async def _many_contacts(factory: SessionFactory, client: SandboxClient, count: int) -> list[int]:
+    """Register `count` heads of T01 directly through the services (fast), with open chats."""
+    users = list(range(830_000, 830_000 + count))
+    async with factory.begin() as session:
+        unit = await find_unit(session, "T01")
+        invite = await create_invite(
+            session,
+            unit=unit,
+            role=Role.HEAD,
+            max_uses=None,
+            ttl=None,
+            now=utcnow(),
+            actor_user_id=None,
+        )
+        await session.flush()
+        for user in users:
+            await redeem_invite(
+                session,
+                code=invite.code,
+                user_id=user,
+                chat_id=user,
+                display_name=f"H{user}",
+                now=utcnow(),
+            )
+    await client.open_chats(users)
+    return users
+
+
+async def _queue(factory: SessionFactory, text: str, audience: str = "all") -> int:
+    async with factory.begin() as session:
+        directive, _ = await create_directive(
+            session,
+            DirectiveContent(subject="Thử", body=text),
+            Audience.parse(audience),
+            actor_user_id=None,
+            now=utcnow(),
+        )
+        return directive.id
+
+
+async def _wait_statuses(
+    factory: SessionFactory, done: dict[str, int], timeout: float = 30
+) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if await _statuses(factory) == done:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"statuses {await _statuses(factory)} != {done}")
+
+
+async def test_5xx_and_timeouts_are_retried_until_sent(
+    make_settings: SettingsFactory,
+    units: None,
+    client: SandboxClient,
+    session_factory: SessionFactory,
+) -> None:
+    users = await _many_contacts(session_factory, client, 3)
+    await client.set_faults(
+        [
+            {"method": "sendMessage", "status": 502, "count": 2},
+            {"method": "sendMessage", "status": 500, "count": 1, "delay": 1.0},
+        ]
+    )
+    await _queue(session_factory, "Thử lại khi lỗi")
+    settings = make_settings(send_retry_base_seconds=0.1, http_read_timeout_seconds=0.5)
+    async with polling(build_application(settings)):
+        await _wait_statuses(session_factory, {"sent": 3})
+    async with session_factory() as session:
+        attempts = list(await session.scalars(select(Delivery.attempts)))
+    assert sum(attempts) == 3
+    for user in users:
+        assert len(await _received(client, user)) == 1
+
+
+async def test_400_chat_not_found_is_failed(
+    make_settings: SettingsFactory,
+    units: None,
+    client: SandboxClient,
+    session_factory: SessionFactory,
+) -> None:
+    users = await _many_contacts(session_factory, client, 2)
+    async with session_factory.begin() as session:
+        ghost = await session.scalar(select(Contact).where(Contact.telegram_user_id == users[1]))
+        assert ghost is not None
+        ghost.chat_id = 99_999_999  # a chat the sandbox has never seen
+    await _queue(session_factory, "Không tới được")
+    async with polling(build_application(make_settings())):
+        await _wait_statuses(session_factory, {"sent": 1, "failed": 1})
+    async with session_factory() as session:
+        errors = list(
+            await session.scalars(
+                select(Delivery.last_error).where(Delivery.status == DeliveryStatus.FAILED)
+            )
+        )
+    assert "chat not found" in (errors[0] or "").lower()
+
+
+async def test_restart_mid_broadcast_delivers_each_exactly_once(
+    make_settings: SettingsFactory,
+    units: None,
+    client: SandboxClient,
+    session_factory: SessionFactory,
+) -> None:
+    users = await _many_contacts(session_factory, client, 40)
+    await client.set_faults([], latency=0.05)
+    await _queue(session_factory, "Khởi động lại giữa chừng")
+    first = build_application(make_settings(send_rate_per_second=20))
+    async with polling(first):
+        for _ in range(600):  # bounded: at most 30 s
+            if (await _statuses(session_factory)).get("sent", 0) >= 10:
+                break
+            await asyncio.sleep(0.05)
+    midway = await _statuses(session_factory)
+    assert 0 < midway.get("sent", 0) < 40
+    async with polling(build_application(make_settings())):
+        await _wait_statuses(session_factory, {"sent": 40})
+    counts = [len(await _received(client, user)) for user in users]
+    assert counts == [1] * 40
+
+
+async def test_cli_broadcast_goes_through_the_running_bot(
+    heads: dict[str, int], client: SandboxClient, db_url: str, tmp_path: Path, app: BotApplication
+) -> None:
+    letter = tmp_path / "cong-van.md"
+    letter.write_text(
+        "# Đẩy mạnh học tập\nSố: 310/UBND-VHXH\n\nĐề nghị các thôn vận động.", "utf-8"
+    )
+    bad = run_cli(["broadcast", str(letter), "--to", "KHONGCO"], DATABASE_URL=db_url)
+    assert bad.returncode == 2 and "KHONGCO" in bad.stderr
+    result = run_cli(["broadcast", str(letter), "--to", "T01,B01"], DATABASE_URL=db_url)
+    assert result.returncode == 0, result.stderr
+    app.bot_data.dispatcher.wake()
+    for user in (heads["T01"], heads["B01"]):
+        events = await client.events(user, after=0, count=2, wait=10)
+        assert any("Số: 310/UBND-VHXH" in (e["text"] or "") for e in events)
+    assert await _received(client, heads["T02"]) == []
