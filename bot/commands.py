@@ -44,7 +44,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.demo import run_demo
 
     args.out.mkdir(parents=True, exist_ok=True)
-    return asyncio.run(run_demo(args.out))
+    status = asyncio.run(run_demo(args.out))
+    written = sorted(path.name for path in args.out.iterdir())
+    if written:
+        print(f"Các tệp đã tạo trong {args.out}/: " + ", ".join(written))
+    return status
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:

@@ -146,7 +146,62 @@ async def act_heads_report(demo: Demo) -> None:
     demo.bot(await demo.client.converse(first, "/tiendo"))
 
 
-ACTS: list[Act] = [act_admin_setup, act_heads_register, act_heads_report]
+def _button(event: Event, label_start: str) -> str:
+    """The callback data of a button, found by the start of its label."""
+    for row in (event.get("reply_markup") or {}).get("inline_keyboard", []):
+        for button in row:
+            if button["text"].startswith(label_start):
+                return str(button["callback_data"])
+    raise RuntimeError(f"no button {label_start!r}")
+
+
+async def _wait_summary(demo: Demo, control: Event) -> Event:
+    """Wait until the officer's progress message turns into the summary."""
+    after = control["seq"]
+    for _ in range(120):
+        for event in await demo.client.events(OFFICER_ID, after=after, count=1, wait=1):
+            after = event["seq"]
+            if event["message_id"] == control["message_id"] and "Đã gửi xong" in event["text"]:
+                return event
+    raise RuntimeError("the broadcast did not finish")
+
+
+async def act_broadcast(demo: Demo) -> None:
+    """The officer sends the commune's letter (the template) to every unit; heads acknowledge."""
+    demo.say("━━ 4. Cán bộ xã gửi công văn cho tất cả đơn vị ━━")
+    names = list(demo.head_ids)
+    blocked_name = names[-1]
+    await demo.client.block(demo.head_ids[blocked_name])
+    demo.say(f"(Trưởng {blocked_name} đã lỡ chặn bot — bot sẽ báo lại cho cán bộ.)")
+    demo.user("Cán bộ VHXH", "/thongbao")
+    [menu] = await demo.client.converse(OFFICER_ID, "/thongbao")
+    demo.bot([menu])
+    demo.user("Cán bộ VHXH", "[bấm] 📄 Dùng mẫu")
+    preview = await demo.client.click(OFFICER_ID, menu["message_id"], "dir:template", replies=2)
+    while "Bản xem trước" not in (preview[-1]["text"] or ""):
+        preview += await demo.client.events(OFFICER_ID, after=preview[-1]["seq"], count=1, wait=5)
+    demo.bot(preview)
+    control = preview[-1]
+    demo.user("Cán bộ VHXH", "[bấm] 📤 Gửi")
+    await demo.client.click(OFFICER_ID, control["message_id"], "dir:send")
+    summary = await _wait_summary(demo, control)
+    demo.bot([summary])
+    acknowledging = names[: len(names) * 2 // 3]
+    for name in acknowledging:
+        user = demo.head_ids[name]
+        message = [e for e in await demo.client.events(user) if e.get("reply_markup")][-1]
+        await demo.client.click(user, message["message_id"], _button(message, "✅ Đã nhận"))
+    demo.say(f"… {len(acknowledging)} trưởng thôn/buôn bấm “✅ Đã nhận”.")
+    demo.user("Cán bộ VHXH", "[bấm] Chưa xác nhận")
+    demo.bot(
+        await demo.client.click(
+            OFFICER_ID, summary["message_id"], _button(summary, "Chưa xác nhận")
+        ),
+        brief=False,
+    )
+
+
+ACTS: list[Act] = [act_admin_setup, act_heads_register, act_heads_report, act_broadcast]
 
 
 def _sample_units_path() -> Path:
@@ -176,7 +231,7 @@ async def run_demo(out: Path, acts: list[Act] | None = None) -> int:
             await _play(settings, sandbox.control_url, out, acts or ACTS)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"\nDemo xong trong {time.monotonic() - started:.1f} giây. Kết quả trong: {out}/")
+    print(f"\nDemo xong trong {time.monotonic() - started:.1f} giây.")
     return 0
 
 

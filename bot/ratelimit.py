@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +33,10 @@ THROTTLED_ENDPOINTS = frozenset(
     }
 )
 CHAT_MARGIN = 0.05
+# Consecutive sends are at least this share of the paced interval apart.
+MIN_GAP_SHARE = 0.6
+# Waiting for the window ends after this many rounds, however busy the bot is.
+MAX_WINDOW_WAITS = 1000
 # Per-chat slots older than this are forgotten, so memory does not grow with recipients.
 PRUNE_EVERY = 1024
 
@@ -62,6 +68,28 @@ class Gcra:
         return max(now, start - self.tolerance)
 
 
+class SlidingWindow:
+    """At most `limit` events in any `span` seconds, counted at the moment they happen."""
+
+    def __init__(self, limit: int, span: float) -> None:
+        """An empty window."""
+        self.limit = limit
+        self.span = span
+        self._times: deque[float] = deque()
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until one more event fits."""
+        while self._times and self._times[0] <= now - self.span:
+            self._times.popleft()
+        if len(self._times) < self.limit:
+            return 0.0
+        return self._times[0] + self.span - now
+
+    def add(self, now: float) -> None:
+        """Count an event."""
+        self._times.append(now)
+
+
 class FloodRateLimiter(BaseRateLimiter[None]):
     """Global token bucket, ≥ interval per private chat, N/min per group, global pause on 429."""
 
@@ -70,6 +98,11 @@ class FloodRateLimiter(BaseRateLimiter[None]):
         self.limits = limits
         self._clock = clock
         self._global = Gcra(1.0 / limits.per_second)
+        # Pacing alone lets a stalled event loop release several sends at once; the window,
+        # counted on actual send times, keeps any one second at or under the pace.
+        self._window = SlidingWindow(max(1, math.floor(limits.per_second)), 1.0)
+        self._min_gap = MIN_GAP_SHARE / limits.per_second
+        self._last_start = -math.inf
         self._chats: dict[int, Gcra] = {}
         self._paused_until = 0.0
         self._reservations = 0
@@ -121,6 +154,22 @@ class FloodRateLimiter(BaseRateLimiter[None]):
         # holds back messages to other chats.
         await self._sleep_until(self._global.reserve(self._clock()))
         await self._sleep_until(self._paused_until)
+        await self._wait_for_window()
+
+    async def _wait_for_window(self) -> None:
+        """Respect the one-second window and a minimum gap, both on actual send times.
+
+        After a stall the paced slots are all due at once; the gap spreads them out again so
+        that network jitter cannot squeeze an extra message into Telegram's second.
+        """
+        for _ in range(MAX_WINDOW_WAITS):
+            now = self._clock()
+            delay = max(self._window.wait_time(now), self._last_start + self._min_gap - now)
+            if delay <= 0:
+                break
+            await asyncio.sleep(delay)
+        self._last_start = self._clock()
+        self._window.add(self._last_start)
 
     async def process_request(
         self,

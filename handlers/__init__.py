@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
+
+from telegram.warnings import PTBUserWarning
 
 from handlers import admin, directives, errors, gate, reports, start
 
@@ -12,6 +15,9 @@ if TYPE_CHECKING:
 
 def register_all(application: BotApplication) -> None:
     """Register every handler. Order matters: the gate (group -1) runs before everything."""
+    # Our conversations mix typed answers and buttons per user on purpose; PTB warns about
+    # button tracking per message, which we do not want.
+    warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
     gate.register(application)
     reports.register(application)
     directives.register(application)

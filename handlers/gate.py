@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -11,7 +12,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 from bot import texts
 from bot.context import BotApplication, BotContext
 from bot.permissions import callback_allowed, command_allowed
-from bot.services.contacts import Identity, identify
+from bot.services.contacts import Identity, identify, reactivate
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,10 @@ async def identity_of(context: BotContext, user_id: int) -> Identity:
         return cached
     async with context.deps.read_session_factory() as session:
         identity = await identify(session, user_id)
+    if identity.blocked:
+        async with context.deps.session_factory.begin() as session:
+            await reactivate(session, user_id)
+        identity = replace(identity, blocked=False)
     context.deps.identities.put(identity)
     return identity
 

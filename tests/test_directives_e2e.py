@@ -350,3 +350,23 @@ async def test_cli_broadcast_goes_through_the_running_bot(
         events = await client.events(user, after=0, count=2, wait=10)
         assert any("Số: 310/UBND-VHXH" in (e["text"] or "") for e in events)
     assert await _received(client, heads["T02"]) == []
+
+
+async def test_blocked_contact_who_writes_again_is_active(
+    heads: dict[str, int],
+    client: SandboxClient,
+    session_factory: SessionFactory,
+    app: BotApplication,
+) -> None:
+    await client.block(heads["T02"])
+    _, control = await _preview(client, "/thongbao Lần 1")
+    await client.click(ADMIN_ID, control["message_id"], "dir:send")
+    await _wait_summary(client, control)
+    await client.block(heads["T02"], blocked=False)
+    app.bot_data.identities.forget()
+    await client.converse(heads["T02"], "/start")
+    async with session_factory() as session:
+        contact = await session.scalar(
+            select(Contact).where(Contact.telegram_user_id == heads["T02"])
+        )
+    assert contact is not None and contact.status == ContactStatus.ACTIVE

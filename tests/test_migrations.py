@@ -47,3 +47,19 @@ def test_migration_files_have_dated_names() -> None:
     names = [p.name for p in folder.glob("*.py")]
     assert names
     assert all(name[:4].isdigit() and name[4] == "_" and "-" in name for name in names)
+
+
+def test_models_match_the_migrations(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from models import Base
+
+    path = tmp_path / "compare.db"
+    upgrade_to_head(f"sqlite+aiosqlite:///{path}")
+    sync = create_engine(f"sqlite:///{path}")
+    with sync.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    sync.dispose()
+    assert differences == []

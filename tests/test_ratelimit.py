@@ -82,3 +82,21 @@ async def test_calls_without_chat_are_not_throttled() -> None:
             lambda: asyncio.sleep(0, True), (), {}, "answerCallbackQuery", {}, None
         )
     assert time.monotonic() - started < 0.5
+
+
+def test_sliding_window_counts_actual_times() -> None:
+    from bot.ratelimit import SlidingWindow
+
+    window = SlidingWindow(limit=3, span=1.0)
+    for t in (0.0, 0.1, 0.2):
+        assert window.wait_time(t) == 0.0
+        window.add(t)
+    assert window.wait_time(0.5) == 0.5
+    assert window.wait_time(1.0) == 0.0
+
+
+async def test_stall_does_not_release_a_burst() -> None:
+    limiter = FloodRateLimiter(Limits(per_second=50, chat_interval=0))
+    sent = await _send_all(limiter, list(range(1, 31)))
+    times = sorted(t for _, t in sent)
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.6 / 50 - 0.002

@@ -109,8 +109,11 @@ class Sandbox:
         params = await self._params(request)
         try:
             if method_name != "getUpdates":
-                await self._apply_latency_and_faults(method_name)
+                await self._apply_faults(method_name)
             result = await method(self.store, self.flood, params)
+            if self.store.latency and method_name != "getUpdates":
+                # Telegram counts a message when it arrives; the round trip comes after.
+                await asyncio.sleep(self.store.latency)
         except ApiError as error:
             self.store.count(f"error:{error.status}")
             return web.json_response(error.body(), status=error.status)
@@ -119,10 +122,8 @@ class Sandbox:
             return web.json_response(bad_request.body(), status=400)
         return web.json_response({"ok": True, "result": result})
 
-    async def _apply_latency_and_faults(self, method_name: str) -> None:
-        """Sleep the configured round trip, then raise an injected fault if one hits."""
-        if self.store.latency:
-            await asyncio.sleep(self.store.latency)
+    async def _apply_faults(self, method_name: str) -> None:
+        """Raise an injected fault if one hits (after its delay, to mimic a hang)."""
         rule = self.store.fault_for(method_name)
         if rule is None:
             return

@@ -23,6 +23,7 @@ class Identity:
     unit_name: str | None
     contact_id: int | None
     unit_adults: int | None = None
+    blocked: bool = False
 
 
 async def identify(session: AsyncSession, user_id: int) -> Identity:
@@ -37,7 +38,16 @@ async def identify(session: AsyncSession, user_id: int) -> Identity:
         unit_name=contact.unit.name if contact.unit else None,
         contact_id=contact.id,
         unit_adults=contact.unit.adults if contact.unit else None,
+        blocked=contact.status == ContactStatus.BLOCKED,
     )
+
+
+async def reactivate(session: AsyncSession, user_id: int) -> None:
+    """A contact marked blocked has written to the bot again, so it is reachable again."""
+    contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == user_id))
+    if contact is not None and contact.status == ContactStatus.BLOCKED:
+        contact.status = ContactStatus.ACTIVE
+        record_event(session, user_id, "contact.unblocked")
 
 
 class GrantOutcome(enum.StrEnum):

@@ -1,0 +1,100 @@
+"""Directive rendering, the directive file format, dates and audiences."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.sandbox.validation import plain_text
+from bot.services.audience import Audience, AudienceError
+from bot.services.dates import parse_vn_date, split_number_and_date
+from bot.services.directive_file import DirectiveFileError, parse_directive_file
+from bot.services.directive_render import DirectiveContent, render_directive
+
+TODAY = date(2026, 11, 26)
+
+
+def test_render_has_header_reference_subject_deadline_and_course_link() -> None:
+    content = DirectiveContent(
+        subject="đẩy mạnh <học>",
+        body="Nội dung & việc cần làm.",
+        number="310/UBND-VHXH",
+        issued_on=date(2026, 4, 20),
+        deadline=date(2026, 4, 30),
+    )
+    [part] = render_directive(content, "Ea Knốp", "https://binhdanhocvuso.gov.vn").parts
+    text = plain_text(part, "HTML")
+    assert "THÔNG BÁO CỦA UBND XÃ EA KNỐP" in text
+    assert "Số: 310/UBND-VHXH · ngày 20/04/2026" in text
+    assert "V/v đẩy mạnh <học>" in text and "Nội dung & việc cần làm." in text
+    assert "Hạn báo cáo: 30/04/2026" in text and "https://binhdanhocvuso.gov.vn" in text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=3000), min_size=1, max_size=6))
+def test_every_part_is_valid_html_within_limits(paragraphs: list[str]) -> None:
+    content = DirectiveContent(subject="s", body="\n\n".join(paragraphs))
+    rendered = render_directive(content, "Ea Knốp", "https://binhdanhocvuso.gov.vn")
+    for part in rendered.parts:
+        assert len(plain_text(part, "HTML")) <= 4096
+
+
+def test_document_caption_stays_short() -> None:
+    content = DirectiveContent(subject="x" * 2000, body="b", document_file_id="F1")
+    rendered = render_directive(content, "Ea Knốp", "https://x")
+    assert rendered.caption is not None and len(rendered.caption) <= 1024
+    assert rendered.message_count == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("30/04/2026", date(2026, 4, 30)),
+        ("3/4/2026", date(2026, 4, 3)),
+        ("30-04-26", date(2026, 4, 30)),
+        ("30/4", date(2026, 4, 30)),
+        ("31/02/2026", None),
+        ("hôm nay", None),
+        ("", None),
+    ],
+)
+def test_dates(text: str, expected: date | None) -> None:
+    assert parse_vn_date(text, TODAY) == expected
+
+
+@given(st.text(max_size=20))
+def test_date_parser_never_crashes(text: str) -> None:
+    result = parse_vn_date(text, TODAY)
+    assert result is None or isinstance(result, date)
+
+
+def test_number_and_date() -> None:
+    assert split_number_and_date("310/UBND-VHXH ngày 20/04/2026", TODAY) == (
+        "310/UBND-VHXH",
+        date(2026, 4, 20),
+    )
+    assert split_number_and_date("33/UBND-VHXH", TODAY) == ("33/UBND-VHXH", None)
+
+
+def test_directive_file() -> None:
+    content = parse_directive_file(
+        "# Đẩy mạnh học tập\nSố: 310/UBND-VHXH\nHạn: 30/12/2026\n\nĐoạn 1.\n\nĐoạn 2.", TODAY
+    )
+    assert content.subject == "Đẩy mạnh học tập"
+    assert content.number == "310/UBND-VHXH" and content.deadline == date(2026, 12, 30)
+    assert content.body == "Đoạn 1.\n\nĐoạn 2."
+    with pytest.raises(DirectiveFileError):
+        parse_directive_file("# Chỉ có tiêu đề", TODAY)
+    with pytest.raises(DirectiveFileError):
+        parse_directive_file("Hạn: 31/02/2026\n\nNội dung", TODAY)
+
+
+def test_audiences() -> None:
+    assert str(Audience.parse("all")) == "all"
+    assert Audience.parse("T01, B02").codes == ("T01", "B02")
+    assert str(Audience.parse("units:T01,B02")) == "units:T01,B02"
+    with pytest.raises(AudienceError):
+        Audience.parse(" , ")
