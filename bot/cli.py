@@ -48,12 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     unit_import.add_argument("file", type=Path)
     unit_commands.add_parser("list", help="one unit per line")
     invites = commands.add_parser("invites", help="invite codes and links")
-    invites.add_argument(
-        "--csv",
-        action="store_true",
-        required=True,
-        help="print unit_code,unit_name,invite_code,link",
+    output = invites.add_mutually_exclusive_group(required=True)
+    output.add_argument(
+        "--csv", action="store_true", help="print unit_code,unit_name,invite_code,link"
     )
+    output.add_argument("--pdf", type=Path, metavar="FILE", help="an A4 sheet of QR invites")
+    export = commands.add_parser("export", help="the progress report as XLSX")
+    export.add_argument("file", type=Path)
     broadcast = commands.add_parser("broadcast", help="queue a directive from a text file")
     broadcast.add_argument("file", type=Path)
     broadcast.add_argument("--to", default="all", help="all | thon | co_quan | CODE,CODE,…")
@@ -75,6 +76,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "invites": impl.cmd_invites,
         "grant": impl.cmd_grant,
         "broadcast": impl.cmd_broadcast,
+        "export": impl.cmd_export,
     }
     return table[args.command](args, load_settings())
 

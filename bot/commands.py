@@ -19,6 +19,8 @@ from bot.services.contacts import grant_role
 from bot.services.directive_file import DirectiveFileError, parse_directive_file
 from bot.services.directives import create_directive
 from bot.services.directory import unit_directory
+from bot.services.export_data import progress_workbook
+from bot.services.invite_sheet import invite_sheet_pdf
 from bot.services.invites import current_unit_invites, deep_link
 from bot.services.unit_import import UnitFileError
 from bot.services.units import import_units_file
@@ -110,13 +112,22 @@ async def _bot_username(settings: Settings) -> str:
 
 
 def cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
-    """Print every unit's current invite as CSV."""
+    """Print every unit's current invite as CSV, or write the printable PDF sheet."""
     upgrade_to_head(settings.database_url)
-    return asyncio.run(_print_invites_csv(settings))
+    links = asyncio.run(_invite_links(settings))
+    if args.pdf is not None:
+        cards = [(name, link) for _, name, _, link in links]
+        args.pdf.write_bytes(invite_sheet_pdf(cards, settings.commune_name))
+        print(f"Đã tạo {args.pdf} ({len(links)} đơn vị).")
+        return 0
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["unit_code", "unit_name", "invite_code", "link"])
+    writer.writerows(links)
+    return 0
 
 
-async def _print_invites_csv(settings: Settings) -> int:
-    """Write unit_code,unit_name,invite_code,link rows to stdout."""
+async def _invite_links(settings: Settings) -> list[tuple[str, str, str, str]]:
+    """(unit code, unit name, invite code, link) for every active unit."""
     username = await _bot_username(settings)
     engine = make_engine(settings.database_url)
     try:
@@ -129,11 +140,33 @@ async def _print_invites_csv(settings: Settings) -> int:
             )
     finally:
         await engine.dispose()
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["unit_code", "unit_name", "invite_code", "link"])
-    for unit, invite in pairs:
-        writer.writerow([unit.code, unit.name, invite.code, deep_link(username, invite.code)])
+    return [(u.code, u.name, i.code, deep_link(username, i.code)) for u, i in pairs]
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the XLSX progress report."""
+    if args.file.suffix.lower() != ".xlsx":
+        raise CliError("Tên tệp phải kết thúc bằng .xlsx")
+    upgrade_to_head(settings.database_url)
+    args.file.write_bytes(asyncio.run(_workbook(settings)))
+    print(f"Đã xuất báo cáo: {args.file}")
     return 0
+
+
+async def _workbook(settings: Settings) -> bytes:
+    """Build the workbook from the database."""
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_session_factory(engine)() as session:
+            return await progress_workbook(
+                session,
+                settings.commune_name,
+                datetime.now(UTC),
+                settings.tz,
+                settings.report_period,
+            )
+    finally:
+        await engine.dispose()
 
 
 def cmd_grant(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 import tempfile
@@ -132,7 +133,11 @@ async def act_heads_report(demo: Demo) -> None:
     demo.bot(await demo.client.click(second, skip["message_id"], "report:skip"))
     for index, name in enumerate(names[2:], start=2):
         enrolled, completed = sample_figures(index)
-        await demo.client.converse(demo.head_ids[name], f"/baocao {enrolled} {completed}")
+        text = f"/baocao {enrolled} {completed}"
+        reply = await demo.client.converse(demo.head_ids[name], text)
+        if not (reply[0]["text"] or "").startswith("✅"):
+            demo.user(f"Trưởng {name}", text)
+            demo.bot(reply)
     demo.say(f"… và {len(names) - 2} đơn vị khác đã báo cáo bằng lệnh /baocao.")
     demo.say("— Một trưởng thôn phát hiện đã gõ nhầm và sửa lại số:")
     demo.user(f"Trưởng {first_name}", "/baocao 205 40")
@@ -201,7 +206,42 @@ async def act_broadcast(demo: Demo) -> None:
     )
 
 
-ACTS: list[Act] = [act_admin_setup, act_heads_register, act_heads_report, act_broadcast]
+async def _save_file(demo: Demo, event: Event, name: str) -> None:
+    """Download a file the bot sent and keep it in the output folder."""
+    content = await demo.client.download(str(event["file_id"]))
+    await asyncio.to_thread((demo.out / name).write_bytes, content)
+
+
+async def act_statistics(demo: Demo) -> None:
+    """The admin reads the statistics, chases the late units, exports and prints invites."""
+    demo.say("━━ 5. Thống kê, nhắc đơn vị chậm, xuất Excel, in mã mời ━━")
+    demo.user("Quản trị viên", "/thongke")
+    summary, chart = await demo.client.converse(ADMIN_ID, "/thongke", replies=2)
+    demo.bot([summary, chart])
+    await _save_file(demo, chart, "chart.png")
+    demo.user("Quản trị viên", "/chuabaocao")
+    late = await demo.client.converse(ADMIN_ID, "/chuabaocao", settle=1.5)
+    demo.bot(late, brief=True)
+    demo.user("Quản trị viên", "[bấm] 🔔 Nhắc ngay")
+    demo.bot(await demo.client.click(ADMIN_ID, late[-1]["message_id"], "stats:nudge"))
+    demo.user("Quản trị viên", "/xuatexcel")
+    [excel] = await demo.client.converse(ADMIN_ID, "/xuatexcel")
+    demo.bot([excel])
+    await _save_file(demo, excel, "bao-cao.xlsx")
+    demo.user("Quản trị viên", "/moi")
+    invites = await demo.client.converse(ADMIN_ID, "/moi", settle=1.5)
+    sheet = next(e for e in invites if e["method"] == "sendDocument")
+    demo.bot([sheet])
+    await _save_file(demo, sheet, "moi-tham-gia.pdf")
+
+
+ACTS: list[Act] = [
+    act_admin_setup,
+    act_heads_register,
+    act_heads_report,
+    act_broadcast,
+    act_statistics,
+]
 
 
 def _sample_units_path() -> Path:

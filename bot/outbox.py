@@ -15,6 +15,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot import texts
 from bot.formatting import escape
+from bot.keyboards import ack_keyboard, report_button
 from bot.ratelimit import retry_seconds
 from bot.services.directive_render import DirectiveContent, Rendered, render_directive
 from bot.services.directives import blocked_names, delivery_counts, unit_ack_status
@@ -30,28 +31,21 @@ from bot.services.outbox import (
     unfinished,
 )
 from bot.settings import Settings
-from models import DeliveryStatus, Directive
+from models import DeliveryStatus, Directive, MessageKind
 from models.base import utcnow
 
 logger = logging.getLogger(__name__)
 
-ACK_PREFIX = "ack:"
 UNACKED_PREFIX = "dirinfo:unacked:"
 FLUSH_SECONDS = 0.2
 PROGRESS_SECONDS = 2.0
 RENDER_CACHE = 32
 
 
-def ack_keyboard(directive_id: int, label: str = texts.ACK_BUTTON) -> InlineKeyboardMarkup:
-    """The "✅ Đã nhận" button under a directive."""
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=f"{ACK_PREFIX}{directive_id}")]]
-    )
-
-
 def content_of(directive: Directive) -> DirectiveContent:
     """The renderable fields of a stored directive."""
     return DirectiveContent(
+        kind=directive.kind.value,
         subject=directive.subject,
         body=directive.body,
         number=directive.number,
@@ -116,7 +110,7 @@ class OutboxDispatcher:
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self._results: list[Result] = []
-        self._rendered: OrderedDict[int, Rendered] = OrderedDict()
+        self._rendered: OrderedDict[int, tuple[Rendered, InlineKeyboardMarkup]] = OrderedDict()
         self._last_progress: dict[int, float] = {}
 
     def start(self) -> None:
@@ -178,25 +172,31 @@ class OutboxDispatcher:
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
 
-    async def _render(self, directive_id: int) -> Rendered:
-        """The rendered directive, cached (a broadcast sends the same text many times)."""
-        rendered = self._rendered.get(directive_id)
-        if rendered is None:
+    async def _render(self, directive_id: int) -> tuple[Rendered, InlineKeyboardMarkup]:
+        """The rendered message and its button, cached (a broadcast repeats the same text)."""
+        cached = self._rendered.get(directive_id)
+        if cached is None:
             async with self._factory() as session:
                 directive = await session.get(Directive, directive_id)
             assert directive is not None
             rendered = render_directive(
                 content_of(directive), self._settings.commune_name, self._settings.course_url
             )
-            self._rendered[directive_id] = rendered
+            # Directives are acknowledged; reminders and chases ask for a report instead.
+            markup = (
+                ack_keyboard(directive_id)
+                if directive.kind == MessageKind.DIRECTIVE
+                else report_button()
+            )
+            cached = self._rendered[directive_id] = (rendered, markup)
             while len(self._rendered) > RENDER_CACHE:
                 self._rendered.popitem(last=False)
-        return rendered
+        return cached
 
     async def _deliver(self, row: Claimed) -> None:
         """Send one delivery and queue its outcome for the next flush."""
         try:
-            rendered = await self._render(row.directive_id)
+            rendered, markup = await self._render(row.directive_id)
 
             async def remember_part(parts_sent: int) -> None:
                 async with self._factory.begin() as session:
@@ -206,7 +206,7 @@ class OutboxDispatcher:
                 self._bot,
                 row.chat_id,
                 rendered,
-                ack_keyboard(row.directive_id),
+                markup,
                 start=row.parts_sent,
                 on_part=remember_part,
             )

@@ -20,6 +20,9 @@ COMMAND_ROLES: Mapping[str, frozenset[Role | None]] = {
     "baocao": REGISTERED,
     "tiendo": REGISTERED,
     "thongbao": STAFF,
+    "thongke": STAFF,
+    "chuabaocao": STAFF,
+    "xuatexcel": STAFF,
     "donvi": ADMINS,
     "moi": ADMINS,
     "phanquyen": ADMINS,
@@ -31,6 +34,7 @@ CALLBACK_ROLES: Mapping[str, frozenset[Role | None]] = {
     "ack": REGISTERED,
     "dir": STAFF,
     "dirinfo": STAFF,
+    "stats": STAFF,
 }
 
 

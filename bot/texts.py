@@ -29,6 +29,9 @@ COMMAND_DESCRIPTIONS = {
     "moi": "Mã mời và mã QR",
     "phanquyen": "Phân quyền người dùng",
     "donvi": "Danh sách đơn vị",
+    "thongke": "Thống kê và biểu đồ",
+    "chuabaocao": "Đơn vị chưa báo cáo",
+    "xuatexcel": "Xuất báo cáo Excel",
 }
 
 # Access and errors.
@@ -398,3 +401,80 @@ TEMPLATE_BODY = (
     "/baocao đúng hạn. Không để ai bị bỏ lại phía sau."
 )
 TEMPLATE_DEADLINE_DAYS = 7
+
+
+# Statistics.
+BUTTON_DETAIL = "📋 Chi tiết"
+BUTTON_LATE = "⏰ Chưa báo cáo"
+BUTTON_EXCEL = "📊 Xuất Excel"
+BUTTON_NUDGE = "🔔 Nhắc ngay"
+NO_DATA = "Chưa có đơn vị nào. Hãy nhập danh sách đơn vị trước."
+ALL_REPORTED = "🎉 Tất cả đơn vị đã báo cáo kỳ này."
+CHART_TITLE = "Tiến độ Bình dân học vụ số — xã {commune}"
+XLSX_CAPTION = "📊 Báo cáo kết quả phong trào “Bình dân học vụ số” — kỳ {period}"
+INVITE_SHEET_CAPTION = "🖨 Phiếu mời in sẵn: mỗi đơn vị một mã QR."
+NUDGE_SUBJECT = "Nhắc báo cáo"
+
+
+def summary_text(
+    commune: str,
+    period: str,
+    adults: str,
+    enrolled: str,
+    percent: str,
+    completed: str,
+    reported: str,
+    agencies: str,
+    change: str,
+    deadline: str | None,
+    top: list[str],
+    bottom: list[str],
+) -> str:
+    """The /thongke summary (values already formatted and escaped)."""
+    lines = [
+        f"📊 <b>Kết quả Bình dân học vụ số — xã {commune}</b>",
+        f"Kỳ {period}",
+        "",
+        f"👥 Người trưởng thành (thôn/buôn): <b>{adults}</b>",
+        f"📝 Đã đăng ký học: <b>{enrolled}</b> ({percent})",
+        f"🎓 Đã hoàn thành: {completed}",
+        f"📈 So với kỳ trước: {change}",
+        f"✅ Đã báo cáo kỳ này: {reported}",
+        f"🏛 Cơ quan/trường học: {agencies}",
+    ]
+    if deadline:
+        lines.append(f"⏰ Hạn báo cáo: {deadline}")
+    if top:
+        lines += ["", "<b>Cao nhất:</b>", *top]
+    if bottom:
+        lines += ["", "<b>Thấp nhất:</b>", *bottom]
+    return "\n".join(lines)
+
+
+def late_line(name: str, contacts: str, last: str) -> str:
+    """One unit in /chuabaocao."""
+    return f"• <b>{name}</b> — {contacts} · lần cuối: {last}"
+
+
+def late_header(count: int, total: int, period: str) -> str:
+    """Heading of /chuabaocao."""
+    return f"⏰ <b>Chưa báo cáo kỳ {period}</b>: {count}/{total} đơn vị"
+
+
+def chase_text(period: str, deadline: str | None) -> str:
+    """What a late unit receives (plain text: it is escaped when rendered)."""
+    due = f" trước {deadline}" if deadline else ""
+    return (
+        f"⏰ Đơn vị chưa báo cáo kỳ {period}. Đề nghị trưởng thôn/buôn báo cáo{due}: "
+        "bấm nút 📝 Báo cáo bên dưới hoặc gõ /baocao."
+    )
+
+
+def nudge_queued(count: int, units: int) -> str:
+    """Confirmation of "Nhắc ngay"."""
+    return f"🔔 Đang nhắc {units} đơn vị ({count} người nhận)."
+
+
+NO_LATE_CONTACTS = "Các đơn vị chưa báo cáo đều chưa có người đăng ký, nên chưa nhắc được."
+NOBODY = "chưa có người đăng ký"
+NEVER = "chưa bao giờ"

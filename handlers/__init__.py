@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from telegram.warnings import PTBUserWarning
 
-from handlers import admin, directives, errors, gate, reports, start
+from handlers import admin, directives, errors, gate, reports, start, stats
 
 if TYPE_CHECKING:
     from bot.context import BotApplication
@@ -21,6 +21,7 @@ def register_all(application: BotApplication) -> None:
     gate.register(application)
     reports.register(application)
     directives.register(application)
+    stats.register(application)
     admin.register(application)
     start.register(application)
     errors.register(application)

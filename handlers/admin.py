@@ -15,6 +15,7 @@ from bot.formatting import escape, format_number, split_for_telegram
 from bot.menus import set_chat_menu
 from bot.services.contacts import GrantOutcome, grant_role
 from bot.services.directory import unit_directory
+from bot.services.invite_sheet import invite_sheet_pdf
 from bot.services.invites import (
     create_invite,
     current_unit_invites,
@@ -85,6 +86,13 @@ async def _send_invite_list(update: Update, context: BotContext) -> None:
     lines = [f"{escape(u.name)}: {deep_link(username, inv.code)}" for u, inv in pairs]
     for chunk in split_for_telegram([texts.INVITES_LIST_HEADER, *lines]):
         await message_of(update).reply_text(chunk, disable_web_page_preview=True)
+    cards = [(u.name, deep_link(username, inv.code)) for u, inv in pairs]
+    if cards:
+        await message_of(update).reply_document(
+            invite_sheet_pdf(cards, settings.commune_name),
+            filename="moi-tham-gia.pdf",
+            caption=texts.INVITE_SHEET_CAPTION,
+        )
 
 
 async def _send_unit_invite(

@@ -19,7 +19,8 @@ from telegram.ext import (
 from bot import texts
 from bot.context import BotApplication, BotContext
 from bot.formatting import escape
-from bot.outbox import ACK_PREFIX, UNACKED_PREFIX, ack_keyboard, send_rendered
+from bot.keyboards import ACK_PREFIX, ack_keyboard
+from bot.outbox import UNACKED_PREFIX, send_rendered
 from bot.services.audience import ALL, CO_QUAN, THON, Audience, audience_size
 from bot.services.dates import parse_vn_date, split_number_and_date
 from bot.services.directive_render import DirectiveContent, render_directive

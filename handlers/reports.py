@@ -19,6 +19,7 @@ from telegram.ext import (
 from bot import texts
 from bot.context import BotApplication, BotContext
 from bot.formatting import escape, format_local_datetime, format_number, format_percent
+from bot.keyboards import REPORT_START
 from bot.services.numbers import NumberRefusal, parse_count, split_figures
 from bot.services.report_submission import Request, Submission
 from bot.services.reports import (
@@ -39,7 +40,6 @@ from models import Report
 
 ASK_ENROLLED, ASK_COMPLETED, CONFIRM_DECREASE, ASK_REASON, ASK_NOTE = range(5)
 DRAFT_KEY = "report_draft"
-START_DATA = "report:start"
 SKIP_DATA = "report:skip"
 CONFIRM_DATA = "report:confirm"
 EDIT_DATA = "report:edit"
@@ -77,13 +77,6 @@ def _clear(context: BotContext) -> int:
     if context.user_data is not None:
         context.user_data.pop(DRAFT_KEY, None)
     return ConversationHandler.END
-
-
-def report_button() -> InlineKeyboardMarkup:
-    """The "📝 Báo cáo" button that reminders carry."""
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(texts.REPORT_BUTTON, callback_data=START_DATA)]]
-    )
 
 
 async def _answer(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
@@ -368,7 +361,7 @@ def build_conversation(timeout_seconds: int) -> ConversationHandler[BotContext]:
     return ConversationHandler(
         entry_points=[
             CommandHandler("baocao", start_report),
-            CallbackQueryHandler(start_report, pattern=f"^{START_DATA}$"),
+            CallbackQueryHandler(start_report, pattern=f"^{REPORT_START}$"),
             CallbackQueryHandler(start_note, pattern=f"^{NOTE_PREFIX}\\d+$"),
         ],
         states={

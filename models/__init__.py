@@ -3,7 +3,13 @@
 from models.audit import AuditEvent
 from models.base import Base
 from models.contacts import Contact, ContactStatus, Role
-from models.directives import Acknowledgement, Delivery, DeliveryStatus, Directive
+from models.directives import (
+    Acknowledgement,
+    Delivery,
+    DeliveryStatus,
+    Directive,
+    MessageKind,
+)
 from models.invites import Invite
 from models.reports import Report
 from models.units import Unit, UnitKind
@@ -18,6 +24,7 @@ __all__ = [
     "DeliveryStatus",
     "Directive",
     "Invite",
+    "MessageKind",
     "Report",
     "Role",
     "Unit",

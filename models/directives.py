@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     BigInteger,
     Date,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -20,12 +21,37 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, UTCDateTime, str_enum, utcnow
 
 
+class MessageKind(enum.StrEnum):
+    """What an outbox message is: a directive (acknowledged) or a nudge to report."""
+
+    DIRECTIVE = "directive"
+    REMINDER = "reminder"
+    CHASE = "chase"
+    DIGEST = "digest"
+
+
 class Directive(Base):
-    """What the commune sends: number, date, subject, body, optional document and deadline."""
+    """What the commune sends: number, date, subject, body, optional document and deadline.
+
+    Reminders and chases to late units use the same record and outbox, with another `kind`.
+    """
 
     __tablename__ = "directives"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Validated by the ORM only (no CHECK), so that the column can be dropped on SQLite.
+    kind: Mapped[MessageKind] = mapped_column(
+        Enum(
+            MessageKind,
+            name="message_kind",
+            native_enum=False,
+            create_constraint=False,
+            length=20,
+            values_callable=lambda members: [member.value for member in members],
+        ),
+        default=MessageKind.DIRECTIVE,
+        server_default=MessageKind.DIRECTIVE.value,
+    )
     number: Mapped[str | None] = mapped_column(String(64), nullable=True)
     issued_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     subject: Mapped[str] = mapped_column(String(300), default="")

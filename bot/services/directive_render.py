@@ -18,6 +18,7 @@ class DirectiveContent:
 
     subject: str
     body: str
+    kind: str = "directive"
     number: str | None = None
     issued_on: date | None = None
     deadline: date | None = None
@@ -67,7 +68,13 @@ def _footer(content: DirectiveContent, course_url: str) -> list[str]:
 
 
 def render_directive(content: DirectiveContent, commune: str, course_url: str) -> Rendered:
-    """Lay out a directive; long bodies are split between paragraphs, never inside a tag."""
+    """Lay out a directive; long bodies are split between paragraphs, never inside a tag.
+
+    Reminders and chases are short notes to heads: no official heading, just the text.
+    """
+    if content.kind != "directive":
+        text = f"{escape(content.body)}\n\n" + "\n".join(_footer(content, course_url))
+        return Rendered(None, None, split_for_telegram([text], MAX_TEXT))
     heading = "\n".join(_heading(content, commune))
     footer = "\n".join(_footer(content, course_url))
     paragraphs = [escape(p.strip()) for p in content.body.split("\n\n") if p.strip()]

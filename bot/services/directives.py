@@ -11,7 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.audience import Audience, recipients_query
 from bot.services.audit import record_event
 from bot.services.directive_render import DirectiveContent
-from models import Acknowledgement, Contact, Delivery, DeliveryStatus, Directive, Unit
+from models import (
+    Acknowledgement,
+    Contact,
+    Delivery,
+    DeliveryStatus,
+    Directive,
+    MessageKind,
+    Unit,
+)
 
 
 async def create_directive(
@@ -30,6 +38,7 @@ async def create_directive(
     loses nothing. Returns the directive and the number of deliveries queued.
     """
     directive = Directive(
+        kind=MessageKind(content.kind),
         number=content.number,
         issued_on=content.issued_on,
         subject=content.subject,

@@ -270,10 +270,20 @@ def check_range(value: int, maximum: int | None, *, what: str) -> None:
         raise NumberRefusal(f"Số {what} ({value:,}) lớn hơn {basis} ({limit}).".replace(",", "."))
 
 
+def _continues(figure: list[str], token: str) -> bool:
+    """Whether a three-digit token is the next thousands group of `figure`."""
+    if not re.fullmatch(r"\d{3}", token) or len(figure[-1]) > 3 or "." in figure[-1]:
+        return False
+    so_far = int("".join(figure))
+    return int(token) > so_far
+
+
 def split_figures(text: str) -> list[str]:
     """Cut "120 45", "1 250 45" or "120, 45" into one text per figure.
 
-    Digit groups of exactly three after a space continue the previous number ("1 250").
+    A group of exactly three digits after a space continues the previous number ("1 250")
+    only when it could not be the completed figure, i.e. when it is larger than the number
+    so far ("304 101" is 304 enrolled and 101 completed; "1 250" is 1.250).
     """
     normalised = normalise(text)
     if re.search(r"[;|+]|,\s", normalised):
@@ -285,8 +295,7 @@ def split_figures(text: str) -> list[str]:
     for token in tokens:
         if token in FILLERS:
             continue
-        continues = figures and re.fullmatch(r"\d{3}", token) and len(figures[-1][-1]) <= 3
-        if continues:
+        if figures and _continues(figures[-1], token):
             figures[-1].append(token)
         else:
             figures.append([token])

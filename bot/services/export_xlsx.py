@@ -1,0 +1,238 @@
+"""The progress report as an XLSX workbook in the Vietnamese administrative layout."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from bot import texts
+from bot.formatting import format_date
+from bot.services.stats import Summary, UnitStat
+
+THIN = Side(style="thin")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+BOLD = Font(bold=True, name="Times New Roman", size=12)
+NORMAL = Font(name="Times New Roman", size=12)
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+HEADERS = [
+    "STT",
+    "Đơn vị",
+    "Loại",
+    "Số người trưởng thành",
+    "Số người đăng ký học",
+    "Tỷ lệ (%)",
+    "Số người hoàn thành",
+    "Ngày báo cáo gần nhất",
+    "Người báo cáo",
+]
+WIDTHS = [6, 30, 12, 16, 16, 10, 16, 18, 24]
+TABLE_ROW = 8
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One report for the "Lịch sử" sheet."""
+
+    reported_at: datetime
+    unit: str
+    enrolled: int
+    completed: int | None
+    correction_reason: str | None
+    reporter: str
+
+
+@dataclass(frozen=True)
+class DirectiveRow:
+    """One directive for the "Thông báo" sheet."""
+
+    created_at: datetime
+    number: str | None
+    subject: str
+    recipients: int
+    delivered: int
+    acknowledged_units: int
+    units: int
+
+
+def _header_block(sheet: Worksheet, commune: str, summary: Summary, now: datetime) -> None:
+    """The two-column heading, the title and the period line."""
+    sheet.merge_cells("A1:C1")
+    sheet["A1"] = "ỦY BAN NHÂN DÂN"
+    sheet.merge_cells("A2:C2")
+    sheet["A2"] = f"XÃ {commune.upper()}"
+    sheet.merge_cells("E1:I1")
+    sheet["E1"] = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    sheet.merge_cells("E2:I2")
+    sheet["E2"] = "Độc lập - Tự do - Hạnh phúc"
+    sheet.merge_cells("E3:I3")
+    sheet["E3"] = f"{commune}, ngày {now:%d} tháng {now:%m} năm {now:%Y}"
+    sheet.merge_cells("A5:I5")
+    sheet["A5"] = "BÁO CÁO KẾT QUẢ THỰC HIỆN PHONG TRÀO “BÌNH DÂN HỌC VỤ SỐ”"
+    sheet.merge_cells("A6:I6")
+    sheet["A6"] = (
+        f"Kỳ báo cáo: {format_date(summary.period.first_day)} – "
+        f"{format_date(summary.period.last_day)}"
+    )
+    for cell in ("A1", "A2", "E1", "E2", "A5"):
+        sheet[cell].font = BOLD
+        sheet[cell].alignment = CENTER
+    for cell in ("E3", "A6"):
+        sheet[cell].font = Font(name="Times New Roman", size=12, italic=True)
+        sheet[cell].alignment = CENTER
+
+
+def _unit_row(index: int, stat: UnitStat, tz: ZoneInfo) -> list[object]:
+    """One table row."""
+    percent = round(stat.percent, 1) if stat.percent is not None else None
+    reported = stat.reported_at.astimezone(tz).strftime("%d/%m/%Y") if stat.reported_at else ""
+    return [
+        index,
+        stat.name,
+        texts.KIND_LABELS[stat.kind.value],
+        stat.adults,
+        stat.enrolled,
+        percent,
+        stat.completed,
+        reported,
+        stat.reporter or "",
+    ]
+
+
+def _summary_sheet(
+    sheet: Worksheet,
+    commune: str,
+    summary: Summary,
+    stats: list[UnitStat],
+    tz: ZoneInfo,
+    now: datetime,
+) -> None:
+    """Fill "Tổng hợp": heading, table, total row, widths and print settings."""
+    _header_block(sheet, commune, summary, now)
+    sheet.append([])
+    sheet.row_dimensions[TABLE_ROW].height = 48
+    for column, title in enumerate(HEADERS, start=1):
+        cell = sheet.cell(row=TABLE_ROW, column=column, value=title)
+        cell.font, cell.alignment, cell.border = BOLD, CENTER, BOX
+    rows = sorted(stats, key=lambda s: (not s.residential, s.code))
+    for index, stat in enumerate(rows, start=1):
+        sheet.append(_unit_row(index, stat, tz))
+    total_row = TABLE_ROW + len(rows) + 1
+    sheet.cell(row=total_row, column=2, value="TỔNG CỘNG (thôn/buôn)")
+    homes = [TABLE_ROW + i for i, s in enumerate(rows, start=1) if s.residential]
+    for column in (4, 5, 7):
+        letter = get_column_letter(column)
+        cells = ",".join(f"{letter}{r}" for r in homes) or "0"
+        sheet.cell(row=total_row, column=column, value=f"=SUM({cells})")
+    sheet.cell(
+        row=total_row,
+        column=6,
+        value=f'=IF(D{total_row}>0,ROUND(E{total_row}/D{total_row}*100,1),"")',
+    )
+    for row in sheet.iter_rows(min_row=TABLE_ROW + 1, max_row=total_row, max_col=len(HEADERS)):
+        for cell in row:
+            cell.border, cell.font = BOX, NORMAL
+            cell.alignment = Alignment(vertical="center", wrap_text=True)
+    for cell in sheet[total_row]:
+        cell.font = BOLD
+    for column, width in enumerate(WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{TABLE_ROW}:{TABLE_ROW}"
+    sheet.freeze_panes = f"A{TABLE_ROW + 1}"
+
+
+def _history_sheet(sheet: Worksheet, history: list[HistoryRow], tz: ZoneInfo) -> None:
+    """Fill "Lịch sử": every report, corrections included."""
+    sheet.append(
+        [
+            "Thời gian",
+            "Đơn vị",
+            "Số đăng ký học",
+            "Số hoàn thành",
+            "Điều chỉnh (lý do)",
+            "Người báo cáo",
+        ]
+    )
+    for row in history:
+        sheet.append(
+            [
+                row.reported_at.astimezone(tz).strftime("%d/%m/%Y %H:%M"),
+                row.unit,
+                row.enrolled,
+                row.completed,
+                row.correction_reason or "",
+                row.reporter,
+            ]
+        )
+    _style_plain(sheet, [18, 30, 14, 14, 30, 24])
+
+
+def _directive_sheet(sheet: Worksheet, directives: list[DirectiveRow], tz: ZoneInfo) -> None:
+    """Fill "Thông báo": directives with delivered and acknowledged counts."""
+    sheet.append(
+        [
+            "Ngày gửi",
+            "Số văn bản",
+            "Trích yếu",
+            "Người nhận",
+            "Đã gửi tới",
+            "Đơn vị đã xác nhận",
+            "Số đơn vị",
+        ]
+    )
+    for row in directives:
+        sheet.append(
+            [
+                row.created_at.astimezone(tz).strftime("%d/%m/%Y %H:%M"),
+                row.number or "",
+                row.subject,
+                row.recipients,
+                row.delivered,
+                row.acknowledged_units,
+                row.units,
+            ]
+        )
+    _style_plain(sheet, [18, 18, 40, 12, 12, 18, 10])
+
+
+def _style_plain(sheet: Worksheet, widths: list[int]) -> None:
+    """Bold wrapped header, widths and A4 landscape."""
+    for cell in sheet[1]:
+        cell.font, cell.alignment = BOLD, CENTER
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.page_setup.orientation = "landscape"
+    sheet.print_title_rows = "1:1"
+
+
+def build_workbook(
+    commune: str,
+    summary: Summary,
+    stats: list[UnitStat],
+    history: list[HistoryRow],
+    directives: list[DirectiveRow],
+    tz: ZoneInfo,
+    now: datetime,
+) -> bytes:
+    """The three sheets as XLSX bytes."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Tổng hợp"
+    _summary_sheet(sheet, commune, summary, stats, tz, now.astimezone(tz))
+    _history_sheet(workbook.create_sheet("Lịch sử"), history, tz)
+    _directive_sheet(workbook.create_sheet("Thông báo"), directives, tz)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,72 @@
+"""A printable A4 sheet of invites: one QR code per unit, its name and how to join."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+from fpdf import FPDF
+
+from bot.services.qr import qr_png
+
+# DejaVu Sans ships inside matplotlib and covers Vietnamese: nothing is downloaded.
+FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+FONT_BOLD = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
+COLUMNS, ROWS = 2, 3
+MARGIN = 10.0
+INSTRUCTIONS = (
+    "1. Mở camera hoặc Zalo trên điện thoại, quét mã QR này.",
+    "2. Điện thoại mở Telegram: bấm nút Bắt đầu (Start).",
+    "3. Bot báo “Đăng ký thành công” là xong.",
+)
+
+
+def invite_sheet_pdf(cards: list[tuple[str, str]], commune: str) -> bytes:
+    """Lay out (unit name, deep link) cards, six per A4 page."""
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_auto_page_break(auto=False)
+    pdf.add_font("DejaVu", "", str(FONT))
+    pdf.add_font("DejaVu", "B", str(FONT_BOLD))
+    width = (pdf.w - 2 * MARGIN) / COLUMNS
+    height = (pdf.h - 2 * MARGIN) / ROWS
+    for index, (name, link) in enumerate(cards):
+        slot = index % (COLUMNS * ROWS)
+        if slot == 0:
+            pdf.add_page()
+        x = MARGIN + (slot % COLUMNS) * width
+        y = MARGIN + (slot // COLUMNS) * height
+        _card(pdf, x, y, width, height, name, link, commune)
+    return bytes(pdf.output())
+
+
+def _card(
+    pdf: FPDF,
+    x: float,
+    y: float,
+    width: float,
+    height: float,
+    name: str,
+    link: str,
+    commune: str,
+) -> None:
+    """One invite: a dashed cut line, the unit's name, the QR code and three steps."""
+    pdf.set_draw_color(160, 160, 160)
+    pdf.set_dash_pattern(dash=1.5, gap=1.5)
+    pdf.rect(x, y, width, height)
+    pdf.set_dash_pattern()
+    pdf.set_font("DejaVu", "", 9)
+    pdf.set_xy(x, y + 3)
+    pdf.cell(width, 5, f"Bình dân học vụ số — xã {commune}", align="C")
+    pdf.set_font("DejaVu", "B", 16)
+    pdf.set_xy(x + 3, y + 9)
+    pdf.multi_cell(width - 6, 7, name, align="C")
+    size = min(width, height) * 0.45
+    pdf.image(
+        io.BytesIO(qr_png(link, box_size=8)), x=x + (width - size) / 2, y=y + 24, w=size, h=size
+    )
+    pdf.set_font("DejaVu", "", 8.5)
+    pdf.set_xy(x + 4, y + 26 + size)
+    for line in INSTRUCTIONS:
+        pdf.set_x(x + 4)
+        pdf.multi_cell(width - 8, 4.2, line)
