@@ -8,12 +8,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import broadcast, report_ingest
+from bench import broadcast, report_ingest, stats_query
 from bench.common import Section, machine_facts
 
 BENCHMARKS: dict[str, Callable[[], Awaitable[Section]]] = {
     "broadcast": broadcast.run,
     "ingest": report_ingest.run,
+    "stats": stats_query.run,
 }
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

@@ -25,6 +25,7 @@ from bot.services.stats import (
     commune_summary,
     contact_names,
     late_units,
+    summary_and_units,
 )
 from handlers.common import message_of, now_utc
 from models import MessageKind
@@ -85,7 +86,7 @@ async def _load(context: BotContext) -> tuple[Summary, list[UnitStat]]:
     """The current summary and per-unit rows."""
     settings = context.deps.settings
     async with context.deps.read_session_factory() as session:
-        return await commune_summary(session, now_utc(), settings.tz, settings.report_period)
+        return await summary_and_units(session, now_utc(), settings.tz, settings.report_period)
 
 
 async def show_stats(update: Update, context: BotContext) -> None:
@@ -208,7 +209,7 @@ async def send_excel(update: Update, context: BotContext) -> None:
         data = await progress_workbook(
             session, settings.commune_name, now, settings.tz, settings.report_period
         )
-        summary, _ = await commune_summary(session, now, settings.tz, settings.report_period)
+        summary = await commune_summary(session, now, settings.tz, settings.report_period)
     filename = f"bao-cao-binh-dan-hoc-vu-so-{summary.period.last_day:%Y-%m-%d}.xlsx"
     await message_of(update).reply_document(
         data,

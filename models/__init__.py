@@ -11,6 +11,7 @@ from models.directives import (
     MessageKind,
 )
 from models.invites import Invite
+from models.progress import UnitProgress
 from models.reports import Report
 from models.units import Unit, UnitKind
 
@@ -29,4 +30,5 @@ __all__ = [
     "Role",
     "Unit",
     "UnitKind",
+    "UnitProgress",
 ]

@@ -199,8 +199,9 @@ async def test_moi_sends_link_and_qr_for_one_unit(
     assert "https://t.me/binhdan_sandbox_bot?start=" in photo["text"]
     png = await client.download(photo["file_id"])
     assert png.startswith(b"\x89PNG")
-    [listing] = await client.converse(ADMIN_ID, "/moi")
+    listing, sheet = await client.converse(ADMIN_ID, "/moi", replies=2)
     assert listing["text"].count("?start=") == 4
+    assert sheet["method"] == "sendDocument" and sheet["file_name"] == "moi-tham-gia.pdf"
     [reply] = await client.converse(ADMIN_ID, "/moi KHONGCO")
     assert "Không tìm thấy đơn vị" in reply["text"]
 

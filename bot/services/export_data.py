@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.directives import recent_directives
 from bot.services.export_xlsx import DirectiveRow, HistoryRow, build_workbook
-from bot.services.stats import commune_summary
+from bot.services.stats import summary_and_units
 from models import Report, Unit
 
 MAX_DIRECTIVES = 500
@@ -54,7 +54,7 @@ async def progress_workbook(
     session: AsyncSession, commune: str, now: datetime, tz: ZoneInfo, period_kind: str
 ) -> bytes:
     """The XLSX report for the current period."""
-    summary, stats = await commune_summary(session, now, tz, period_kind)
+    summary, stats = await summary_and_units(session, now, tz, period_kind)
     return build_workbook(
         commune,
         summary,

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, ScalarSelect, select
+from sqlalchemy import ColumnElement, ScalarSelect, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,7 +31,7 @@ from bot.services.reports import (
     find_by_update,
     latest_report,
 )
-from models import Report
+from models import Report, UnitProgress
 
 logger = logging.getLogger(__name__)
 MAX_BATCH = 64
@@ -152,6 +152,46 @@ def _insert_statement(session: AsyncSession, rows: list[Report]) -> Any:
     )
 
 
+def _progress_upsert(session: AsyncSession, rows: list[Report]) -> Any:
+    """Move each unit's current figures forward (newest row per unit; older rows never win)."""
+    newest: dict[int, Report] = {}
+    for row in rows:
+        if row.unit_id not in newest or row.reported_at >= newest[row.unit_id].reported_at:
+            newest[row.unit_id] = row
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = module.insert(UnitProgress).values(
+        [
+            {
+                "unit_id": r.unit_id,
+                "enrolled": r.enrolled,
+                "completed": r.completed,
+                "reported_at": r.reported_at,
+                "reporter_name": r.reporter_name,
+                "period_key": r.period_key,
+                "before_enrolled": None,
+            }
+            for r in newest.values()
+        ]
+    )
+    new = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["unit_id"],
+        set_={
+            # Entering a new period: what stood until now is the "before" of the new period.
+            "before_enrolled": case(
+                (UnitProgress.period_key != new.period_key, UnitProgress.enrolled),
+                else_=UnitProgress.before_enrolled,
+            ),
+            "enrolled": new.enrolled,
+            "completed": new.completed,
+            "reported_at": new.reported_at,
+            "reporter_name": new.reporter_name,
+            "period_key": new.period_key,
+        },
+        where=new.reported_at >= UnitProgress.reported_at,
+    )
+
+
 def echo_for(report: Report, target: Target, before: Report | None, period: Period) -> Echo:
     """What to repeat back for a stored report."""
     return Echo(
@@ -226,6 +266,13 @@ async def _insert(
             session.add(row)
             await session.flush()
             ids[None] = row.id
+    stored = [
+        row
+        for _, row, _, _ in pending
+        if row.source_update_id is None or row.source_update_id in ids
+    ]
+    if stored:
+        await session.execute(_progress_upsert(session, stored))
     for index, row, previous, before in pending:
         request = requests[index]
         row_id = row.id if row.source_update_id is None else ids.get(row.source_update_id)

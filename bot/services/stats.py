@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, ScalarSelect, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.periods import Period, period_at, previous_period
-from models import Contact, ContactStatus, Report, Unit, UnitKind
+from models import Contact, ContactStatus, Unit, UnitKind, UnitProgress
 
 RESIDENTIAL = (UnitKind.THON, UnitKind.BUON, UnitKind.TO_DAN_PHO)
 
@@ -44,69 +44,54 @@ class UnitStat:
         return self.kind in RESIDENTIAL
 
 
-def _newest(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
-    """Correlated: the id of the unit's newest report (uses ix_reports_unit_id_reported_at)."""
-    return (
-        select(Report.id)
-        .where(Report.unit_id == Unit.id, *conditions)
-        .order_by(Report.reported_at.desc(), Report.id.desc())
-        .limit(1)
-        .scalar_subquery()
+def _before_period(key: str) -> ColumnElement[int | None]:
+    """The figure that stood when the current period began."""
+    return case(
+        (UnitProgress.period_key == key, UnitProgress.before_enrolled),
+        else_=UnitProgress.enrolled,
     )
 
 
 async def unit_stats(session: AsyncSession, period: Period, tz: ZoneInfo) -> list[UnitStat]:
-    """Every active unit with its latest report and its figure before the period began."""
-    start = period.start(tz)
-    latest_id = _newest().label("latest_id")
-    before_id = _newest(Report.reported_at < start).label("before_id")
-    units = (
-        select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.adults, latest_id, before_id)
-        .where(Unit.active.is_(True))
-        .subquery()
-    )
-    latest = Report.__table__.alias("latest")
-    before = Report.__table__.alias("before")
+    """Every active unit with its current figures (one row each, from unit_progress)."""
     rows = await session.execute(
         select(
-            units.c.id,
-            units.c.code,
-            units.c.name,
-            units.c.kind,
-            units.c.adults,
-            latest.c.enrolled,
-            latest.c.completed,
-            latest.c.reported_at,
-            latest.c.reporter_name,
-            before.c.enrolled,
+            Unit.id,
+            Unit.code,
+            Unit.name,
+            Unit.kind,
+            Unit.adults,
+            UnitProgress.enrolled,
+            UnitProgress.completed,
+            UnitProgress.reported_at,
+            UnitProgress.reporter_name,
+            _before_period(period.key),
+            UnitProgress.period_key,
         )
-        .outerjoin(latest, latest.c.id == units.c.latest_id)
-        .outerjoin(before, before.c.id == units.c.before_id)
-        .order_by(units.c.code)
+        .outerjoin(UnitProgress, UnitProgress.unit_id == Unit.id)
+        .where(Unit.active.is_(True))
+        .order_by(Unit.code)
     )
-    stats = []
-    for row in rows:
-        reported_at = _aware(row[7])
-        stats.append(
-            UnitStat(
-                unit_id=row[0],
-                code=row[1],
-                name=row[2],
-                kind=UnitKind(row[3]),
-                adults=row[4],
-                enrolled=row[5],
-                completed=row[6],
-                reported_at=reported_at,
-                reporter=row[8],
-                previous_enrolled=row[9],
-                reported_this_period=reported_at is not None and reported_at >= start,
-            )
+    return [
+        UnitStat(
+            unit_id=row[0],
+            code=row[1],
+            name=row[2],
+            kind=UnitKind(row[3]),
+            adults=row[4],
+            enrolled=row[5],
+            completed=row[6],
+            reported_at=_aware(row[7]),
+            reporter=row[8],
+            previous_enrolled=row[9],
+            reported_this_period=row[10] == period.key,
         )
-    return stats
+        for row in rows
+    ]
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    """Core queries bypass the UTC type decorator on aliases: attach UTC here."""
+    """Attach UTC to timestamps read through plain column expressions."""
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
@@ -136,35 +121,100 @@ class Summary:
         return 100.0 * self.enrolled / self.adults if self.adults else None
 
 
-def summarise(stats: list[UnitStat], period: Period, period_kind: str, ranked: int = 5) -> Summary:
-    """Totals over thôn/buôn (agencies apart, since their staff also live in a thôn)."""
-    homes = [s for s in stats if s.residential]
-    agencies = [s for s in stats if not s.residential]
-    with_percent = sorted((s for s in homes if s.percent is not None), key=lambda s: s.percent or 0)
-    return Summary(
-        period=period,
-        previous=previous_period(period, period_kind),
-        adults=sum(s.adults or 0 for s in homes),
-        enrolled=sum(s.enrolled or 0 for s in homes),
-        completed=sum(s.completed or 0 for s in homes),
-        previous_enrolled=sum(s.previous_enrolled or 0 for s in homes),
-        residential_units=len(homes),
-        residential_reported=sum(1 for s in homes if s.reported_this_period),
-        agency_units=len(agencies),
-        agency_reported=sum(1 for s in agencies if s.reported_this_period),
-        agency_enrolled=sum(s.enrolled or 0 for s in agencies),
-        top=list(reversed(with_percent[-ranked:])),
-        bottom=with_percent[:ranked],
+def _residential() -> ColumnElement[bool]:
+    """Thôn, buôn and tổ dân phố."""
+    return Unit.kind.in_(RESIDENTIAL)
+
+
+async def _totals(session: AsyncSession, key: str) -> dict[bool, tuple[int, ...]]:
+    """Per group (residential or not): units, adults, enrolled, completed, before, reported."""
+    residential = _residential().label("residential")
+    rows = await session.execute(
+        select(
+            residential,
+            func.count(),
+            func.coalesce(func.sum(Unit.adults), 0),
+            func.coalesce(func.sum(UnitProgress.enrolled), 0),
+            func.coalesce(func.sum(UnitProgress.completed), 0),
+            func.coalesce(func.sum(_before_period(key)), 0),
+            func.coalesce(func.sum(case((UnitProgress.period_key == key, 1), else_=0)), 0),
+        )
+        .outerjoin(UnitProgress, UnitProgress.unit_id == Unit.id)
+        .where(Unit.active.is_(True))
+        .group_by(residential)
     )
+    return {bool(row[0]): tuple(int(v) for v in row[1:]) for row in rows}
+
+
+async def _ranked(
+    session: AsyncSession, period: Period, *, best: bool, limit: int
+) -> list[UnitStat]:
+    """The thôn/buôn with the highest (or lowest) share of adults enrolled."""
+    share = UnitProgress.enrolled * 1.0 / Unit.adults
+    rows = await session.execute(
+        select(
+            Unit.id,
+            Unit.code,
+            Unit.name,
+            Unit.kind,
+            Unit.adults,
+            UnitProgress.enrolled,
+            UnitProgress.completed,
+            UnitProgress.reported_at,
+            UnitProgress.reporter_name,
+            _before_period(period.key),
+            UnitProgress.period_key,
+        )
+        .join(UnitProgress, UnitProgress.unit_id == Unit.id)
+        .where(Unit.active.is_(True), _residential(), Unit.adults > 0)
+        .order_by(share.desc() if best else share.asc(), Unit.code)
+        .limit(limit)
+    )
+    return [
+        UnitStat(
+            unit_id=row[0],
+            code=row[1],
+            name=row[2],
+            kind=UnitKind(row[3]),
+            adults=row[4],
+            enrolled=row[5],
+            completed=row[6],
+            reported_at=_aware(row[7]),
+            reporter=row[8],
+            previous_enrolled=row[9],
+            reported_this_period=row[10] == period.key,
+        )
+        for row in rows
+    ]
 
 
 async def commune_summary(
-    session: AsyncSession, now: datetime, tz: ZoneInfo, period_kind: str
-) -> tuple[Summary, list[UnitStat]]:
-    """The summary for the current period, and the per-unit rows behind it."""
+    session: AsyncSession, now: datetime, tz: ZoneInfo, period_kind: str, ranked: int = 5
+) -> Summary:
+    """Totals over thôn/buôn (agencies apart, since their staff also live in a thôn).
+
+    Computed in SQL over unit_progress, so it stays fast for a whole province.
+    """
     period = period_at(now, period_kind, tz)
-    stats = await unit_stats(session, period, tz)
-    return summarise(stats, period, period_kind), stats
+    totals = await _totals(session, period.key)
+    empty = (0, 0, 0, 0, 0, 0)
+    units, adults, enrolled, completed, before, reported = totals.get(True, empty)
+    agency_units, _, agency_enrolled, _, _, agency_reported = totals.get(False, empty)
+    return Summary(
+        period=period,
+        previous=previous_period(period, period_kind),
+        adults=adults,
+        enrolled=enrolled,
+        completed=completed,
+        previous_enrolled=before,
+        residential_units=units,
+        residential_reported=reported,
+        agency_units=agency_units,
+        agency_reported=agency_reported,
+        agency_enrolled=agency_enrolled,
+        top=await _ranked(session, period, best=True, limit=ranked),
+        bottom=await _ranked(session, period, best=False, limit=ranked),
+    )
 
 
 def late_units(stats: list[UnitStat]) -> list[UnitStat]:
@@ -183,3 +233,11 @@ async def contact_names(session: AsyncSession, unit_ids: list[int]) -> dict[int,
     for unit_id, name in rows:
         names.setdefault(unit_id, []).append(name or "?")
     return names
+
+
+async def summary_and_units(
+    session: AsyncSession, now: datetime, tz: ZoneInfo, period_kind: str
+) -> tuple[Summary, list[UnitStat]]:
+    """The summary and the per-unit rows, for screens and exports that show both."""
+    summary = await commune_summary(session, now, tz, period_kind)
+    return summary, await unit_stats(session, summary.period, tz)
