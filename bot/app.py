@@ -22,6 +22,7 @@ from bot.settings import Settings
 from bot.updates import ChatOrderedUpdateProcessor
 from models import Role
 from models.db import make_engine, make_read_session_factory, make_session_factory
+from scheduler.jobs import sync_all
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ async def _post_init(application: BotApplication) -> None:
     deps.report_writer.start()
     deps.dispatcher = OutboxDispatcher(application.bot, deps.session_factory, deps.settings)
     deps.dispatcher.start()
+    await sync_all(application)
     async with deps.session_factory.begin() as session:
         new_admin_chats = await ensure_admins(session, deps.settings.admin_ids)
     await set_default_menu(application.bot)

@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply migrations up to head")
+    db_backup = db_commands.add_parser("backup", help="a consistent online copy")
+    db_backup.add_argument("file", type=Path)
+    db_restore = db_commands.add_parser("restore", help="restore a copy (bot must be stopped)")
+    db_restore.add_argument("file", type=Path)
     units = commands.add_parser("units", help="the unit list")
     unit_commands = units.add_subparsers(dest="units_command", required=True)
     unit_import = unit_commands.add_parser("import", help="import a CSV or XLSX unit list")
@@ -58,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     broadcast = commands.add_parser("broadcast", help="queue a directive from a text file")
     broadcast.add_argument("file", type=Path)
     broadcast.add_argument("--to", default="all", help="all | thon | co_quan | CODE,CODE,…")
+    schedules = commands.add_parser("schedules", help="the schedules")
+    schedule_commands = schedules.add_subparsers(dest="schedules_command", required=True)
+    schedule_commands.add_parser("list", help="each schedule with its next firing time")
     grant = commands.add_parser("grant", help="grant a role")
     grant.add_argument("user_id", type=int)
     grant.add_argument("role", choices=["admin", "officer"])
@@ -77,6 +84,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "grant": impl.cmd_grant,
         "broadcast": impl.cmd_broadcast,
         "export": impl.cmd_export,
+        "schedules": impl.cmd_schedules,
     }
     return table[args.command](args, load_settings())
 

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import sys
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.errors import CliError
+from bot.formatting import format_local_datetime
 from bot.logging_setup import configure_logging
 from bot.migrate import upgrade_to_head
 from bot.services.audience import Audience, AudienceError, unknown_codes
+from bot.services.backup import BackupError, backup, restore, running_lock, sqlite_path
 from bot.services.contacts import grant_role
 from bot.services.directive_file import DirectiveFileError, parse_directive_file
 from bot.services.directives import create_directive
@@ -22,10 +27,12 @@ from bot.services.directory import unit_directory
 from bot.services.export_data import progress_workbook
 from bot.services.invite_sheet import invite_sheet_pdf
 from bot.services.invites import current_unit_invites, deep_link
+from bot.services.schedule_rules import parse_rule
+from bot.services.schedules import last_runs, plan
 from bot.services.unit_import import UnitFileError
 from bot.services.units import import_units_file
 from bot.settings import Settings
-from models import Role
+from models import Role, Schedule, ScheduleRun
 from models.db import make_engine, make_session_factory
 
 
@@ -37,7 +44,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     upgrade_to_head(settings.database_url)
     from bot.app import build_application
 
-    build_application(settings).run_polling(drop_pending_updates=False)
+    with contextlib.ExitStack() as stack:
+        if make_url(settings.database_url).get_backend_name() == "sqlite":
+            # Held while polling: a restore is refused, and a second bot on the same file too.
+            try:
+                stack.enter_context(running_lock(sqlite_path(settings.database_url)))
+            except BackupError as error:
+                raise CliError(str(error)) from None
+        build_application(settings).run_polling(drop_pending_updates=False)
     return 0
 
 
@@ -54,7 +68,19 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    """Database maintenance."""
+    """Database maintenance: upgrade, backup, restore."""
+    try:
+        if args.db_command == "backup":
+            pages = backup(sqlite_path(settings.database_url), args.file)
+            print(f"Đã sao lưu vào {args.file} ({pages} trang).")
+            return 0
+        if args.db_command == "restore":
+            restore(args.file, sqlite_path(settings.database_url))
+            upgrade_to_head(settings.database_url)
+            print(f"Đã khôi phục từ {args.file}.")
+            return 0
+    except BackupError as error:
+        raise CliError(str(error)) from None
     upgrade_to_head(settings.database_url)
     print("Cơ sở dữ liệu đã được cập nhật lên phiên bản mới nhất.")
     return 0
@@ -218,4 +244,52 @@ async def _queue_broadcast(settings: Settings, text: str, to: str) -> int:
     finally:
         await engine.dispose()
     print(f"Đã xếp hàng thông báo #{directive.id} cho {count} người nhận; bot đang chạy sẽ gửi.")
+    return 0
+
+
+def cmd_schedules(args: argparse.Namespace, settings: Settings) -> int:
+    """Print each schedule with its next firing time, as /lich shows it."""
+    upgrade_to_head(settings.database_url)
+    return asyncio.run(_print_schedules(settings))
+
+
+def _run_text(run: ScheduleRun | None, settings: Settings) -> str:
+    """The last run as "dd/mm/yyyy HH:MM status"."""
+    if run is None:
+        return "—"
+    return f"{format_local_datetime(run.fire_time, settings.tz)} {run.status.value}"
+
+
+async def _print_schedules(settings: Settings) -> int:
+    """One line per schedule: id, kind, rule, state, next firing, last run."""
+    engine = make_engine(settings.database_url)
+    now = datetime.now(UTC)
+    try:
+        async with make_session_factory(engine)() as session:
+            schedules = list(await session.scalars(select(Schedule).order_by(Schedule.id)))
+            runs = await last_runs(session)
+            lines = []
+            for schedule in schedules:
+                _, following = await plan(session, schedule, now, settings)
+                run = runs.get(schedule.id)
+                lines.append(
+                    "\t".join(
+                        [
+                            str(schedule.id),
+                            schedule.kind.value,
+                            parse_rule(schedule.rule).describe(),
+                            "bật" if schedule.enabled else "tạm dừng",
+                            format_local_datetime(following.send_at, settings.tz)
+                            if following
+                            else "—",
+                            _run_text(run, settings),
+                        ]
+                    )
+                )
+            await session.rollback()  # listing never records anything
+    finally:
+        await engine.dispose()
+    print(
+        "\n".join(lines) if lines else "Chưa có lịch nào (bot tạo lịch mặc định khi chạy lần đầu)."
+    )
     return 0

@@ -110,7 +110,9 @@ class OutboxDispatcher:
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self._results: list[Result] = []
-        self._rendered: OrderedDict[int, tuple[Rendered, InlineKeyboardMarkup]] = OrderedDict()
+        self._rendered: OrderedDict[int, tuple[Rendered, InlineKeyboardMarkup | None]] = (
+            OrderedDict()
+        )
         self._last_progress: dict[int, float] = {}
 
     def start(self) -> None:
@@ -172,7 +174,7 @@ class OutboxDispatcher:
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
 
-    async def _render(self, directive_id: int) -> tuple[Rendered, InlineKeyboardMarkup]:
+    async def _render(self, directive_id: int) -> tuple[Rendered, InlineKeyboardMarkup | None]:
         """The rendered message and its button, cached (a broadcast repeats the same text)."""
         cached = self._rendered.get(directive_id)
         if cached is None:
@@ -182,12 +184,13 @@ class OutboxDispatcher:
             rendered = render_directive(
                 content_of(directive), self._settings.commune_name, self._settings.course_url
             )
-            # Directives are acknowledged; reminders and chases ask for a report instead.
-            markup = (
-                ack_keyboard(directive_id)
-                if directive.kind == MessageKind.DIRECTIVE
-                else report_button()
-            )
+            # Directives are acknowledged; reminders and chases ask for a report; digests
+            # for officers carry no button.
+            markup: InlineKeyboardMarkup | None = None
+            if directive.kind == MessageKind.DIRECTIVE:
+                markup = ack_keyboard(directive_id)
+            elif directive.kind in (MessageKind.REMINDER, MessageKind.CHASE):
+                markup = report_button()
             cached = self._rendered[directive_id] = (rendered, markup)
             while len(self._rendered) > RENDER_CACHE:
                 self._rendered.popitem(last=False)

@@ -23,6 +23,7 @@ COMMAND_ROLES: Mapping[str, frozenset[Role | None]] = {
     "thongke": STAFF,
     "chuabaocao": STAFF,
     "xuatexcel": STAFF,
+    "lich": STAFF,
     "donvi": ADMINS,
     "moi": ADMINS,
     "phanquyen": ADMINS,
@@ -35,6 +36,7 @@ CALLBACK_ROLES: Mapping[str, frozenset[Role | None]] = {
     "dir": STAFF,
     "dirinfo": STAFF,
     "stats": STAFF,
+    "sched": STAFF,
 }
 
 

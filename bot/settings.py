@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     report_period: ReportPeriod = "weekly"
     target_percent: float = Field(default=90.0, ge=0, le=100)
 
+    report_deadline_weekday: int = Field(default=4, ge=0, le=6)
+    report_deadline_day: int = Field(default=14, ge=1, le=28)
+    report_deadline_time: str = Field(default="17:00", pattern=r"^\d{2}:\d{2}$")
+    quiet_hours: str = Field(default="21:00-06:30", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    rest_on_sundays: bool = True
+    rest_on_holidays: bool = True
+    schedule_grace_hours: float = Field(default=6.0, ge=0)
+
     invite_max_uses: int = Field(default=5, ge=1)
     invite_ttl_days: int = Field(default=60, ge=1)
     conversation_timeout_seconds: int = Field(default=600, ge=30)

@@ -32,6 +32,7 @@ COMMAND_DESCRIPTIONS = {
     "thongke": "Thống kê và biểu đồ",
     "chuabaocao": "Đơn vị chưa báo cáo",
     "xuatexcel": "Xuất báo cáo Excel",
+    "lich": "Lịch nhắc tự động",
 }
 
 # Access and errors.
@@ -478,3 +479,83 @@ def nudge_queued(count: int, units: int) -> str:
 NO_LATE_CONTACTS = "Các đơn vị chưa báo cáo đều chưa có người đăng ký, nên chưa nhắc được."
 NOBODY = "chưa có người đăng ký"
 NEVER = "chưa bao giờ"
+
+
+# Schedules.
+SCHEDULE_KIND_LABELS = {
+    "reminder": "📚 Nhắc học và báo cáo",
+    "chase": "⏰ Nhắc đơn vị chưa báo cáo",
+    "escalation": "🚨 Báo cán bộ: đơn vị trễ hạn",
+    "digest": "📊 Bản tin tổng hợp",
+    "directive": "📢 Thông báo định kỳ",
+}
+DEFAULT_REMINDER = (
+    "📚 Tuần mới, mời bà con tiếp tục học trên nền tảng Bình dân học vụ số (đăng nhập bằng "
+    "VNeID). Trưởng thôn/buôn nhớ báo cáo tổng số người đã đăng ký học bằng nút 📝 Báo cáo."
+)
+SCHEDULES_HEADER = (
+    "🗓 <b>Lịch gửi tự động</b> (giờ Việt Nam). Bấm nút dưới mỗi lịch để chạy ngay, "
+    "tạm dừng, sửa giờ hoặc xóa."
+)
+NO_SCHEDULES = "Chưa có lịch nào. Bấm ➕ Thêm để tạo."
+BUTTON_RUN_NOW = "▶ Chạy ngay"
+BUTTON_PAUSE = "⏸ Tạm dừng"
+BUTTON_RESUME = "▶ Tiếp tục"
+BUTTON_EDIT_TIME = "✏️ Sửa giờ"
+BUTTON_DELETE = "🗑 Xóa"
+BUTTON_ADD = "➕ Thêm"
+ASK_RULE = (
+    "Gõ lịch mới, ví dụ: <code>thứ 2 08:00</code>, <code>t2,t5 16:00</code>, "
+    "<code>hằng ngày 07:30</code>, <code>ngày 5 08:00</code>, <code>01/12/2026 08:00</code>."
+)
+ASK_KIND = "Chọn loại lịch:"
+ASK_TEMPLATE = "Gõ nội dung tin nhắn (hoặc gõ <code>-</code> để dùng nội dung mặc định):"
+SCHEDULE_SAVED = "✅ Đã lưu lịch."
+SCHEDULE_DELETED = "🗑 Đã xóa lịch."
+SCHEDULE_GONE = "Lịch này không còn nữa."
+STATUS_ON = "✅ đang bật"
+STATUS_OFF = "⏸ tạm dừng"
+RUN_STATUS = {"done": "đã gửi", "skipped": "bỏ lỡ (bot tắt)", "manual": "chạy tay"}
+
+
+def schedule_line(number: int, kind: str, rule: str, state: str, next_time: str, last: str) -> str:
+    """One schedule in /lich."""
+    return (
+        f"<b>#{number} {SCHEDULE_KIND_LABELS[kind]}</b>\n{rule} · {state}\n"
+        f"Lần tới: {next_time} · Lần cuối: {last}"
+    )
+
+
+def ran_now(label: str, recipients: int) -> str:
+    """Confirmation of "Chạy ngay"."""
+    return f"▶ Đã chạy: {label} — {recipients} người nhận."
+
+
+def escalation_text(period: str, lines: list[str]) -> str:
+    """What officers get after the deadline (plain text)."""
+    if not lines:
+        return f"🎉 Hết hạn báo cáo kỳ {period}: tất cả đơn vị đã báo cáo."
+    return f"🚨 Hết hạn báo cáo kỳ {period}: {len(lines)} đơn vị chưa báo cáo:\n" + "\n".join(lines)
+
+
+def digest_text(
+    commune: str,
+    period: str,
+    enrolled: str,
+    percent: str,
+    change: str,
+    reported: str,
+    top: list[str],
+    late: list[str],
+) -> str:
+    """The weekly digest for officers and leaders (plain text)."""
+    lines = [
+        f"📊 Bản tin Bình dân học vụ số — xã {commune}, kỳ {period}",
+        f"Đã đăng ký học: {enrolled} ({percent}), {change} so với kỳ trước.",
+        f"Đã báo cáo: {reported}.",
+    ]
+    if top:
+        lines.append("Dẫn đầu: " + ", ".join(top) + ".")
+    if late:
+        lines.append("Chưa báo cáo: " + ", ".join(late) + ".")
+    return "\n".join(lines)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from telegram.warnings import PTBUserWarning
 
-from handlers import admin, directives, errors, gate, reports, start, stats
+from handlers import admin, directives, errors, gate, reports, schedules, start, stats
 
 if TYPE_CHECKING:
     from bot.context import BotApplication
@@ -22,6 +22,7 @@ def register_all(application: BotApplication) -> None:
     reports.register(application)
     directives.register(application)
     stats.register(application)
+    schedules.register(application)
     admin.register(application)
     start.register(application)
     errors.register(application)

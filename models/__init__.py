@@ -13,6 +13,7 @@ from models.directives import (
 from models.invites import Invite
 from models.progress import UnitProgress
 from models.reports import Report
+from models.schedules import RunStatus, Schedule, ScheduleKind, ScheduleRun
 from models.units import Unit, UnitKind
 
 __all__ = [
@@ -28,6 +29,10 @@ __all__ = [
     "MessageKind",
     "Report",
     "Role",
+    "RunStatus",
+    "Schedule",
+    "ScheduleKind",
+    "ScheduleRun",
     "Unit",
     "UnitKind",
     "UnitProgress",

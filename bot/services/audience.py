@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Contact, ContactStatus, Unit, UnitKind
+from models import Contact, ContactStatus, Role, Unit, UnitKind
 
 RESIDENTIAL = (UnitKind.THON, UnitKind.BUON, UnitKind.TO_DAN_PHO)
-ALL, THON, CO_QUAN, UNITS_PREFIX = "all", "thon", "co_quan", "units:"
+ALL, THON, CO_QUAN, STAFF, UNITS_PREFIX = "all", "thon", "co_quan", "staff", "units:"
 
 
 class AudienceError(ValueError):
@@ -28,7 +28,7 @@ class Audience:
     def parse(cls, text: str) -> Audience:
         """Read the stored or typed form; `T01,T02` alone means those units."""
         value = text.strip()
-        if value in (ALL, THON, CO_QUAN):
+        if value in (ALL, THON, CO_QUAN, STAFF):
             return cls(value)
         codes = value.removeprefix(UNITS_PREFIX)
         parts = tuple(code.strip() for code in codes.split(",") if code.strip())
@@ -53,7 +53,19 @@ class Audience:
 
 
 def recipients_query(audience: Audience) -> Select[tuple[int, int]]:
-    """(contact id, chat id) of every active contact bound to a unit of the audience."""
+    """(contact id, chat id) of every active contact bound to a unit of the audience.
+
+    The "staff" audience is the commune's officers and admins, with or without a unit.
+    """
+    if audience.kind == STAFF:
+        return (
+            select(Contact.id, Contact.chat_id)
+            .where(
+                Contact.role.in_([Role.OFFICER, Role.ADMIN]),
+                Contact.status == ContactStatus.ACTIVE,
+            )
+            .order_by(Contact.id)
+        )
     return (
         select(Contact.id, Contact.chat_id)
         .join(Unit, Contact.unit_id == Unit.id)
@@ -64,6 +76,11 @@ def recipients_query(audience: Audience) -> Select[tuple[int, int]]:
 
 async def audience_size(session: AsyncSession, audience: Audience) -> tuple[int, int]:
     """(units in the audience, contacts who will receive)."""
+    if audience.kind == STAFF:
+        staff = await session.scalar(
+            select(func.count()).select_from(recipients_query(audience).subquery())
+        )
+        return 0, int(staff or 0)
     units = await session.scalar(
         select(func.count()).select_from(Unit).where(audience.unit_filter())
     )

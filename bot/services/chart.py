@@ -22,6 +22,8 @@ def chart_png(bars: list[tuple[str, float]], target: float, title: str, subtitle
     Long lists keep the lowest MAX_BARS: those are the units that need attention.
     """
     ordered = sorted(bars, key=lambda bar: bar[1])[:MAX_BARS]
+    if len(bars) > MAX_BARS:
+        subtitle = f"{subtitle} — {MAX_BARS}/{len(bars)} đơn vị thấp nhất"
     labels = [label for label, _ in ordered]
     values = [min(value, 100.0) for _, value in ordered]
     height = max(3.0, 0.32 * len(ordered) + 1.6)

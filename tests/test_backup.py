@@ -1,0 +1,44 @@
+"""Backups: a consistent online copy, and a restore that brings back exactly that state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.services.backup import running_lock, sqlite_path
+from tests.cli_helpers import run_cli
+
+
+def _units(db_url: str) -> list[str]:
+    return run_cli(["units", "list"], DATABASE_URL=db_url).stdout.splitlines()
+
+
+def test_backup_then_restore_brings_back_exactly_that_state(db_url: str, tmp_path: Path) -> None:
+    first = tmp_path / "a.csv"
+    first.write_text("code,name,kind,adults\nT1,Thôn 1,thon,10\n", "utf-8")
+    assert run_cli(["units", "import", str(first)], DATABASE_URL=db_url).returncode == 0
+    before = _units(db_url)
+    copy = tmp_path / "sao-luu" / "binhdan-2026-11-26.db"
+    result = run_cli(["db", "backup", str(copy)], DATABASE_URL=db_url)
+    assert result.returncode == 0, result.stderr
+    second = tmp_path / "b.csv"
+    second.write_text("code,name,kind,adults\nT2,Thôn 2,thon,20\nT1,Thôn Một,thon,11\n", "utf-8")
+    run_cli(["units", "import", str(second)], DATABASE_URL=db_url)
+    assert _units(db_url) != before
+    result = run_cli(["db", "restore", str(copy)], DATABASE_URL=db_url)
+    assert result.returncode == 0, result.stderr
+    assert _units(db_url) == before
+
+
+def test_restore_is_refused_while_the_bot_runs(db_url: str, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.db"
+    assert run_cli(["db", "backup", str(copy)], DATABASE_URL=db_url).returncode == 0
+    with running_lock(sqlite_path(db_url)):
+        result = run_cli(["db", "restore", str(copy)], DATABASE_URL=db_url)
+    assert result.returncode == 2 and "đang chạy" in result.stderr
+
+
+def test_restore_refuses_a_file_that_is_not_a_backup(db_url: str, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database")
+    result = run_cli(["db", "restore", str(junk)], DATABASE_URL=db_url)
+    assert result.returncode == 2 and "không phải bản sao lưu" in result.stderr
