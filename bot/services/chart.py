@@ -9,7 +9,6 @@ import matplotlib
 matplotlib.use("Agg")  # no screen on the commune PC's service account, nor in CI
 
 from matplotlib import pyplot as plt
-from matplotlib.figure import Figure
 
 from bot.formatting import format_percent
 
@@ -21,13 +20,18 @@ def chart_png(bars: list[tuple[str, float]], target: float, title: str, subtitle
 
     Long lists keep the lowest MAX_BARS: those are the units that need attention.
     """
+    # Imported here: matplotlib costs tens of MB, and most bot processes never draw a chart.
+    import matplotlib
+
+    matplotlib.use("Agg")  # no screen on the commune PC's service account, nor in CI
+
     ordered = sorted(bars, key=lambda bar: bar[1])[:MAX_BARS]
     if len(bars) > MAX_BARS:
         subtitle = f"{subtitle} — {MAX_BARS}/{len(bars)} đơn vị thấp nhất"
     labels = [label for label, _ in ordered]
     values = [min(value, 100.0) for _, value in ordered]
     height = max(3.0, 0.32 * len(ordered) + 1.6)
-    figure: Figure = plt.figure(figsize=(6.4, height), dpi=150)
+    figure = plt.figure(figsize=(6.4, height), dpi=150)
     try:
         axes = figure.add_subplot()
         colours = ["#2e7d32" if v >= target else "#c62828" for v in values]

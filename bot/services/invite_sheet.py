@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import io
+from importlib.util import find_spec
 from pathlib import Path
 
-import matplotlib
 from fpdf import FPDF
 
 from bot.services.qr import qr_png
 
-# DejaVu Sans ships inside matplotlib and covers Vietnamese: nothing is downloaded.
-FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-FONT_BOLD = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
+
+def _font_folder() -> Path:
+    """DejaVu Sans ships inside matplotlib and covers Vietnamese: nothing is downloaded."""
+    spec = find_spec("matplotlib")
+    assert spec is not None and spec.origin is not None
+    return Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf"
+
+
+FONT = _font_folder() / "DejaVuSans.ttf"
+FONT_BOLD = _font_folder() / "DejaVuSans-Bold.ttf"
 COLUMNS, ROWS = 2, 3
 MARGIN = 10.0
 INSTRUCTIONS = (
