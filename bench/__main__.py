@@ -8,13 +8,14 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import broadcast, report_ingest, stats_query
+from bench import broadcast, footprint, report_ingest, stats_query
 from bench.common import Section, machine_facts
 
 BENCHMARKS: dict[str, Callable[[], Awaitable[Section]]] = {
     "broadcast": broadcast.run,
     "ingest": report_ingest.run,
     "stats": stats_query.run,
+    "footprint": footprint.run,
 }
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 import migrations
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# The newest revision; tests check it against Alembic's own view of migrations/versions.
+HEAD_REVISION = "0006"
 
 
 def alembic_config(database_url: str) -> Config:
     """Build an Alembic config pointing at the packaged migrations and `database_url`."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))
     config.set_main_option("sqlalchemy.url", database_url)
@@ -21,12 +31,39 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade_to_head(database_url: str) -> None:
     """Migrate the database at `database_url` to the newest revision."""
+    from alembic import command
+
     command.upgrade(alembic_config(database_url), "head")
 
 
 def downgrade_to(database_url: str, revision: str) -> None:
     """Migrate the database down to `revision` ("base" for empty)."""
+    from alembic import command
+
     command.downgrade(alembic_config(database_url), revision)
+
+
+def current_revision(database_url: str) -> str | None:
+    """The revision the database is at, read without loading Alembic."""
+    sync_url = make_url(database_url).set(drivername=make_url(database_url).get_backend_name())
+    engine = create_engine(sync_url)
+    try:
+        with engine.connect() as connection:
+            value = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+    return str(value) if value is not None else None
+
+
+def ensure_head(database_url: str) -> None:
+    """Migrate only when needed: Alembic costs memory that an up-to-date bot can keep."""
+    from models.db import ensure_sqlite_folder
+
+    ensure_sqlite_folder(database_url)
+    if current_revision(database_url) != HEAD_REVISION:
+        upgrade_to_head(database_url)
 
 
 async def upgrade_to_head_async(database_url: str) -> None:

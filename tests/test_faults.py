@@ -289,3 +289,27 @@ async def test_r10_bot_and_unit_import_write_at_once(
         contacts = await session.scalar(select(func.count()).select_from(Contact))
         assert contacts is not None and contacts >= 5
     assert "database is locked" not in caplog.text
+
+
+@pytest.mark.soak
+async def test_r2_soak_500_recipients(
+    make_settings: SettingsFactory,
+    units: None,
+    client: SandboxClient,
+    session_factory: SessionFactory,
+) -> None:
+    users = await _heads(session_factory, client, 500, 900_000)
+    await client.set_faults(
+        [
+            {"method": "sendMessage", "status": 502, "rate": 0.1},
+            {"method": "sendMessage", "status": 504, "rate": 0.05, "delay": 1.0},
+        ]
+    )
+    await _queue(session_factory)
+    settings = make_settings(
+        send_retry_base_seconds=0.05, http_read_timeout_seconds=0.5, send_max_attempts=20
+    )
+    async with polling(build_application(settings)):
+        await _all_sent(session_factory, 500, timeout=300)
+    per_chat = await _per_chat(client)
+    assert [per_chat[user] for user in users] == [1] * 500

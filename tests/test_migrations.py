@@ -63,3 +63,13 @@ def test_models_match_the_migrations(tmp_path: Path) -> None:
         differences = compare_metadata(context, Base.metadata)
     sync.dispose()
     assert differences == []
+
+
+def test_head_revision_constant_matches_alembic(tmp_path: Path) -> None:
+    from bot.migrate import HEAD_REVISION, current_revision
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'head.db'}"
+    assert _revisions(url)[-1] == HEAD_REVISION
+    assert current_revision(url) is None
+    upgrade_to_head(url)
+    assert current_revision(url) == HEAD_REVISION

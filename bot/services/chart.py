@@ -4,12 +4,6 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
-
-matplotlib.use("Agg")  # no screen on the commune PC's service account, nor in CI
-
-from matplotlib import pyplot as plt
-
 from bot.formatting import format_percent
 
 MAX_BARS = 30
@@ -24,6 +18,12 @@ def chart_png(bars: list[tuple[str, float]], target: float, title: str, subtitle
     import matplotlib
 
     matplotlib.use("Agg")  # no screen on the commune PC's service account, nor in CI
+
+    # Imported here: matplotlib costs tens of MB, and most bot processes never draw a chart.
+    import matplotlib
+
+    matplotlib.use("Agg")  # no screen on the commune PC's service account, nor in CI
+    from matplotlib import pyplot as plt
 
     ordered = sorted(bars, key=lambda bar: bar[1])[:MAX_BARS]
     if len(bars) > MAX_BARS:

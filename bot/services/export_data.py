@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.directives import recent_directives
-from bot.services.export_xlsx import DirectiveRow, HistoryRow, build_workbook
+from bot.services.export_rows import DirectiveRow, HistoryRow
 from bot.services.stats import summary_and_units
 from models import Report, Unit
 
@@ -54,6 +54,9 @@ async def progress_workbook(
     session: AsyncSession, commune: str, now: datetime, tz: ZoneInfo, period_kind: str
 ) -> bytes:
     """The XLSX report for the current period."""
+    # openpyxl is imported only when someone exports: it is heavy for an idle bot.
+    from bot.services.export_xlsx import build_workbook
+
     summary, stats = await summary_and_units(session, now, tz, period_kind)
     return build_workbook(
         commune,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bot import texts
 from bot.formatting import format_date
+from bot.services.export_rows import DirectiveRow, HistoryRow
 from bot.services.stats import Summary, UnitStat
 
 THIN = Side(style="thin")
@@ -34,31 +34,6 @@ HEADERS = [
 ]
 WIDTHS = [6, 30, 12, 16, 16, 10, 16, 18, 24]
 TABLE_ROW = 8
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    """One report for the "Lịch sử" sheet."""
-
-    reported_at: datetime
-    unit: str
-    enrolled: int
-    completed: int | None
-    correction_reason: str | None
-    reporter: str
-
-
-@dataclass(frozen=True)
-class DirectiveRow:
-    """One directive for the "Thông báo" sheet."""
-
-    created_at: datetime
-    number: str | None
-    subject: str
-    recipients: int
-    delivered: int
-    acknowledged_units: int
-    units: int
 
 
 def _header_block(sheet: Worksheet, commune: str, summary: Summary, now: datetime) -> None:

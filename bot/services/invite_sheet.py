@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 from importlib.util import find_spec
 from pathlib import Path
-
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from bot.services.qr import qr_png
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 
 def _font_folder() -> Path:
@@ -31,6 +33,9 @@ INSTRUCTIONS = (
 
 def invite_sheet_pdf(cards: list[tuple[str, str]], commune: str) -> bytes:
     """Lay out (unit name, deep link) cards, six per A4 page."""
+    # fpdf2 (with fontTools) costs ~50 MB; load it only when a sheet is printed.
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=False)
     pdf.add_font("DejaVu", "", str(FONT))

@@ -10,9 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
-
-import holidays
 
 from bot.services.unit_import import fold
 
@@ -171,8 +170,10 @@ def previous_fire(rule: Rule, before: datetime, tz: ZoneInfo) -> datetime | None
 
 
 @lru_cache(maxsize=8)
-def _holidays(year: int) -> holidays.HolidayBase:
+def _holidays(year: int) -> Any:
     """Vietnamese public holidays (Tết, Giỗ Tổ Hùng Vương, 30/4, 1/5, 2/9 …) of a year."""
+    import holidays  # loaded when the first schedule is planned, not at import
+
     return holidays.country_holidays("VN", years=year)
 
 

@@ -10,8 +10,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from openpyxl import load_workbook
-
 from models import UnitKind
 
 MAX_ADULTS = 10_000_000
@@ -188,6 +186,9 @@ def _cell_text(value: object) -> str:
 def read_table(path: Path) -> list[list[str]]:
     """Read a CSV (UTF-8, with or without BOM) or XLSX file as rows of text."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
+        # openpyxl is heavy; the running bot never reads XLSX, so load it only here.
+        from openpyxl import load_workbook
+
         workbook = load_workbook(path, read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
         rows = [[_cell_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
