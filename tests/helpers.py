@@ -77,3 +77,39 @@ async def reports_of(
             select(Report).join(Unit).where(Unit.code == unit_code).order_by(Report.id)
         )
         return list(rows)
+
+
+async def register_many(
+    session_factory: async_sessionmaker[AsyncSession],
+    client: Any,
+    count: int,
+    first: int,
+    unit_code: str = "T01",
+) -> list[int]:
+    """Register `count` heads of a unit through the services (fast), with open sandbox chats."""
+    from bot.services.invites import redeem_invite
+
+    users = list(range(first, first + count))
+    async with session_factory.begin() as session:
+        unit = await find_unit(session, unit_code)
+        invite = await create_invite(
+            session,
+            unit=unit,
+            role=Role.HEAD,
+            max_uses=None,
+            ttl=None,
+            now=utcnow(),
+            actor_user_id=None,
+        )
+        await session.flush()
+        for user in users:
+            await redeem_invite(
+                session,
+                code=invite.code,
+                user_id=user,
+                chat_id=user,
+                display_name=f"H{user}",
+                now=utcnow(),
+            )
+    await client.open_chats(users)
+    return users

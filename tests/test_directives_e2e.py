@@ -15,13 +15,11 @@ from bot.sandbox.client import Event, SandboxClient
 from bot.services.audience import Audience
 from bot.services.directive_render import DirectiveContent
 from bot.services.directives import create_directive
-from bot.services.invites import create_invite, redeem_invite
-from bot.services.units import find_unit
-from models import Acknowledgement, Contact, ContactStatus, Delivery, DeliveryStatus, Role
+from models import Acknowledgement, Contact, ContactStatus, Delivery, DeliveryStatus
 from models.base import utcnow
 from tests.cli_helpers import run_cli
 from tests.conftest import ADMIN_ID, SettingsFactory
-from tests.helpers import register
+from tests.helpers import register, register_many
 
 SessionFactory = async_sessionmaker[AsyncSession]
 HEADS = {"T01": 820_001, "T02": 820_002, "B01": 820_003, "CA": 820_004}
@@ -213,34 +211,6 @@ async def test_head_and_stranger_are_refused_thongbao(
         assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
 
 
-async def _many_contacts(factory: SessionFactory, client: SandboxClient, count: int) -> list[int]:
-    """Register `count` heads of T01 directly through the services (fast), with open chats."""
-    users = list(range(830_000, 830_000 + count))
-    async with factory.begin() as session:
-        unit = await find_unit(session, "T01")
-        invite = await create_invite(
-            session,
-            unit=unit,
-            role=Role.HEAD,
-            max_uses=None,
-            ttl=None,
-            now=utcnow(),
-            actor_user_id=None,
-        )
-        await session.flush()
-        for user in users:
-            await redeem_invite(
-                session,
-                code=invite.code,
-                user_id=user,
-                chat_id=user,
-                display_name=f"H{user}",
-                now=utcnow(),
-            )
-    await client.open_chats(users)
-    return users
-
-
 async def _queue(factory: SessionFactory, text: str, audience: str = "all") -> int:
     async with factory.begin() as session:
         directive, _ = await create_directive(
@@ -270,7 +240,7 @@ async def test_5xx_and_timeouts_are_retried_until_sent(
     client: SandboxClient,
     session_factory: SessionFactory,
 ) -> None:
-    users = await _many_contacts(session_factory, client, 3)
+    users = await register_many(session_factory, client, 3, 830_000)
     await client.set_faults(
         [
             {"method": "sendMessage", "status": 502, "count": 2},
@@ -294,7 +264,7 @@ async def test_400_chat_not_found_is_failed(
     client: SandboxClient,
     session_factory: SessionFactory,
 ) -> None:
-    users = await _many_contacts(session_factory, client, 2)
+    users = await register_many(session_factory, client, 2, 830_000)
     async with session_factory.begin() as session:
         ghost = await session.scalar(select(Contact).where(Contact.telegram_user_id == users[1]))
         assert ghost is not None
@@ -317,7 +287,7 @@ async def test_restart_mid_broadcast_delivers_each_exactly_once(
     client: SandboxClient,
     session_factory: SessionFactory,
 ) -> None:
-    users = await _many_contacts(session_factory, client, 40)
+    users = await register_many(session_factory, client, 40, 830_000)
     await client.set_faults([], latency=0.05)
     await _queue(session_factory, "Khởi động lại giữa chừng")
     first = build_application(make_settings(send_rate_per_second=20))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Row, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.periods import Period, period_at, previous_period
@@ -52,9 +53,9 @@ def _before_period(key: str) -> ColumnElement[int | None]:
     )
 
 
-async def unit_stats(session: AsyncSession, period: Period, tz: ZoneInfo) -> list[UnitStat]:
-    """Every active unit with its current figures (one row each, from unit_progress)."""
-    rows = await session.execute(
+def _stat_query(period: Period) -> Select[Any]:
+    """Each active unit with its current figures (unit_progress, one row per unit)."""
+    return (
         select(
             Unit.id,
             Unit.code,
@@ -70,24 +71,30 @@ async def unit_stats(session: AsyncSession, period: Period, tz: ZoneInfo) -> lis
         )
         .outerjoin(UnitProgress, UnitProgress.unit_id == Unit.id)
         .where(Unit.active.is_(True))
-        .order_by(Unit.code)
     )
-    return [
-        UnitStat(
-            unit_id=row[0],
-            code=row[1],
-            name=row[2],
-            kind=UnitKind(row[3]),
-            adults=row[4],
-            enrolled=row[5],
-            completed=row[6],
-            reported_at=_aware(row[7]),
-            reporter=row[8],
-            previous_enrolled=row[9],
-            reported_this_period=row[10] == period.key,
-        )
-        for row in rows
-    ]
+
+
+def _to_stat(row: Row[Any], period: Period) -> UnitStat:
+    """One result row of `_stat_query` as a UnitStat."""
+    return UnitStat(
+        unit_id=row[0],
+        code=row[1],
+        name=row[2],
+        kind=UnitKind(row[3]),
+        adults=row[4],
+        enrolled=row[5],
+        completed=row[6],
+        reported_at=_aware(row[7]),
+        reporter=row[8],
+        previous_enrolled=row[9],
+        reported_this_period=row[10] == period.key,
+    )
+
+
+async def unit_stats(session: AsyncSession, period: Period, tz: ZoneInfo) -> list[UnitStat]:
+    """Every active unit with its current figures, by code."""
+    rows = await session.execute(_stat_query(period).order_by(Unit.code))
+    return [_to_stat(row, period) for row in rows]
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -152,40 +159,12 @@ async def _ranked(
     """The thôn/buôn with the highest (or lowest) share of adults enrolled."""
     share = UnitProgress.enrolled * 1.0 / Unit.adults
     rows = await session.execute(
-        select(
-            Unit.id,
-            Unit.code,
-            Unit.name,
-            Unit.kind,
-            Unit.adults,
-            UnitProgress.enrolled,
-            UnitProgress.completed,
-            UnitProgress.reported_at,
-            UnitProgress.reporter_name,
-            _before_period(period.key),
-            UnitProgress.period_key,
-        )
-        .join(UnitProgress, UnitProgress.unit_id == Unit.id)
-        .where(Unit.active.is_(True), _residential(), Unit.adults > 0)
+        _stat_query(period)
+        .where(_residential(), Unit.adults > 0, UnitProgress.enrolled.is_not(None))
         .order_by(share.desc() if best else share.asc(), Unit.code)
         .limit(limit)
     )
-    return [
-        UnitStat(
-            unit_id=row[0],
-            code=row[1],
-            name=row[2],
-            kind=UnitKind(row[3]),
-            adults=row[4],
-            enrolled=row[5],
-            completed=row[6],
-            reported_at=_aware(row[7]),
-            reporter=row[8],
-            previous_enrolled=row[9],
-            reported_this_period=row[10] == period.key,
-        )
-        for row in rows
-    ]
+    return [_to_stat(row, period) for row in rows]
 
 
 async def commune_summary(
