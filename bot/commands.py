@@ -283,7 +283,7 @@ async def _print_schedules(settings: Settings) -> int:
             runs = await last_runs(session)
             lines = []
             for schedule in schedules:
-                _, following = await plan(session, schedule, now, settings)
+                _, following = await plan(session, schedule, now, settings, record_skips=False)
                 run = runs.get(schedule.id)
                 lines.append(
                     "\t".join(
@@ -299,7 +299,6 @@ async def _print_schedules(settings: Settings) -> int:
                         ]
                     )
                 )
-            await session.rollback()  # listing never records anything
     finally:
         await engine.dispose()
     print(

@@ -489,6 +489,7 @@ SCHEDULE_KIND_LABELS = {
     "digest": "📊 Bản tin tổng hợp",
     "directive": "📢 Thông báo định kỳ",
 }
+SCHEDULED_DIRECTIVE_SUBJECT = "Thông báo định kỳ"
 DEFAULT_REMINDER = (
     "📚 Tuần mới, mời bà con tiếp tục học trên nền tảng Bình dân học vụ số (đăng nhập bằng "
     "VNeID). Trưởng thôn/buôn nhớ báo cáo tổng số người đã đăng ký học bằng nút 📝 Báo cáo."

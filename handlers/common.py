@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.formatting import escape
 
@@ -41,4 +41,11 @@ def chat_id_of(update: Update) -> int:
     return chat.id
 
 
-__all__ = ["chat_id_of", "display_name", "escape", "message_of", "now_utc", "user_id_of"]
+async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
+    """Write in the chat, first answering the button press if the update is one."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    return await message_of(update).reply_text(text, reply_markup=markup)
+
+
+__all__ = ["chat_id_of", "display_name", "escape", "message_of", "now_utc", "reply", "user_id_of"]

@@ -6,7 +6,7 @@ import contextlib
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     CallbackQueryHandler,
@@ -31,7 +31,7 @@ from bot.services.directives import (
     unit_ack_status,
 )
 from bot.services.units import list_units
-from handlers.common import message_of, now_utc
+from handlers.common import message_of, now_utc, reply
 from models import Directive
 
 MENU, CONTENT, PREVIEW, NUMBER, SUBJECT, DEADLINE, AUDIENCE, PICK = range(8)
@@ -78,13 +78,6 @@ def _buttons(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     )
 
 
-async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
-    """Answer a button press (if any) and write in the chat."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    return await message_of(update).reply_text(text, reply_markup=markup)
-
-
 def _audience_label(audience: Audience) -> str:
     """How the audience reads on buttons and in the preview."""
     if audience.kind == "units":
@@ -104,7 +97,7 @@ async def start_compose(update: Update, context: BotContext) -> int:
         [(texts.COMPOSE_TEMPLATE, "dir:template")],
         [(texts.COMPOSE_RECENT, "dir:recent")],
     )
-    await _reply(update, texts.COMPOSE_MENU, menu)
+    await reply(update, texts.COMPOSE_MENU, menu)
     return MENU
 
 
@@ -112,7 +105,7 @@ async def ask_content(update: Update, context: BotContext) -> int:
     """Handle "Soạn mới" or "Sửa nội dung": ask for the text, a forward or a PDF."""
     if context.user_data is not None and DRAFT_KEY not in context.user_data:
         _save(context, DirectiveDraft(DirectiveContent(subject="", body="")))
-    await _reply(update, texts.ASK_CONTENT)
+    await reply(update, texts.ASK_CONTENT)
     return CONTENT
 
 
@@ -134,7 +127,7 @@ async def show_recent(update: Update, context: BotContext) -> int:
     async with context.deps.read_session_factory() as session:
         recent = await recent_directives(session)
     if not recent:
-        await _reply(update, texts.NO_RECENT)
+        await reply(update, texts.NO_RECENT)
         return _end(context)
     tz = context.deps.settings.tz
     lines = [
@@ -148,7 +141,7 @@ async def show_recent(update: Update, context: BotContext) -> int:
         )
         for r in recent
     ]
-    await _reply(update, "\n".join([f"<b>{texts.COMPOSE_RECENT}</b>", *lines]))
+    await reply(update, "\n".join([f"<b>{texts.COMPOSE_RECENT}</b>", *lines]))
     return _end(context)
 
 
@@ -167,7 +160,7 @@ async def receive_content(update: Update, context: BotContext) -> int:
     elif message.text:
         content = replace(content, body=message.text)
     else:
-        await _reply(update, texts.CONTENT_EMPTY)
+        await reply(update, texts.CONTENT_EMPTY)
         return CONTENT
     _save(context, replace(draft, content=content))
     return await _show_preview(update, context)
@@ -213,7 +206,7 @@ async def ask_field(update: Update, context: BotContext) -> int:
         "deadline": (texts.ASK_DEADLINE, DEADLINE),
     }
     prompt, state = prompts[field]
-    await _reply(update, prompt)
+    await reply(update, prompt)
     return state
 
 
@@ -226,7 +219,7 @@ async def receive_number(update: Update, context: BotContext) -> int:
     """Read "310/UBND-VHXH 20/04/2026"."""
     text = _typed(update)
     if not text or len(text) > 64:
-        await _reply(update, texts.TOO_LONG_FIELD)
+        await reply(update, texts.TOO_LONG_FIELD)
         return NUMBER
     today = now_utc().astimezone(context.deps.settings.tz).date()
     number, issued = split_number_and_date(text, today)
@@ -247,7 +240,7 @@ async def receive_subject(update: Update, context: BotContext) -> int:
     """Read the subject line (V/v …)."""
     text = _typed(update).removeprefix("V/v").removeprefix("v/v").strip()
     if not text or len(text) > MAX_FIELD:
-        await _reply(update, texts.TOO_LONG_FIELD)
+        await reply(update, texts.TOO_LONG_FIELD)
         return SUBJECT
     draft = _draft(context)
     _save(context, replace(draft, content=replace(draft.content, subject=text)))
@@ -259,10 +252,10 @@ async def receive_deadline(update: Update, context: BotContext) -> int:
     today = now_utc().astimezone(context.deps.settings.tz).date()
     deadline = parse_vn_date(_typed(update), today)
     if deadline is None:
-        await _reply(update, texts.BAD_DATE)
+        await reply(update, texts.BAD_DATE)
         return DEADLINE
     if deadline < today:
-        await _reply(update, texts.PAST_DEADLINE)
+        await reply(update, texts.PAST_DEADLINE)
         return DEADLINE
     draft = _draft(context)
     _save(context, replace(draft, content=replace(draft.content, deadline=deadline)))
@@ -276,7 +269,7 @@ async def choose_audience(update: Update, context: BotContext) -> int:
         [(texts.BUTTON_THON, "dir:aud:thon"), (texts.BUTTON_CO_QUAN, "dir:aud:co_quan")],
         [(texts.BUTTON_PICK, "dir:aud:pick")],
     )
-    await _reply(update, texts.ASK_AUDIENCE, choices)
+    await reply(update, texts.ASK_AUDIENCE, choices)
     return AUDIENCE
 
 
@@ -319,7 +312,7 @@ async def _show_picker(update: Update, context: BotContext, *, edit: bool) -> in
         with contextlib.suppress(BadRequest):
             await query.edit_message_reply_markup(markup)
         return PICK
-    await _reply(update, texts.PICK_UNITS, markup)
+    await reply(update, texts.PICK_UNITS, markup)
     return PICK
 
 
@@ -385,7 +378,7 @@ async def send_directive(update: Update, context: BotContext) -> int:
 
 async def cancel(update: Update, context: BotContext) -> int:
     """Handle "Hủy" or /huy: drop the draft."""
-    await _reply(update, texts.COMPOSE_CANCELLED)
+    await reply(update, texts.COMPOSE_CANCELLED)
     return _end(context)
 
 
@@ -422,7 +415,7 @@ async def show_unacknowledged(update: Update, context: BotContext) -> None:
     subject = escape(
         directive.subject if directive and directive.subject else texts.DEFAULT_SUBJECT
     )
-    await _reply(update, texts.unacknowledged_units(subject, [escape(n) for n in waiting]))
+    await reply(update, texts.unacknowledged_units(subject, [escape(n) for n in waiting]))
 
 
 def build_conversation(timeout_seconds: int) -> ConversationHandler[BotContext]:

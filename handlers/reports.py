@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -35,7 +35,7 @@ from bot.services.reports import (
     validate_figures,
 )
 from bot.services.units import find_unit
-from handlers.common import display_name, message_of, now_utc
+from handlers.common import display_name, message_of, now_utc, reply
 from models import Report
 
 ASK_ENROLLED, ASK_COMPLETED, CONFIRM_DECREASE, ASK_REASON, ASK_NOTE = range(5)
@@ -79,13 +79,6 @@ def _clear(context: BotContext) -> int:
     return ConversationHandler.END
 
 
-async def _answer(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
-    """Reply in the chat, whether the update is a message or a button press."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    return await message_of(update).reply_text(text, reply_markup=markup)
-
-
 async def _split_unit_code(context: BotContext, args: list[str]) -> tuple[str | None, str]:
     """Tell "/baocao T01 120 45" (a unit code first) from "/baocao một trăm"."""
     if args and UNIT_CODE_ARG.match(args[0]):
@@ -112,18 +105,18 @@ async def start_report(update: Update, context: BotContext) -> int:
         try:
             target = await resolve_target(session, context.who, code)
         except ReportRefused as refused:
-            await _answer(update, refused.reason)
+            await reply(update, refused.reason)
             return _clear(context)
     draft = Draft(target)
     if not numbers.strip():
         _save(context, draft)
-        await _answer(update, texts.ask_enrolled(escape(target.unit_name)))
+        await reply(update, texts.ask_enrolled(escape(target.unit_name)))
         return ASK_ENROLLED
     try:
         figures = _figures_from_text(numbers)
         validate_figures(figures, target.adults)
     except NumberRefusal as refusal:
-        await _answer(update, f"❌ {refusal.reason}")
+        await reply(update, f"❌ {refusal.reason}")
         return _clear(context)
     return await _finish(
         update, context, replace(draft, enrolled=figures.enrolled, completed=figures.completed)
@@ -137,13 +130,13 @@ async def receive_enrolled(update: Update, context: BotContext) -> int:
         enrolled = parse_count(message_of(update).text or "")
         validate_figures(Figures(enrolled), draft.target.adults)
     except NumberRefusal as refusal:
-        await _answer(update, texts.retry(refusal.reason))
+        await reply(update, texts.retry(refusal.reason))
         return ASK_ENROLLED
     _save(context, replace(draft, enrolled=enrolled))
     skip = InlineKeyboardMarkup(
         [[InlineKeyboardButton(texts.SKIP_BUTTON, callback_data=SKIP_DATA)]]
     )
-    await _answer(update, texts.ASK_COMPLETED, skip)
+    await reply(update, texts.ASK_COMPLETED, skip)
     return ASK_COMPLETED
 
 
@@ -157,7 +150,7 @@ async def receive_completed(update: Update, context: BotContext) -> int:
             completed = parse_count(message_of(update).text or "")
             validate_figures(Figures(draft.enrolled, completed), draft.target.adults)
         except NumberRefusal as refusal:
-            await _answer(update, texts.retry(refusal.reason))
+            await reply(update, texts.retry(refusal.reason))
             return ASK_COMPLETED
     return await _finish(update, context, replace(draft, completed=completed))
 
@@ -189,12 +182,12 @@ async def _ask_decrease(update: Update, previous: Report, figures: Figures) -> N
     text = texts.confirm_decrease(
         format_number(previous.enrolled), format_number(figures.enrolled), old_done, new_done
     )
-    await _answer(update, text, buttons)
+    await reply(update, text, buttons)
 
 
 async def confirm_decrease(update: Update, context: BotContext) -> int:
     """Handle "Xác nhận": ask for the short reason."""
-    await _answer(update, texts.ASK_REASON)
+    await reply(update, texts.ASK_REASON)
     return ASK_REASON
 
 
@@ -202,7 +195,7 @@ async def edit_figures(update: Update, context: BotContext) -> int:
     """Handle "Sửa": start the questions again."""
     draft = _draft(context)
     _save(context, Draft(draft.target))
-    await _answer(update, texts.ask_enrolled(escape(draft.target.unit_name)))
+    await reply(update, texts.ask_enrolled(escape(draft.target.unit_name)))
     return ASK_ENROLLED
 
 
@@ -210,7 +203,7 @@ async def receive_reason(update: Update, context: BotContext) -> int:
     """Store the confirmed lower figures as a correction with its reason."""
     reason = " ".join((message_of(update).text or "").split())
     if not reason or len(reason) > MAX_REASON:
-        await _answer(update, texts.REASON_TOO_LONG)
+        await reply(update, texts.REASON_TOO_LONG)
         return ASK_REASON
     draft = _draft(context)
     await _echo(
@@ -252,7 +245,7 @@ async def _echo(update: Update, submission: Submission, on_behalf: bool) -> None
     note = InlineKeyboardMarkup(
         [[InlineKeyboardButton(texts.NOTE_BUTTON, callback_data=f"{NOTE_PREFIX}{report.id}")]]
     )
-    await _answer(update, text, note)
+    await reply(update, text, note)
 
 
 async def start_note(update: Update, context: BotContext) -> int:
@@ -264,10 +257,10 @@ async def start_note(update: Update, context: BotContext) -> int:
     async with context.deps.session_factory() as session:
         target = await resolve_target(session, context.who, None) if context.who.unit_id else None
     if target is None:
-        await _answer(update, texts.NOTE_REFUSED)
+        await reply(update, texts.NOTE_REFUSED)
         return _clear(context)
     _save(context, Draft(target, note_report_id=report_id))
-    await _answer(update, texts.ASK_NOTE)
+    await reply(update, texts.ASK_NOTE)
     return ASK_NOTE
 
 
@@ -278,13 +271,13 @@ async def receive_note(update: Update, context: BotContext) -> int:
     assert draft.note_report_id is not None
     async with context.deps.session_factory.begin() as session:
         saved = await attach_note(session, draft.note_report_id, note, context.who.user_id)
-    await _answer(update, texts.NOTE_SAVED if saved else texts.NOTE_REFUSED)
+    await reply(update, texts.NOTE_SAVED if saved else texts.NOTE_REFUSED)
     return _clear(context)
 
 
 async def cancel(update: Update, context: BotContext) -> int:
     """/huy: forget the draft."""
-    await _answer(update, texts.REPORT_CANCELLED)
+    await reply(update, texts.REPORT_CANCELLED)
     return _clear(context)
 
 

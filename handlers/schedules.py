@@ -63,14 +63,13 @@ async def _describe(context: BotContext, schedule: Schedule) -> str:
     """One schedule's line: rule, state, next firing and last run."""
     settings = context.deps.settings
     now = now_utc()
-    async with context.deps.session_factory() as session:
-        _, following = await plan(session, schedule, now, settings)
+    async with context.deps.read_session_factory() as session:
+        _, following = await plan(session, schedule, now, settings, record_skips=False)
         run = (await last_runs(session)).get(schedule.id)
         last = "—"
         if run is not None:
             when = format_local_datetime(run.fire_time, settings.tz)[:16]
             last = f"{when} ({texts.RUN_STATUS[run.status.value]})"
-        await session.rollback()  # plan() may record a skipped miss; /lich only looks
     next_time = format_local_datetime(following.send_at, settings.tz)[:16] if following else "—"
     try:
         rule = parse_rule(schedule.rule).describe()

@@ -19,10 +19,10 @@ from bot.services.chart import chart_png
 from bot.services.directive_render import DirectiveContent
 from bot.services.directives import create_directive
 from bot.services.export_data import progress_workbook
+from bot.services.periods import period_at
 from bot.services.stats import (
     Summary,
     UnitStat,
-    commune_summary,
     contact_names,
     late_units,
     summary_and_units,
@@ -209,12 +209,10 @@ async def send_excel(update: Update, context: BotContext) -> None:
         data = await progress_workbook(
             session, settings.commune_name, now, settings.tz, settings.report_period
         )
-        summary = await commune_summary(session, now, settings.tz, settings.report_period)
-    filename = f"bao-cao-binh-dan-hoc-vu-so-{summary.period.last_day:%Y-%m-%d}.xlsx"
+    period = period_at(now, settings.report_period, settings.tz)
+    filename = f"bao-cao-binh-dan-hoc-vu-so-{period.last_day:%Y-%m-%d}.xlsx"
     await message_of(update).reply_document(
-        data,
-        filename=filename,
-        caption=texts.XLSX_CAPTION.format(period=summary.period.label),
+        data, filename=filename, caption=texts.XLSX_CAPTION.format(period=period.label)
     )
 
 

@@ -98,12 +98,18 @@ def _send_time(schedule: Schedule, nominal: datetime, settings: Settings) -> dat
 
 
 async def plan(
-    session: AsyncSession, schedule: Schedule, now: datetime, settings: Settings
+    session: AsyncSession,
+    schedule: Schedule,
+    now: datetime,
+    settings: Settings,
+    *,
+    record_skips: bool = True,
 ) -> tuple[Due | None, Due | None]:
     """(a firing to catch up now, or None; the next firing to wait for, or None).
 
     The last nominal firing at or before now is caught up if it never ran and its send time
-    passed within the grace period; older misses are recorded as skipped.
+    passed within the grace period; older misses are recorded as skipped (unless the caller
+    only displays the plan).
     """
     if not schedule.enabled:
         return None, None
@@ -121,7 +127,7 @@ async def plan(
             return None, Due(schedule.id, last, send_at)
         if now - send_at <= timedelta(hours=settings.schedule_grace_hours):
             catch_up = Due(schedule.id, last, now)
-        else:
+        elif record_skips:
             await _record(session, schedule.id, last, RunStatus.SKIPPED, now)
     upcoming = next_fire(rule, now, tz)
     following = (
@@ -195,7 +201,7 @@ async def _send(
         return await _queue(session, content, Audience.parse(schedule.audience), schedule, now)
     if kind == ScheduleKind.DIRECTIVE:
         content = DirectiveContent(
-            subject=texts.SCHEDULE_KIND_LABELS["directive"][2:],
+            subject=texts.SCHEDULED_DIRECTIVE_SUBJECT,
             body=schedule.template or texts.DEFAULT_REMINDER,
         )
         return await _queue(session, content, Audience.parse(schedule.audience), schedule, now)
