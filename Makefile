@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck run bench soak clean
+LOCALES := bot/texts/locales
+
+.PHONY: install demo test lint typecheck run bench soak clean messages
 
 install: $(STAMP)
 
@@ -12,7 +14,15 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]" --config-settings editable_mode=compat
+	$(BIN)/pybabel compile --statistics -d $(LOCALES) -D binhdan
 	touch $(STAMP)
+
+# After adding messages in code: refresh the template and add the new keys to every catalog.
+messages: install
+	$(BIN)/pybabel extract --no-default-keywords -k N_ -k t -k plain -k say \
+		-o $(LOCALES)/binhdan.pot bot handlers scheduler
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i $(LOCALES)/binhdan.pot \
+		-d $(LOCALES) -D binhdan
 
 demo: install
 	$(BIN)/binhdan demo --out demo-output
@@ -38,3 +48,4 @@ bench: install
 
 clean:
 	rm -rf $(VENV) demo-output .mypy_cache .pytest_cache .ruff_cache
+	find $(LOCALES) -name '*.mo' -delete

@@ -24,7 +24,7 @@ from bench.common import Section, Series, bench_settings, fresh_database, sandbo
 from bot.app import build_application, polling
 from bot.sandbox.client import SandboxClient
 from bot.services.audience import Audience
-from bot.services.directive_render import DirectiveContent
+from bot.services.directive_content import DirectiveContent
 from bot.services.directives import create_directive
 from models import Contact, ContactStatus, Delivery, DeliveryStatus, Role, Unit, UnitKind
 from models.base import utcnow

@@ -12,16 +12,18 @@ from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
 from bot.context import BotApplication, BotContext, BotData
+from bot.dispatcher import OutboxDispatcher
+from bot.drafts import UserData
 from bot.menus import set_chat_menu, set_default_menu
-from bot.outbox import OutboxDispatcher
 from bot.ratelimit import FloodRateLimiter, Limits
-from bot.services.contacts import ensure_admins
+from bot.services.contacts import make_admins
 from bot.services.identity_cache import IdentityCache
 from bot.services.report_submission import ReportWriter
 from bot.settings import Settings
+from bot.texts import translator
 from bot.updates import ChatOrderedUpdateProcessor
 from models import Role
-from models.db import make_engine, make_read_session_factory, make_session_factory
+from models.db import open_database
 from scheduler.jobs import sync_all
 
 logger = logging.getLogger(__name__)
@@ -40,43 +42,38 @@ def limits_from(settings: Settings) -> Limits:
 async def _post_init(application: BotApplication) -> None:
     """Open the database, learn the bot's name, make the configured admins, set menus."""
     deps = application.bot_data
-    deps.engine = make_engine(deps.settings.database_url)
-    deps.session_factory = make_session_factory(deps.engine)
-    deps.read_session_factory = make_read_session_factory(deps.engine)
+    deps.db = open_database(deps.settings.database_url)
     deps.bot_username = application.bot.username
-    deps.report_writer = ReportWriter(
-        deps.session_factory, deps.settings.report_period, deps.settings.tz
-    )
+    deps.report_writer = ReportWriter(deps.db, deps.settings.report_period, deps.settings.tz)
     deps.report_writer.start()
-    deps.dispatcher = OutboxDispatcher(application.bot, deps.session_factory, deps.settings)
-    deps.dispatcher.start()
+    deps.outbox = OutboxDispatcher(application.bot, deps.db, deps.settings)
+    deps.outbox.start()
     await sync_all(application)
-    async with deps.session_factory.begin() as session:
-        new_admin_chats = await ensure_admins(session, deps.settings.admin_ids)
+    new_admins = await make_admins(deps.db, deps.settings.admin_ids)
     await set_default_menu(application.bot)
-    for chat_id in new_admin_chats:
-        await set_chat_menu(application.bot, chat_id, Role.ADMIN)
+    for chat_id, language in new_admins:
+        await set_chat_menu(application.bot, chat_id, Role.ADMIN, translator(language))
     logger.info("Bot @%s ready", deps.bot_username)
 
 
 async def _post_shutdown(application: BotApplication) -> None:
-    """Close the database engine."""
-    dispatcher = getattr(application.bot_data, "dispatcher", None)
-    if dispatcher is not None:
-        await dispatcher.stop()
+    """Finish what is in flight, then close the database."""
+    outbox = getattr(application.bot_data, "outbox", None)
+    if outbox is not None:
+        await outbox.stop()
     writer = getattr(application.bot_data, "report_writer", None)
     if writer is not None:
         await writer.stop()
-    engine = getattr(application.bot_data, "engine", None)
-    if engine is not None:
-        await engine.dispose()
+    db = getattr(application.bot_data, "db", None)
+    if db is not None:
+        await db.close()
 
 
 def build_application(settings: Settings) -> BotApplication:
     """Build the Application for `settings`: the single place where everything is wired."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    context_types = ContextTypes(context=BotContext, bot_data=BotData)
+    context_types = ContextTypes(context=BotContext, bot_data=BotData, user_data=UserData)
     application = cast(
         BotApplication,
         ApplicationBuilder()

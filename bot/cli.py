@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from bot.errors import CliError
 from bot.settings import Settings
+from bot.texts import N_, translator
 
 EXIT_BAD_INPUT = 2
 
@@ -24,7 +25,7 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]).upper() or "settings"
-        raise CliError(f"Cấu hình sai ({field}): {first['msg']}") from None
+        raise CliError(N_("cli.bad_setting"), field=field, problem=first["msg"]) from None
 
 
 def _run_async(coroutine: Coroutine[Any, Any, int]) -> int:
@@ -34,7 +35,9 @@ def _run_async(coroutine: Coroutine[Any, Any, int]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Describe every sub-command of the contract."""
-    parser = argparse.ArgumentParser(prog="binhdan", description="Bot Bình dân học vụ số")
+    parser = argparse.ArgumentParser(
+        prog="binhdan", description=translator().plain("cli.description")
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="migrate the database, then start long polling")
     demo = commands.add_parser("demo", help="run the whole loop offline on the sandbox")
@@ -95,7 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except CliError as error:
-        print(f"binhdan: {error}", file=sys.stderr)
+        message = translator().plain(error.key, **error.values)
+        print(f"binhdan: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

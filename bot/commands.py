@@ -8,35 +8,50 @@ import contextlib
 import csv
 import ctypes
 import sys
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.errors import CliError
-from bot.formatting import format_local_datetime
 from bot.logging_setup import configure_logging
 from bot.migrate import ensure_head, upgrade_to_head
 from bot.services.audience import Audience, AudienceError, unknown_codes
 from bot.services.backup import BackupError, backup, restore, running_lock, sqlite_path
-from bot.services.contacts import grant_role
+from bot.services.contacts import grant
 from bot.services.directive_file import DirectiveFileError, parse_directive_file
 from bot.services.directives import create_directive
-from bot.services.directory import unit_directory
-from bot.services.export_data import progress_workbook
-from bot.services.invite_sheet import invite_sheet_pdf
-from bot.services.invites import current_unit_invites, deep_link
-from bot.services.schedule_rules import parse_rule
-from bot.services.schedules import last_runs, plan
+from bot.services.directory import list_directory
+from bot.services.export_data import export_data
+from bot.services.invites import InviteLimits, deep_link, unit_invites
+from bot.services.schedules import schedule_views
 from bot.services.unit_import import UnitFileError
 from bot.services.units import import_units_file
 from bot.settings import Settings
-from models import Role, Schedule, ScheduleRun
-from models.db import make_engine, make_session_factory
+from bot.texts import N_, translator
+from bot.texts.schedules import describe_rule, kind_label
+from bot.texts.units import unit_file_problems
+from models import Role
+from models.db import Database, open_database
 
 M_ARENA_MAX = -8
+
+
+def say(key: str, **values: object) -> None:
+    """Print one catalog message on standard output."""
+    print(translator().plain(key, **values))
+
+
+@contextlib.asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """The database for one command, closed when the command ends."""
+    db = open_database(settings.database_url)
+    try:
+        yield db
+    finally:
+        await db.close()
 
 
 def limit_malloc_arenas() -> None:
@@ -51,7 +66,7 @@ def limit_malloc_arenas() -> None:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Migrate, then poll Telegram until interrupted."""
     if settings.telegram_bot_token is None:
-        raise CliError("TELEGRAM_BOT_TOKEN chưa được đặt (xem .env.example).")
+        raise CliError(N_("cli.no_token"))
     configure_logging(settings.log_level, settings.telegram_bot_token)
     limit_malloc_arenas()
     ensure_head(settings.database_url)
@@ -63,7 +78,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 stack.enter_context(running_lock(sqlite_path(settings.database_url)))
             except BackupError as error:
-                raise CliError(str(error)) from None
+                raise CliError(N_("cli.backup_error"), reason=str(error)) from None
         build_application(settings).run_polling(drop_pending_updates=False)
     return 0
 
@@ -76,7 +91,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     status = asyncio.run(run_demo(args.out))
     written = sorted(path.name for path in args.out.iterdir())
     if written:
-        print(f"Các tệp đã tạo trong {args.out}/: " + ", ".join(written))
+        say("cli.demo_files", folder=args.out, files=", ".join(written))
     return status
 
 
@@ -85,17 +100,17 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.db_command == "backup":
             pages = backup(sqlite_path(settings.database_url), args.file)
-            print(f"Đã sao lưu vào {args.file} ({pages} trang).")
+            say("cli.backup_done", file=args.file, pages=pages)
             return 0
         if args.db_command == "restore":
             restore(args.file, sqlite_path(settings.database_url))
             upgrade_to_head(settings.database_url)
-            print(f"Đã khôi phục từ {args.file}.")
+            say("cli.restore_done", file=args.file)
             return 0
     except BackupError as error:
-        raise CliError(str(error)) from None
+        raise CliError(N_("cli.backup_error"), reason=str(error)) from None
     upgrade_to_head(settings.database_url)
-    print("Cơ sở dữ liệu đã được cập nhật lên phiên bản mới nhất.")
+    say("cli.upgraded")
     return 0
 
 
@@ -110,26 +125,21 @@ def cmd_units(args: argparse.Namespace, settings: Settings) -> int:
 async def _import_units(settings: Settings, args: argparse.Namespace) -> int:
     """Import a unit file atomically."""
     if not args.file.is_file():
-        raise CliError(f"Không tìm thấy tệp {args.file}")
-    engine = make_engine(settings.database_url)
-    try:
-        result = await import_units_file(make_session_factory(engine), args.file)
-    except UnitFileError as error:
-        raise CliError(f"Tệp bị từ chối, không có gì thay đổi — {error}") from None
-    finally:
-        await engine.dispose()
-    print(f"Đã nhập: {result.created} đơn vị mới, {result.updated} đơn vị cập nhật.")
+        raise CliError(N_("cli.no_file"), file=args.file)
+    async with database(settings) as db:
+        try:
+            result = await import_units_file(db, args.file)
+        except UnitFileError as error:
+            problems = unit_file_problems(translator(), error)
+            raise CliError(N_("cli.units_refused"), problems=problems) from None
+    say("cli.units_imported", created=result.created, updated=result.updated)
     return 0
 
 
 async def _list_units(settings: Settings) -> int:
     """Print one unit per line."""
-    engine = make_engine(settings.database_url)
-    try:
-        async with make_session_factory(engine)() as session:
-            lines = await unit_directory(session)
-    finally:
-        await engine.dispose()
+    async with database(settings) as db:
+        lines = await list_directory(db)
     for line in lines:
         adults = "" if line.adults is None else str(line.adults)
         print(f"{line.code}\t{line.name}\t{line.kind.value}\t{adults}\t{line.contacts}")
@@ -141,13 +151,13 @@ async def _bot_username(settings: Settings) -> str:
     if settings.bot_username:
         return settings.bot_username.removeprefix("@")
     if settings.telegram_bot_token is None:
-        raise CliError("Cần BOT_USERNAME hoặc TELEGRAM_BOT_TOKEN để tạo link mời.")
+        raise CliError(N_("cli.no_bot_name"))
     bot = Bot(settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_base_url)
     try:
         async with bot:
             return bot.username
     except TelegramError as error:
-        raise CliError(f"Không hỏi được tên bot từ Telegram: {error.message}") from None
+        raise CliError(N_("cli.telegram_error"), reason=error.message) from None
 
 
 def cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
@@ -155,9 +165,11 @@ def cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
     upgrade_to_head(settings.database_url)
     links = asyncio.run(_invite_links(settings))
     if args.pdf is not None:
+        from bot.documents.invite_sheet import invite_sheet_pdf
+
         cards = [(name, link) for _, name, _, link in links]
-        args.pdf.write_bytes(invite_sheet_pdf(cards, settings.commune_name))
-        print(f"Đã tạo {args.pdf} ({len(links)} đơn vị).")
+        args.pdf.write_bytes(invite_sheet_pdf(cards, settings.commune_name, translator()))
+        say("cli.invite_sheet_done", file=args.pdf, units=len(links))
         return 0
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["unit_code", "unit_name", "invite_code", "link"])
@@ -168,44 +180,29 @@ def cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
 async def _invite_links(settings: Settings) -> list[tuple[str, str, str, str]]:
     """(unit code, unit name, invite code, link) for every active unit."""
     username = await _bot_username(settings)
-    engine = make_engine(settings.database_url)
-    try:
-        async with make_session_factory(engine).begin() as session:
-            pairs = await current_unit_invites(
-                session,
-                datetime.now(UTC),
-                max_uses=settings.invite_max_uses,
-                ttl=timedelta(days=settings.invite_ttl_days),
-            )
-    finally:
-        await engine.dispose()
-    return [(u.code, u.name, i.code, deep_link(username, i.code)) for u, i in pairs]
+    limits = InviteLimits(settings.invite_max_uses, timedelta(days=settings.invite_ttl_days))
+    async with database(settings) as db:
+        invites = await unit_invites(db, datetime.now(UTC), limits)
+    return [(i.unit_code, i.unit_name, i.code, deep_link(username, i.code)) for i in invites]
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write the XLSX progress report."""
     if args.file.suffix.lower() != ".xlsx":
-        raise CliError("Tên tệp phải kết thúc bằng .xlsx")
+        raise CliError(N_("cli.export_suffix"))
     upgrade_to_head(settings.database_url)
     args.file.write_bytes(asyncio.run(_workbook(settings)))
-    print(f"Đã xuất báo cáo: {args.file}")
+    say("cli.exported", file=args.file)
     return 0
 
 
 async def _workbook(settings: Settings) -> bytes:
     """Build the workbook from the database."""
-    engine = make_engine(settings.database_url)
-    try:
-        async with make_session_factory(engine)() as session:
-            return await progress_workbook(
-                session,
-                settings.commune_name,
-                datetime.now(UTC),
-                settings.tz,
-                settings.report_period,
-            )
-    finally:
-        await engine.dispose()
+    from bot.documents.xlsx import build_workbook
+
+    async with database(settings) as db:
+        data = await export_data(db, datetime.now(UTC), settings.tz, settings.report_period)
+    return build_workbook(data, settings.commune_name, settings.tz, translator())
 
 
 def cmd_grant(args: argparse.Namespace, settings: Settings) -> int:
@@ -216,20 +213,16 @@ def cmd_grant(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _grant(settings: Settings, user_id: int, role: Role) -> int:
     """Write the role change with an audit event."""
-    engine = make_engine(settings.database_url)
-    try:
-        async with make_session_factory(engine).begin() as session:
-            result = await grant_role(session, actor_user_id=None, user_id=user_id, role=role)
-    finally:
-        await engine.dispose()
-    print(f"Người dùng {user_id}: {role.value} ({result.outcome.value}).")
+    async with database(settings) as db:
+        result = await grant(db, actor_user_id=None, user_id=user_id, role=role)
+    say("cli.granted", user_id=str(user_id), role=role.value, outcome=result.outcome.value)
     return 0
 
 
 def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     """Queue a directive from a file; the running bot's dispatcher delivers it."""
     if not args.file.is_file():
-        raise CliError(f"Không tìm thấy tệp {args.file}")
+        raise CliError(N_("cli.no_file"), file=args.file)
     text = args.file.read_text(encoding="utf-8")
     upgrade_to_head(settings.database_url)
     return asyncio.run(_queue_broadcast(settings, text, args.to))
@@ -240,23 +233,23 @@ async def _queue_broadcast(settings: Settings, text: str, to: str) -> int:
     now = datetime.now(UTC)
     try:
         content = parse_directive_file(text, now.astimezone(settings.tz).date())
-        audience = Audience.parse(to)
-    except (DirectiveFileError, AudienceError) as error:
-        raise CliError(f"Không gửi được: {error}") from None
-    engine = make_engine(settings.database_url)
+    except DirectiveFileError as error:
+        key = N_("cli.file_no_body") if error.value == "" else N_("cli.file_bad_date")
+        raise CliError(key, value=error.value) from None
     try:
-        async with make_session_factory(engine).begin() as session:
-            unknown = await unknown_codes(session, audience)
-            if unknown:
-                raise CliError("Không có đơn vị mã: " + ", ".join(unknown))
-            directive, count = await create_directive(
-                session, content, audience, actor_user_id=None, now=now
-            )
-            if count == 0:
-                raise CliError("Chưa có ai đăng ký ở các đơn vị này; không có gì để gửi.")
-    finally:
-        await engine.dispose()
-    print(f"Đã xếp hàng thông báo #{directive.id} cho {count} người nhận; bot đang chạy sẽ gửi.")
+        audience = Audience.parse(to)
+    except AudienceError:
+        raise CliError(N_("cli.bad_audience"), audience=to) from None
+    async with database(settings) as db, db.write() as session:
+        unknown = await unknown_codes(session, audience)
+        if unknown:
+            raise CliError(N_("cli.unknown_units"), codes=", ".join(unknown))
+        directive, count = await create_directive(
+            session, content, audience, actor_user_id=None, now=now
+        )
+        if count == 0:
+            raise CliError(N_("cli.nobody_to_send"))
+    say("cli.broadcast_queued", number=str(directive.id), people=count)
     return 0
 
 
@@ -266,42 +259,30 @@ def cmd_schedules(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_print_schedules(settings))
 
 
-def _run_text(run: ScheduleRun | None, settings: Settings) -> str:
-    """The last run as "dd/mm/yyyy HH:MM status"."""
-    if run is None:
-        return "—"
-    return f"{format_local_datetime(run.fire_time, settings.tz)} {run.status.value}"
-
-
 async def _print_schedules(settings: Settings) -> int:
     """One line per schedule: id, kind, rule, state, next firing, last run."""
-    engine = make_engine(settings.database_url)
-    now = datetime.now(UTC)
-    try:
-        async with make_session_factory(engine)() as session:
-            schedules = list(await session.scalars(select(Schedule).order_by(Schedule.id)))
-            runs = await last_runs(session)
-            lines = []
-            for schedule in schedules:
-                _, following = await plan(session, schedule, now, settings, record_skips=False)
-                run = runs.get(schedule.id)
-                lines.append(
-                    "\t".join(
-                        [
-                            str(schedule.id),
-                            schedule.kind.value,
-                            parse_rule(schedule.rule).describe(),
-                            "bật" if schedule.enabled else "tạm dừng",
-                            format_local_datetime(following.send_at, settings.tz)
-                            if following
-                            else "—",
-                            _run_text(run, settings),
-                        ]
-                    )
-                )
-    finally:
-        await engine.dispose()
-    print(
-        "\n".join(lines) if lines else "Chưa có lịch nào (bot tạo lịch mặc định khi chạy lần đầu)."
-    )
+    t, tz = translator(), settings.tz
+    async with database(settings) as db:
+        views = await schedule_views(db, datetime.now(UTC), settings)
+    if not views:
+        say("cli.no_schedules")
+        return 0
+    for view in views:
+        last = (
+            f"{t.datetime(view.last_run.fire_time, tz)} {view.last_run.status.value}"
+            if view.last_run
+            else "—"
+        )
+        print(
+            "\t".join(
+                [
+                    str(view.schedule_id),
+                    kind_label(t, view.kind),
+                    describe_rule(t, view.rule) if view.rule else view.rule_text,
+                    t.plain(N_("schedule.on") if view.enabled else N_("schedule.off")),
+                    t.datetime(view.next_send, tz) if view.next_send else "—",
+                    last,
+                ]
+            )
+        )
     return 0

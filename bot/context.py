@@ -2,37 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
-from bot.outbox import OutboxDispatcher
+from bot.dispatcher import OutboxDispatcher
+from bot.drafts import UserData
 from bot.services.contacts import Identity
 from bot.services.identity_cache import IdentityCache
 from bot.services.report_submission import ReportWriter
 from bot.settings import Settings
+from bot.texts import Translator, translator
+from models.db import Database
 
 
 class BotData:
-    """What every handler may use; `settings` is set at build, the rest in post_init."""
+    """What every handler may use.
+
+    `settings` and `identities` are set at build, the rest in post_init (they need the running
+    event loop and the bot's name).
+    """
 
     settings: Settings
-    engine: AsyncEngine
-    session_factory: async_sessionmaker[AsyncSession]
-    read_session_factory: async_sessionmaker[AsyncSession]
+    identities: IdentityCache
+    db: Database
     bot_username: str
     report_writer: ReportWriter
-    identities: IdentityCache
-    dispatcher: OutboxDispatcher
+    outbox: OutboxDispatcher
 
 
-class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], BotData]):
     """The per-update context; the access gate stores the sender's identity on it."""
 
     def __init__(
         self,
-        application: Application[ExtBot[None], BotContext, Any, Any, BotData, Any],
+        application: Application[ExtBot[None], BotContext, UserData, Any, BotData, Any],
         chat_id: int | None = None,
         user_id: int | None = None,
     ) -> None:
@@ -51,7 +55,23 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         assert self.identity is not None, "the access gate did not run"
         return self.identity
 
+    @property
+    def t(self) -> Translator:
+        """The catalog in the sender's language (the default one before the gate runs)."""
+        return translator(self.identity.language if self.identity else None)
+
+    @property
+    def app(self) -> BotApplication:
+        """The application, typed (PTB types it generically)."""
+        return cast(BotApplication, self.application)
+
+    @property
+    def drafts(self) -> UserData:
+        """The sender's conversation drafts (every update we handle has a user)."""
+        assert self.user_data is not None
+        return self.user_data
+
 
 BotApplication = Application[
-    ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotData, JobQueue[BotContext]
+    ExtBot[None], BotContext, UserData, dict[Any, Any], BotData, JobQueue[BotContext]
 ]

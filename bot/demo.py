@@ -18,7 +18,7 @@ from bot.sandbox import SandboxConfig, running_sandbox
 from bot.sandbox.client import Event, SandboxClient
 from bot.services.units import import_units_file
 from bot.settings import Settings
-from models.db import make_engine, make_session_factory
+from models.db import open_database
 
 ADMIN_ID = 900_001
 OFFICER_ID = 900_002
@@ -308,11 +308,11 @@ async def run_demo(out: Path, acts: list[Act] | None = None) -> int:
 async def _prepare_database(settings: Settings) -> None:
     """Migrate the temporary database and import the sample units."""
     await upgrade_to_head_async(settings.database_url)
-    engine = make_engine(settings.database_url)
+    db = open_database(settings.database_url)
     try:
-        await import_units_file(make_session_factory(engine), _sample_units_path())
+        await import_units_file(db, _sample_units_path())
     finally:
-        await engine.dispose()
+        await db.close()
 
 
 async def _play(settings: Settings, control_url: str, out: Path, acts: list[Act]) -> None:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bot.callbacks import Action, action_of
 from models import Role
 
-ANYONE: frozenset[Role | None] = frozenset({None, Role.HEAD, Role.OFFICER, Role.ADMIN})
-REGISTERED: frozenset[Role | None] = frozenset({Role.HEAD, Role.OFFICER, Role.ADMIN})
-STAFF: frozenset[Role | None] = frozenset({Role.OFFICER, Role.ADMIN})
-ADMINS: frozenset[Role | None] = frozenset({Role.ADMIN})
-HEADS: frozenset[Role | None] = frozenset({Role.HEAD})
+Roles = frozenset[Role | None]
+ANYONE: Roles = frozenset({None, Role.HEAD, Role.OFFICER, Role.ADMIN})
+REGISTERED: Roles = frozenset({Role.HEAD, Role.OFFICER, Role.ADMIN})
+STAFF: Roles = frozenset({Role.OFFICER, Role.ADMIN})
+ADMINS: Roles = frozenset({Role.ADMIN})
 
 # Order matters: it is the order of each role's command menu.
-COMMAND_ROLES: Mapping[str, frozenset[Role | None]] = {
+COMMAND_ROLES: Mapping[str, Roles] = {
     "start": ANYONE,
     "huongdan": ANYONE,
-    "huy": ANYONE,
     "baocao": REGISTERED,
     "tiendo": REGISTERED,
     "thongbao": STAFF,
@@ -27,16 +27,47 @@ COMMAND_ROLES: Mapping[str, frozenset[Role | None]] = {
     "donvi": ADMINS,
     "moi": ADMINS,
     "phanquyen": ADMINS,
+    "ngonngu": ANYONE,
+    "huy": ANYONE,
 }
 
-# Inline buttons carry "prefix:payload"; the prefix decides who may press them.
-CALLBACK_ROLES: Mapping[str, frozenset[Role | None]] = {
-    "report": REGISTERED,
-    "ack": REGISTERED,
-    "dir": STAFF,
-    "dirinfo": STAFF,
-    "stats": STAFF,
-    "sched": STAFF,
+_COMPOSER = (
+    Action.COMPOSE_NEW,
+    Action.COMPOSE_TEMPLATE,
+    Action.COMPOSE_RECENT,
+    Action.COMPOSE_FIELD,
+    Action.COMPOSE_BODY,
+    Action.COMPOSE_AUDIENCE,
+    Action.COMPOSE_AUDIENCE_SET,
+    Action.COMPOSE_PICK,
+    Action.COMPOSE_PAGE,
+    Action.COMPOSE_PICKED,
+    Action.COMPOSE_SEND,
+    Action.COMPOSE_CANCEL,
+    Action.DIRECTIVE_UNACKED,
+)
+_STATS = (Action.STATS_DETAIL, Action.STATS_LATE, Action.STATS_XLSX, Action.STATS_NUDGE)
+_SCHEDULES = (
+    Action.SCHEDULE_RUN,
+    Action.SCHEDULE_TOGGLE,
+    Action.SCHEDULE_DELETE,
+    Action.SCHEDULE_EDIT,
+    Action.SCHEDULE_ADD,
+    Action.SCHEDULE_KIND,
+)
+
+# Every button's action decides who may press it; a test checks that each one is here.
+CALLBACK_ROLES: Mapping[Action, Roles] = {
+    Action.REPORT_START: REGISTERED,
+    Action.REPORT_SKIP: REGISTERED,
+    Action.REPORT_CONFIRM: REGISTERED,
+    Action.REPORT_EDIT: REGISTERED,
+    Action.REPORT_NOTE: REGISTERED,
+    Action.ACK: REGISTERED,
+    Action.LANGUAGE: ANYONE,
+    **dict.fromkeys(_COMPOSER, STAFF),
+    **dict.fromkeys(_STATS, STAFF),
+    **dict.fromkeys(_SCHEDULES, STAFF),
 }
 
 
@@ -47,8 +78,9 @@ def command_allowed(command: str, role: Role | None) -> bool:
 
 
 def callback_allowed(data: str, role: Role | None) -> bool:
-    """Tell whether `role` may press a button; unknown prefixes are refused."""
-    allowed = CALLBACK_ROLES.get(data.split(":", 1)[0])
+    """Tell whether `role` may press a button; data we never built is refused."""
+    action = action_of(data)
+    allowed = CALLBACK_ROLES.get(action) if action is not None else None
     return allowed is not None and role in allowed
 
 

@@ -9,56 +9,65 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
-from bot import texts
 from bot.context import BotApplication, BotContext
-from bot.formatting import escape, format_number, split_for_telegram
 from bot.menus import set_chat_menu
-from bot.services.contacts import GrantOutcome, grant_role
-from bot.services.directory import unit_directory
-from bot.services.invite_sheet import invite_sheet_pdf
+from bot.services.contacts import GrantOutcome, grant
+from bot.services.directory import UnitLine, list_directory
 from bot.services.invites import (
-    create_invite,
-    current_unit_invites,
+    InviteLimits,
     deep_link,
-    regenerate_unit_invite,
+    officer_invite,
+    unit_invite,
+    unit_invites,
 )
-from bot.services.qr import qr_png
-from bot.services.units import find_unit
+from bot.services.registry_words import role_from_text
+from bot.texts import N_, Html, Translator, translator
+from bot.texts.formatting import split_for_telegram
+from bot.texts.labels import kind_label, role_label
 from handlers.common import message_of, now_utc
 from models import Role
 
 logger = logging.getLogger(__name__)
 
 GRANT_REFUSALS = {
-    GrantOutcome.SELF_DEMOTE: texts.GRANT_SELF_DEMOTE,
-    GrantOutcome.HEAD_NEEDS_UNIT: texts.GRANT_HEAD_NEEDS_UNIT,
+    GrantOutcome.SELF_DEMOTE: N_("grant.self_demote"),
+    GrantOutcome.HEAD_NEEDS_UNIT: N_("grant.head_needs_unit"),
 }
+OFFICER_INVITE_WORD = "canbo"
+REGENERATE_WORD = "lammoi"
+OFFICER_INVITE_HOURS = 24
+
+
+def _unit_line(t: Translator, line: UnitLine) -> Html:
+    """One unit in /donvi."""
+    adults = t.number(line.adults) if line.adults is not None else t.plain("units.unknown_adults")
+    registered = t("units.registered", count=line.contacts) if line.contacts else t("units.nobody")
+    return t(
+        "units.line",
+        code=line.code,
+        name=line.name,
+        kind=kind_label(t, line.kind),
+        adults=adults,
+        registered=registered,
+    )
 
 
 async def list_units(update: Update, context: BotContext) -> None:
     """Send the list of units with how many people registered for each."""
-    async with context.deps.session_factory() as session:
-        lines = await unit_directory(session)
+    t = context.t
+    lines = await list_directory(context.deps.db)
     if not lines:
-        await message_of(update).reply_text(texts.NO_UNITS)
+        await message_of(update).reply_text(t("units.none"))
         return
-    rendered = [
-        texts.unit_line(
-            escape(line.code),
-            escape(line.name),
-            line.kind.value,
-            format_number(line.adults) if line.adults is not None else texts.UNKNOWN_ADULTS,
-            line.contacts,
-        )
-        for line in lines
-    ]
-    for chunk in split_for_telegram([texts.units_header(len(lines)), *rendered]):
+    rendered = [_unit_line(t, line) for line in lines]
+    for chunk in split_for_telegram([t("units.header", count=len(lines)), *rendered]):
         await message_of(update).reply_text(chunk)
 
 
-OFFICER_INVITE_WORD = "canbo"
-REGENERATE_WORD = "lammoi"
-OFFICER_INVITE_HOURS = 24
+def _limits(context: BotContext) -> InviteLimits:
+    """The invite limits from the settings."""
+    settings = context.deps.settings
+    return InviteLimits(settings.invite_max_uses, timedelta(days=settings.invite_ttl_days))
 
 
 async def send_invites(update: Update, context: BotContext) -> None:
@@ -73,25 +82,21 @@ async def send_invites(update: Update, context: BotContext) -> None:
 
 
 async def _send_invite_list(update: Update, context: BotContext) -> None:
-    """Send every active unit's current link."""
-    settings = context.deps.settings
-    async with context.deps.session_factory.begin() as session:
-        pairs = await current_unit_invites(
-            session,
-            now_utc(),
-            max_uses=settings.invite_max_uses,
-            ttl=timedelta(days=settings.invite_ttl_days),
-        )
+    """Send every active unit's current link, then the printable sheet."""
+    from bot.documents.invite_sheet import invite_sheet_pdf
+
+    t, settings = context.t, context.deps.settings
+    invites = await unit_invites(context.deps.db, now_utc(), _limits(context))
     username = context.deps.bot_username
-    lines = [f"{escape(u.name)}: {deep_link(username, inv.code)}" for u, inv in pairs]
-    for chunk in split_for_telegram([texts.INVITES_LIST_HEADER, *lines]):
+    lines = [t("invites.line", unit=i.unit_name, link=deep_link(username, i.code)) for i in invites]
+    for chunk in split_for_telegram([t("invites.header"), *lines]):
         await message_of(update).reply_text(chunk, disable_web_page_preview=True)
-    cards = [(u.name, deep_link(username, inv.code)) for u, inv in pairs]
-    if cards:
+    if invites:
+        cards = [(i.unit_name, deep_link(username, i.code)) for i in invites]
         await message_of(update).reply_document(
-            invite_sheet_pdf(cards, settings.commune_name),
+            invite_sheet_pdf(cards, settings.commune_name, t),
             filename="moi-tham-gia.pdf",
-            caption=texts.INVITE_SHEET_CAPTION,
+            caption=t("invites.sheet_caption"),
         )
 
 
@@ -99,86 +104,83 @@ async def _send_unit_invite(
     update: Update, context: BotContext, unit_code: str, *, regenerate: bool
 ) -> None:
     """Send one unit's link and QR code, first replacing its codes when asked."""
-    settings = context.deps.settings
-    ttl = timedelta(days=settings.invite_ttl_days)
-    async with context.deps.session_factory.begin() as session:
-        unit = await find_unit(session, unit_code)
-        if unit is None:
-            await message_of(update).reply_text(texts.UNKNOWN_UNIT)
-            return
-        if regenerate:
-            invite = await regenerate_unit_invite(
-                session,
-                unit,
-                now_utc(),
-                max_uses=settings.invite_max_uses,
-                ttl=ttl,
-                actor_user_id=context.who.user_id,
-            )
-        else:
-            pairs = await current_unit_invites(
-                session, now_utc(), max_uses=settings.invite_max_uses, ttl=ttl
-            )
-            invite = next(inv for u, inv in pairs if u.id == unit.id)
+    from bot.documents.qr import qr_png
+
+    t = context.t
+    invite = await unit_invite(
+        context.deps.db,
+        unit_code,
+        now_utc(),
+        _limits(context),
+        regenerate=regenerate,
+        actor_user_id=context.who.user_id,
+    )
+    if invite is None:
+        await message_of(update).reply_text(t("units.unknown"))
+        return
     if regenerate:
-        await message_of(update).reply_text(texts.invite_regenerated(escape(unit.name)))
+        await message_of(update).reply_text(t("invites.regenerated", unit=invite.unit_name))
     link = deep_link(context.deps.bot_username, invite.code)
     await message_of(update).reply_photo(
-        qr_png(link), caption=texts.invite_caption(escape(unit.name), link)
+        qr_png(link), caption=t("invites.caption", unit=invite.unit_name, link=link)
     )
 
 
 async def _send_officer_invite(update: Update, context: BotContext) -> None:
     """Create a one-use, short-lived officer invite and send its link and QR code."""
-    async with context.deps.session_factory.begin() as session:
-        invite = await create_invite(
-            session,
-            unit=None,
-            role=Role.OFFICER,
-            max_uses=1,
-            ttl=timedelta(hours=OFFICER_INVITE_HOURS),
-            now=now_utc(),
-            actor_user_id=context.who.user_id,
-        )
-    link = deep_link(context.deps.bot_username, invite.code)
+    from bot.documents.qr import qr_png
+
+    code = await officer_invite(
+        context.deps.db,
+        now_utc(),
+        timedelta(hours=OFFICER_INVITE_HOURS),
+        context.who.user_id,
+    )
+    link = deep_link(context.deps.bot_username, code)
     await message_of(update).reply_photo(
-        qr_png(link), caption=texts.officer_invite_caption(link, OFFICER_INVITE_HOURS)
+        qr_png(link),
+        caption=context.t("invites.officer_caption", link=link, hours=OFFICER_INVITE_HOURS),
     )
 
 
 def _parse_grant(args: list[str]) -> tuple[int, Role] | str:
-    """Read "USER_ID ROLE", or return the Vietnamese reason it is wrong."""
-    if len(args) != 2:
-        return texts.GRANT_USAGE
-    raw_user, raw_role = args
+    """Read "USER_ID ROLE", or return the catalog key of what is wrong."""
+    if len(args) < 2:
+        return N_("grant.usage")
+    raw_user, raw_role = args[0], " ".join(args[1:])
     if not raw_user.isdigit() or not raw_user.isascii():
-        return texts.GRANT_BAD_USER
-    try:
-        return int(raw_user), Role(raw_role.lower())
-    except ValueError:
-        return texts.GRANT_BAD_ROLE
+        return N_("grant.bad_user")
+    role = role_from_text(raw_role)
+    if role is None:
+        return N_("grant.bad_role")
+    return int(raw_user), role
 
 
-async def grant(update: Update, context: BotContext) -> None:
+async def grant_role(update: Update, context: BotContext) -> None:
     """Give a user a role and refresh their command menu."""
+    t = context.t
     parsed = _parse_grant(context.args or [])
     if isinstance(parsed, str):
-        await message_of(update).reply_text(parsed)
+        await message_of(update).reply_text(t(parsed))
         return
     user_id, role = parsed
-    async with context.deps.session_factory.begin() as session:
-        result = await grant_role(
-            session, actor_user_id=context.who.user_id, user_id=user_id, role=role
-        )
+    result = await grant(
+        context.deps.db, actor_user_id=context.who.user_id, user_id=user_id, role=role
+    )
     context.deps.identities.forget(user_id)
     refusal = GRANT_REFUSALS.get(result.outcome)
     if refusal:
-        await message_of(update).reply_text(refusal)
+        await message_of(update).reply_text(t(refusal))
         return
-    await message_of(update).reply_text(texts.role_granted(user_id, role.value))
+    await message_of(update).reply_text(
+        t("grant.done", role=role_label(t, role), user_id=str(user_id))
+    )
     if result.outcome == GrantOutcome.GRANTED and result.chat_id is not None:
-        await set_chat_menu(context.bot, result.chat_id, role)
-        await _notify(context, result.chat_id, texts.role_changed_notice(role.value))
+        theirs = translator(result.language)
+        await set_chat_menu(context.bot, result.chat_id, role, theirs)
+        await _notify(
+            context, result.chat_id, theirs(N_("grant.notice"), role=role_label(theirs, role))
+        )
 
 
 async def _notify(context: BotContext, chat_id: int, text: str) -> None:
@@ -193,4 +195,4 @@ def register(application: BotApplication) -> None:
     """Install the admin commands (the gate has already checked the role)."""
     application.add_handler(CommandHandler("donvi", list_units))
     application.add_handler(CommandHandler("moi", send_invites))
-    application.add_handler(CommandHandler("phanquyen", grant))
+    application.add_handler(CommandHandler("phanquyen", grant_role))

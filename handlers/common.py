@@ -6,8 +6,6 @@ from datetime import UTC, datetime
 
 from telegram import InlineKeyboardMarkup, Message, Update
 
-from bot.formatting import escape
-
 
 def now_utc() -> datetime:
     """The current time, aware, in UTC."""
@@ -41,11 +39,15 @@ def chat_id_of(update: Update) -> int:
     return chat.id
 
 
+def callback_data(update: Update) -> str:
+    """The data of the pressed button (handlers are only registered for button presses)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    return query.data
+
+
 async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
     """Write in the chat, first answering the button press if the update is one."""
     if update.callback_query is not None:
         await update.callback_query.answer()
     return await message_of(update).reply_text(text, reply_markup=markup)
-
-
-__all__ = ["chat_id_of", "display_name", "escape", "message_of", "now_utc", "reply", "user_id_of"]

@@ -7,7 +7,6 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot import texts
 from bot.context import BotApplication, BotContext
 
 logger = logging.getLogger(__name__)
@@ -19,7 +18,7 @@ async def report_error(update: object, context: BotContext) -> None:
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     try:
-        await context.bot.send_message(update.effective_chat.id, texts.INTERNAL_ERROR)
+        await context.bot.send_message(update.effective_chat.id, context.t("error.internal"))
     except TelegramError:
         logger.warning("Could not send the apology", exc_info=True)
 

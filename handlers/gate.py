@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot import texts
 from bot.context import BotApplication, BotContext
 from bot.permissions import callback_allowed, command_allowed
-from bot.services.contacts import Identity, identify, reactivate
+from bot.services.contacts import Identity, who_is
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +32,7 @@ async def identity_of(context: BotContext, user_id: int) -> Identity:
     cached = context.deps.identities.get(user_id)
     if cached is not None:
         return cached
-    async with context.deps.read_session_factory() as session:
-        identity = await identify(session, user_id)
-    if identity.blocked:
-        async with context.deps.session_factory.begin() as session:
-            await reactivate(session, user_id)
-        identity = replace(identity, blocked=False)
+    identity = await who_is(context.deps.db, user_id)
     context.deps.identities.put(identity)
     return identity
 
@@ -63,12 +56,12 @@ async def check_access(update: Update, context: BotContext) -> None:
     if command is not None and not command_allowed(command, role):
         logger.info("Refused /%s to user %s (role %s)", command, context.identity.user_id, role)
         assert update.message is not None
-        await update.message.reply_text(texts.NOT_ALLOWED)
+        await update.message.reply_text(context.t("access.not_allowed"))
         raise ApplicationHandlerStop
     query = update.callback_query
     if query is not None and not callback_allowed(query.data or "", role):
         logger.info("Refused button %r to user %s", query.data, context.identity.user_id)
-        await query.answer(texts.NOT_ALLOWED, show_alert=True)
+        await query.answer(context.t.plain("access.not_allowed"), show_alert=True)
         raise ApplicationHandlerStop
 
 

@@ -2,167 +2,163 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import texts
+from bot.callbacks import Action, build, int_arg, pattern
 from bot.context import BotApplication, BotContext
-from bot.formatting import (
-    escape,
-    format_local_datetime,
-    format_number,
-    format_percent,
-    split_for_telegram,
-)
-from bot.services.audience import Audience
-from bot.services.chart import chart_png
-from bot.services.directive_render import DirectiveContent
-from bot.services.directives import create_directive
-from bot.services.export_data import progress_workbook
-from bot.services.periods import period_at
-from bot.services.stats import (
-    Summary,
-    UnitStat,
-    contact_names,
-    late_units,
-    summary_and_units,
-)
-from handlers.common import message_of, now_utc
-from models import MessageKind
+from bot.keyboards import buttons
+from bot.services.chase import chase_now
+from bot.services.export_data import export_data
+from bot.services.stats import LateList, Summary, UnitStat, late_list, overview
+from bot.texts import Html, Translator
+from bot.texts.directives import change_phrase
+from bot.texts.formatting import split_for_telegram
+from handlers.common import callback_data, message_of, now_utc
 
 DETAIL_PAGE = 20
+RANKED = 5
 
 
-def _buttons() -> InlineKeyboardMarkup:
-    """Build "Chi tiết", "Chưa báo cáo" and "Xuất Excel" under the summary."""
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(texts.BUTTON_DETAIL, callback_data="stats:detail:0")],
-            [
-                InlineKeyboardButton(texts.BUTTON_LATE, callback_data="stats:late"),
-                InlineKeyboardButton(texts.BUTTON_EXCEL, callback_data="stats:xlsx"),
-            ],
-        ]
-    )
-
-
-def _percent(value: float | None) -> str:
+def _percent(t: Translator, value: float | None) -> str:
     """Render "38,2%", or "—" when unknown."""
-    return format_percent(value) if value is not None else "—"
+    return t.percent(value) if value is not None else "—"
 
 
-def _change(delta: int) -> str:
-    """Render "tăng 120", "giảm 3" or "không đổi"."""
-    if delta == 0:
-        return "không đổi"
-    return f"{'tăng' if delta > 0 else 'giảm'} {format_number(abs(delta))}"
-
-
-def _ranked(stat: UnitStat) -> str:
+def _ranked(t: Translator, stat: UnitStat) -> Html:
     """One line of the top/bottom lists."""
-    return f"• {escape(stat.name)}: {_percent(stat.percent)} ({format_number(stat.enrolled or 0)})"
-
-
-def render_summary(summary: Summary, commune: str, deadline: str | None) -> str:
-    """The /thongke text."""
-    return texts.summary_text(
-        escape(commune),
-        summary.period.label,
-        format_number(summary.adults),
-        format_number(summary.enrolled),
-        _percent(summary.percent),
-        format_number(summary.completed),
-        f"{summary.residential_reported}/{summary.residential_units} thôn/buôn",
-        f"{summary.agency_reported}/{summary.agency_units} đã báo cáo, "
-        f"{format_number(summary.agency_enrolled)} người đăng ký",
-        _change(summary.enrolled - summary.previous_enrolled),
-        deadline,
-        [_ranked(s) for s in summary.top],
-        [_ranked(s) for s in summary.bottom],
+    return t(
+        "stats.ranked",
+        unit=stat.name,
+        percent=_percent(t, stat.percent),
+        enrolled=stat.enrolled or 0,
     )
 
 
-async def _load(context: BotContext) -> tuple[Summary, list[UnitStat]]:
-    """The current summary and per-unit rows."""
-    settings = context.deps.settings
-    async with context.deps.read_session_factory() as session:
-        return await summary_and_units(session, now_utc(), settings.tz, settings.report_period)
+def render_summary(t: Translator, summary: Summary, commune: str) -> Html:
+    """The /thongke text."""
+    lines: list[str] = [
+        t(
+            "stats.summary",
+            commune=commune,
+            period=summary.period.label,
+            adults=summary.adults,
+            enrolled=summary.enrolled,
+            percent=_percent(t, summary.percent),
+            completed=summary.completed,
+            change=change_phrase(t, summary.enrolled - summary.previous_enrolled),
+            reported=summary.residential_reported,
+            units=summary.residential_units,
+            agencies_reported=summary.agency_reported,
+            agencies=summary.agency_units,
+            agencies_enrolled=summary.agency_enrolled,
+        )
+    ]
+    if summary.top:
+        lines += ["", t("stats.top"), *(_ranked(t, s) for s in summary.top[:RANKED])]
+    if summary.bottom:
+        lines += ["", t("stats.bottom"), *(_ranked(t, s) for s in summary.bottom[:RANKED])]
+    return Html("\n".join(lines))
 
 
 async def show_stats(update: Update, context: BotContext) -> None:
     """Send the summary text with its buttons, then the chart."""
-    settings = context.deps.settings
-    summary, stats = await _load(context)
+    from bot.documents.chart import chart_png
+
+    t, settings = context.t, context.deps.settings
+    summary, stats = await overview(context.deps.db, now_utc(), settings.tz, settings.report_period)
     if not stats:
-        await message_of(update).reply_text(texts.NO_DATA)
+        await message_of(update).reply_text(t("stats.no_units"))
         return
+    controls = buttons(
+        [(t("button.detail"), build(Action.STATS_DETAIL, 0))],
+        [
+            (t("button.late"), build(Action.STATS_LATE)),
+            (t("button.excel"), build(Action.STATS_XLSX)),
+        ],
+    )
     await message_of(update).reply_text(
-        render_summary(summary, settings.commune_name, None), reply_markup=_buttons()
+        render_summary(t, summary, settings.commune_name), reply_markup=controls
     )
     bars = [(s.name, s.percent) for s in stats if s.residential and s.percent is not None]
     if bars:
         png = chart_png(
             [(name, value) for name, value in bars if value is not None],
             settings.target_percent,
-            texts.CHART_TITLE.format(commune=settings.commune_name),
-            f"Kỳ {summary.period.label}",
+            t.plain("chart.title", commune=settings.commune_name),
+            t.plain("chart.period", period=summary.period.label),
+            t,
         )
         await message_of(update).reply_photo(png)
 
 
+def _detail_line(t: Translator, stat: UnitStat) -> Html:
+    """One unit in "Chi tiết"."""
+    return t(
+        "stats.detail_line",
+        mark="✅" if stat.reported_this_period else "⏳",
+        unit=stat.name,
+        enrolled=stat.enrolled or 0,
+        adults=t.number(stat.adults) if stat.adults else "?",
+        percent=_percent(t, stat.percent),
+    )
+
+
 async def show_detail(update: Update, context: BotContext) -> None:
     """A page of the per-unit table."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    page = int(query.data.removeprefix("stats:detail:"))
-    _, stats = await _load(context)
+    t, settings = context.t, context.deps.settings
+    page = int_arg(callback_data(update), Action.STATS_DETAIL)
+    _, stats = await overview(context.deps.db, now_utc(), settings.tz, settings.report_period)
     rows = sorted(stats, key=lambda s: (not s.residential, s.percent or -1.0))
     chunk = rows[page * DETAIL_PAGE : (page + 1) * DETAIL_PAGE]
-    lines = [
-        f"<b>Chi tiết ({page * DETAIL_PAGE + 1}–{page * DETAIL_PAGE + len(chunk)}/{len(rows)})</b>"
-    ]
-    lines += [
-        f"{'✅' if s.reported_this_period else '⏳'} {escape(s.name)}: "
-        f"{format_number(s.enrolled or 0)}/{format_number(s.adults) if s.adults else '?'} "
-        f"({_percent(s.percent)})"
-        for s in chunk
-    ]
+    first = page * DETAIL_PAGE + 1
+    lines = [t("stats.detail_header", first=first, last=first + len(chunk) - 1, total=len(rows))]
+    lines += [_detail_line(t, s) for s in chunk]
     navigation = []
     if page > 0:
-        navigation.append(
-            InlineKeyboardButton(texts.BUTTON_PREV, callback_data=f"stats:detail:{page - 1}")
-        )
+        navigation.append((t("button.previous"), build(Action.STATS_DETAIL, page - 1)))
     if (page + 1) * DETAIL_PAGE < len(rows):
-        navigation.append(
-            InlineKeyboardButton(texts.BUTTON_NEXT, callback_data=f"stats:detail:{page + 1}")
-        )
+        navigation.append((t("button.next"), build(Action.STATS_DETAIL, page + 1)))
+    query = update.callback_query
+    assert query is not None
     await query.answer()
     await message_of(update).reply_text(
-        "\n".join(lines), reply_markup=InlineKeyboardMarkup([navigation]) if navigation else None
+        "\n".join(lines), reply_markup=buttons(navigation) if navigation else None
     )
+
+
+def _late_lines(t: Translator, late: LateList, context: BotContext) -> list[str]:
+    """The heading and one line per late unit."""
+    tz = context.deps.settings.tz
+    lines: list[str] = [
+        t("late.header", period=late.period.label, count=len(late.late), total=late.units)
+    ]
+    for item in late.late:
+        stat = item.stat
+        lines.append(
+            t(
+                "late.line",
+                unit=stat.name,
+                contacts=t.join(item.contacts) if item.contacts else t.plain("stats.nobody"),
+                last=t.date(stat.reported_at.astimezone(tz).date())
+                if stat.reported_at
+                else t.plain("late.never"),
+            )
+        )
+    return lines
 
 
 async def show_late(update: Update, context: BotContext) -> None:
     """The units with no report this period, their contacts and last report, and "Nhắc ngay"."""
     if update.callback_query is not None:
         await update.callback_query.answer()
-    summary, stats = await _load(context)
-    late = late_units(stats)
-    if not late:
-        await message_of(update).reply_text(texts.ALL_REPORTED)
+    t, settings = context.t, context.deps.settings
+    late = await late_list(context.deps.db, now_utc(), settings.tz, settings.report_period)
+    if not late.late:
+        await message_of(update).reply_text(t("late.all_reported"))
         return
-    async with context.deps.read_session_factory() as session:
-        names = await contact_names(session, [s.unit_id for s in late])
-    tz = context.deps.settings.tz
-    lines = [texts.late_header(len(late), len(stats), summary.period.label)]
-    for stat in late:
-        people = ", ".join(escape(n) for n in names.get(stat.unit_id, [])) or texts.NOBODY
-        last = format_local_datetime(stat.reported_at, tz)[:10] if stat.reported_at else texts.NEVER
-        lines.append(texts.late_line(escape(stat.name), people, last))
-    nudge = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(texts.BUTTON_NUDGE, callback_data="stats:nudge")]]
-    )
-    chunks = split_for_telegram(lines)
+    nudge = buttons([(t("button.nudge"), build(Action.STATS_NUDGE))])
+    chunks = split_for_telegram(_late_lines(t, late, context))
     for index, chunk in enumerate(chunks):
         last_chunk = index == len(chunks) - 1
         await message_of(update).reply_text(chunk, reply_markup=nudge if last_chunk else None)
@@ -170,49 +166,43 @@ async def show_late(update: Update, context: BotContext) -> None:
 
 async def nudge_late(update: Update, context: BotContext) -> None:
     """Handle "Nhắc ngay": queue a chase to every late unit's contacts via the outbox."""
+    t, settings = context.t, context.deps.settings
     query = update.callback_query
-    assert query is not None and query.message is not None
-    summary, stats = await _load(context)
-    late = late_units(stats)
-    if not late:
-        await query.answer(texts.ALL_REPORTED, show_alert=True)
-        return
-    content = DirectiveContent(
-        kind=MessageKind.CHASE.value,
-        subject=texts.NUDGE_SUBJECT,
-        body=texts.chase_text(summary.period.label, None),
+    assert query is not None
+    result = await chase_now(
+        context.deps.db,
+        context.deps.outbox,
+        actor_user_id=context.who.user_id,
+        now=now_utc(),
+        tz=settings.tz,
+        period_kind=settings.report_period,
     )
-    audience = Audience("units", tuple(s.code for s in late))
-    async with context.deps.session_factory.begin() as session:
-        _, count = await create_directive(
-            session,
-            content,
-            audience,
-            actor_user_id=context.who.user_id,
-            now=now_utc(),
-        )
-    if count == 0:
-        await query.answer(texts.NO_LATE_CONTACTS, show_alert=True)
+    if result.late_units == 0:
+        await query.answer(t.plain("late.all_reported"), show_alert=True)
+        return
+    if result.recipients == 0:
+        await query.answer(t.plain("late.nobody_to_chase"), show_alert=True)
         return
     await query.answer()
-    context.deps.dispatcher.wake()
-    await message_of(update).reply_text(texts.nudge_queued(count, len(late)))
+    await message_of(update).reply_text(
+        t("late.nudged", units=result.late_units, people=result.recipients)
+    )
 
 
 async def send_excel(update: Update, context: BotContext) -> None:
     """The XLSX report as a document."""
+    from bot.documents.xlsx import build_workbook
+
     if update.callback_query is not None:
         await update.callback_query.answer()
-    settings = context.deps.settings
+    t, settings = context.t, context.deps.settings
     now = now_utc()
-    async with context.deps.read_session_factory() as session:
-        data = await progress_workbook(
-            session, settings.commune_name, now, settings.tz, settings.report_period
-        )
-    period = period_at(now, settings.report_period, settings.tz)
-    filename = f"bao-cao-binh-dan-hoc-vu-so-{period.last_day:%Y-%m-%d}.xlsx"
+    data = await export_data(context.deps.db, now, settings.tz, settings.report_period)
+    period = data.summary.period
     await message_of(update).reply_document(
-        data, filename=filename, caption=texts.XLSX_CAPTION.format(period=period.label)
+        build_workbook(data, settings.commune_name, settings.tz, t),
+        filename=f"bao-cao-binh-dan-hoc-vu-so-{period.last_day:%Y-%m-%d}.xlsx",
+        caption=t("xlsx.caption", period=period.label),
     )
 
 
@@ -221,7 +211,9 @@ def register(application: BotApplication) -> None:
     application.add_handler(CommandHandler("thongke", show_stats))
     application.add_handler(CommandHandler("chuabaocao", show_late))
     application.add_handler(CommandHandler("xuatexcel", send_excel))
-    application.add_handler(CallbackQueryHandler(show_detail, pattern=r"^stats:detail:\d+$"))
-    application.add_handler(CallbackQueryHandler(show_late, pattern="^stats:late$"))
-    application.add_handler(CallbackQueryHandler(send_excel, pattern="^stats:xlsx$"))
-    application.add_handler(CallbackQueryHandler(nudge_late, pattern="^stats:nudge$"))
+    application.add_handler(
+        CallbackQueryHandler(show_detail, pattern=pattern(Action.STATS_DETAIL, r"\d+"))
+    )
+    application.add_handler(CallbackQueryHandler(show_late, pattern=pattern(Action.STATS_LATE)))
+    application.add_handler(CallbackQueryHandler(send_excel, pattern=pattern(Action.STATS_XLSX)))
+    application.add_handler(CallbackQueryHandler(nudge_late, pattern=pattern(Action.STATS_NUDGE)))

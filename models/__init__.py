@@ -11,6 +11,7 @@ from models.directives import (
     MessageKind,
 )
 from models.invites import Invite
+from models.languages import LanguageChoice
 from models.progress import UnitProgress
 from models.reports import Report
 from models.schedules import RunStatus, Schedule, ScheduleKind, ScheduleRun
@@ -26,6 +27,7 @@ __all__ = [
     "DeliveryStatus",
     "Directive",
     "Invite",
+    "LanguageChoice",
     "MessageKind",
     "Report",
     "Role",

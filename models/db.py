@@ -1,7 +1,9 @@
-"""Engine and session factories; SQLite gets WAL, foreign keys, a busy timeout, BEGIN IMMEDIATE."""
+"""The database seam: `Database.read()` and `Database.write()`, and SQLite's settings."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 AUTOCOMMIT = "AUTOCOMMIT"
+# An execution option of our own: read transactions begin DEFERRED on SQLite (no write lock).
+READ_ONLY = "binhdan_read_only"
 
 
 def _set_sqlite_pragmas(foreign_keys: bool, dbapi_connection: Any, _record: Any) -> None:
@@ -33,14 +37,17 @@ def _set_sqlite_pragmas(foreign_keys: bool, dbapi_connection: Any, _record: Any)
     cursor.close()
 
 
-def _begin_immediate(connection: Connection) -> None:
-    """Take the write lock at BEGIN, so two writers queue on busy_timeout instead of failing.
+def _begin(connection: Connection) -> None:
+    """Writers take the write lock at BEGIN, so two of them queue on busy_timeout.
 
     A deferred transaction that reads and then writes cannot wait for the lock in WAL mode:
-    SQLite answers "database is locked" at once. Read-only sessions run in autocommit instead.
+    SQLite answers "database is locked" at once. Readers begin DEFERRED: in WAL mode that is a
+    consistent snapshot that never blocks the writer.
     """
-    if connection.get_execution_options().get("isolation_level") != AUTOCOMMIT:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == AUTOCOMMIT:
+        return
+    connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def ensure_sqlite_folder(url: str) -> None:
@@ -64,17 +71,58 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
     engine = create_async_engine(url, connect_args=connect_args, pool_reset_on_return=None)
     if is_sqlite:
         event.listen(engine.sync_engine, "connect", partial(_set_sqlite_pragmas, foreign_keys))
-        event.listen(engine.sync_engine, "begin", _begin_immediate)
+        event.listen(engine.sync_engine, "begin", _begin)
     return engine
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for writes and consistent reads; objects stay readable after commit."""
+    """Sessions for writes; objects stay readable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def make_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for quick reads that never write: no transaction, so no lock is taken."""
-    return async_sessionmaker(
-        engine.execution_options(isolation_level=AUTOCOMMIT), expire_on_commit=False
-    )
+def _read_options(engine: AsyncEngine) -> dict[str, Any]:
+    """How a read-only snapshot is asked for on this database."""
+    if engine.dialect.name == "postgresql":
+        return {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+    return {READ_ONLY: True}
+
+
+class Database:
+    """The one door to the database: reads say they are reads, writes are one transaction.
+
+    Nothing talks to Telegram inside either block: callers take the result out, then reply.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        """Wrap an engine; `open_database` builds one from a URL."""
+        self.engine = engine
+        self._writes = make_session_factory(engine)
+        self._reads = async_sessionmaker(
+            engine.execution_options(**_read_options(engine)), expire_on_commit=False
+        )
+
+    @property
+    def dialect(self) -> str:
+        """The database's dialect name: "sqlite" or "postgresql"."""
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """One consistent snapshot for reading; it takes no write lock."""
+        async with self._reads() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """One transaction, committed when the block ends and rolled back if it raises."""
+        async with self._writes.begin() as session:
+            yield session
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def open_database(url: str) -> Database:
+    """Build the database for `url` (the engine is lazy: nothing connects yet)."""
+    return Database(make_engine(url))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Date,
     Enum,
@@ -56,6 +58,10 @@ class Directive(Base):
     issued_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     subject: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text, default="")
+    # Messages the bot writes itself (reminders, chases, digests) are stored as a catalog key
+    # and its values, and rendered in each recipient's language at sending time.
+    body_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    body_params: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     document_file_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     document_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     deadline: Mapped[date | None] = mapped_column(Date, nullable=True)

@@ -6,11 +6,10 @@ import logging
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import select
-
 from bot.context import BotApplication, BotContext
-from bot.services.schedules import Due, ensure_defaults, fire, plan
-from models import Schedule
+from bot.services import schedules
+from bot.services.schedules import Due, fire_once, next_due, prepare_all
+from models import ScheduleKind
 from models.base import utcnow
 
 logger = logging.getLogger(__name__)
@@ -45,12 +44,7 @@ def _unregister(application: BotApplication, schedule_id: int) -> None:
 async def sync_schedule(application: BotApplication, schedule_id: int) -> None:
     """Catch up a missed firing if due, then register the next one (or none when paused)."""
     deps = application.bot_data
-    now = utcnow()
-    async with deps.session_factory.begin() as session:
-        schedule = await session.get(Schedule, schedule_id)
-        catch_up, following = (
-            (None, None) if schedule is None else await plan(session, schedule, now, deps.settings)
-        )
+    catch_up, following = await next_due(deps.db, schedule_id, utcnow(), deps.settings)
     _unregister(application, schedule_id)
     if catch_up is not None:
         logger.info("Catching up schedule %s missed at %s", schedule_id, catch_up.nominal)
@@ -62,11 +56,7 @@ async def sync_schedule(application: BotApplication, schedule_id: int) -> None:
 async def sync_all(application: BotApplication) -> None:
     """At start: create the defaults once, then sync every schedule."""
     deps = application.bot_data
-    async with deps.session_factory.begin() as session:
-        await ensure_defaults(session, deps.settings)
-    async with deps.read_session_factory() as session:
-        ids = list(await session.scalars(select(Schedule.id).order_by(Schedule.id)))
-    for schedule_id in ids:
+    for schedule_id in await prepare_all(deps.db, deps.settings):
         await sync_schedule(application, schedule_id)
 
 
@@ -75,12 +65,11 @@ async def _fire(
 ) -> int | None:
     """Record and queue one firing, then wake the dispatcher."""
     deps = application.bot_data
-    async with deps.session_factory.begin() as session:
-        recipients = await fire(
-            session, schedule_id, nominal, utcnow(), deps.settings, manual=manual
-        )
+    recipients = await fire_once(
+        deps.db, schedule_id, nominal, utcnow(), deps.settings, manual=manual
+    )
     if recipients:
-        deps.dispatcher.wake()
+        deps.outbox.wake()
     return recipients
 
 
@@ -98,3 +87,44 @@ async def run_scheduled(context: BotContext) -> None:
     application = cast(BotApplication, context.application)
     await _fire(application, schedule_id, nominal)
     await sync_schedule(application, schedule_id)
+
+
+async def pause_or_resume(
+    application: BotApplication, schedule_id: int, actor_user_id: int
+) -> bool | None:
+    """Pause or resume a schedule; its job follows at once. None when it is gone."""
+    enabled = await schedules.toggle(application.bot_data.db, schedule_id, actor_user_id)
+    await sync_schedule(application, schedule_id)
+    return enabled
+
+
+async def remove(application: BotApplication, schedule_id: int, actor_user_id: int) -> bool:
+    """Delete a schedule and its job; False when it was already gone."""
+    deleted = await schedules.delete(application.bot_data.db, schedule_id, actor_user_id)
+    _unregister(application, schedule_id)
+    return deleted
+
+
+async def retime(
+    application: BotApplication, schedule_id: int, rule: str, actor_user_id: int
+) -> bool:
+    """Give a schedule a new rule and re-register its job; False when it is gone."""
+    changed = await schedules.change_rule(application.bot_data.db, schedule_id, rule, actor_user_id)
+    if changed:
+        await sync_schedule(application, schedule_id)
+    return changed
+
+
+async def add(
+    application: BotApplication,
+    kind: ScheduleKind,
+    rule: str,
+    template: str,
+    actor_user_id: int,
+) -> int:
+    """Create a schedule and register its job; returns its id."""
+    schedule_id = await schedules.create(
+        application.bot_data.db, kind, rule, template, actor_user_id, utcnow()
+    )
+    await sync_schedule(application, schedule_id)
+    return schedule_id

@@ -16,7 +16,7 @@ from bot.sandbox import Sandbox, SandboxConfig, running_sandbox
 from bot.sandbox.client import SandboxClient
 from bot.services.units import import_units_file
 from bot.settings import Settings
-from models.db import make_engine, make_session_factory
+from models.db import Database, make_session_factory, open_database
 
 ADMIN_ID = 700_001
 UNITS_CSV = """code,name,kind,adults
@@ -38,19 +38,25 @@ def db_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def session_factory(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """A session factory on the migrated test database."""
-    engine = make_engine(db_url)
-    yield make_session_factory(engine)
-    await engine.dispose()
+async def db(db_url: str) -> AsyncIterator[Database]:
+    """The database seam on the migrated test database."""
+    database = open_database(db_url)
+    yield database
+    await database.close()
 
 
 @pytest.fixture
-async def units(session_factory: async_sessionmaker[AsyncSession], tmp_path: Path) -> None:
+def session_factory(db: Database) -> async_sessionmaker[AsyncSession]:
+    """Raw sessions on the test database, for tests that set up or inspect rows directly."""
+    return make_session_factory(db.engine)
+
+
+@pytest.fixture
+async def units(db: Database, tmp_path: Path) -> None:
     """Import a small unit list (three thôn/buôn and one agency)."""
     path = tmp_path / "units.csv"
     path.write_text(UNITS_CSV, encoding="utf-8")
-    await import_units_file(session_factory, path)
+    await import_units_file(db, path)
 
 
 @pytest.fixture

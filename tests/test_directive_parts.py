@@ -11,10 +11,13 @@ from hypothesis import strategies as st
 from bot.sandbox.validation import plain_text
 from bot.services.audience import Audience, AudienceError
 from bot.services.dates import parse_vn_date, split_number_and_date
+from bot.services.directive_content import DirectiveContent
 from bot.services.directive_file import DirectiveFileError, parse_directive_file
-from bot.services.directive_render import DirectiveContent, render_directive
+from bot.texts import translator
+from bot.texts.directives import render_directive
 
 TODAY = date(2026, 11, 26)
+VI = translator("vi")
 
 
 def test_render_has_header_reference_subject_deadline_and_course_link() -> None:
@@ -25,7 +28,7 @@ def test_render_has_header_reference_subject_deadline_and_course_link() -> None:
         issued_on=date(2026, 4, 20),
         deadline=date(2026, 4, 30),
     )
-    [part] = render_directive(content, "Ea Knốp", "https://binhdanhocvuso.gov.vn").parts
+    [part] = render_directive(content, VI, "Ea Knốp", "https://binhdanhocvuso.gov.vn").parts
     text = plain_text(part, "HTML")
     assert "THÔNG BÁO CỦA UBND XÃ EA KNỐP" in text
     assert "Số: 310/UBND-VHXH · ngày 20/04/2026" in text
@@ -37,14 +40,14 @@ def test_render_has_header_reference_subject_deadline_and_course_link() -> None:
 @given(st.lists(st.text(min_size=1, max_size=3000), min_size=1, max_size=6))
 def test_every_part_is_valid_html_within_limits(paragraphs: list[str]) -> None:
     content = DirectiveContent(subject="s", body="\n\n".join(paragraphs))
-    rendered = render_directive(content, "Ea Knốp", "https://binhdanhocvuso.gov.vn")
+    rendered = render_directive(content, VI, "Ea Knốp", "https://binhdanhocvuso.gov.vn")
     for part in rendered.parts:
         assert len(plain_text(part, "HTML")) <= 4096
 
 
 def test_document_caption_stays_short() -> None:
     content = DirectiveContent(subject="x" * 2000, body="b", document_file_id="F1")
-    rendered = render_directive(content, "Ea Knốp", "https://x")
+    rendered = render_directive(content, VI, "Ea Knốp", "https://x")
     assert rendered.caption is not None and len(rendered.caption) <= 1024
     assert rendered.message_count == 2
 

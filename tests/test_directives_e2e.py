@@ -13,7 +13,7 @@ from bot.app import build_application, polling
 from bot.context import BotApplication
 from bot.sandbox.client import Event, SandboxClient
 from bot.services.audience import Audience
-from bot.services.directive_render import DirectiveContent
+from bot.services.directive_content import DirectiveContent
 from bot.services.directives import create_directive
 from models import Acknowledgement, Contact, ContactStatus, Delivery, DeliveryStatus
 from models.base import utcnow
@@ -315,7 +315,7 @@ async def test_cli_broadcast_goes_through_the_running_bot(
     assert bad.returncode == 2 and "KHONGCO" in bad.stderr
     result = run_cli(["broadcast", str(letter), "--to", "T01,B01"], DATABASE_URL=db_url)
     assert result.returncode == 0, result.stderr
-    app.bot_data.dispatcher.wake()
+    app.bot_data.outbox.wake()
     for user in (heads["T01"], heads["B01"]):
         events = await client.events(user, after=0, count=2, wait=10)
         assert any("Số: 310/UBND-VHXH" in (e["text"] or "") for e in events)

@@ -14,15 +14,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import texts
 from bot.app import build_application, polling
 from bot.context import BotApplication
 from bot.permissions import CALLBACK_ROLES, COMMAND_ROLES
 from bot.sandbox import Sandbox
 from bot.sandbox.client import SandboxClient
 from bot.services.audience import Audience
-from bot.services.directive_render import DirectiveContent
+from bot.services.directive_content import DirectiveContent
 from bot.services.directives import create_directive
+from bot.texts import translator
 from models import Contact, Delivery, DeliveryStatus, Report, Role
 from models.base import utcnow
 from tests.cli_helpers import run_cli
@@ -31,6 +31,8 @@ from tests.helpers import register, register_many, snapshot
 
 SessionFactory = async_sessionmaker[AsyncSession]
 DIRECTIVE_MARK = "THÔNG BÁO CỦA UBND XÃ"
+
+NOT_ALLOWED = translator("vi").plain("access.not_allowed")
 
 
 async def _queue(factory: SessionFactory) -> None:
@@ -218,7 +220,7 @@ async def _authorisation_matrix(
                 continue  # /start is everyone's; covered by the registration tests
             before = await snapshot(session_factory) if role not in allowed else None
             reply = await _try_command(client, user, command)
-            refused = reply == texts.NOT_ALLOWED
+            refused = reply == NOT_ALLOWED
             if refused == (role in allowed):
                 problems.append(f"/{command} by {name}: {'refused' if refused else 'allowed'}")
             if before is not None and await snapshot(session_factory) != before:
@@ -233,8 +235,7 @@ async def _authorisation_matrix(
             await client.press(user, message.message_id, f"{prefix}:0")
             answers = await client.events(user, after=after, count=1, wait=3)
             refused = any(
-                e["method"] == "answerCallbackQuery" and e["text"] == texts.NOT_ALLOWED
-                for e in answers
+                e["method"] == "answerCallbackQuery" and e["text"] == NOT_ALLOWED for e in answers
             )
             if refused == (ROLE_OF[name] in allowed):
                 problems.append(f"button {prefix} by {name}: {'refused' if refused else 'allowed'}")

@@ -1,4 +1,4 @@
-"""Vietnamese formatting and message splitting."""
+"""Formatting in each catalog's way, and message splitting."""
 
 from __future__ import annotations
 
@@ -8,26 +8,31 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.formatting import (
-    escape,
-    format_date,
-    format_local_datetime,
-    format_number,
-    format_percent,
-    split_for_telegram,
-)
+from bot.texts import translator
+from bot.texts.formatting import escape, split_for_telegram
 
 
 def test_numbers_dates_and_percent() -> None:
-    assert format_number(1250) == "1.250"
-    assert format_number(1_000_000) == "1.000.000"
-    assert format_number(7) == "7"
-    assert format_percent(38.25) == "38,2%" or format_percent(38.25) == "38,3%"
-    assert format_percent(100) == "100,0%"
-    assert format_date(date(2026, 11, 24)) == "24/11/2026"
+    vi, en = translator("vi"), translator("en")
+    assert vi.number(1250) == "1.250"
+    assert vi.number(1_000_000) == "1.000.000"
+    assert vi.number(7) == "7"
+    assert en.number(1250) == "1,250"
+    assert vi.percent(38.24) == "38,2%"
+    assert en.percent(38.24) == "38.2%"
+    assert vi.percent(100) == "100,0%"
+    assert vi.date(date(2026, 11, 24)) == "24/11/2026"
     moment = datetime(2026, 11, 26, 17, 30, tzinfo=UTC)
-    assert format_local_datetime(moment, ZoneInfo("Asia/Ho_Chi_Minh")) == "27/11/2026 00:30"
+    assert vi.datetime(moment, ZoneInfo("Asia/Ho_Chi_Minh")) == "27/11/2026 00:30"
     assert escape("<b>&") == "&lt;b&gt;&amp;"
+
+
+def test_values_are_escaped_in_html_messages_but_not_in_plain_text() -> None:
+    vi = translator("vi")
+    html = vi("report.ask_enrolled", unit="Thôn <b>&")
+    assert "Thôn &lt;b&gt;&amp;" in html
+    plain = vi.plain("chart.title", commune="A & B")
+    assert plain.endswith("A & B")
 
 
 @given(st.lists(st.text(min_size=0, max_size=300), max_size=40), st.integers(50, 500))

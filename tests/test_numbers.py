@@ -8,12 +8,17 @@ from hypothesis import strategies as st
 
 from bot.services.numbers import (
     MAX_WITHOUT_ADULTS,
+    Figure,
     NumberRefusal,
+    Refusal,
     check_range,
     parse_count,
     split_figures,
 )
+from bot.texts import translator
+from bot.texts.reports import number_refusal
 
+VI = translator("vi")
 ACCEPTED = {
     "1250": 1250,
     "1.250": 1250,
@@ -49,21 +54,22 @@ ACCEPTED = {
 }
 
 REFUSED = {
-    "": "chưa gửi",
-    "   ": "chưa gửi",
-    "-5": "số âm",
-    "−5": "số âm",
-    "âm 5": "số âm",
-    "12,5": "thập phân",
-    "12.5": "thập phân",
-    "1,250": "thập phân",
-    "100-120": "khoảng",
-    "100 – 120": "khoảng",
-    "100 đến 120": "khoảng",
-    "50%": "phần trăm",
-    "abc": "Không đọc được",
-    "hai ba": "Không đọc được",
-    "người": "Không đọc được",
+    "": (Refusal.EMPTY, "chưa gửi"),
+    "   ": (Refusal.EMPTY, "chưa gửi"),
+    "-5": (Refusal.NEGATIVE, "số âm"),
+    "−5": (Refusal.NEGATIVE, "số âm"),
+    "âm 5": (Refusal.NEGATIVE, "số âm"),
+    "12,5": (Refusal.DECIMAL, "thập phân"),
+    "12.5": (Refusal.DECIMAL, "thập phân"),
+    "1,250": (Refusal.DECIMAL, "thập phân"),
+    "100-120": (Refusal.RANGE, "khoảng"),
+    "100 – 120": (Refusal.RANGE, "khoảng"),
+    "100 đến 120": (Refusal.RANGE, "khoảng"),
+    "50%": (Refusal.PERCENT, "phần trăm"),
+    "50 phần trăm": (Refusal.PERCENT, "phần trăm"),
+    "abc": (Refusal.NOT_A_NUMBER, "Không đọc được"),
+    "hai ba": (Refusal.NOT_A_NUMBER, "Không đọc được"),
+    "người": (Refusal.NOT_A_NUMBER, "Không đọc được"),
 }
 
 
@@ -72,20 +78,28 @@ def test_accepted_forms(text: str, expected: int) -> None:
     assert parse_count(text) == expected
 
 
-@pytest.mark.parametrize(("text", "reason"), REFUSED.items())
-def test_refused_forms_say_why(text: str, reason: str) -> None:
+@pytest.mark.parametrize(("text", "expected"), REFUSED.items())
+def test_refused_forms_say_why(text: str, expected: tuple[Refusal, str]) -> None:
+    code, wording = expected
     with pytest.raises(NumberRefusal) as refused:
         parse_count(text)
-    assert reason in refused.value.reason
+    assert refused.value.reason == code
+    assert wording in number_refusal(translator("vi"), refused.value)
 
 
 def test_range_checks_against_adults_or_a_million() -> None:
-    check_range(800, 800, what="đăng ký học")
-    with pytest.raises(NumberRefusal, match="lớn hơn số người trưởng thành"):
-        check_range(801, 800, what="đăng ký học")
-    check_range(MAX_WITHOUT_ADULTS, None, what="đăng ký học")
-    with pytest.raises(NumberRefusal, match="1.000.000"):
-        check_range(MAX_WITHOUT_ADULTS + 1, None, what="đăng ký học")
+    vi = translator("vi")
+    check_range(800, 800, figure=Figure.ENROLLED)
+    with pytest.raises(NumberRefusal) as above_adults:
+        check_range(801, 800, figure=Figure.ENROLLED)
+    assert above_adults.value.reason == Refusal.ABOVE_ADULTS
+    wording = number_refusal(vi, above_adults.value)
+    assert wording == "Số đăng ký học (801) lớn hơn số người trưởng thành của đơn vị (800)."
+    check_range(MAX_WITHOUT_ADULTS, None, figure=Figure.ENROLLED)
+    with pytest.raises(NumberRefusal) as above_limit:
+        check_range(MAX_WITHOUT_ADULTS + 1, None, figure=Figure.COMPLETED)
+    assert "1.000.000" in number_refusal(vi, above_limit.value)
+    assert "1,000,000" in number_refusal(translator("en"), above_limit.value)
 
 
 @pytest.mark.parametrize(
@@ -150,13 +164,13 @@ def test_parser_never_crashes(text: str) -> None:
     try:
         value = parse_count(text)
     except NumberRefusal as refusal:
-        assert refusal.reason and refusal.reason[0].isupper()
+        assert number_refusal(VI, refusal)[0].isupper()
         return
     assert isinstance(value, int) and value >= 0
     try:
-        check_range(value, None, what="đăng ký học")
+        check_range(value, None, figure=Figure.ENROLLED)
     except NumberRefusal as refusal:
-        assert "lớn hơn" in refusal.reason
+        assert refusal.reason == Refusal.ABOVE_LIMIT
     else:
         assert 0 <= value <= MAX_WITHOUT_ADULTS
 

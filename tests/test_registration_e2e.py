@@ -14,6 +14,7 @@ from bot.context import BotApplication
 from bot.sandbox.client import SandboxClient
 from models import AuditEvent, Invite, Role
 from models.base import utcnow
+from models.db import Database
 from tests.conftest import ADMIN_ID, SettingsFactory
 from tests.helpers import contact_of, make_invite, snapshot
 
@@ -220,13 +221,17 @@ async def test_unsupported_updates_are_ignored(
 
 
 async def test_unit_names_are_escaped_in_html(
-    app: BotApplication, client: SandboxClient, session_factory: SessionFactory, tmp_path: Path
+    app: BotApplication,
+    client: SandboxClient,
+    session_factory: SessionFactory,
+    db: Database,
+    tmp_path: Path,
 ) -> None:
     from bot.services.units import import_units_file
 
     path = tmp_path / "evil.csv"
     path.write_text("code,name,kind,adults\nX1,Thôn <b>&,thon,10\n", encoding="utf-8")
-    await import_units_file(session_factory, path)
+    await import_units_file(db, path)
     code = await make_invite(session_factory, "X1")
     [reply] = await client.converse(HEAD, f"/start {code}")
     assert "Thôn <b>&" in reply["text"]
@@ -268,7 +273,7 @@ async def test_errors_get_a_polite_apology_without_details(
     async def explode(*_: object, **__: object) -> None:
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(handlers.admin, "unit_directory", explode)
+    monkeypatch.setattr(handlers.admin, "list_directory", explode)
     [reply] = await client.converse(ADMIN_ID, "/donvi")
     assert "sự cố" in reply["text"]
     assert "secret" not in reply["text"] and "RuntimeError" not in reply["text"]

@@ -15,6 +15,7 @@ from bot.services.report_submission import ReportWriter, Request, submit_batch
 from bot.services.reports import Figures, Reporter, Target
 from bot.services.units import find_unit
 from models import AuditEvent, Report, Role
+from models.db import Database
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=TZ)
@@ -59,8 +60,7 @@ async def test_redelivered_update_replays_the_same_echo(
     async with session_factory.begin() as session:
         [again] = await submit_batch(session, [_request(target, 100, 7)], "weekly", TZ)
     assert again.echo == first.echo
-    assert again.report is not None and first.report is not None
-    assert again.report.id == first.report.id
+    assert again.report_id is not None and again.report_id == first.report_id
     async with session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(Report)) == 1
 
@@ -75,15 +75,17 @@ async def test_correction_is_stored_with_reason_and_audited(
         [result] = await submit_batch(
             session, [_request(target, 80, 2, correction_reason="gõ nhầm")], "weekly", TZ
         )
-    assert result.report is not None and result.report.is_correction
+    assert result.echo is not None and result.echo.is_correction
     async with session_factory() as session:
         actions = list(await session.scalars(select(AuditEvent.action)))
     assert "report.corrected" in actions
 
 
-async def test_writer_groups_concurrent_submissions(session_factory: Factory, units: None) -> None:
+async def test_writer_groups_concurrent_submissions(
+    db: Database, session_factory: Factory, units: None
+) -> None:
     first, second = await _target(session_factory, "T01"), await _target(session_factory, "T02")
-    writer = ReportWriter(session_factory, "weekly", TZ)
+    writer = ReportWriter(db, "weekly", TZ)
     writer.start()
     try:
         results = await asyncio.gather(

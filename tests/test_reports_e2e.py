@@ -14,6 +14,7 @@ import handlers.reports
 from bot.context import BotApplication
 from bot.keyboards import report_button
 from bot.sandbox.client import SandboxClient
+from bot.texts import translator
 from tests.conftest import ADMIN_ID
 from tests.helpers import register, reports_of, snapshot
 
@@ -186,7 +187,9 @@ async def test_head_cannot_report_for_another_unit_and_stranger_is_refused(
 async def test_report_button_starts_the_questions(
     head: int, client: SandboxClient, app: BotApplication
 ) -> None:
-    sent = await app.bot.send_message(head, "Nhắc báo cáo", reply_markup=report_button())
+    sent = await app.bot.send_message(
+        head, "Nhắc báo cáo", reply_markup=report_button(translator())
+    )
     [question] = await client.click(head, sent.message_id, "report:start")
     assert "đã đăng ký học" in question["text"]
 
@@ -195,7 +198,7 @@ async def test_stranger_cannot_press_report_button(
     head: int, client: SandboxClient, app: BotApplication, session_factory: SessionFactory
 ) -> None:
     await client.converse(STRANGER, "/start")
-    sent = await app.bot.send_message(STRANGER, "x", reply_markup=report_button())
+    sent = await app.bot.send_message(STRANGER, "x", reply_markup=report_button(translator()))
     [alert] = await client.click(STRANGER, sent.message_id, "report:start")
     assert alert["method"] == "answerCallbackQuery" and "không có quyền" in alert["text"]
 

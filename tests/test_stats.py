@@ -11,14 +11,17 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.chart import chart_png
-from bot.services.export_data import progress_workbook
-from bot.services.invite_sheet import invite_sheet_pdf
+from bot.documents.chart import chart_png
+from bot.documents.invite_sheet import invite_sheet_pdf
+from bot.documents.xlsx import build_workbook
+from bot.services.export_data import export_data
 from bot.services.periods import period_at
 from bot.services.report_submission import Request, submit_batch
 from bot.services.reports import Figures, Reporter, Target
 from bot.services.stats import late_units, summary_and_units, unit_stats
 from bot.services.units import find_unit
+from bot.texts import translator
+from models.db import Database
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 LAST_WEEK = datetime(2026, 11, 18, 9, 0, tzinfo=TZ)
@@ -79,9 +82,9 @@ async def test_summary_matches_hand_computed_figures(
     assert b01.enrolled is None and b01.reported_at is None
 
 
-async def test_xlsx_layout_and_totals(session_factory: Factory, history: None) -> None:
-    async with session_factory() as session:
-        data = await progress_workbook(session, "Ea Knốp", NOW, TZ, "weekly")
+async def test_xlsx_layout_and_totals(db: Database, history: None) -> None:
+    content = await export_data(db, NOW, TZ, "weekly")
+    data = build_workbook(content, "Ea Knốp", TZ, translator("vi"))
     workbook = load_workbook(io.BytesIO(data))
     assert workbook.sheetnames == ["Tổng hợp", "Lịch sử", "Thông báo"]
     sheet = workbook["Tổng hợp"]
@@ -106,7 +109,13 @@ async def test_xlsx_layout_and_totals(session_factory: Factory, history: None) -
 
 
 def test_chart_is_a_png_with_vietnamese_labels() -> None:
-    png = chart_png([("Buôn Đắk Liêng", 45.0), ("Thôn Ếa", 92.0)], 90, "Tiến độ — xã Ea Knốp", "Kỳ")
+    png = chart_png(
+        [("Buôn Đắk Liêng", 45.0), ("Thôn Ếa", 92.0)],
+        90,
+        "Tiến độ — xã Ea Knốp",
+        "Kỳ",
+        translator("vi"),
+    )
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert len(png) > 5000
 
@@ -114,7 +123,9 @@ def test_chart_is_a_png_with_vietnamese_labels() -> None:
 def test_invite_pdf_has_every_unit_name() -> None:
     names = [f"Buôn Ê Đê số {i}" for i in range(8)] + ["Thôn Đoàn Kết"]
     pdf = invite_sheet_pdf(
-        [(n, f"https://t.me/b?start=c{i}") for i, n in enumerate(names)], "Ea Knốp"
+        [(n, f"https://t.me/b?start=c{i}") for i, n in enumerate(names)],
+        "Ea Knốp",
+        translator("vi"),
     )
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == 2

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.unit_import import (
+    Problem,
     UnitFileError,
     parse_adults,
     parse_kind,
@@ -23,7 +24,10 @@ from bot.services.unit_import import (
     read_table,
 )
 from bot.services.units import import_units_file
+from bot.texts import translator
+from bot.texts.units import unit_file_problems
 from models import Unit, UnitKind
+from models.db import Database
 
 
 def test_english_headers_and_kind_aliases() -> None:
@@ -67,12 +71,21 @@ def test_every_bad_line_is_named() -> None:
             ]
         )
     assert [e.line for e in caught.value.errors] == [3, 4, 5, 6]
-    assert "dòng 4" in str(caught.value) and "làng" in str(caught.value)
+    assert [e.problem for e in caught.value.errors] == [
+        Problem.BAD_CODE,
+        Problem.BAD_KIND,
+        Problem.BAD_ADULTS,
+        Problem.DUPLICATE_CODE,
+    ]
+    explained = unit_file_problems(translator("vi"), caught.value)
+    assert "dòng 4: loại đơn vị 'làng' không hợp lệ" in explained
+    assert "dòng 6: mã 'T1' trùng với dòng 2" in explained
 
 
 def test_missing_columns_refused() -> None:
-    with pytest.raises(UnitFileError, match="thiếu cột"):
+    with pytest.raises(UnitFileError) as caught:
         parse_unit_table([["code", "adults"], ["T1", "3"]])
+    assert "thiếu cột name, kind" in unit_file_problems(translator("vi"), caught.value)
 
 
 @given(st.text(max_size=20))
@@ -111,13 +124,13 @@ def test_read_csv_with_bom_and_semicolons(tmp_path: Path) -> None:
 
 
 async def test_import_upserts_by_code(
-    session_factory: async_sessionmaker[AsyncSession], tmp_path: Path
+    db: Database, session_factory: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     path = tmp_path / "u.csv"
     path.write_text("code,name,kind,adults\nT1,Thôn 1,thon,10\nT2,Thôn 2,thon,20\n", "utf-8")
-    first = await import_units_file(session_factory, path)
+    first = await import_units_file(db, path)
     path.write_text("code,name,kind,adults\nT1,Thôn Một,thon,15\nT2,Thôn 2,thon,20\n", "utf-8")
-    second = await import_units_file(session_factory, path)
+    second = await import_units_file(db, path)
     assert (first.created, first.updated) == (2, 0)
     assert (second.created, second.updated) == (0, 1)
     async with session_factory() as session:

@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Contact, ContactStatus, Role, Unit, UnitKind
+from models.db import Database
 
 RESIDENTIAL = (UnitKind.THON, UnitKind.BUON, UnitKind.TO_DAN_PHO)
 ALL, THON, CO_QUAN, STAFF, UNITS_PREFIX = "all", "thon", "co_quan", "staff", "units:"
@@ -99,3 +100,18 @@ async def unknown_codes(session: AsyncSession, audience: Audience) -> list[str]:
         for code in await session.scalars(select(Unit.code).where(audience.unit_filter()))
     }
     return [code for code in audience.codes if code.lower() not in found]
+
+
+@dataclass(frozen=True)
+class AudienceSize:
+    """How many units an audience covers and how many people will receive."""
+
+    units: int
+    people: int
+
+
+async def count_audience(db: Database, audience: Audience) -> AudienceSize:
+    """The size of an audience, read in one snapshot."""
+    async with db.read() as session:
+        units, people = await audience_size(session, audience)
+    return AudienceSize(units, people)

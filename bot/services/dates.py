@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from bot.services.folding import fold
+
 DATE_PATTERN = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?\s*$")
 
 
@@ -29,5 +31,6 @@ def split_number_and_date(text: str, today: date) -> tuple[str, date | None]:
     if len(words) >= 2:
         issued = parse_vn_date(words[-1], today)
         if issued is not None:
-            return " ".join(w for w in words[:-1] if w.lower() != "ngày"), issued
+            # "310/UBND-VHXH ngày 20/04/2026": the word for "dated" is not part of the number.
+            return " ".join(w for w in words[:-1] if fold(w) != "ngay"), issued
     return text.strip(), None

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from datetime import date
 
 from bot.services.dates import parse_vn_date, split_number_and_date
-from bot.services.directive_render import DirectiveContent
+from bot.services.directive_content import DirectiveContent
+from bot.services.folding import fold
 
-HEADER = re.compile(r"^(Số|So|Ngày|Ngay|V/v|Hạn|Han)\s*[:.]?\s*(.+)$", re.IGNORECASE)
+# "Số: …", "Ngày: …", "V/v …", "Hạn: …" (labels compared without diacritics, see HEADER_LABELS).
+HEADER = re.compile(r"^(V/v|\w+)\s*[:.]?\s*(.+)$", re.IGNORECASE)
+HEADER_LABELS = frozenset({"so", "ngay", "v/v", "han"})
+
+
+class FileProblem(enum.StrEnum):
+    """What is wrong with a directive file."""
+
+    NO_BODY = "no_body"
+    BAD_DATE = "bad_date"
 
 
 class DirectiveFileError(ValueError):
     """The file has no body, or a header line with a bad value."""
+
+    def __init__(self, problem: FileProblem, value: str = "") -> None:
+        """Keep the problem and the offending value."""
+        super().__init__(problem.value)
+        self.problem = problem
+        self.value = value
 
 
 def parse_directive_file(text: str, today: date) -> DirectiveContent:
@@ -31,13 +48,13 @@ def parse_directive_file(text: str, today: date) -> DirectiveContent:
             body_start = index + 1
             continue
         match = HEADER.match(stripped)
-        if not match:
+        if not match or fold(match.group(1)) not in HEADER_LABELS:
             break
-        fields[_key(match.group(1))] = match.group(2).strip()
+        fields[fold(match.group(1))] = match.group(2).strip()
         body_start = index + 1
     body = "\n".join(lines[body_start:]).strip()
     if not body:
-        raise DirectiveFileError("tệp không có nội dung thông báo")
+        raise DirectiveFileError(FileProblem.NO_BODY)
     return DirectiveContent(
         subject=fields.get("v/v", ""),
         body=body,
@@ -45,12 +62,6 @@ def parse_directive_file(text: str, today: date) -> DirectiveContent:
         issued_on=_date(fields, "ngay", today) or _number(fields, today)[1],
         deadline=_date(fields, "han", today),
     )
-
-
-def _key(label: str) -> str:
-    """Normalise a header label."""
-    folded = label.lower().replace("ố", "o").replace("à", "a").replace("ạ", "a")
-    return {"so": "so", "ngay": "ngay", "v/v": "v/v", "han": "han"}[folded]
 
 
 def _number(fields: dict[str, str], today: date) -> tuple[str | None, date | None]:
@@ -67,5 +78,5 @@ def _date(fields: dict[str, str], key: str, today: date) -> date | None:
         return None
     parsed = parse_vn_date(fields[key], today)
     if parsed is None:
-        raise DirectiveFileError(f"ngày không hợp lệ: {fields[key]}")
+        raise DirectiveFileError(FileProblem.BAD_DATE, fields[key])
     return parsed

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Contact, ContactStatus, Unit, UnitKind
+from models.db import Database
 
 
 @dataclass(frozen=True)
@@ -38,3 +39,9 @@ async def unit_directory(session: AsyncSession) -> list[UnitLine]:
     return [
         UnitLine(unit.code, unit.name, unit.kind, unit.adults, int(count)) for unit, count in rows
     ]
+
+
+async def list_directory(db: Database) -> list[UnitLine]:
+    """/donvi and `units list`: the directory, read in one snapshot."""
+    async with db.read() as session:
+        return await unit_directory(session)

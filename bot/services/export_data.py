@@ -1,7 +1,8 @@
-"""Gathering everything the XLSX report needs, in one read-only session."""
+"""Gathering everything the progress report needs, in one read-only snapshot."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -10,10 +11,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.directives import recent_directives
 from bot.services.export_rows import DirectiveRow, HistoryRow
-from bot.services.stats import summary_and_units
-from models import Report, Unit
+from bot.services.stats import Summary, UnitStat, summary_and_units
+from models import MessageKind, Report, Unit
+from models.db import Database
 
 MAX_DIRECTIVES = 500
+
+
+@dataclass(frozen=True)
+class ExportData:
+    """What the XLSX (and PDF) report shows, as of `now`."""
+
+    summary: Summary
+    units: list[UnitStat]
+    history: list[HistoryRow]
+    directives: list[DirectiveRow]
+    now: datetime
 
 
 async def report_history(session: AsyncSession) -> list[HistoryRow]:
@@ -34,36 +47,17 @@ async def report_history(session: AsyncSession) -> list[HistoryRow]:
 
 
 async def directive_rows(session: AsyncSession) -> list[DirectiveRow]:
-    """The directives sent, newest first, with their counts."""
+    """The directives sent (not the automatic reminders), newest first, with their counts."""
     return [
-        DirectiveRow(
-            r.directive.created_at,
-            r.directive.number,
-            r.directive.subject,
-            r.total,
-            r.sent,
-            r.acked_units,
-            r.units,
-        )
-        for r in await recent_directives(session, MAX_DIRECTIVES)
-        if r.directive.kind == "directive"
+        DirectiveRow(r.created_at, r.number, r.subject, r.total, r.sent, r.acked_units, r.units)
+        for r in await recent_directives(session, MAX_DIRECTIVES, (MessageKind.DIRECTIVE,))
     ]
 
 
-async def progress_workbook(
-    session: AsyncSession, commune: str, now: datetime, tz: ZoneInfo, period_kind: str
-) -> bytes:
-    """The XLSX report for the current period."""
-    # openpyxl is imported only when someone exports: it is heavy for an idle bot.
-    from bot.services.export_xlsx import build_workbook
-
-    summary, stats = await summary_and_units(session, now, tz, period_kind)
-    return build_workbook(
-        commune,
-        summary,
-        stats,
-        await report_history(session),
-        await directive_rows(session),
-        tz,
-        now,
-    )
+async def export_data(db: Database, now: datetime, tz: ZoneInfo, period_kind: str) -> ExportData:
+    """Read the report's content in one snapshot."""
+    async with db.read() as session:
+        summary, stats = await summary_and_units(session, now, tz, period_kind)
+        return ExportData(
+            summary, stats, await report_history(session), await directive_rows(session), now
+        )

@@ -11,7 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.audit import record_event
+from bot.services.units import find_unit
 from models import Contact, ContactStatus, Invite, Role, Unit
+from models.db import Database
 
 # 16 random bytes = 128 bits, rendered as 22 URL-safe characters (A-Za-z0-9_-), which is
 # what Telegram allows in a /start deep-link payload (≤ 64 characters).
@@ -203,3 +205,90 @@ def _role_after_invite(contact: Contact | None, invite: Invite) -> Role:
     if contact is not None and contact.role != Role.HEAD and invite.role == Role.HEAD:
         return contact.role
     return invite.role
+
+
+@dataclass(frozen=True)
+class InviteLimits:
+    """How many people one unit's code may register, and for how long it is valid."""
+
+    max_uses: int
+    ttl: timedelta
+
+
+@dataclass(frozen=True)
+class UnitInvite:
+    """A unit's current invite, as lists, QR codes and printed sheets show it."""
+
+    unit_code: str
+    unit_name: str
+    code: str
+
+
+async def register(
+    db: Database, *, code: str, user_id: int, chat_id: int, display_name: str, now: datetime
+) -> RedeemResult:
+    """/start CODE: redeem the invite in one transaction."""
+    async with db.write() as session:
+        return await redeem_invite(
+            session,
+            code=code,
+            user_id=user_id,
+            chat_id=chat_id,
+            display_name=display_name,
+            now=now,
+        )
+
+
+async def unit_invites(db: Database, now: datetime, limits: InviteLimits) -> list[UnitInvite]:
+    """Every active unit's usable invite, creating the missing ones."""
+    async with db.write() as session:
+        pairs = await current_unit_invites(session, now, max_uses=limits.max_uses, ttl=limits.ttl)
+        return [UnitInvite(unit.code, unit.name, invite.code) for unit, invite in pairs]
+
+
+async def unit_invite(
+    db: Database,
+    unit_code: str,
+    now: datetime,
+    limits: InviteLimits,
+    *,
+    regenerate: bool,
+    actor_user_id: int | None,
+) -> UnitInvite | None:
+    """One unit's invite (renewed first when asked); None for an unknown unit."""
+    async with db.write() as session:
+        unit = await find_unit(session, unit_code)
+        if unit is None:
+            return None
+        if regenerate:
+            invite = await regenerate_unit_invite(
+                session,
+                unit,
+                now,
+                max_uses=limits.max_uses,
+                ttl=limits.ttl,
+                actor_user_id=actor_user_id,
+            )
+        else:
+            pairs = await current_unit_invites(
+                session, now, max_uses=limits.max_uses, ttl=limits.ttl
+            )
+            invite = next(inv for u, inv in pairs if u.id == unit.id)
+        return UnitInvite(unit.code, unit.name, invite.code)
+
+
+async def officer_invite(
+    db: Database, now: datetime, ttl: timedelta, actor_user_id: int | None
+) -> str:
+    """A fresh one-use officer invite; returns its code."""
+    async with db.write() as session:
+        invite = await create_invite(
+            session,
+            unit=None,
+            role=Role.OFFICER,
+            max_uses=1,
+            ttl=ttl,
+            now=now,
+            actor_user_id=actor_user_id,
+        )
+        return invite.code

@@ -1,128 +1,69 @@
 """Reading the figures village heads type: digits, thousands separators and Vietnamese words.
 
 One pure function, `parse_count`, reads one figure; `split_figures` cuts a command's text into
-figures. Both raise `NumberRefusal` with a short Vietnamese reason.
+figures. Both raise `NumberRefusal` with a reason code that the texts layer words.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
+
+from bot.services.number_words import (
+    ASCII_DIGIT_WORDS,
+    DIGIT_WORDS,
+    FILLERS,
+    HALF,
+    MULTIPLIERS,
+    NEGATIVE_WORDS,
+    PERCENT_WORDS,
+    RANGE_WORDS,
+    TENS,
+    ZERO_FILLERS,
+)
 
 MAX_WITHOUT_ADULTS = 1_000_000
 
 
+class Refusal(enum.StrEnum):
+    """Why a figure was refused."""
+
+    EMPTY = "empty"
+    NEGATIVE = "negative"
+    DECIMAL = "decimal"
+    RANGE = "range"
+    PERCENT = "percent"
+    NOT_A_NUMBER = "not_a_number"
+    TOO_MANY = "too_many"
+    ABOVE_ADULTS = "above_adults"
+    ABOVE_LIMIT = "above_limit"
+    COMPLETED_ABOVE_ENROLLED = "completed_above_enrolled"
+
+
+class Figure(enum.StrEnum):
+    """Which figure a refusal is about."""
+
+    ENROLLED = "enrolled"
+    COMPLETED = "completed"
+
+
 class NumberRefusal(ValueError):
-    """The text is not an acceptable figure; `reason` is shown to the user."""
+    """The text is not an acceptable figure: a reason code and the values it names."""
 
-    def __init__(self, reason: str) -> None:
-        """Keep the Vietnamese reason."""
-        super().__init__(reason)
+    def __init__(self, reason: Refusal, **values: object) -> None:
+        """Keep the reason and its values (e.g. the figure and the limit)."""
+        super().__init__(reason.value)
         self.reason = reason
+        self.values = values
 
 
-EMPTY = "Bạn chưa gửi số nào."
-NEGATIVE = "Số người không thể là số âm."
-DECIMAL = "Số người phải là số nguyên, không có phần thập phân (ví dụ: 1250)."
-RANGE = "Vui lòng gửi một con số cụ thể, không gửi khoảng (ví dụ: 120)."
-PERCENT = "Vui lòng gửi số người, không gửi tỷ lệ phần trăm."
-NOT_A_NUMBER = "Không đọc được số. Vui lòng gõ số, ví dụ: 120 hoặc 1.250."
-
-# Words that carry no value: "khoảng 120 người" is 120.
-FILLERS = frozenset(
-    {
-        "người",
-        "nguoi",
-        "ng",
-        "khoảng",
-        "khoang",
-        "chừng",
-        "chung",
-        "tầm",
-        "độ",
-        "do",
-        "được",
-        "duoc",
-        "đã",
-        "da",
-        "có",
-        "co",
-        "là",
-        "la",
-        "dân",
-        "dan",
-        "hv",
-        "học",
-        "viên",
-        "đk",
-        "dk",
-        "đăng",
-        "ký",
-        "kí",
-        "dang",
-        "ky",
-        "ki",
-        "số",
-        "so",
-        "tổng",
-        "tong",
-        "cộng",
-        "cong",
-        "gần",
-        "gan",
-        "hơn",
-        "hon",
-        "trên",
-        "tren",
-    }
-)
-# Exact spellings first (diacritics keep "tám" = 8 apart from "tầm" = about).
-DIGIT_WORDS = {
-    "không": 0,
-    "một": 1,
-    "mốt": 1,
-    "hai": 2,
-    "ba": 3,
-    "bốn": 4,
-    "tư": 4,
-    "năm": 5,
-    "lăm": 5,
-    "nhăm": 5,
-    "sáu": 6,
-    "bảy": 7,
-    "bẩy": 7,
-    "tám": 8,
-    "chín": 9,
-}
-ASCII_DIGIT_WORDS = {
-    "khong": 0,
-    "mot": 1,
-    "hai": 2,
-    "ba": 3,
-    "bon": 4,
-    "tu": 4,
-    "nam": 5,
-    "lam": 5,
-    "nham": 5,
-    "sau": 6,
-    "bay": 7,
-    "tam": 8,
-    "chin": 9,
-}
-MULTIPLIERS = {
-    "trăm": 100,
-    "tram": 100,
-    "nghìn": 1000,
-    "nghin": 1000,
-    "ngàn": 1000,
-    "ngan": 1000,
-    "triệu": 1_000_000,
-    "trieu": 1_000_000,
-}
-TENS = frozenset({"mười", "mươi", "muoi", "chục", "chuc"})
-ZERO_FILLERS = frozenset({"linh", "lẻ", "le"})
-HALF = frozenset({"rưỡi", "ruoi"})
-RANGE_WORDS = frozenset({"đến", "den", "tới", "toi", "->"})
+EMPTY = Refusal.EMPTY
+NEGATIVE = Refusal.NEGATIVE
+DECIMAL = Refusal.DECIMAL
+RANGE = Refusal.RANGE
+PERCENT = Refusal.PERCENT
+NOT_A_NUMBER = Refusal.NOT_A_NUMBER
 
 GROUPED = re.compile(r"^\d{1,3}(?:[. ]\d{3})+$")
 PLAIN = re.compile(r"^\d+$")
@@ -139,9 +80,9 @@ def _refuse_shapes(text: str) -> None:
     """Refuse negatives, percentages, ranges and decimals before reading digits."""
     if not text:
         raise NumberRefusal(EMPTY)
-    if text.startswith("-") or text.startswith(("âm ", "am ")):
+    if text.startswith("-") or text.startswith(NEGATIVE_WORDS):
         raise NumberRefusal(NEGATIVE)
-    if "%" in text or "phần trăm" in text:
+    if "%" in text or any(word in text for word in PERCENT_WORDS):
         raise NumberRefusal(PERCENT)
     if re.search(r"\d\s*(?:-|~|/)\s*\d", text) or any(w in text.split() for w in RANGE_WORDS):
         raise NumberRefusal(RANGE)
@@ -261,13 +202,14 @@ def parse_count(text: str) -> int:
     return value if value is not None else _words_value(tokens)
 
 
-def check_range(value: int, maximum: int | None, *, what: str) -> None:
+def check_range(value: int, maximum: int | None, *, figure: Figure) -> None:
     """Refuse a figure above the unit's adults (or above a million when unknown)."""
-    ceiling = maximum if maximum is not None else MAX_WITHOUT_ADULTS
-    if value > ceiling:
-        limit = f"{ceiling:,}".replace(",", ".")
-        basis = "số người trưởng thành của đơn vị" if maximum is not None else "giới hạn"
-        raise NumberRefusal(f"Số {what} ({value:,}) lớn hơn {basis} ({limit}).".replace(",", "."))
+    if maximum is not None and value > maximum:
+        raise NumberRefusal(Refusal.ABOVE_ADULTS, figure=figure, value=value, limit=maximum)
+    if value > MAX_WITHOUT_ADULTS:
+        raise NumberRefusal(
+            Refusal.ABOVE_LIMIT, figure=figure, value=value, limit=MAX_WITHOUT_ADULTS
+        )
 
 
 def _continues(figure: list[str], token: str) -> bool:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.contacts import mark_blocked
-from models import Delivery, DeliveryStatus, Directive
+from models import Contact, Delivery, DeliveryStatus, LanguageChoice
+from models.db import Database
 
 MAX_ERROR = 300
 
@@ -25,6 +26,7 @@ class Claimed:
     chat_id: int
     attempts: int
     parts_sent: int
+    language: str | None = None
 
 
 class Outcome(enum.StrEnum):
@@ -79,7 +81,23 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Cl
         )
     )
     claimed = [Claimed(*row) for row in rows]
-    return sorted(claimed, key=lambda c: c.id)
+    languages = await _languages(session, [row.id for row in claimed])
+    return sorted(
+        (replace(row, language=languages.get(row.id)) for row in claimed), key=lambda c: c.id
+    )
+
+
+async def _languages(session: AsyncSession, delivery_ids: list[int]) -> dict[int, str]:
+    """The language each claimed delivery's recipient chose (absent: the default)."""
+    if not delivery_ids:
+        return {}
+    rows = await session.execute(
+        select(Delivery.id, LanguageChoice.language)
+        .join(Contact, Contact.id == Delivery.contact_id)
+        .join(LanguageChoice, LanguageChoice.telegram_user_id == Contact.telegram_user_id)
+        .where(Delivery.id.in_(delivery_ids))
+    )
+    return {delivery_id: language for delivery_id, language in rows}
 
 
 def backoff(attempts: int, base: float) -> timedelta:
@@ -164,11 +182,7 @@ async def unfinished(session: AsyncSession, directive_ids: Sequence[int]) -> set
     return set(rows)
 
 
-async def mark_finished(session: AsyncSession, directive_id: int, now: datetime) -> bool:
-    """Set finished_at once; True only for the caller that set it (so one summary is sent)."""
-    result = await session.execute(
-        update(Directive)
-        .where(Directive.id == directive_id, Directive.finished_at.is_(None))
-        .values(finished_at=now)
-    )
-    return bool(getattr(result, "rowcount", 0))
+async def still_running(db: Database, directive_ids: Sequence[int]) -> set[int]:
+    """The broadcasts among these that still have deliveries to make."""
+    async with db.read() as session:
+        return await unfinished(session, directive_ids)

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.formatting import format_date
-
 WEEKLY = "weekly"
 MONTHLY = "monthly"
 # NĐ 09/2019/NĐ-CP: a monthly report covers the 15th of the previous month to the 14th.
@@ -26,8 +24,8 @@ class Period:
     def label(self) -> str:
         """Render "24/11–30/11/2026", the year shown once when both ends share it."""
         if self.first_day.year == self.last_day.year:
-            return f"{self.first_day:%d/%m}–{format_date(self.last_day)}"
-        return f"{format_date(self.first_day)}–{format_date(self.last_day)}"
+            return f"{self.first_day:%d/%m}–{self.last_day:%d/%m/%Y}"
+        return f"{self.first_day:%d/%m/%Y}–{self.last_day:%d/%m/%Y}"
 
     def start(self, tz: ZoneInfo) -> datetime:
         """The first instant of the period, aware."""

@@ -17,8 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, ScalarSelect, case, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.audit import record_event
 from bot.services.periods import Period, period_at
@@ -31,7 +30,8 @@ from bot.services.reports import (
     find_by_update,
     latest_report,
 )
-from models import Report, UnitProgress
+from models import Report, UnitProgress, upsert
+from models.db import Database
 
 logger = logging.getLogger(__name__)
 MAX_BATCH = 64
@@ -42,14 +42,24 @@ BATCH_ORDER_BASE = 1 << 62
 class Submission:
     """Stored (with its echo) or, for lower figures without a reason, waiting for confirmation."""
 
-    report: Report | None
+    report_id: int | None
     echo: Echo | None
-    previous: Report | None
+    previous: Figures | None
 
     @property
     def needs_confirmation(self) -> bool:
         """The figures go down and were not stored."""
-        return self.report is None
+        return self.report_id is None
+
+
+def _figures(report: Report | None) -> Figures | None:
+    """A stored report's figures."""
+    return Figures(report.enrolled, report.completed) if report is not None else None
+
+
+def _stored(report: Report, echo: Echo, previous: Report | None) -> Submission:
+    """A submission that was stored."""
+    return Submission(report.id, echo, _figures(previous))
 
 
 @dataclass(frozen=True)
@@ -143,9 +153,8 @@ def _insert_statement(session: AsyncSession, rows: list[Report]) -> Any:
     """
     columns = [c.key for c in Report.__table__.columns if c.key != "id"]
     values = [{key: getattr(row, key) for key in columns} for row in rows]
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return (
-        module.insert(Report)
+        upsert.insert(session, Report)
         .values(values)
         .on_conflict_do_nothing(index_elements=["source_update_id"])
         .returning(Report.id, Report.source_update_id)
@@ -158,8 +167,7 @@ def _progress_upsert(session: AsyncSession, rows: list[Report]) -> Any:
     for row in rows:
         if row.unit_id not in newest or row.reported_at >= newest[row.unit_id].reported_at:
             newest[row.unit_id] = row
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = module.insert(UnitProgress).values(
+    statement = upsert.insert(session, UnitProgress).values(
         [
             {
                 "unit_id": r.unit_id,
@@ -211,7 +219,7 @@ async def _replay(
     """The same echo as when `report` was first stored."""
     period = period_at(report.reported_at, period_kind, tz)
     before = await latest_report(session, target.unit_id, before=period.start(tz))
-    return Submission(report, echo_for(report, target, before, period), None)
+    return Submission(report.id, echo_for(report, target, before, period), None)
 
 
 async def submit_batch(
@@ -235,7 +243,7 @@ async def submit_batch(
         state = states[request.target.unit_id]
         previous = state.newest()
         if request.correction_reason is None and decreases(previous, request.figures):
-            results[index] = Submission(None, None, previous)
+            results[index] = Submission(None, None, _figures(previous))
             continue
         row = _new_row(request, period)
         state.add(row)
@@ -294,7 +302,7 @@ async def _insert(
                 enrolled=row.enrolled,
                 previous=previous.enrolled if previous else None,
             )
-        results[index] = Submission(
+        results[index] = _stored(
             row, echo_for(row, request.target, before, periods[index]), previous
         )
 
@@ -302,11 +310,9 @@ async def _insert(
 class ReportWriter:
     """Group commit: one transaction for all reports submitted at about the same moment."""
 
-    def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], period_kind: str, tz: ZoneInfo
-    ) -> None:
+    def __init__(self, db: Database, period_kind: str, tz: ZoneInfo) -> None:
         """Prepare the queue; `start` launches the worker."""
-        self._session_factory = session_factory
+        self._db = db
         self._period_kind = period_kind
         self._tz = tz
         self._queue: asyncio.Queue[tuple[Request, asyncio.Future[Submission]]] = asyncio.Queue()
@@ -348,7 +354,7 @@ class ReportWriter:
         """Write one batch; on failure every caller gets the exception (nothing is stored)."""
         requests = [request for request, _ in batch]
         try:
-            async with self._session_factory.begin() as session:
+            async with self._db.write() as session:
                 results = await submit_batch(session, requests, self._period_kind, self._tz)
         except Exception as error:
             logger.exception("Could not store a batch of %d reports", len(batch))

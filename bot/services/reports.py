@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -11,20 +13,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.audit import record_event
 from bot.services.contacts import Identity
-from bot.services.numbers import NumberRefusal, check_range
+from bot.services.numbers import (
+    Figure,
+    NumberRefusal,
+    Refusal,
+    check_range,
+    parse_count,
+    split_figures,
+)
 from bot.services.periods import Period, period_at, recent_periods
 from bot.services.units import find_unit
 from models import Report, Role, Unit
+from models.db import Database
 
-NOT_A_REPORTER = "Bạn chưa thuộc đơn vị nào nên chưa thể báo cáo. Hãy đăng ký bằng link mời."
-OTHER_UNIT = "Bạn chỉ báo cáo được cho đơn vị của mình."
-STAFF_NEEDS_UNIT = (
-    "Cán bộ báo cáo thay đơn vị: /baocao &lt;mã đơn vị&gt; &lt;số đăng ký&gt; [số hoàn thành]"
-)
-UNKNOWN_UNIT = "Không tìm thấy đơn vị có mã này."
-COMPLETED_ABOVE_ENROLLED = (
-    "Số hoàn thành ({completed}) không thể lớn hơn số đăng ký học ({enrolled})."
-)
+MAX_NOTE = 500
+# A first argument with a letter in it may be a unit code ("/baocao T01 120"); figures never are.
+UNIT_CODE_ARG = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9_-]{1,32}$")
 
 
 @dataclass(frozen=True)
@@ -66,12 +70,21 @@ class Echo:
     is_correction: bool
 
 
-class ReportRefused(Exception):
-    """The sender may not report for that unit; `reason` is shown to them."""
+class Refused(enum.StrEnum):
+    """Why someone may not report for a unit."""
 
-    def __init__(self, reason: str) -> None:
-        """Keep the Vietnamese reason."""
-        super().__init__(reason)
+    NOT_A_REPORTER = "not_a_reporter"
+    OTHER_UNIT = "other_unit"
+    STAFF_NEEDS_UNIT = "staff_needs_unit"
+    UNKNOWN_UNIT = "unknown_unit"
+
+
+class ReportRefused(Exception):
+    """The sender may not report for that unit."""
+
+    def __init__(self, reason: Refused) -> None:
+        """Keep the reason code."""
+        super().__init__(reason.value)
         self.reason = reason
 
 
@@ -80,38 +93,72 @@ def _target(unit: Unit, on_behalf: bool) -> Target:
     return Target(unit.id, unit.name, unit.adults, on_behalf)
 
 
-async def resolve_target(
+async def _resolve_target(
     session: AsyncSession, identity: Identity, unit_code: str | None
 ) -> Target:
     """Decide which unit the sender reports for, or raise ReportRefused."""
     if identity.role is None:
-        raise ReportRefused(NOT_A_REPORTER)
+        raise ReportRefused(Refused.NOT_A_REPORTER)
     if unit_code is not None:
         unit = await find_unit(session, unit_code)
         if unit is None or not unit.active:
-            raise ReportRefused(UNKNOWN_UNIT)
+            raise ReportRefused(Refused.UNKNOWN_UNIT)
         if identity.role in (Role.OFFICER, Role.ADMIN):
             return _target(unit, on_behalf=unit.id != identity.unit_id)
         if unit.id != identity.unit_id:
-            raise ReportRefused(OTHER_UNIT)
+            raise ReportRefused(Refused.OTHER_UNIT)
         return _target(unit, on_behalf=False)
+    return own_target(identity)
+
+
+def own_target(identity: Identity) -> Target:
+    """The sender's own unit (the gate already loaded it: no query), or ReportRefused."""
     if identity.unit_id is None or identity.unit_name is None:
         staff = identity.role in (Role.OFFICER, Role.ADMIN)
-        raise ReportRefused(STAFF_NEEDS_UNIT if staff else NOT_A_REPORTER)
-    # The gate already loaded the sender's unit: no second query on the hot path.
+        raise ReportRefused(Refused.STAFF_NEEDS_UNIT if staff else Refused.NOT_A_REPORTER)
     return Target(identity.unit_id, identity.unit_name, identity.unit_adults, on_behalf=False)
+
+
+@dataclass(frozen=True)
+class ReportCommand:
+    """A /baocao or /tiendo command read: whose unit, and the figures typed after it."""
+
+    target: Target
+    numbers: str
+
+
+async def read_command(db: Database, identity: Identity, args: list[str]) -> ReportCommand:
+    """Tell "/baocao T01 120 45" (a unit code first) from "/baocao một trăm"; find the unit."""
+    if args and UNIT_CODE_ARG.match(args[0]):
+        async with db.read() as session:
+            if await find_unit(session, args[0]) is not None:
+                target = await _resolve_target(session, identity, args[0])
+                return ReportCommand(target, " ".join(args[1:]))
+    if identity.role is None:
+        raise ReportRefused(Refused.NOT_A_REPORTER)
+    return ReportCommand(own_target(identity), " ".join(args))
+
+
+def figures_from_text(text: str) -> Figures:
+    """Read "120", "120 45" or "1 250, 45" into figures, or raise NumberRefusal."""
+    pieces = split_figures(text)
+    if len(pieces) > 2:
+        raise NumberRefusal(Refusal.TOO_MANY)
+    enrolled = parse_count(pieces[0]) if pieces else parse_count("")
+    completed = parse_count(pieces[1]) if len(pieces) == 2 else None
+    return Figures(enrolled, completed)
 
 
 def validate_figures(figures: Figures, adults: int | None) -> None:
     """Refuse figures above the unit's adults, and completed above enrolled."""
-    check_range(figures.enrolled, adults, what="đăng ký học")
+    check_range(figures.enrolled, adults, figure=Figure.ENROLLED)
     if figures.completed is not None:
-        check_range(figures.completed, adults, what="hoàn thành")
+        check_range(figures.completed, adults, figure=Figure.COMPLETED)
         if figures.completed > figures.enrolled:
             raise NumberRefusal(
-                COMPLETED_ABOVE_ENROLLED.format(
-                    completed=figures.completed, enrolled=figures.enrolled
-                )
+                Refusal.COMPLETED_ABOVE_ENROLLED,
+                completed=figures.completed,
+                enrolled=figures.enrolled,
             )
 
 
@@ -156,9 +203,15 @@ async def attach_note(session: AsyncSession, report_id: int, note: str, user_id:
     report = await session.get(Report, report_id)
     if report is None or report.reporter_user_id != user_id:
         return False
-    report.note = note[:500]
+    report.note = note[:MAX_NOTE]
     record_event(session, user_id, "report.note", report_id=report_id)
     return True
+
+
+async def save_note(db: Database, report_id: int, note: str, user_id: int) -> bool:
+    """Store a note on the sender's own report, in its own transaction."""
+    async with db.write() as session:
+        return await attach_note(session, report_id, note, user_id)
 
 
 @dataclass(frozen=True)
@@ -171,13 +224,37 @@ class PeriodFigure:
 
 
 @dataclass(frozen=True)
+class Current:
+    """A unit's newest report, as /tiendo shows it."""
+
+    enrolled: int
+    completed: int | None
+    reported_at: datetime
+
+
+@dataclass(frozen=True)
 class Progress:
     """What /tiendo shows."""
 
     unit_name: str
     adults: int | None
-    current: Report | None
+    current: Current | None
     history: list[PeriodFigure]
+
+    @property
+    def percent(self) -> float | None:
+        """Enrolled as a share of adults, when both are known."""
+        if self.current is None or not self.adults:
+            return None
+        return 100.0 * self.current.enrolled / self.adults
+
+    @property
+    def change(self) -> int | None:
+        """The change between the last two periods, when both have a figure."""
+        last, before = self.history[-1], self.history[-2]
+        if last.enrolled is None or before.enrolled is None:
+            return None
+        return last.enrolled - before.enrolled
 
 
 async def unit_progress(
@@ -196,4 +273,14 @@ async def unit_progress(
         at_end = await latest_report(session, unit_id, before=period.end(tz))
         reported = at_end is not None and at_end.reported_at >= period.start(tz)
         history.append(PeriodFigure(period, at_end.enrolled if at_end else None, reported))
-    return Progress(unit.name, unit.adults, await latest_report(session, unit_id), history)
+    newest = await latest_report(session, unit_id)
+    current = Current(newest.enrolled, newest.completed, newest.reported_at) if newest else None
+    return Progress(unit.name, unit.adults, current, history)
+
+
+async def progress_of(
+    db: Database, target: Target, now: datetime, tz: ZoneInfo, period_kind: str
+) -> Progress:
+    """/tiendo: the unit's progress, read in one snapshot."""
+    async with db.read() as session:
+        return await unit_progress(session, target.unit_id, now, tz, period_kind)

@@ -6,6 +6,7 @@ Rules are stored as text and typed by officers in Vietnamese:
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -13,9 +14,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.services.unit_import import fold
+from bot.services.folding import fold
 
-WEEKDAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 WEEKDAY_WORDS = {
     "t2": 0,
     "thu 2": 0,
@@ -42,12 +42,20 @@ TIME = re.compile(r"(\d{1,2})[:h](\d{2})$")
 MAX_SEARCH_DAYS = 400
 
 
-class RuleError(ValueError):
-    """A rule that cannot be read; `reason` is a short Vietnamese explanation."""
+class RuleProblem(enum.StrEnum):
+    """Why a typed rule was refused."""
 
-    def __init__(self, reason: str) -> None:
+    BAD_TIME = "bad_time"
+    BAD_RULE = "bad_rule"
+    BAD_DAY = "bad_day"
+
+
+class RuleError(ValueError):
+    """A rule that cannot be read; `reason` says why (the texts layer words it)."""
+
+    def __init__(self, reason: RuleProblem) -> None:
         """Keep the reason."""
-        super().__init__(reason)
+        super().__init__(reason.value)
         self.reason = reason
 
 
@@ -60,18 +68,6 @@ class Rule:
     weekdays: tuple[int, ...] = ()
     day: int | None = None
     on: date | None = None
-
-    def describe(self) -> str:
-        """How /lich shows the rule."""
-        clock = f"{self.at:%H:%M}"
-        if self.kind == "daily":
-            return f"Hằng ngày {clock}"
-        if self.kind == "weekly":
-            return ", ".join(WEEKDAY_NAMES[d] for d in self.weekdays) + f" {clock}"
-        if self.kind == "monthly":
-            return f"Ngày {self.day} hằng tháng {clock}"
-        assert self.on is not None
-        return f"Một lần {self.on:%d/%m/%Y} {clock}"
 
     def serialise(self) -> str:
         """The stored form, which `parse_rule` reads back."""
@@ -86,12 +82,9 @@ class Rule:
         return f"{self.on:%d/%m/%Y} {clock}"
 
 
-BAD_TIME = "Giờ không hợp lệ. Gõ theo dạng HH:MM, ví dụ 08:00."
-BAD_RULE = (
-    "Không hiểu lịch. Ví dụ: “hằng ngày 07:30”, “thứ 2 08:00”, “t2,t5 16:00”, "
-    "“ngày 5 08:00”, “01/12/2026 08:00”."
-)
-BAD_DAY = "Ngày trong tháng phải từ 1 đến 28 (để tháng nào cũng có)."
+BAD_TIME = RuleProblem.BAD_TIME
+BAD_RULE = RuleProblem.BAD_RULE
+BAD_DAY = RuleProblem.BAD_DAY
 
 
 def _clock(text: str) -> time:

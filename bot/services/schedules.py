@@ -1,4 +1,4 @@
-"""Schedules: defaults, firing exactly once, catching up after downtime, and what each sends."""
+"""Schedules: defaults, changes, firing exactly once, catching up, and what each sends."""
 
 from __future__ import annotations
 
@@ -6,16 +6,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import texts
-from bot.formatting import format_number, format_percent
 from bot.services.audience import STAFF, Audience
 from bot.services.audit import record_event
-from bot.services.directive_render import DirectiveContent
+from bot.services.chase import queue_chase
+from bot.services.directive_content import DirectiveContent
 from bot.services.directives import create_directive
-from bot.services.schedule_rules import VillageHours, next_fire, parse_rule, previous_fire
+from bot.services.keys import N_
+from bot.services.schedule_rules import (
+    Rule,
+    RuleError,
+    VillageHours,
+    next_fire,
+    parse_rule,
+    previous_fire,
+)
 from bot.services.stats import commune_summary, contact_names, late_units, unit_stats
 from bot.settings import Settings
 from models import (
@@ -25,10 +31,17 @@ from models import (
     Schedule,
     ScheduleKind,
     ScheduleRun,
+    upsert,
 )
+from models.db import Database
 
 DEFAULTS_MARKER = "schedules.defaults_created"
 NUDGES = (ScheduleKind.REMINDER, ScheduleKind.CHASE)
+# Officers' and leaders' messages go to staff; nudges and directives to the units.
+STAFF_KINDS = (ScheduleKind.ESCALATION, ScheduleKind.DIGEST)
+MAX_TEMPLATE = 3000
+DIGEST_TOP = 3
+DIGEST_LATE = 15
 
 
 def village_hours(settings: Settings) -> VillageHours:
@@ -36,6 +49,11 @@ def village_hours(settings: Settings) -> VillageHours:
     return VillageHours.parse(
         settings.quiet_hours, settings.rest_on_sundays, settings.rest_on_holidays
     )
+
+
+def audience_for(kind: ScheduleKind) -> str:
+    """Who a schedule of this kind writes to: the one place that rule lives."""
+    return STAFF if kind in STAFF_KINDS else "all"
 
 
 def _default_rules(settings: Settings) -> list[tuple[ScheduleKind, str]]:
@@ -64,9 +82,8 @@ async def ensure_defaults(session: AsyncSession, settings: Settings) -> bool:
     if done is not None:
         return False
     for kind, rule in _default_rules(settings):
-        audience = STAFF if kind in (ScheduleKind.ESCALATION, ScheduleKind.DIGEST) else "all"
-        template = texts.DEFAULT_REMINDER if kind == ScheduleKind.REMINDER else ""
-        session.add(Schedule(kind=kind, rule=rule, audience=audience, template=template))
+        # An empty template means "the catalog's reminder, in each recipient's language".
+        session.add(Schedule(kind=kind, rule=rule, audience=audience_for(kind), template=""))
     record_event(session, None, DEFAULTS_MARKER)
     return True
 
@@ -140,9 +157,8 @@ async def _record(
     session: AsyncSession, schedule_id: int, nominal: datetime, status: RunStatus, now: datetime
 ) -> bool:
     """Insert the run row; False if this firing was already recorded (by us or another bot)."""
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = await session.scalar(
-        module.insert(ScheduleRun)
+        upsert.insert(session, ScheduleRun)
         .values(
             schedule_id=schedule_id,
             fire_time=nominal,
@@ -187,55 +203,59 @@ async def fire(
     return recipients
 
 
+def _reminder(schedule: Schedule, kind: MessageKind) -> DirectiveContent:
+    """The schedule's own text, or the catalog's reminder in each recipient's language."""
+    if schedule.template:
+        return DirectiveContent(kind=kind.value, subject="", body=schedule.template)
+    return DirectiveContent(kind=kind.value, subject="", body="", body_key=N_("message.reminder"))
+
+
 async def _send(
     session: AsyncSession, schedule: Schedule, now: datetime, settings: Settings
 ) -> int:
     """Queue what the schedule sends; returns the number of recipients."""
     tz, kind = settings.tz, schedule.kind
-    if kind == ScheduleKind.REMINDER:
-        content = DirectiveContent(
-            kind=MessageKind.REMINDER.value,
-            subject="",
-            body=schedule.template or texts.DEFAULT_REMINDER,
+    audience = Audience.parse(schedule.audience)
+    if kind in (ScheduleKind.REMINDER, ScheduleKind.DIRECTIVE):
+        message_kind = (
+            MessageKind.REMINDER if kind == ScheduleKind.REMINDER else MessageKind.DIRECTIVE
         )
-        return await _queue(session, content, Audience.parse(schedule.audience), schedule, now)
-    if kind == ScheduleKind.DIRECTIVE:
-        content = DirectiveContent(
-            subject=texts.SCHEDULED_DIRECTIVE_SUBJECT,
-            body=schedule.template or texts.DEFAULT_REMINDER,
-        )
-        return await _queue(session, content, Audience.parse(schedule.audience), schedule, now)
+        return await _queue(session, _reminder(schedule, message_kind), audience, schedule, now)
     summary = await commune_summary(session, now, tz, settings.report_period)
     stats = await unit_stats(session, summary.period, tz)
-    audience = Audience.parse(schedule.audience)
     late = [s for s in late_units(stats) if _in_audience(audience, s.code, s.residential)]
     if kind == ScheduleKind.CHASE:
-        if not late:
-            return 0
-        content = DirectiveContent(
-            kind=MessageKind.CHASE.value,
-            subject=texts.NUDGE_SUBJECT,
-            body=texts.chase_text(summary.period.label, None),
-        )
-        return await _queue(
-            session, content, Audience("units", tuple(s.code for s in late)), schedule, now
-        )
+        return await queue_chase(session, late, summary.period, schedule.created_by, now)
     if kind == ScheduleKind.ESCALATION:
         names = await contact_names(session, [s.unit_id for s in late])
-        lines = [f"• {s.name}: {', '.join(names.get(s.unit_id, [])) or texts.NOBODY}" for s in late]
-        body = texts.escalation_text(summary.period.label, lines)
-    else:
-        body = texts.digest_text(
-            settings.commune_name,
-            summary.period.label,
-            format_number(summary.enrolled),
-            format_percent(summary.percent) if summary.percent is not None else "—",
-            _change(summary.enrolled - summary.previous_enrolled),
-            f"{summary.residential_reported}/{summary.residential_units} thôn/buôn",
-            [s.name for s in summary.top[:3]],
-            [s.name for s in late[:15]],
+        content = DirectiveContent(
+            kind=MessageKind.DIGEST.value,
+            subject="",
+            body="",
+            body_key=N_("message.escalation"),
+            body_params={
+                "period": summary.period.label,
+                "late": [[s.name, names.get(s.unit_id, [])] for s in late],
+            },
         )
-    content = DirectiveContent(kind=MessageKind.DIGEST.value, subject="", body=body)
+    else:
+        content = DirectiveContent(
+            kind=MessageKind.DIGEST.value,
+            subject="",
+            body="",
+            body_key=N_("message.digest"),
+            body_params={
+                "commune": settings.commune_name,
+                "period": summary.period.label,
+                "enrolled": summary.enrolled,
+                "percent": summary.percent,
+                "change": summary.enrolled - summary.previous_enrolled,
+                "reported": summary.residential_reported,
+                "units": summary.residential_units,
+                "top": [s.name for s in summary.top[:DIGEST_TOP]],
+                "late": [s.name for s in late[:DIGEST_LATE]],
+            },
+        )
     return await _queue(session, content, Audience(STAFF), schedule, now)
 
 
@@ -248,13 +268,6 @@ def _in_audience(audience: Audience, code: str, residential: bool) -> bool:
     if audience.kind == "co_quan":
         return not residential
     return True
-
-
-def _change(delta: int) -> str:
-    """Render "tăng 15", "giảm 3" or "không đổi"."""
-    if delta == 0:
-        return "không đổi"
-    return f"{'tăng' if delta > 0 else 'giảm'} {format_number(abs(delta))}"
 
 
 async def _queue(
@@ -280,3 +293,171 @@ async def last_runs(session: AsyncSession) -> dict[int, ScheduleRun]:
     )
     runs = await session.scalars(select(ScheduleRun).join(newest, newest.c.id == ScheduleRun.id))
     return {run.schedule_id: run for run in runs}
+
+
+@dataclass(frozen=True)
+class LastRun:
+    """When a schedule last fired, and how."""
+
+    fire_time: datetime
+    status: RunStatus
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    """One schedule as /lich and `schedules list` show it."""
+
+    schedule_id: int
+    kind: ScheduleKind
+    rule: Rule | None
+    rule_text: str
+    enabled: bool
+    next_send: datetime | None
+    last_run: LastRun | None
+
+
+def _parsed(text: str) -> Rule | None:
+    """The rule, or None when a stored rule no longer reads (shown as typed)."""
+    try:
+        return parse_rule(text)
+    except RuleError:
+        return None
+
+
+async def _view(
+    session: AsyncSession,
+    schedule: Schedule,
+    runs: dict[int, ScheduleRun],
+    now: datetime,
+    settings: Settings,
+) -> ScheduleView:
+    """Describe one schedule without changing anything."""
+    rule = _parsed(schedule.rule)
+    following = None
+    if rule is not None:
+        _, following = await plan(session, schedule, now, settings, record_skips=False)
+    run = runs.get(schedule.id)
+    return ScheduleView(
+        schedule.id,
+        schedule.kind,
+        rule,
+        schedule.rule,
+        schedule.enabled,
+        following.send_at if following else None,
+        LastRun(run.fire_time, run.status) if run else None,
+    )
+
+
+async def schedule_views(db: Database, now: datetime, settings: Settings) -> list[ScheduleView]:
+    """Every schedule with its next firing and last run, read in one snapshot."""
+    async with db.read() as session:
+        schedules = list(await session.scalars(select(Schedule).order_by(Schedule.id)))
+        runs = await last_runs(session)
+        return [await _view(session, s, runs, now, settings) for s in schedules]
+
+
+async def schedule_view(
+    db: Database, schedule_id: int, now: datetime, settings: Settings
+) -> ScheduleView | None:
+    """One schedule's view; None when it was deleted."""
+    async with db.read() as session:
+        schedule = await session.get(Schedule, schedule_id)
+        if schedule is None:
+            return None
+        return await _view(session, schedule, await last_runs(session), now, settings)
+
+
+async def toggle(db: Database, schedule_id: int, actor_user_id: int) -> bool | None:
+    """Pause or resume; returns the new state, or None when the schedule is gone."""
+    async with db.write() as session:
+        schedule = await session.get(Schedule, schedule_id)
+        if schedule is None:
+            return None
+        schedule.enabled = not schedule.enabled
+        record_event(
+            session,
+            actor_user_id,
+            "schedule.toggled",
+            schedule_id=schedule_id,
+            enabled=schedule.enabled,
+        )
+        return schedule.enabled
+
+
+async def delete(db: Database, schedule_id: int, actor_user_id: int) -> bool:
+    """Delete a schedule; False when it was already gone."""
+    async with db.write() as session:
+        schedule = await session.get(Schedule, schedule_id)
+        if schedule is None:
+            return False
+        await session.delete(schedule)
+        record_event(session, actor_user_id, "schedule.deleted", schedule_id=schedule_id)
+        return True
+
+
+async def change_rule(db: Database, schedule_id: int, rule: str, actor_user_id: int) -> bool:
+    """Give a schedule a new (already checked) rule; False when it is gone."""
+    async with db.write() as session:
+        schedule = await session.get(Schedule, schedule_id)
+        if schedule is None:
+            return False
+        schedule.rule = rule
+        record_event(session, actor_user_id, "schedule.changed", schedule_id=schedule_id, rule=rule)
+        return True
+
+
+async def create(
+    db: Database,
+    kind: ScheduleKind,
+    rule: str,
+    template: str,
+    actor_user_id: int,
+    now: datetime,
+) -> int:
+    """Create a schedule (its audience follows its kind); returns its id."""
+    async with db.write() as session:
+        schedule = Schedule(
+            kind=kind,
+            rule=rule,
+            audience=audience_for(kind),
+            template=template[:MAX_TEMPLATE],
+            created_by=actor_user_id,
+            created_at=now,
+        )
+        session.add(schedule)
+        await session.flush()
+        record_event(session, actor_user_id, "schedule.created", schedule_id=schedule.id)
+        return schedule.id
+
+
+async def fire_once(
+    db: Database,
+    schedule_id: int,
+    nominal: datetime,
+    now: datetime,
+    settings: Settings,
+    *,
+    manual: bool = False,
+) -> int | None:
+    """Record and queue one firing in its own transaction; None when already done or gone."""
+    async with db.write() as session:
+        return await fire(session, schedule_id, nominal, now, settings, manual=manual)
+
+
+async def next_due(
+    db: Database, schedule_id: int, now: datetime, settings: Settings
+) -> tuple[Due | None, Due | None]:
+    """Plan a schedule (recording old misses as skipped); (None, None) when gone or paused."""
+    async with db.write() as session:
+        schedule = await session.get(Schedule, schedule_id)
+        if schedule is None:
+            return None, None
+        return await plan(session, schedule, now, settings)
+
+
+async def prepare_all(db: Database, settings: Settings) -> list[int]:
+    """At start: create the defaults once; return every schedule's id."""
+    async with db.write() as session:
+        await ensure_defaults(session, settings)
+    async with db.read() as session:
+        return list(await session.scalars(select(Schedule.id).order_by(Schedule.id)))

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.periods import Period, period_at, previous_period
 from models import Contact, ContactStatus, Unit, UnitKind, UnitProgress
+from models.db import Database
 
 RESIDENTIAL = (UnitKind.THON, UnitKind.BUON, UnitKind.TO_DAN_PHO)
 
@@ -210,7 +211,7 @@ async def contact_names(session: AsyncSession, unit_ids: list[int]) -> dict[int,
     )
     names: dict[int, list[str]] = {}
     for unit_id, name in rows:
-        names.setdefault(unit_id, []).append(name or "?")
+        names.setdefault(unit_id, []).append(name or "—")
     return names
 
 
@@ -220,3 +221,39 @@ async def summary_and_units(
     """The summary and the per-unit rows, for screens and exports that show both."""
     summary = await commune_summary(session, now, tz, period_kind)
     return summary, await unit_stats(session, summary.period, tz)
+
+
+async def overview(
+    db: Database, now: datetime, tz: ZoneInfo, period_kind: str
+) -> tuple[Summary, list[UnitStat]]:
+    """/thongke: the summary and the per-unit rows, read in one snapshot."""
+    async with db.read() as session:
+        return await summary_and_units(session, now, tz, period_kind)
+
+
+@dataclass(frozen=True)
+class LateUnit:
+    """A unit with no report this period, and the people registered for it."""
+
+    stat: UnitStat
+    contacts: list[str]
+
+
+@dataclass(frozen=True)
+class LateList:
+    """/chuabaocao: the period, how many units there are, and the late ones."""
+
+    period: Period
+    units: int
+    late: list[LateUnit]
+
+
+async def late_list(db: Database, now: datetime, tz: ZoneInfo, period_kind: str) -> LateList:
+    """The units with no report this period, with their contacts, in one snapshot."""
+    async with db.read() as session:
+        summary, stats = await summary_and_units(session, now, tz, period_kind)
+        late = late_units(stats)
+        names = await contact_names(session, [s.unit_id for s in late])
+    return LateList(
+        summary.period, len(stats), [LateUnit(s, names.get(s.unit_id, [])) for s in late]
+    )

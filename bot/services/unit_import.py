@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import csv
+import enum
 import io
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.services.folding import fold, nfc
 from models import UnitKind
 
 MAX_ADULTS = 10_000_000
+MAX_NAME = 200
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 # Header aliases, compared after lower-casing and stripping diacritics.
@@ -54,12 +56,36 @@ class UnitRow:
     adults: int | None
 
 
+class Problem(enum.StrEnum):
+    """What is wrong with a line (or the whole file)."""
+
+    MISSING_COLUMNS = "missing_columns"
+    EMPTY_FILE = "empty_file"
+    NO_ROWS = "no_rows"
+    BAD_CODE = "bad_code"
+    BAD_NAME = "bad_name"
+    BAD_KIND = "bad_kind"
+    BAD_ADULTS = "bad_adults"
+    DUPLICATE_CODE = "duplicate_code"
+
+
 @dataclass(frozen=True)
 class RowError:
-    """One bad line, by its line number in the file (header = line 1)."""
+    """One bad line, by its line number in the file (header = line 1), with the values named."""
 
     line: int
-    reason: str
+    problem: Problem
+    values: tuple[tuple[str, str], ...] = ()
+
+
+class RowProblem(ValueError):
+    """A data row that cannot be imported."""
+
+    def __init__(self, problem: Problem, **values: str) -> None:
+        """Keep the problem and the values it names."""
+        super().__init__(problem.value)
+        self.problem = problem
+        self.values = tuple(values.items())
 
 
 class UnitFileError(Exception):
@@ -68,18 +94,7 @@ class UnitFileError(Exception):
     def __init__(self, errors: Sequence[RowError]) -> None:
         """Keep every error so the message can name each bad line."""
         self.errors = list(errors)
-        super().__init__("; ".join(f"dòng {e.line}: {e.reason}" for e in self.errors))
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip Vietnamese diacritics, for tolerant comparisons."""
-    decomposed = unicodedata.normalize("NFD", text.strip().lower()).replace("đ", "d")
-    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-
-
-def nfc(text: str) -> str:
-    """Normalise to NFC and collapse inner whitespace."""
-    return " ".join(unicodedata.normalize("NFC", text).split())
+        super().__init__("; ".join(f"{e.line}: {e.problem.value}" for e in self.errors))
 
 
 def parse_kind(raw: str) -> UnitKind | None:
@@ -109,8 +124,8 @@ def map_header(header: Sequence[str]) -> dict[str, int]:
             columns[field] = index
     missing = [f for f in ("code", "name", "kind") if f not in columns]
     if missing:
-        reason = "thiếu cột " + ", ".join(missing) + " (cần code,name,kind,adults)"
-        raise UnitFileError([RowError(1, reason)])
+        columns_text = ", ".join(missing)
+        raise UnitFileError([RowError(1, Problem.MISSING_COLUMNS, (("columns", columns_text),))])
     return columns
 
 
@@ -123,22 +138,22 @@ def _cell(row: Sequence[str], columns: dict[str, int], field: str) -> str:
 
 
 def parse_row(row: Sequence[str], columns: dict[str, int]) -> UnitRow:
-    """Validate one data row. Raises ValueError with a Vietnamese reason."""
+    """Validate one data row. Raises RowProblem naming what is wrong."""
     code = _cell(row, columns, "code").strip()
     if not CODE_PATTERN.match(code):
-        raise ValueError(f"mã đơn vị '{code}' không hợp lệ (chỉ chữ, số, _ và -, tối đa 32 ký tự)")
+        raise RowProblem(Problem.BAD_CODE, code=code)
     name = nfc(_cell(row, columns, "name"))
-    if not name or len(name) > 200:
-        raise ValueError("thiếu tên đơn vị (hoặc tên dài quá 200 ký tự)")
+    if not name or len(name) > MAX_NAME:
+        raise RowProblem(Problem.BAD_NAME)
     raw_kind = _cell(row, columns, "kind")
     kind = parse_kind(raw_kind)
     if kind is None:
-        raise ValueError(f"loại đơn vị '{raw_kind.strip()}' không hợp lệ")
+        raise RowProblem(Problem.BAD_KIND, kind=raw_kind.strip())
     raw_adults = _cell(row, columns, "adults")
     try:
         adults = parse_adults(raw_adults)
     except ValueError:
-        raise ValueError(f"số người trưởng thành '{raw_adults.strip()}' không hợp lệ") from None
+        raise RowProblem(Problem.BAD_ADULTS, adults=raw_adults.strip()) from None
     return UnitRow(code=code, name=name, kind=kind, adults=adults)
 
 
@@ -147,7 +162,7 @@ def parse_unit_table(table: Iterable[Sequence[str]]) -> list[UnitRow]:
     lines = iter(table)
     header = next(lines, None)
     if header is None:
-        raise UnitFileError([RowError(1, "tệp trống")])
+        raise UnitFileError([RowError(1, Problem.EMPTY_FILE)])
     columns = map_header(header)
     units: list[UnitRow] = []
     errors: list[RowError] = []
@@ -157,20 +172,19 @@ def parse_unit_table(table: Iterable[Sequence[str]]) -> list[UnitRow]:
             continue
         try:
             unit = parse_row(row, columns)
-        except ValueError as exc:
-            errors.append(RowError(line_number, str(exc)))
+        except RowProblem as problem:
+            errors.append(RowError(line_number, problem.problem, problem.values))
             continue
         if unit.code in seen:
-            errors.append(
-                RowError(line_number, f"mã '{unit.code}' trùng với dòng {seen[unit.code]}")
-            )
+            values = (("code", unit.code), ("first", str(seen[unit.code])))
+            errors.append(RowError(line_number, Problem.DUPLICATE_CODE, values))
             continue
         seen[unit.code] = line_number
         units.append(unit)
     if errors:
         raise UnitFileError(errors)
     if not units:
-        raise UnitFileError([RowError(2, "không có dòng dữ liệu nào")])
+        raise UnitFileError([RowError(2, Problem.NO_ROWS)])
     return units
 
 

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.audit import record_event
 from bot.services.unit_import import UnitRow, parse_unit_table, read_table
 from models import Unit
+from models.db import Database
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,11 @@ async def upsert_units(
 
 
 async def import_units_file(
-    session_factory: async_sessionmaker[AsyncSession], path: Path, actor_user_id: int | None = None
+    db: Database, path: Path, actor_user_id: int | None = None
 ) -> ImportResult:
     """Validate the whole file first, then upsert it in one transaction (all or nothing)."""
     rows = parse_unit_table(read_table(path))
-    async with session_factory.begin() as session:
+    async with db.write() as session:
         return await upsert_units(session, rows, actor_user_id)
 
 
@@ -70,3 +71,17 @@ async def find_unit(session: AsyncSession, code: str) -> Unit | None:
     query = select(Unit).where(func.lower(Unit.code) == code.strip().lower())
     unit: Unit | None = await session.scalar(query)
     return unit
+
+
+@dataclass(frozen=True)
+class UnitChoice:
+    """A unit as pickers show it."""
+
+    code: str
+    name: str
+
+
+async def unit_choices(db: Database) -> list[UnitChoice]:
+    """The active units, by code, for pickers."""
+    async with db.read() as session:
+        return [UnitChoice(unit.code, unit.name) for unit in await list_units(session)]

@@ -7,7 +7,8 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.services.qr import qr_png
+from bot.documents.qr import qr_png
+from bot.texts import N_, Translator
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -24,14 +25,10 @@ FONT = _font_folder() / "DejaVuSans.ttf"
 FONT_BOLD = _font_folder() / "DejaVuSans-Bold.ttf"
 COLUMNS, ROWS = 2, 3
 MARGIN = 10.0
-INSTRUCTIONS = (
-    "1. Mở camera hoặc Zalo trên điện thoại, quét mã QR này.",
-    "2. Điện thoại mở Telegram: bấm nút Bắt đầu (Start).",
-    "3. Bot báo “Đăng ký thành công” là xong.",
-)
+STEPS = (N_("invite_sheet.step1"), N_("invite_sheet.step2"), N_("invite_sheet.step3"))
 
 
-def invite_sheet_pdf(cards: list[tuple[str, str]], commune: str) -> bytes:
+def invite_sheet_pdf(cards: list[tuple[str, str]], commune: str, t: Translator) -> bytes:
     """Lay out (unit name, deep link) cards, six per A4 page."""
     # fpdf2 (with fontTools) costs ~50 MB; load it only when a sheet is printed.
     from fpdf import FPDF
@@ -48,28 +45,27 @@ def invite_sheet_pdf(cards: list[tuple[str, str]], commune: str) -> bytes:
             pdf.add_page()
         x = MARGIN + (slot % COLUMNS) * width
         y = MARGIN + (slot // COLUMNS) * height
-        _card(pdf, x, y, width, height, name, link, commune)
+        _card(pdf, (x, y, width, height), name, link, commune, t)
     return bytes(pdf.output())
 
 
 def _card(
     pdf: FPDF,
-    x: float,
-    y: float,
-    width: float,
-    height: float,
+    box: tuple[float, float, float, float],
     name: str,
     link: str,
     commune: str,
+    t: Translator,
 ) -> None:
     """One invite: a dashed cut line, the unit's name, the QR code and three steps."""
+    x, y, width, height = box
     pdf.set_draw_color(160, 160, 160)
     pdf.set_dash_pattern(dash=1.5, gap=1.5)
     pdf.rect(x, y, width, height)
     pdf.set_dash_pattern()
     pdf.set_font("DejaVu", "", 9)
     pdf.set_xy(x, y + 3)
-    pdf.cell(width, 5, f"Bình dân học vụ số — xã {commune}", align="C")
+    pdf.cell(width, 5, t.plain("invite_sheet.title", commune=commune), align="C")
     pdf.set_font("DejaVu", "B", 16)
     pdf.set_xy(x + 3, y + 9)
     pdf.multi_cell(width - 6, 7, name, align="C")
@@ -79,6 +75,6 @@ def _card(
     )
     pdf.set_font("DejaVu", "", 8.5)
     pdf.set_xy(x + 4, y + 26 + size)
-    for line in INSTRUCTIONS:
+    for step in STEPS:
         pdf.set_x(x + 4)
-        pdf.multi_cell(width - 8, 4.2, line)
+        pdf.multi_cell(width - 8, 4.2, t.plain(step))

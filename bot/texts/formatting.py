@@ -1,38 +1,8 @@
-"""Vietnamese formatting of numbers, percentages and dates."""
+"""Laying text out for Telegram: escaping user text, and cutting long messages at paragraphs."""
 
 from __future__ import annotations
 
 import html
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
-
-def format_number(value: int) -> str:
-    """Format an integer the Vietnamese way: 1250 → "1.250"."""
-    sign = "-" if value < 0 else ""
-    return sign + f"{abs(value):,}".replace(",", ".")
-
-
-def format_percent(value: float, digits: int = 1) -> str:
-    """Format a percentage with a decimal comma: 38.2 → "38,2%"."""
-    return f"{value:.{digits}f}".replace(".", ",") + "%"
-
-
-def percent_of(part: int, whole: int | None) -> float | None:
-    """Return part/whole as a percentage, or None when the whole is unknown."""
-    if not whole:
-        return None
-    return 100.0 * part / whole
-
-
-def format_date(value: date) -> str:
-    """Format a date as dd/mm/yyyy."""
-    return value.strftime("%d/%m/%Y")
-
-
-def format_local_datetime(value: datetime, tz: ZoneInfo) -> str:
-    """Format an aware datetime in the commune's zone as dd/mm/yyyy HH:MM."""
-    return value.astimezone(tz).strftime("%d/%m/%Y %H:%M")
 
 
 def escape(text: str) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 
-from bot.formatting import format_percent
+from bot.texts import Translator
 
 MAX_BARS = 30
 
 
-def chart_png(bars: list[tuple[str, float]], target: float, title: str, subtitle: str) -> bytes:
+def chart_png(
+    bars: list[tuple[str, float]], target: float, title: str, subtitle: str, t: Translator
+) -> bytes:
     """Render (label, percent) bars, lowest at the top, as a phone-friendly PNG.
 
     Long lists keep the lowest MAX_BARS: those are the units that need attention.
@@ -18,16 +20,11 @@ def chart_png(bars: list[tuple[str, float]], target: float, title: str, subtitle
     import matplotlib
 
     matplotlib.use("Agg")  # no screen on the commune PC's service account, nor in CI
-
-    # Imported here: matplotlib costs tens of MB, and most bot processes never draw a chart.
-    import matplotlib
-
-    matplotlib.use("Agg")  # no screen on the commune PC's service account, nor in CI
     from matplotlib import pyplot as plt
 
     ordered = sorted(bars, key=lambda bar: bar[1])[:MAX_BARS]
     if len(bars) > MAX_BARS:
-        subtitle = f"{subtitle} — {MAX_BARS}/{len(bars)} đơn vị thấp nhất"
+        subtitle = t.plain("chart.lowest", subtitle=subtitle, shown=MAX_BARS, total=len(bars))
     labels = [label for label, _ in ordered]
     values = [min(value, 100.0) for _, value in ordered]
     height = max(3.0, 0.32 * len(ordered) + 1.6)
@@ -44,14 +41,14 @@ def chart_png(bars: list[tuple[str, float]], target: float, title: str, subtitle
         axes.text(
             target,
             -0.9,
-            f"Mục tiêu {format_percent(target, 0)}",
+            t.plain("chart.target", target=t.percent(target, 0)),
             color="#1565c0",
             fontsize=8,
             ha="center",
         )
         for position, value in zip(positions, values, strict=True):
-            axes.text(value + 1, position, format_percent(value), va="center", fontsize=7)
-        axes.set_xlabel("Tỷ lệ người trưởng thành đã đăng ký học (%)", fontsize=8)
+            axes.text(value + 1, position, t.percent(value), va="center", fontsize=7)
+        axes.set_xlabel(t.plain("chart.axis"), fontsize=8)
         figure.suptitle(title, fontsize=10, fontweight="bold")
         axes.set_title(subtitle, fontsize=8)
         figure.tight_layout()

@@ -11,10 +11,11 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot import texts
-from bot.formatting import format_date
+from bot.services.export_data import ExportData
 from bot.services.export_rows import DirectiveRow, HistoryRow
 from bot.services.stats import Summary, UnitStat
+from bot.texts import N_, Translator
+from bot.texts.labels import kind_label
 
 THIN = Side(style="thin")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -22,38 +23,64 @@ BOLD = Font(bold=True, name="Times New Roman", size=12)
 NORMAL = Font(name="Times New Roman", size=12)
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 HEADERS = [
-    "STT",
-    "Đơn vị",
-    "Loại",
-    "Số người trưởng thành",
-    "Số người đăng ký học",
-    "Tỷ lệ (%)",
-    "Số người hoàn thành",
-    "Ngày báo cáo gần nhất",
-    "Người báo cáo",
+    N_("xlsx.col.number"),
+    N_("xlsx.col.unit"),
+    N_("xlsx.col.kind"),
+    N_("xlsx.col.adults"),
+    N_("xlsx.col.enrolled"),
+    N_("xlsx.col.percent"),
+    N_("xlsx.col.completed"),
+    N_("xlsx.col.reported_on"),
+    N_("xlsx.col.reporter"),
+]
+HISTORY_HEADERS = [
+    N_("xlsx.history.time"),
+    N_("xlsx.history.unit"),
+    N_("xlsx.history.enrolled"),
+    N_("xlsx.history.completed"),
+    N_("xlsx.history.correction"),
+    N_("xlsx.history.reporter"),
+]
+DIRECTIVE_HEADERS = [
+    N_("xlsx.directives.sent_on"),
+    N_("xlsx.directives.number"),
+    N_("xlsx.directives.subject"),
+    N_("xlsx.directives.recipients"),
+    N_("xlsx.directives.delivered"),
+    N_("xlsx.directives.acknowledged"),
+    N_("xlsx.directives.units"),
 ]
 WIDTHS = [6, 30, 12, 16, 16, 10, 16, 18, 24]
 TABLE_ROW = 8
 
 
-def _header_block(sheet: Worksheet, commune: str, summary: Summary, now: datetime) -> None:
+def _header_block(
+    sheet: Worksheet, commune: str, summary: Summary, now: datetime, t: Translator
+) -> None:
     """The two-column heading, the title and the period line."""
     sheet.merge_cells("A1:C1")
-    sheet["A1"] = "ỦY BAN NHÂN DÂN"
+    sheet["A1"] = t.plain("document.authority")
     sheet.merge_cells("A2:C2")
-    sheet["A2"] = f"XÃ {commune.upper()}"
+    sheet["A2"] = t.plain("document.commune", commune=commune.upper())
     sheet.merge_cells("E1:I1")
-    sheet["E1"] = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    sheet["E1"] = t.plain("document.motto")
     sheet.merge_cells("E2:I2")
-    sheet["E2"] = "Độc lập - Tự do - Hạnh phúc"
+    sheet["E2"] = t.plain("document.motto_line")
     sheet.merge_cells("E3:I3")
-    sheet["E3"] = f"{commune}, ngày {now:%d} tháng {now:%m} năm {now:%Y}"
+    sheet["E3"] = t.plain(
+        "document.place_date",
+        commune=commune,
+        day=f"{now:%d}",
+        month=f"{now:%m}",
+        year=f"{now:%Y}",
+    )
     sheet.merge_cells("A5:I5")
-    sheet["A5"] = "BÁO CÁO KẾT QUẢ THỰC HIỆN PHONG TRÀO “BÌNH DÂN HỌC VỤ SỐ”"
+    sheet["A5"] = t.plain("document.report_title")
     sheet.merge_cells("A6:I6")
-    sheet["A6"] = (
-        f"Kỳ báo cáo: {format_date(summary.period.first_day)} – "
-        f"{format_date(summary.period.last_day)}"
+    sheet["A6"] = t.plain(
+        "document.period",
+        first=t.date(summary.period.first_day),
+        last=t.date(summary.period.last_day),
     )
     for cell in ("A1", "A2", "E1", "E2", "A5"):
         sheet[cell].font = BOLD
@@ -63,14 +90,14 @@ def _header_block(sheet: Worksheet, commune: str, summary: Summary, now: datetim
         sheet[cell].alignment = CENTER
 
 
-def _unit_row(index: int, stat: UnitStat, tz: ZoneInfo) -> list[object]:
+def _unit_row(index: int, stat: UnitStat, tz: ZoneInfo, t: Translator) -> list[object]:
     """One table row."""
     percent = round(stat.percent, 1) if stat.percent is not None else None
     reported = stat.reported_at.astimezone(tz).strftime("%d/%m/%Y") if stat.reported_at else ""
     return [
         index,
         stat.name,
-        texts.KIND_LABELS[stat.kind.value],
+        kind_label(t, stat.kind),
         stat.adults,
         stat.enrolled,
         percent,
@@ -81,25 +108,21 @@ def _unit_row(index: int, stat: UnitStat, tz: ZoneInfo) -> list[object]:
 
 
 def _summary_sheet(
-    sheet: Worksheet,
-    commune: str,
-    summary: Summary,
-    stats: list[UnitStat],
-    tz: ZoneInfo,
-    now: datetime,
+    sheet: Worksheet, commune: str, data: ExportData, tz: ZoneInfo, t: Translator
 ) -> None:
     """Fill "Tổng hợp": heading, table, total row, widths and print settings."""
-    _header_block(sheet, commune, summary, now)
+    stats = data.units
+    _header_block(sheet, commune, data.summary, data.now.astimezone(tz), t)
     sheet.append([])
     sheet.row_dimensions[TABLE_ROW].height = 48
     for column, title in enumerate(HEADERS, start=1):
-        cell = sheet.cell(row=TABLE_ROW, column=column, value=title)
+        cell = sheet.cell(row=TABLE_ROW, column=column, value=t.plain(title))
         cell.font, cell.alignment, cell.border = BOLD, CENTER, BOX
     rows = sorted(stats, key=lambda s: (not s.residential, s.code))
     for index, stat in enumerate(rows, start=1):
-        sheet.append(_unit_row(index, stat, tz))
+        sheet.append(_unit_row(index, stat, tz, t))
     total_row = TABLE_ROW + len(rows) + 1
-    sheet.cell(row=total_row, column=2, value="TỔNG CỘNG (thôn/buôn)")
+    sheet.cell(row=total_row, column=2, value=t.plain("xlsx.total_residential"))
     homes = [TABLE_ROW + i for i, s in enumerate(rows, start=1) if s.residential]
     for column in (4, 5, 7):
         letter = get_column_letter(column)
@@ -127,18 +150,11 @@ def _summary_sheet(
     sheet.freeze_panes = f"A{TABLE_ROW + 1}"
 
 
-def _history_sheet(sheet: Worksheet, history: list[HistoryRow], tz: ZoneInfo) -> None:
+def _history_sheet(
+    sheet: Worksheet, history: list[HistoryRow], tz: ZoneInfo, t: Translator
+) -> None:
     """Fill "Lịch sử": every report, corrections included."""
-    sheet.append(
-        [
-            "Thời gian",
-            "Đơn vị",
-            "Số đăng ký học",
-            "Số hoàn thành",
-            "Điều chỉnh (lý do)",
-            "Người báo cáo",
-        ]
-    )
+    sheet.append([t.plain(title) for title in HISTORY_HEADERS])
     for row in history:
         sheet.append(
             [
@@ -153,19 +169,11 @@ def _history_sheet(sheet: Worksheet, history: list[HistoryRow], tz: ZoneInfo) ->
     _style_plain(sheet, [18, 30, 14, 14, 30, 24])
 
 
-def _directive_sheet(sheet: Worksheet, directives: list[DirectiveRow], tz: ZoneInfo) -> None:
+def _directive_sheet(
+    sheet: Worksheet, directives: list[DirectiveRow], tz: ZoneInfo, t: Translator
+) -> None:
     """Fill "Thông báo": directives with delivered and acknowledged counts."""
-    sheet.append(
-        [
-            "Ngày gửi",
-            "Số văn bản",
-            "Trích yếu",
-            "Người nhận",
-            "Đã gửi tới",
-            "Đơn vị đã xác nhận",
-            "Số đơn vị",
-        ]
-    )
+    sheet.append([t.plain(title) for title in DIRECTIVE_HEADERS])
     for row in directives:
         sheet.append(
             [
@@ -191,23 +199,17 @@ def _style_plain(sheet: Worksheet, widths: list[int]) -> None:
     sheet.print_title_rows = "1:1"
 
 
-def build_workbook(
-    commune: str,
-    summary: Summary,
-    stats: list[UnitStat],
-    history: list[HistoryRow],
-    directives: list[DirectiveRow],
-    tz: ZoneInfo,
-    now: datetime,
-) -> bytes:
-    """The three sheets as XLSX bytes."""
+def build_workbook(data: ExportData, commune: str, tz: ZoneInfo, t: Translator) -> bytes:
+    """The three sheets as XLSX bytes, in the reader's language."""
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = "Tổng hợp"
-    _summary_sheet(sheet, commune, summary, stats, tz, now.astimezone(tz))
-    _history_sheet(workbook.create_sheet("Lịch sử"), history, tz)
-    _directive_sheet(workbook.create_sheet("Thông báo"), directives, tz)
+    sheet.title = t.plain("xlsx.sheet.summary")
+    _summary_sheet(sheet, commune, data, tz, t)
+    _history_sheet(workbook.create_sheet(t.plain("xlsx.sheet.history")), data.history, tz, t)
+    _directive_sheet(
+        workbook.create_sheet(t.plain("xlsx.sheet.directives")), data.directives, tz, t
+    )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

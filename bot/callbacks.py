@@ -1,0 +1,91 @@
+"""Every inline button's callback data: one enum of actions, with build and parse helpers.
+
+Data is "action" or "action:arg:arg" (Telegram allows 64 bytes). Keyboards build it, handlers
+register `pattern(action)`, and the access gate finds the action to check the sender's role,
+all from this one table. The values of buttons already sitting in people's chats ("ack:12",
+"report:start") never change, so old messages keep working after an upgrade.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+
+MAX_DATA_BYTES = 64
+
+
+class Action(enum.StrEnum):
+    """What a button does; the value is the prefix of its callback data."""
+
+    # Heads (and anyone reporting for a unit).
+    REPORT_START = "report:start"
+    REPORT_SKIP = "report:skip"
+    REPORT_CONFIRM = "report:confirm"
+    REPORT_EDIT = "report:edit"
+    REPORT_NOTE = "report:note"
+    ACK = "ack"
+    # Officers and admins: the directive composer.
+    COMPOSE_NEW = "dir:new"
+    COMPOSE_TEMPLATE = "dir:template"
+    COMPOSE_RECENT = "dir:recent"
+    COMPOSE_FIELD = "dir:field"
+    COMPOSE_BODY = "dir:body"
+    COMPOSE_AUDIENCE = "dir:audience"
+    COMPOSE_AUDIENCE_SET = "dir:aud"
+    COMPOSE_PICK = "dir:pick"
+    COMPOSE_PAGE = "dir:page"
+    COMPOSE_PICKED = "dir:picked"
+    COMPOSE_SEND = "dir:send"
+    COMPOSE_CANCEL = "dir:cancel"
+    DIRECTIVE_UNACKED = "dirinfo:unacked"
+    # Statistics.
+    STATS_DETAIL = "stats:detail"
+    STATS_LATE = "stats:late"
+    STATS_XLSX = "stats:xlsx"
+    STATS_NUDGE = "stats:nudge"
+    # Schedules.
+    SCHEDULE_RUN = "sched:run"
+    SCHEDULE_TOGGLE = "sched:toggle"
+    SCHEDULE_DELETE = "sched:del"
+    SCHEDULE_EDIT = "sched:edit"
+    SCHEDULE_ADD = "sched:add"
+    SCHEDULE_KIND = "sched:kind"
+    # Anyone: choosing the language.
+    LANGUAGE = "lang"
+
+
+def build(action: Action, *args: object) -> str:
+    """The callback data of a button; refuses what Telegram would refuse (over 64 bytes)."""
+    data = ":".join([action.value, *(str(arg) for arg in args)])
+    if len(data.encode()) > MAX_DATA_BYTES:
+        raise ValueError(f"callback data over {MAX_DATA_BYTES} bytes: {data!r}")
+    return data
+
+
+# Longest values first, so "dir:picked" is not taken for "dir:pick" with an argument.
+_BY_LENGTH = sorted(Action, key=lambda action: len(action.value), reverse=True)
+
+
+def action_of(data: str) -> Action | None:
+    """The action a button's data belongs to, or None for data we never built."""
+    for action in _BY_LENGTH:
+        if data == action.value or data.startswith(action.value + ":"):
+            return action
+    return None
+
+
+def args_of(data: str, action: Action) -> list[str]:
+    """The arguments after the action's prefix."""
+    rest = data.removeprefix(action.value)
+    return rest[1:].split(":") if rest.startswith(":") else []
+
+
+def int_arg(data: str, action: Action, index: int = 0) -> int:
+    """One whole-number argument (patterns guarantee it is digits)."""
+    return int(args_of(data, action)[index])
+
+
+def pattern(action: Action, args: str = "") -> str:
+    """The handler pattern for an action; `args` is a regex for what follows the colon."""
+    escaped = re.escape(action.value)
+    return f"^{escaped}:{args}$" if args else f"^{escaped}$"

@@ -1,0 +1,27 @@
+"""What a directive (or a reminder, chase or digest) says, before it is laid out for Telegram."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DirectiveContent:
+    """The fields that make up a message of the outbox.
+
+    Officers' directives carry their own text in `body`. Messages the bot writes itself carry a
+    catalog key and its values instead, so each recipient reads them in their own language.
+    """
+
+    subject: str
+    body: str
+    kind: str = "directive"
+    number: str | None = None
+    issued_on: date | None = None
+    deadline: date | None = None
+    document_file_id: str | None = None
+    document_name: str | None = None
+    body_key: str | None = None
+    body_params: dict[str, Any] = field(default_factory=dict)

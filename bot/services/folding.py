@@ -1,0 +1,17 @@
+"""Comparing what people type: case and Vietnamese diacritics folded away, NFC kept for storage."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip Vietnamese diacritics, for tolerant comparisons."""
+    # "đ" (U+0111) is a letter of its own, not d with a mark, so NFD leaves it: map it by hand.
+    decomposed = unicodedata.normalize("NFD", text.strip().lower()).replace("\u0111", "d")
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+
+
+def nfc(text: str) -> str:
+    """Normalise to NFC and collapse inner whitespace."""
+    return " ".join(unicodedata.normalize("NFC", text).split())

@@ -1,0 +1,166 @@
+"""How a directive looks to its recipients, in their language, within Telegram's limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.services.directive_content import DirectiveContent
+from bot.texts.catalog import N_, Translator
+from bot.texts.formatting import escape, split_for_telegram
+from models import MessageKind
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+# Room kept in each part for the "(tiếp theo i/n)" marker.
+PART_MARKER_ROOM = 40
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What is sent: an optional document with caption, then text parts.
+
+    The last part carries the "✅ Đã nhận" button.
+    """
+
+    document_file_id: str | None
+    caption: str | None
+    parts: list[str]
+
+    @property
+    def message_count(self) -> int:
+        """How many messages one recipient gets."""
+        return len(self.parts) + (1 if self.document_file_id else 0)
+
+
+def _heading(content: DirectiveContent, t: Translator, commune: str) -> list[str]:
+    """Header, number/date line and subject."""
+    lines: list[str] = [t("directive.header", commune=commune.upper())]
+    reference = []
+    if content.number:
+        reference.append(t("directive.number", number=content.number))
+    if content.issued_on:
+        reference.append(t("directive.issued_on", date=t.date(content.issued_on)))
+    if reference:
+        lines.append(" · ".join(reference))
+    if content.subject:
+        lines.append(t("directive.subject", subject=content.subject))
+    return lines
+
+
+def _footer(content: DirectiveContent, t: Translator, course_url: str) -> list[str]:
+    """Deadline and course link, carried by every directive."""
+    lines: list[str] = []
+    if content.deadline:
+        lines.append(t("directive.deadline", deadline=t.date(content.deadline)))
+    lines.append(t("directive.course", url=course_url))
+    return lines
+
+
+def _escalation(t: Translator, params: dict[str, Any]) -> str:
+    """Officers' note after the deadline: the late units and their contacts."""
+    late: list[list[Any]] = params["late"]
+    if not late:
+        return t.plain("message.escalation.none", period=params["period"])
+    lines = [
+        t.plain(
+            "message.escalation.line",
+            unit=name,
+            contacts=t.join(contacts) if contacts else t.plain("stats.nobody"),
+        )
+        for name, contacts in late
+    ]
+    return t.plain(
+        "message.escalation", period=params["period"], count=len(late), lines="\n".join(lines)
+    )
+
+
+def _digest(t: Translator, params: dict[str, Any]) -> str:
+    """The weekly digest for officers and leaders."""
+    percent = params["percent"]
+    lines: list[str] = [
+        t.plain("message.digest.title", commune=params["commune"], period=params["period"]),
+        t.plain(
+            "message.digest.enrolled",
+            enrolled=params["enrolled"],
+            percent=t.percent(percent) if percent is not None else "—",
+            change=change_phrase(t, params["change"]),
+        ),
+        t.plain("message.digest.reported", reported=params["reported"], units=params["units"]),
+    ]
+    if params["top"]:
+        lines.append(t.plain("message.digest.top", units=t.join(params["top"])))
+    if params["late"]:
+        lines.append(t.plain("message.digest.late", units=t.join(params["late"])))
+    return "\n".join(lines)
+
+
+def change_phrase(t: Translator, delta: int) -> str:
+    """Word a change between periods ("tăng 120", "giảm 3", "không đổi"), in one place."""
+    if delta == 0:
+        return t.plain("change.none")
+    key = N_("change.up") if delta > 0 else N_("change.down")
+    return t.plain(key, amount=abs(delta))
+
+
+# Generated messages whose layout is more than one template.
+COMPOSED: dict[str, Callable[[Translator, dict[str, Any]], str]] = {
+    N_("message.escalation"): _escalation,
+    N_("message.digest"): _digest,
+}
+
+
+def generated_text(content: DirectiveContent, t: Translator) -> str:
+    """The plain text of a message: the officer's own words, or a catalog message."""
+    if content.body_key is None:
+        return content.body
+    compose = COMPOSED.get(content.body_key)
+    if compose is not None:
+        return compose(t, content.body_params)
+    return t.plain(content.body_key, **content.body_params)
+
+
+def render_directive(
+    content: DirectiveContent, t: Translator, commune: str, course_url: str
+) -> Rendered:
+    """Lay out a message; long bodies are split between paragraphs, never inside a tag.
+
+    Reminders and chases are short notes to heads: no official heading, just the text.
+    """
+    body = generated_text(content, t)
+    if content.kind != "directive":
+        text = f"{escape(body)}\n\n" + "\n".join(_footer(content, t, course_url))
+        return Rendered(None, None, split_for_telegram([text], MAX_TEXT))
+    heading = "\n".join(_heading(content, t, commune))
+    footer = "\n".join(_footer(content, t, course_url))
+    paragraphs = [escape(p.strip()) for p in body.split("\n\n") if p.strip()]
+    caption = None
+    if content.document_file_id:
+        caption = heading if len(heading) <= MAX_CAPTION else heading[:MAX_CAPTION]
+        first: list[str] = [t("directive.attachment")]
+    else:
+        first = [heading]
+    chunks = split_for_telegram(
+        [*first, *paragraphs, footer], MAX_TEXT - PART_MARKER_ROOM, separator="\n\n"
+    )
+    total = len(chunks)
+    parts = [
+        chunk if index == 0 else t("directive.part", index=index + 1, total=total) + "\n" + chunk
+        for index, chunk in enumerate(chunks)
+    ]
+    return Rendered(content.document_file_id, caption, parts)
+
+
+# What a message is called when it has no subject of its own (progress, summaries, lists).
+KIND_SUBJECTS = {
+    MessageKind.DIRECTIVE: N_("subject.directive"),
+    MessageKind.REMINDER: N_("subject.reminder"),
+    MessageKind.CHASE: N_("subject.chase"),
+    MessageKind.DIGEST: N_("subject.digest"),
+}
+
+
+def subject_of(t: Translator, kind: MessageKind, subject: str) -> str:
+    """A message's subject, or the name of its kind."""
+    return subject or t.plain(KIND_SUBJECTS[kind])

@@ -1,0 +1,28 @@
+"""How a refused unit file is explained: each bad line, in one line of text."""
+
+from __future__ import annotations
+
+from bot.services.unit_import import Problem, RowError, UnitFileError
+from bot.texts.catalog import N_, Translator
+
+PROBLEMS = {
+    Problem.MISSING_COLUMNS: N_("units.file.missing_columns"),
+    Problem.EMPTY_FILE: N_("units.file.empty"),
+    Problem.NO_ROWS: N_("units.file.no_rows"),
+    Problem.BAD_CODE: N_("units.file.bad_code"),
+    Problem.BAD_NAME: N_("units.file.bad_name"),
+    Problem.BAD_KIND: N_("units.file.bad_kind"),
+    Problem.BAD_ADULTS: N_("units.file.bad_adults"),
+    Problem.DUPLICATE_CODE: N_("units.file.duplicate_code"),
+}
+
+
+def row_error(t: Translator, error: RowError) -> str:
+    """One bad line: "dòng 3: loại đơn vị 'x' không hợp lệ"."""
+    reason = t.plain(PROBLEMS[error.problem], **dict(error.values))
+    return t.plain("units.file.line", line=str(error.line), reason=reason)
+
+
+def unit_file_problems(t: Translator, error: UnitFileError) -> str:
+    """Every bad line of a refused file, separated by semicolons."""
+    return "; ".join(row_error(t, row) for row in error.errors)
