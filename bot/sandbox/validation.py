@@ -96,7 +96,8 @@ class _EntityParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self.offset = 0
+        # Not `offset`: HTMLParser uses that name for its own bookkeeping.
+        self.position = 0
         self.stack: list[_Open] = []
         self.entities: list[dict[str, Any]] = []
 
@@ -114,7 +115,7 @@ class _EntityParser(HTMLParser):
             if pre is not None and language:
                 pre["language"] = language
             entity = None
-        self.stack.append(_Open(tag, self.offset, entity))
+        self.stack.append(_Open(tag, self.position, entity))
 
     def _entity(self, tag: str, attrs: dict[str, str]) -> dict[str, Any] | None:
         """The entity a start tag opens, if any."""
@@ -139,13 +140,13 @@ class _EntityParser(HTMLParser):
         if not self.stack or self.stack[-1].tag != tag:
             raise ApiError(400, f'Bad Request: can\'t parse entities: Unexpected end tag "{tag}"')
         opened = self.stack.pop()
-        length = self.offset - opened.start
+        length = self.position - opened.start
         if opened.entity is not None and length > 0:
             self.entities.append({**opened.entity, "offset": opened.start, "length": length})
 
     def handle_data(self, data: str) -> None:
         self.parts.append(data)
-        self.offset += utf16_len(data)
+        self.position += utf16_len(data)
 
 
 def parse_html(text: str) -> Parsed:
