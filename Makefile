@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck run bench soak clean
+.PHONY: install demo play test lint typecheck run bench soak clean
 
 install: $(STAMP)
 
@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(BIN)/binhdan demo --out demo-output
+
+play: install
+	$(BIN)/binhdan play
 
 lint: install
 	$(BIN)/ruff check .
