@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Locator, Page, async_playwright, expect
 
 from bot.playground.runner import HEADS, OFFICER, RunningPlayground, run_playground
 
@@ -20,10 +21,6 @@ pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
     reason="Chromium is not installed (apt-get install chromium); .ci/run installs it",
 )
-playwright_api = pytest.importorskip("playwright.async_api")
-Page = playwright_api.Page
-Locator = playwright_api.Locator
-expect = playwright_api.expect
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -50,7 +47,7 @@ async def playground() -> AsyncIterator[RunningPlayground]:
 async def page(playground: RunningPlayground, tmp_path: Path) -> AsyncIterator[Page]:
     """A fresh Chromium profile on the playground's page; page errors fail the test."""
     errors: list[str] = []
-    async with playwright_api.async_playwright() as driver:
+    async with async_playwright() as driver:
         context = await driver.chromium.launch_persistent_context(
             str(tmp_path / "profile"),
             executable_path=CHROMIUM,
