@@ -579,11 +579,10 @@ async def set_webhook(store: Store, flood: FloodControl, params: Params) -> bool
     if not params.get("url"):
         return await delete_webhook(store, flood, params)
     webhook = _webhook_from(params)
-    if webhook.allowed_updates is not None or store.webhook is None:
+    if webhook.allowed_updates is not None:
         store.allowed_updates = webhook.allowed_updates or None
-    else:
-        # Not given: the previous setting stays, as Telegram documents.
-        webhook.allowed_updates = store.webhook.allowed_updates
+    # Not given: the previous setting (from getUpdates or an earlier webhook) stays.
+    webhook.allowed_updates = store.allowed_updates
     if _truthy(params.get("drop_pending_updates")):
         store.updates.clear()
     store.webhook = webhook

@@ -175,9 +175,12 @@ def callback_update(store: Store, body: JSON) -> JSON:
         raise web.HTTPBadRequest(text="no such bot message")
     query_id = uuid.uuid4().hex
     store.callbacks[query_id] = chat_id
-    sender = store.users.get(user_id) or user_object(user_id, body.get("first_name"))
-    if body.get("first_name"):
-        sender = user_object(user_id, body["first_name"])
+    known = store.users.get(user_id)
+    sender = (
+        known
+        if known and not body.get("first_name")
+        else user_object(user_id, body.get("first_name"))
+    )
     store.users[user_id] = sender
     return {
         "callback_query": {
@@ -303,8 +306,8 @@ def add_routes(app: web.Application, sandbox: Sandbox) -> None:
                         await asyncio.wait_for(store.changed.wait(), STREAM_HEARTBEAT)
                     except TimeoutError:
                         await response.write(b": ping\n\n")
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+        except ConnectionResetError:
+            pass  # the page was closed or reloaded
         return response
 
     async def get_messages(request: web.Request) -> web.Response:

@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from bot.sandbox.botapi import LOOPBACK_HOSTS
 from bot.sandbox.store import JSON, Store, Webhook
 
 logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass
