@@ -12,9 +12,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.async_api import Locator, Page, async_playwright, expect
+from telegram import Bot, ReplyKeyboardMarkup
 
 from bot.playground.runner import HEADS, OFFICER, RunningPlayground, run_playground
+from bot.playground.web import Person, Playground, add_routes
+from bot.sandbox import Sandbox, SandboxConfig
+from bot.sandbox.client import SandboxClient
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
@@ -34,6 +39,7 @@ CHROMIUM_ARGS = [
 ]
 WAIT_MS = 20_000
 NEWCOMER = "Chị Hoa"
+ME = 930_001
 
 
 @pytest.fixture
@@ -170,3 +176,65 @@ async def test_register_report_and_receive_a_broadcast(
     await run.click()
     await expect(run).to_have_text(re.compile(r"✓ [1-9]\d* tin"))
     await expect(page.locator("#outbox")).to_contain_text("sent")
+
+
+@pytest.fixture
+async def bare_page(tmp_path: Path) -> AsyncIterator[tuple[Page, Bot, SandboxClient]]:
+    """The page on a sandbox with no bot running: the test plays the bot with PTB's Bot."""
+    sandbox = Sandbox(SandboxConfig())
+    people = Playground(people=[Person(ME, "Chị Lan", "head", "T01")], bot_username="x_bot")
+    sandbox.extensions.append(lambda app: add_routes(app, people))
+    await sandbox.start()
+    client = SandboxClient(sandbox.control_url)
+    bot = Bot(sandbox.config.token, base_url=sandbox.base_url, base_file_url=sandbox.base_file_url)
+    try:
+        async with async_playwright() as driver, bot:
+            context = await driver.chromium.launch_persistent_context(
+                str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS
+            )
+            context.set_default_timeout(WAIT_MS)
+            expect.set_options(timeout=WAIT_MS)
+            opened = context.pages[0] if context.pages else await context.new_page()
+            await opened.goto(f"http://127.0.0.1:{sandbox.port}/")
+            yield opened, bot, client
+            await context.close()
+    finally:
+        await client.aclose()
+        await sandbox.stop()
+
+
+async def test_photos_reply_keyboard_edits_and_documents(
+    bare_page: tuple[Page, Bot, SandboxClient], tmp_path: Path
+) -> None:
+    page, bot, client = bare_page
+    await open_person(page, ME)
+    image = tmp_path / "danh-sach.png"
+    Image.new("RGB", (640, 480), (30, 160, 90)).save(image)
+    await phone(page, ME).locator("input[name=text]").fill("Danh sách lớp tối")
+    await phone(page, ME).locator("input[type=file]").set_input_files(str(image))
+    [update] = await bot.get_updates(timeout=10)
+    assert update.message is not None and update.message.caption == "Danh sách lớp tối"
+    assert update.message.photo[-1].width == 640
+    await expect(phone(page, ME).locator(".msg.me img")).to_be_visible()
+
+    keyboard = ReplyKeyboardMarkup([["📝 Báo cáo", "📈 Tiến độ"]], resize_keyboard=True)
+    sent = await bot.send_message(ME, "Chọn việc", reply_markup=keyboard)
+    await phone(page, ME).locator(".reply-keyboard button", has_text="📈 Tiến độ").click()
+    pressed = await bot.get_updates(offset=update.update_id + 1, timeout=10)
+    assert pressed[0].message is not None and pressed[0].message.text == "📈 Tiến độ"
+
+    await bot.edit_message_text("Đã chọn: Tiến độ", ME, sent.message_id)
+    edited = phone(page, ME).locator(f'.msg.bot[data-id="{sent.message_id}"]')
+    await expect(edited).to_contain_text("Đã chọn: Tiến độ")
+    await expect(edited).to_contain_text("đã sửa")
+    await expect(phone(page, ME).locator(".msg.bot")).to_have_count(1)
+
+    await bot.send_document(ME, b"PK fake xlsx", filename="bao-cao.xlsx")
+    async with page.expect_download() as download_info:
+        await phone(page, ME).locator("a.doc", has_text="bao-cao.xlsx").click()
+    download = await download_info.value
+    assert download.suggested_filename == "bao-cao.xlsx"
+    saved = tmp_path / "saved.xlsx"
+    await download.save_as(saved)
+    assert saved.read_bytes() == b"PK fake xlsx"
+    assert await client.reply_keyboard(ME) is not None
