@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 LOCALES := bot/texts/locales
 
-.PHONY: install demo test lint typecheck run bench soak clean messages
+.PHONY: install demo play test lint typecheck run bench soak clean messages
 
 install: $(STAMP)
 
@@ -26,6 +26,9 @@ messages: install
 
 demo: install
 	$(BIN)/binhdan demo --out demo-output
+
+play: install
+	$(BIN)/binhdan play
 
 lint: install
 	$(BIN)/ruff check .

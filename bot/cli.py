@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="migrate the database, then start long polling")
     demo = commands.add_parser("demo", help="run the whole loop offline on the sandbox")
     demo.add_argument("--out", type=Path, default=Path("demo-output"))
+    play = commands.add_parser("play", help="the browser playground: the bot on the sandbox")
+    play.add_argument("--port", type=int, default=8080)
+    play.add_argument("--host", default="127.0.0.1", help="127.0.0.1 unless a phone must reach it")
+    play.add_argument("--db", type=Path, help="keep the playground's database in this file")
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply migrations up to head")
@@ -81,6 +85,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     table: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
         "run": impl.cmd_run,
         "demo": impl.cmd_demo,
+        "play": impl.cmd_play,
         "db": impl.cmd_db,
         "units": impl.cmd_units,
         "invites": impl.cmd_invites,

@@ -95,6 +95,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return status
 
 
+def cmd_play(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the browser playground until interrupted."""
+    from bot.playground.runner import serve
+
+    return asyncio.run(serve(args.port, args.host, args.db))
+
+
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     """Database maintenance: upgrade, backup, restore."""
     try:

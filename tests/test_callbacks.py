@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -45,7 +47,7 @@ def test_every_action_has_roles_and_staff_buttons_are_staff_only() -> None:
     assert callback_allowed(build(Action.ACK, 1), Role.HEAD)
 
 
-def _callback_patterns(handlers: list[BaseHandler[object, object, object]]) -> list[str]:
+def _callback_patterns(handlers: list[BaseHandler[Any, Any, Any]]) -> list[str]:
     """Every CallbackQueryHandler pattern, conversations included."""
     found: list[str] = []
     for handler in handlers:

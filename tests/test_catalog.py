@@ -30,8 +30,9 @@ VOCABULARY = {
     "bot/demo.py": "the demo script",
     "bot/services/backup.py": "backup messages",
 }
-# The sandbox imitates Telegram and its users; it is not the bot's interface.
-NOT_THE_BOT = ("bot/sandbox/",)
+# The sandbox imitates Telegram and its users, the playground a phone's Telegram app: they are
+# not the bot's interface.
+NOT_THE_BOT = ("bot/sandbox/", "bot/playground/")
 
 
 def _catalogs() -> dict[str, dict[str, str]]:

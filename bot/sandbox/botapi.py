@@ -4,31 +4,89 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from bot.sandbox.flood import FloodControl
-from bot.sandbox.store import JSON, Store
-from bot.sandbox.validation import ApiError, check_caption, check_text, parse_markup
+from bot.sandbox.media import document_object, photo_sizes
+from bot.sandbox.store import JSON, Store, StoredFile, Webhook
+from bot.sandbox.validation import (
+    ApiError,
+    Parsed,
+    check_caption,
+    check_text,
+    inline_part,
+    parse_markup,
+)
 
 Params = dict[str, Any]
 Method = Callable[[Store, FloodControl, Params], Awaitable[Any]]
 
 # Methods that put something into a chat count against the flood limits.
 FLOOD_COUNTED = frozenset(
-    {"sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageReplyMarkup"}
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendMediaGroup",
+        "copyMessage",
+        "forwardMessage",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+    }
+)
+MAX_DESCRIPTION = 512
+MAX_SHORT_DESCRIPTION = 120
+ALBUM_SIZE = range(2, 11)
+SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# The sandbox never sends traffic off this machine, so a webhook must point at loopback.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# The content fields a copy or a forward carries over.
+CONTENT_KEYS = (
+    "text",
+    "entities",
+    "photo",
+    "document",
+    "video",
+    "voice",
+    "sticker",
+    "location",
+    "contact",
+    "caption",
+    "caption_entities",
+)
+WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+POLL_CONFLICT = (
+    "Conflict: terminated by other getUpdates request; "
+    "make sure that only one bot instance is running"
 )
 
 
-def _chat_id(params: Params) -> int:
+def _chat_id(params: Params, key: str = "chat_id") -> int:
     """Read chat_id, which arrives as text in form data."""
     try:
-        return int(params["chat_id"])
+        return int(params[key])
     except (KeyError, TypeError, ValueError):
         raise ApiError(400, "Bad Request: chat not found") from None
+
+
+def _truthy(value: Any) -> bool:
+    """Booleans arrive as JSON text in form data."""
+    return value is True or str(value).lower() in ("true", "1")
+
+
+def _json_param(value: Any) -> Any:
+    """Arrays and objects arrive as JSON text in form data."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _target_chat(store: Store, flood: FloodControl, params: Params, method: str) -> JSON:
@@ -47,6 +105,32 @@ def _target_chat(store: Store, flood: FloodControl, params: Params, method: str)
     return chat
 
 
+def _resolve_mentions(store: Store, entities: list[JSON]) -> list[JSON]:
+    """Fill text_mention users; a mention of someone the bot has never met stays plain text."""
+    resolved = []
+    for entity in entities:
+        if entity["type"] == "text_mention":
+            user = store.users.get(int(entity["user"]["id"]))
+            if user is None:
+                continue
+            entity = {**entity, "user": user}
+        resolved.append(entity)
+    return resolved
+
+
+def _with_text(store: Store, message: JSON, parsed: Parsed | None, *, caption: bool) -> None:
+    """Put a parsed text (or caption) and its entities on a message."""
+    key, entities_key = ("caption", "caption_entities") if caption else ("text", "entities")
+    message.pop(entities_key, None)
+    if parsed is None:
+        message.pop(key, None)
+        return
+    message[key] = parsed.text
+    entities = _resolve_mentions(store, parsed.entities)
+    if entities:
+        message[entities_key] = entities
+
+
 def _message(store: Store, chat: JSON, message_id: int, **content: Any) -> JSON:
     """Build a Message object sent by the bot."""
     message = {
@@ -59,44 +143,87 @@ def _message(store: Store, chat: JSON, message_id: int, **content: Any) -> JSON:
     return message
 
 
+def _track_keyboard(store: Store, chat_id: int, markup: JSON | None) -> None:
+    """Remember the reply keyboard a chat shows under its text box, as the app would."""
+    if markup is None:
+        return
+    if "keyboard" in markup:
+        store.reply_keyboards[chat_id] = markup
+    elif markup.get("remove_keyboard"):
+        store.reply_keyboards.pop(chat_id, None)
+
+
+def _bot_message(store: Store, params: Params, missing: str) -> JSON:
+    """The bot's own message named by chat_id and message_id, for an edit."""
+    message = store.messages.get((_chat_id(params), int(params.get("message_id") or 0)))
+    if message is None:
+        raise ApiError(400, f"Bad Request: {missing}")
+    if message["from"]["id"] != store.bot_id:
+        raise ApiError(400, "Bad Request: message can't be edited")
+    return message
+
+
 async def get_me(store: Store, flood: FloodControl, params: Params) -> JSON:
     """Return the bot user."""
     return store.bot_user
 
 
 async def get_updates(store: Store, flood: FloodControl, params: Params) -> list[JSON]:
-    """Long-poll: wait up to `timeout` seconds for updates at or after `offset`."""
+    """Long-poll: wait up to `timeout` seconds for updates at or after `offset`.
+
+    As in Telegram, a newer getUpdates terminates a pending one with 409 Conflict, and none
+    is served while a webhook is set.
+    """
+    if store.webhook is not None:
+        raise ApiError(409, WEBHOOK_CONFLICT)
     offset = int(params.get("offset") or 0)
     limit = min(int(params.get("limit") or 100), 100)
     timeout = float(params.get("timeout") or 0)
+    if params.get("allowed_updates") not in (None, ""):
+        store.allowed_updates = list(_json_param(params["allowed_updates"])) or None
     deadline = asyncio.get_running_loop().time() + timeout
+    me = object()
     async with store.changed:
-        while True:
-            updates = store.take_updates(offset, limit)
-            remaining = deadline - asyncio.get_running_loop().time()
-            if updates or remaining <= 0:
-                return updates
-            try:
-                await asyncio.wait_for(store.changed.wait(), remaining)
-            except TimeoutError:
-                return store.take_updates(offset, limit)
+        if store.poller is not None:
+            store.changed.notify_all()
+        store.poller = me
+        try:
+            while True:
+                if store.poller is not me:
+                    raise ApiError(409, POLL_CONFLICT)
+                if store.webhook is not None:
+                    raise ApiError(409, WEBHOOK_CONFLICT)
+                updates = store.take_updates(offset, limit)
+                remaining = deadline - asyncio.get_running_loop().time()
+                if updates or remaining <= 0 or store.closing:
+                    return updates
+                try:
+                    await asyncio.wait_for(store.changed.wait(), remaining)
+                except TimeoutError:
+                    if store.poller is not me:
+                        raise ApiError(409, POLL_CONFLICT) from None
+                    return store.take_updates(offset, limit)
+        finally:
+            if store.poller is me:
+                store.poller = None
 
 
 async def send_message(store: Store, flood: FloodControl, params: Params) -> JSON:
     """Send a text message."""
-    parse_mode = params.get("parse_mode")
-    plain = check_text(params.get("text"), parse_mode)
+    parsed = check_text(params.get("text"), params.get("parse_mode"))
     markup = parse_markup(params.get("reply_markup"))
     chat = _target_chat(store, flood, params, "sendMessage")
     message_id = store.next_message_id(chat["id"])
-    message = _message(store, chat, message_id, text=plain, reply_markup=markup)
+    message = _message(store, chat, message_id, reply_markup=inline_part(markup))
+    _with_text(store, message, parsed, caption=False)
     store.messages[(chat["id"], message_id)] = message
+    _track_keyboard(store, chat["id"], markup)
     await store.record(
         store.new_event(
             "sendMessage",
             chat["id"],
             message_id=message_id,
-            text=plain,
+            text=parsed.text,
             html=params.get("text"),
             reply_markup=markup,
         )
@@ -104,66 +231,52 @@ async def send_message(store: Store, flood: FloodControl, params: Params) -> JSO
     return message
 
 
-def _file_param(store: Store, params: Params, field: str, default_name: str) -> tuple[str, str]:
-    """Store an uploaded file, or accept a known file_id; return (file_id, file_name)."""
-    value = params.get(field)
+def _stored_file(store: Store, params: Params, value: Any, field: str) -> StoredFile:
+    """Store an uploaded file (directly or through attach://), or accept a known file_id."""
     if isinstance(value, str) and value.startswith("attach://"):
         value = params.get(value.removeprefix("attach://"))
     if isinstance(value, web.FileField):
         content = value.file.read()
-        stored = store.new_file(
+        return store.new_file(
             content,
-            value.filename or default_name,
+            value.filename or f"{field}.bin",
             value.content_type or "application/octet-stream",
         )
-        return stored.file_id, stored.file_name
     if isinstance(value, str) and value in store.files:
-        return value, store.files[value].file_name
+        return store.files[value]
     raise ApiError(400, f"Bad Request: wrong file identifier/HTTP URL specified for {field}")
+
+
+def _media_field(store: Store, kind: str, stored: StoredFile) -> Any:
+    """The message field for a sent photo or document."""
+    if kind == "photo":
+        return photo_sizes(store, stored)
+    return document_object(stored)
 
 
 async def _send_file(store: Store, flood: FloodControl, params: Params, kind: str) -> JSON:
     """Shared body of sendPhoto and sendDocument."""
-    parse_mode = params.get("parse_mode")
-    caption = check_caption(params.get("caption"), parse_mode)
+    caption = check_caption(params.get("caption"), params.get("parse_mode"))
     markup = parse_markup(params.get("reply_markup"))
     method = "sendPhoto" if kind == "photo" else "sendDocument"
     chat = _target_chat(store, flood, params, method)
-    file_id, file_name = _file_param(store, params, kind, f"{kind}.bin")
-    size = len(store.files[file_id].content)
-    if kind == "photo":
-        media: Any = [
-            {
-                "file_id": file_id,
-                "file_unique_id": file_id,
-                "width": 512,
-                "height": 512,
-                "file_size": size,
-            }
-        ]
-    else:
-        media = {
-            "file_id": file_id,
-            "file_unique_id": file_id,
-            "file_name": file_name,
-            "mime_type": store.files[file_id].mime_type,
-            "file_size": size,
-        }
+    stored = _stored_file(store, params, params.get(kind), kind)
+    media = _media_field(store, kind, stored)
     message_id = store.next_message_id(chat["id"])
-    message = _message(
-        store, chat, message_id, caption=caption, reply_markup=markup, **{kind: media}
-    )
+    message = _message(store, chat, message_id, reply_markup=inline_part(markup), **{kind: media})
+    _with_text(store, message, caption, caption=True)
     store.messages[(chat["id"], message_id)] = message
+    _track_keyboard(store, chat["id"], markup)
     await store.record(
         store.new_event(
             method,
             chat["id"],
             message_id=message_id,
-            text=caption,
+            text=caption.text if caption else None,
             html=params.get("caption"),
             reply_markup=markup,
-            file_id=file_id,
-            file_name=file_name,
+            file_id=stored.file_id,
+            file_name=stored.file_name,
         )
     )
     return message
@@ -179,56 +292,190 @@ async def send_document(store: Store, flood: FloodControl, params: Params) -> JS
     return await _send_file(store, flood, params, "document")
 
 
+def _album_items(params: Params) -> list[JSON]:
+    """Check an album: 2–10 items; documents only with documents, audio only with audio."""
+    items = _json_param(params.get("media") or "[]")
+    if not isinstance(items, list) or len(items) not in ALBUM_SIZE:
+        raise ApiError(400, "Bad Request: media group must include 2-10 items")
+    kinds = {str(item.get("type")) for item in items}
+    if not kinds <= {"photo", "video", "document", "audio"}:
+        raise ApiError(400, "Bad Request: unsupported media type in the album")
+    for alone in ("document", "audio"):
+        if alone in kinds and len(kinds) > 1:
+            raise ApiError(400, f"Bad Request: {alone} can't be mixed with other media types")
+    return items
+
+
+async def send_media_group(store: Store, flood: FloodControl, params: Params) -> list[JSON]:
+    """Send 2–10 photos or documents as one album; each item may carry its caption."""
+    items = _album_items(params)
+    captions = [check_caption(i.get("caption"), i.get("parse_mode")) for i in items]
+    # The album counts once against the limits: the bot's limiter sees one call too.
+    chat = _target_chat(store, flood, params, "sendMediaGroup")
+    group_id = store.next_media_group_id()
+    messages = []
+    for item, caption in zip(items, captions, strict=True):
+        kind = "photo" if item["type"] == "photo" else "document"
+        stored = _stored_file(store, params, item.get("media"), "media")
+        message_id = store.next_message_id(chat["id"])
+        message = _message(
+            store,
+            chat,
+            message_id,
+            media_group_id=group_id,
+            **{kind: _media_field(store, kind, stored)},
+        )
+        _with_text(store, message, caption, caption=True)
+        store.messages[(chat["id"], message_id)] = message
+        messages.append(message)
+        await store.record(
+            store.new_event(
+                "sendMediaGroup",
+                chat["id"],
+                message_id=message_id,
+                text=caption.text if caption else None,
+                html=item.get("caption"),
+                reply_markup=None,
+                file_id=stored.file_id,
+                file_name=stored.file_name,
+            )
+        )
+    return messages
+
+
 async def edit_message_text(store: Store, flood: FloodControl, params: Params) -> JSON:
     """Edit a bot message's text and buttons."""
-    parse_mode = params.get("parse_mode")
-    plain = check_text(params.get("text"), parse_mode)
-    markup = parse_markup(params.get("reply_markup"))
-    chat_id = _chat_id(params)
-    message = store.messages.get((chat_id, int(params.get("message_id") or 0)))
-    if message is None:
-        raise ApiError(400, "Bad Request: message to edit not found")
-    if message.get("text") == plain and message.get("reply_markup") == markup:
+    parsed = check_text(params.get("text"), params.get("parse_mode"))
+    markup = parse_markup(params.get("reply_markup"), inline_only=True)
+    message = _bot_message(store, params, "message to edit not found")
+    if "text" not in message:
+        raise ApiError(400, "Bad Request: there is no text in the message to edit")
+    before = (message.get("text"), message.get("entities"), message.get("reply_markup"))
+    edited = dict(message)
+    _with_text(store, edited, parsed, caption=False)
+    edited["reply_markup"] = markup
+    if (edited.get("text"), edited.get("entities"), markup) == before:
         raise ApiError(400, "Bad Request: message is not modified")
     _target_chat(store, flood, params, "editMessageText")
-    message["text"] = plain
-    message["reply_markup"] = markup
+    return await _save_edit(store, message, edited, "editMessageText", params.get("text"))
+
+
+async def _save_edit(
+    store: Store, message: JSON, edited: JSON, method: str, html: str | None
+) -> JSON:
+    """Apply an edit in place and record it."""
+    message.clear()
+    message.update({k: v for k, v in edited.items() if v is not None})
     message["edit_date"] = int(time.time())
     await store.record(
         store.new_event(
-            "editMessageText",
-            chat_id,
+            method,
+            int(message["chat"]["id"]),
             message_id=message["message_id"],
-            text=plain,
-            html=params.get("text"),
-            reply_markup=markup,
+            text=message.get("text") or message.get("caption"),
+            html=html,
+            reply_markup=message.get("reply_markup"),
         )
     )
     return message
+
+
+async def edit_message_caption(store: Store, flood: FloodControl, params: Params) -> JSON:
+    """Edit the caption (and buttons) of a bot's photo or document."""
+    caption = check_caption(params.get("caption"), params.get("parse_mode"))
+    markup = parse_markup(params.get("reply_markup"), inline_only=True)
+    message = _bot_message(store, params, "message to edit not found")
+    if "text" in message:
+        raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+    before = (message.get("caption"), message.get("caption_entities"), message.get("reply_markup"))
+    edited = dict(message)
+    _with_text(store, edited, caption, caption=True)
+    edited["reply_markup"] = markup
+    if (edited.get("caption"), edited.get("caption_entities"), markup) == before:
+        raise ApiError(400, "Bad Request: message is not modified")
+    _target_chat(store, flood, params, "editMessageCaption")
+    return await _save_edit(store, message, edited, "editMessageCaption", params.get("caption"))
 
 
 async def edit_message_reply_markup(store: Store, flood: FloodControl, params: Params) -> JSON:
     """Replace a bot message's buttons."""
-    markup = parse_markup(params.get("reply_markup"))
-    chat_id = _chat_id(params)
-    message = store.messages.get((chat_id, int(params.get("message_id") or 0)))
-    if message is None:
-        raise ApiError(400, "Bad Request: message to edit not found")
+    markup = parse_markup(params.get("reply_markup"), inline_only=True)
+    message = _bot_message(store, params, "message to edit not found")
     if message.get("reply_markup") == markup:
         raise ApiError(400, "Bad Request: message is not modified")
     _target_chat(store, flood, params, "editMessageReplyMarkup")
-    message["reply_markup"] = markup
+    edited = {**message, "reply_markup": markup}
+    return await _save_edit(store, message, edited, "editMessageReplyMarkup", None)
+
+
+def _source_message(store: Store, params: Params, what: str) -> JSON:
+    """The message a copy or forward starts from."""
+    key = (_chat_id(params, "from_chat_id"), int(params.get("message_id") or 0))
+    source = store.messages.get(key)
+    if source is None:
+        raise ApiError(400, f"Bad Request: message to {what} not found")
+    return source
+
+
+async def _repost(
+    store: Store, flood: FloodControl, params: Params, method: str, content: JSON
+) -> JSON:
+    """Put a copied or forwarded message into the target chat and record it."""
+    chat = _target_chat(store, flood, params, method)
+    message_id = store.next_message_id(chat["id"])
+    message = _message(store, chat, message_id, **content)
+    store.messages[(chat["id"], message_id)] = message
+    file_id = _main_file_id(message)
     await store.record(
         store.new_event(
-            "editMessageReplyMarkup",
-            chat_id,
-            message_id=message["message_id"],
+            method,
+            chat["id"],
+            message_id=message_id,
             text=message.get("text") or message.get("caption"),
             html=None,
-            reply_markup=markup,
+            reply_markup=message.get("reply_markup"),
+            file_id=file_id,
+            file_name=store.files[file_id].file_name if file_id in store.files else None,
         )
     )
     return message
+
+
+def _main_file_id(message: JSON) -> str | None:
+    """The file a message shows: the largest photo size, or its document, video or voice."""
+    if message.get("photo"):
+        return str(message["photo"][-1]["file_id"])
+    for key in ("document", "video", "voice", "sticker"):
+        if message.get(key):
+            return str(message[key]["file_id"])
+    return None
+
+
+async def copy_message(store: Store, flood: FloodControl, params: Params) -> JSON:
+    """Copy a message without a link to the original; a new caption may replace the old."""
+    source = _source_message(store, params, "copy")
+    content = {key: source[key] for key in CONTENT_KEYS if key in source}
+    if "caption" in params and "text" not in source:
+        _with_text(
+            store,
+            content,
+            check_caption(params.get("caption"), params.get("parse_mode")),
+            caption=True,
+        )
+    markup = parse_markup(params.get("reply_markup"))
+    content["reply_markup"] = inline_part(markup)
+    message = await _repost(store, flood, params, "copyMessage", content)
+    _track_keyboard(store, int(message["chat"]["id"]), markup)
+    return {"message_id": message["message_id"]}
+
+
+async def forward_message(store: Store, flood: FloodControl, params: Params) -> JSON:
+    """Forward a message, with its origin as Telegram shows it."""
+    source = _source_message(store, params, "forward")
+    content = {key: source[key] for key in CONTENT_KEYS if key in source}
+    sender = source["from"]
+    content["forward_origin"] = {"type": "user", "sender_user": sender, "date": source["date"]}
+    return await _repost(store, flood, params, "forwardMessage", content)
 
 
 async def answer_callback_query(store: Store, flood: FloodControl, params: Params) -> bool:
@@ -247,7 +494,7 @@ async def answer_callback_query(store: Store, flood: FloodControl, params: Param
             message_id=None,
             text=text,
             html=text,
-            reply_markup=None,
+            reply_markup={"show_alert": True} if _truthy(params.get("show_alert")) else None,
         )
     )
     return True
@@ -263,9 +510,111 @@ async def set_my_commands(store: Store, flood: FloodControl, params: Params) -> 
     return True
 
 
-async def delete_webhook(store: Store, flood: FloodControl, params: Params) -> bool:
-    """There is no webhook in the sandbox; say yes."""
+def _set_text(store: Store, table: dict[str, str], params: Params, name: str, limit: int) -> bool:
+    """Keep (or, when empty, remove) a per-language bot text, refusing one over the limit."""
+    text = str(params.get(name) or "")
+    language = str(params.get("language_code") or "")
+    if len(text) > limit:
+        raise ApiError(400, f"Bad Request: {name.replace('_', ' ')} is too long")
+    if text:
+        table[language] = text
+    else:
+        table.pop(language, None)
     return True
+
+
+def _get_text(table: dict[str, str], params: Params) -> str:
+    """A per-language bot text, falling back to the default one as Telegram's apps do."""
+    language = str(params.get("language_code") or "")
+    return table.get(language, table.get("", ""))
+
+
+async def set_my_description(store: Store, flood: FloodControl, params: Params) -> bool:
+    """The text shown in an empty chat before Start (≤ 512 characters)."""
+    return _set_text(store, store.descriptions, params, "description", MAX_DESCRIPTION)
+
+
+async def get_my_description(store: Store, flood: FloodControl, params: Params) -> JSON:
+    """Return the description for a language."""
+    return {"description": _get_text(store.descriptions, params)}
+
+
+async def set_my_short_description(store: Store, flood: FloodControl, params: Params) -> bool:
+    """The text on the bot's profile (≤ 120 characters)."""
+    return _set_text(
+        store, store.short_descriptions, params, "short_description", MAX_SHORT_DESCRIPTION
+    )
+
+
+async def get_my_short_description(store: Store, flood: FloodControl, params: Params) -> JSON:
+    """Return the short description for a language."""
+    return {"short_description": _get_text(store.short_descriptions, params)}
+
+
+def _webhook_from(params: Params) -> Webhook:
+    """Check setWebhook's parameters; the URL must be on this machine."""
+    url = str(params.get("url") or "")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+    if parts.hostname not in LOOPBACK_HOSTS:
+        raise ApiError(400, "Bad Request: bad webhook: the sandbox delivers only to 127.0.0.1")
+    secret = params.get("secret_token")
+    if secret not in (None, "") and not SECRET_TOKEN.match(str(secret)):
+        raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+    max_connections = int(params.get("max_connections") or 40)
+    if not 1 <= max_connections <= 100:
+        raise ApiError(400, "Bad Request: bad webhook: max_connections must be 1-100")
+    allowed = params.get("allowed_updates")
+    return Webhook(
+        url=url,
+        secret_token=str(secret) if secret else None,
+        max_connections=max_connections,
+        allowed_updates=list(_json_param(allowed)) if allowed not in (None, "") else None,
+    )
+
+
+async def set_webhook(store: Store, flood: FloodControl, params: Params) -> bool:
+    """Deliver updates by POST to a URL from now on (an empty URL removes the webhook)."""
+    if not params.get("url"):
+        return await delete_webhook(store, flood, params)
+    webhook = _webhook_from(params)
+    if webhook.allowed_updates is not None:
+        store.allowed_updates = webhook.allowed_updates or None
+    # Not given: the previous setting (from getUpdates or an earlier webhook) stays.
+    webhook.allowed_updates = store.allowed_updates
+    if _truthy(params.get("drop_pending_updates")):
+        store.updates.clear()
+    store.webhook = webhook
+    await store.wake()
+    return True
+
+
+async def delete_webhook(store: Store, flood: FloodControl, params: Params) -> bool:
+    """Go back to getUpdates, optionally dropping what is still queued."""
+    store.webhook = None
+    if _truthy(params.get("drop_pending_updates")):
+        store.updates.clear()
+    await store.wake()
+    return True
+
+
+async def get_webhook_info(store: Store, flood: FloodControl, params: Params) -> JSON:
+    """The webhook's URL, queue length and last delivery error."""
+    info: JSON = {
+        "url": "",
+        "has_custom_certificate": False,
+        "pending_update_count": len(store.updates),
+    }
+    hook = store.webhook
+    if hook is not None:
+        info.update(url=hook.url, max_connections=hook.max_connections)
+        if hook.allowed_updates:
+            info["allowed_updates"] = hook.allowed_updates
+        if hook.last_error_date is not None:
+            info["last_error_date"] = hook.last_error_date
+            info["last_error_message"] = hook.last_error_message
+    return info
 
 
 async def get_file(store: Store, flood: FloodControl, params: Params) -> JSON:
@@ -275,7 +624,7 @@ async def get_file(store: Store, flood: FloodControl, params: Params) -> JSON:
         raise ApiError(400, "Bad Request: invalid file_id")
     return {
         "file_id": stored.file_id,
-        "file_unique_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
         "file_size": len(stored.content),
         "file_path": stored.file_path,
     }
@@ -287,10 +636,20 @@ METHODS: dict[str, Method] = {
     "sendMessage": send_message,
     "sendPhoto": send_photo,
     "sendDocument": send_document,
+    "sendMediaGroup": send_media_group,
     "editMessageText": edit_message_text,
+    "editMessageCaption": edit_message_caption,
     "editMessageReplyMarkup": edit_message_reply_markup,
+    "copyMessage": copy_message,
+    "forwardMessage": forward_message,
     "answerCallbackQuery": answer_callback_query,
     "setMyCommands": set_my_commands,
+    "setMyDescription": set_my_description,
+    "getMyDescription": get_my_description,
+    "setMyShortDescription": set_my_short_description,
+    "getMyShortDescription": get_my_short_description,
+    "setWebhook": set_webhook,
     "deleteWebhook": delete_webhook,
+    "getWebhookInfo": get_webhook_info,
     "getFile": get_file,
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,10 +14,12 @@ from aiohttp import web
 from bot.sandbox import control
 from bot.sandbox.botapi import METHODS
 from bot.sandbox.flood import FloodConfig, FloodControl
-from bot.sandbox.store import Store
+from bot.sandbox.store import CallRecord, Store
 from bot.sandbox.validation import ApiError
+from bot.sandbox.webhook import Backoff, WebhookDelivery
 
 LOOPBACK = "127.0.0.1"
+Extension = Callable[[web.Application], None]
 
 
 @dataclass
@@ -29,6 +31,15 @@ class SandboxConfig:
     flood: FloodConfig = field(default_factory=FloodConfig)
     latency: float = 0.0
     seed: int = 0
+    webhook_backoff: Backoff = field(default_factory=Backoff)
+
+
+def _loggable(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as the call log keeps them: uploaded files by name, not content."""
+    return {
+        key: {"file": value.filename} if isinstance(value, web.FileField) else value
+        for key, value in params.items()
+    }
 
 
 class Sandbox:
@@ -44,6 +55,9 @@ class Sandbox:
         )
         self.store.latency = config.latency
         self.flood = FloodControl(config.flood)
+        self.delivery = WebhookDelivery(self.store, config.webhook_backoff)
+        # Routes other tools (the playground) add to the same server before `start`.
+        self.extensions: list[Extension] = []
         self.port = 0
         self._runner: web.AppRunner | None = None
 
@@ -68,21 +82,27 @@ class Sandbox:
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         control.add_routes(app, self)
+        for extend in self.extensions:
+            extend(app)
         return app
 
-    async def start(self, port: int = 0) -> None:
-        """Listen on 127.0.0.1 (a free port when 0)."""
+    async def start(self, port: int = 0, host: str = LOOPBACK) -> None:
+        """Listen on 127.0.0.1 (a free port when 0) and start webhook delivery."""
         self._runner = web.AppRunner(self.build_app(), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, LOOPBACK, port)
+        site = web.TCPSite(self._runner, host, port)
         await site.start()
         server = site._server
         assert server is not None
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1]
+        self.delivery.start()
 
     async def stop(self) -> None:
-        """Close the server and wake long-pollers."""
+        """Stop delivering, wake long-pollers and streams, and close the server."""
+        self.store.closing = True
+        await self.store.wake()
+        await self.delivery.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -116,11 +136,28 @@ class Sandbox:
                 await asyncio.sleep(self.store.latency)
         except ApiError as error:
             self.store.count(f"error:{error.status}")
+            await self._log(method_name, params, error)
             return web.json_response(error.body(), status=error.status)
-        except (ValueError, KeyError, json.JSONDecodeError) as exc:
+        except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
             bad_request = ApiError(400, f"Bad Request: {exc}")
+            await self._log(method_name, params, bad_request)
             return web.json_response(bad_request.body(), status=400)
+        if method_name != "getUpdates":  # a poll a second would drown everything else
+            await self._log(method_name, params, None)
         return web.json_response({"ok": True, "result": result})
+
+    async def _log(self, method: str, params: dict[str, Any], error: ApiError | None) -> None:
+        """Record the call and its outcome for the control interface."""
+        await self.store.record_call(
+            CallRecord(
+                seq=self.store.next_seq(),
+                method=method,
+                params=_loggable(params),
+                status=200 if error is None else error.status,
+                description=None if error is None else error.description,
+                retry_after=None if error is None else error.retry_after,
+            )
+        )
 
     async def _apply_faults(self, method_name: str) -> None:
         """Raise an injected fault if one hits (after its delay, to mimic a hang)."""
