@@ -33,6 +33,7 @@ play: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy bot handlers scheduler models migrations tests bench

@@ -23,9 +23,9 @@ from telegram.ext import AIORateLimiter, ExtBot
 from bench.common import Section, Series, bench_settings, fresh_database, sandbox_process
 from bot.app import build_application, polling
 from bot.sandbox.client import SandboxClient
-from bot.services.audience import Audience
-from bot.services.directive_content import DirectiveContent
-from bot.services.directives import create_directive
+from bot.services.broadcasts.audience import Audience
+from bot.services.broadcasts.content import DirectiveContent
+from bot.services.broadcasts.directives import create_directive
 from models import Contact, ContactStatus, Delivery, DeliveryStatus, Role, Unit, UnitKind
 from models.base import utcnow
 from models.db import make_engine, make_session_factory

@@ -14,9 +14,9 @@ import httpx
 
 from bench.broadcast import _open_chats, _seed
 from bench.common import SandboxProcess, Section, fresh_database, sandbox_process
-from bot.services.audience import Audience
-from bot.services.directive_content import DirectiveContent
-from bot.services.directives import create_directive
+from bot.services.broadcasts.audience import Audience
+from bot.services.broadcasts.content import DirectiveContent
+from bot.services.broadcasts.directives import create_directive
 from models.base import utcnow
 from models.db import make_engine, make_session_factory
 

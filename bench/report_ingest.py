@@ -17,9 +17,9 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 from bench.common import Section, Series, bench_settings, fresh_database, repeat, sandbox_process
 from bot.app import build_application, polling
 from bot.sandbox.client import SandboxClient
-from bot.services.invites import create_invite, redeem_invite
-from bot.services.unit_import import UnitRow
-from bot.services.units import upsert_units
+from bot.services.registry.invites import create_invite, redeem_invite
+from bot.services.registry.unit_import import UnitRow
+from bot.services.registry.units import upsert_units
 from models import Report, Role, UnitKind
 from models.base import utcnow
 from models.db import make_engine, make_session_factory
@@ -37,7 +37,7 @@ async def _seed(database_url: str) -> None:
     async with factory.begin() as session:
         await upsert_units(session, rows, None)
     async with factory.begin() as session:
-        from bot.services.units import find_unit
+        from bot.services.registry.units import find_unit
 
         for i in range(HEADS):
             unit = await find_unit(session, f"T{i:03d}")

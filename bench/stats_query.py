@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bench.common import Section, fresh_database
-from bot.services.periods import period_at
-from bot.services.stats import commune_summary
+from bot.services.reports.periods import period_at
+from bot.services.stats.stats import commune_summary
 from models.db import make_engine, make_session_factory
 
 SIZES = (45, 2_400, 100_000)

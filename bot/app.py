@@ -11,17 +11,17 @@ from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
-from bot.context import BotApplication, BotContext, BotData
-from bot.dispatcher import OutboxDispatcher
-from bot.drafts import UserData
-from bot.menus import set_chat_menu, set_default_menu
-from bot.ratelimit import FloodRateLimiter, Limits
-from bot.services.contacts import make_admins
-from bot.services.identity_cache import IdentityCache
-from bot.services.report_submission import ReportWriter
+from bot.services.registry.contacts import make_admins
+from bot.services.registry.identity_cache import IdentityCache
+from bot.services.reports.submission import ReportWriter
 from bot.settings import Settings
+from bot.telegram.context import BotApplication, BotContext, BotData
+from bot.telegram.dispatcher import OutboxDispatcher
+from bot.telegram.drafts import UserData
+from bot.telegram.menus import set_chat_menu, set_default_menu
+from bot.telegram.ratelimit import FloodRateLimiter, Limits
+from bot.telegram.updates import ChatOrderedUpdateProcessor
 from bot.texts import translator
-from bot.updates import ChatOrderedUpdateProcessor
 from models import Role
 from models.db import open_database
 from scheduler.jobs import sync_all

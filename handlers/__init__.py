@@ -10,7 +10,7 @@ from telegram.warnings import PTBUserWarning
 from handlers import admin, directives, errors, gate, reports, schedules, start, stats
 
 if TYPE_CHECKING:
-    from bot.context import BotApplication
+    from bot.telegram.context import BotApplication
 
 
 def register_all(application: BotApplication) -> None:

@@ -9,18 +9,18 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
-from bot.context import BotApplication, BotContext
-from bot.menus import set_chat_menu
-from bot.services.contacts import GrantOutcome, grant
-from bot.services.directory import UnitLine, list_directory
-from bot.services.invites import (
+from bot.services.registry.contacts import GrantOutcome, grant
+from bot.services.registry.directory import UnitLine, list_directory
+from bot.services.registry.invites import (
     InviteLimits,
     deep_link,
     officer_invite,
     unit_invite,
     unit_invites,
 )
-from bot.services.registry_words import role_from_text
+from bot.services.registry.role_words import role_from_text
+from bot.telegram.context import BotApplication, BotContext
+from bot.telegram.menus import set_chat_menu
 from bot.texts import N_, Html, Translator, translator
 from bot.texts.formatting import split_for_telegram
 from bot.texts.labels import kind_label, role_label

@@ -16,21 +16,21 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import Action, args_of, build, int_arg, pattern
-from bot.context import BotApplication, BotContext
-from bot.drafts import DirectiveDraft
-from bot.keyboards import ack_keyboard, buttons
-from bot.sending import send_rendered
-from bot.services.audience import ALL, CO_QUAN, THON, Audience, count_audience
-from bot.services.dates import parse_vn_date, split_number_and_date
-from bot.services.directive_content import DirectiveContent
-from bot.services.directives import (
+from bot.services.broadcasts.audience import ALL, CO_QUAN, THON, Audience, count_audience
+from bot.services.broadcasts.content import DirectiveContent
+from bot.services.broadcasts.dates import parse_vn_date, split_number_and_date
+from bot.services.broadcasts.directives import (
     ack_status,
     acknowledge_directive,
     queue_directive,
     recent,
 )
-from bot.services.units import unit_choices
+from bot.services.registry.units import unit_choices
+from bot.telegram.callbacks import Action, args_of, build, int_arg, pattern
+from bot.telegram.context import BotApplication, BotContext
+from bot.telegram.drafts import DirectiveDraft
+from bot.telegram.keyboards import ack_keyboard, buttons
+from bot.telegram.sending import send_rendered
 from bot.texts import N_, Html, Translator, translator
 from bot.texts.directives import render_directive, subject_of
 from handlers.common import callback_data, message_of, now_utc, reply

@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.context import BotApplication, BotContext
+from bot.telegram.context import BotApplication, BotContext
 
 logger = logging.getLogger(__name__)
 

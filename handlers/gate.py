@@ -8,9 +8,9 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot.context import BotApplication, BotContext
-from bot.permissions import callback_allowed, command_allowed
-from bot.services.contacts import Identity, who_is
+from bot.services.registry.contacts import Identity, who_is
+from bot.telegram.context import BotApplication, BotContext
+from bot.telegram.permissions import callback_allowed, command_allowed
 
 logger = logging.getLogger(__name__)
 

@@ -14,13 +14,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import Action, build, int_arg, pattern
-from bot.context import BotApplication, BotContext
-from bot.drafts import ReportDraft
-from bot.keyboards import buttons
-from bot.services.numbers import NumberRefusal, parse_count
-from bot.services.report_submission import Request, Submission
-from bot.services.reports import (
+from bot.services.reports.numbers import NumberRefusal, parse_count
+from bot.services.reports.reports import (
     Figures,
     Reporter,
     ReportRefused,
@@ -31,6 +26,11 @@ from bot.services.reports import (
     save_note,
     validate_figures,
 )
+from bot.services.reports.submission import Request, Submission
+from bot.telegram.callbacks import Action, build, int_arg, pattern
+from bot.telegram.context import BotApplication, BotContext
+from bot.telegram.drafts import ReportDraft
+from bot.telegram.keyboards import buttons
 from bot.texts import N_, Html
 from bot.texts.reports import (
     decrease_question,

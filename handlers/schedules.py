@@ -11,12 +11,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import Action, args_of, build, int_arg, pattern
-from bot.context import BotApplication, BotContext
-from bot.drafts import ScheduleDraft
-from bot.keyboards import buttons
-from bot.services.schedule_rules import RuleError, parse_rule
-from bot.services.schedules import ScheduleView, schedule_view, schedule_views
+from bot.services.schedules.rules import RuleError, parse_rule
+from bot.services.schedules.schedules import ScheduleView, schedule_view, schedule_views
+from bot.telegram.callbacks import Action, args_of, build, int_arg, pattern
+from bot.telegram.context import BotApplication, BotContext
+from bot.telegram.drafts import ScheduleDraft
+from bot.telegram.keyboards import buttons
 from bot.texts import N_, Html, Translator
 from bot.texts.schedules import kind_label, rule_problem, schedule_text
 from handlers.common import callback_data, message_of, now_utc

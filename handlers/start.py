@@ -7,13 +7,13 @@ import logging
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.callbacks import Action, args_of, build, pattern
-from bot.context import BotApplication, BotContext
-from bot.keyboards import buttons
-from bot.menus import set_chat_menu
-from bot.services import invites
-from bot.services.contacts import choose_language
-from bot.services.invites import RedeemOutcome, RedeemResult
+from bot.services.registry import invites
+from bot.services.registry.contacts import choose_language
+from bot.services.registry.invites import RedeemOutcome, RedeemResult
+from bot.telegram.callbacks import Action, args_of, build, pattern
+from bot.telegram.context import BotApplication, BotContext
+from bot.telegram.keyboards import buttons
+from bot.telegram.menus import set_chat_menu
 from bot.texts import N_, Html, Translator, available_languages, translator
 from bot.texts.labels import role_label
 from handlers.common import (

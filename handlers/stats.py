@@ -5,12 +5,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.callbacks import Action, build, int_arg, pattern
-from bot.context import BotApplication, BotContext
-from bot.keyboards import buttons
-from bot.services.chase import chase_now
-from bot.services.export_data import export_data
-from bot.services.stats import LateList, Summary, UnitStat, late_list, overview
+from bot.services.broadcasts.chase import chase_now
+from bot.services.stats.export_data import export_data
+from bot.services.stats.stats import LateList, Summary, UnitStat, late_list, overview
+from bot.telegram.callbacks import Action, build, int_arg, pattern
+from bot.telegram.context import BotApplication, BotContext
+from bot.telegram.keyboards import buttons
 from bot.texts import Html, Translator
 from bot.texts.directives import change_phrase
 from bot.texts.formatting import split_for_telegram

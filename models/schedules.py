@@ -28,7 +28,7 @@ class Schedule(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[ScheduleKind] = mapped_column(str_enum(ScheduleKind, "schedule_kind"))
-    # A rule as `bot.services.schedule_rules.parse_rule` reads it, e.g. "t2 08:00".
+    # A rule as `bot.services.schedules.rules.parse_rule` reads it, e.g. "t2 08:00".
     rule: Mapped[str] = mapped_column(String(100))
     audience: Mapped[str] = mapped_column(String(2000), default="all")
     template: Mapped[str] = mapped_column(Text, default="")

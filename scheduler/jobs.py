@@ -6,9 +6,9 @@ import logging
 from datetime import datetime
 from typing import cast
 
-from bot.context import BotApplication, BotContext
-from bot.services import schedules
-from bot.services.schedules import Due, fire_once, next_due, prepare_all
+from bot.services.schedules import schedules
+from bot.services.schedules.schedules import Due, fire_once, next_due, prepare_all
+from bot.telegram.context import BotApplication, BotContext
 from models import ScheduleKind
 from models.base import utcnow
 

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_application, polling
-from bot.context import BotApplication
-from bot.migrate import upgrade_to_head
 from bot.sandbox import Sandbox, SandboxConfig, running_sandbox
 from bot.sandbox.client import SandboxClient
-from bot.services.units import import_units_file
+from bot.services.registry.units import import_units_file
 from bot.settings import Settings
+from bot.telegram.context import BotApplication
 from models.db import Database, make_session_factory, open_database
+from models.migrate import upgrade_to_head
 
 ADMIN_ID = 700_001
 UNITS_CSV = """code,name,kind,adults

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.invites import create_invite
-from bot.services.units import find_unit
+from bot.services.registry.invites import create_invite
+from bot.services.registry.units import find_unit
 from models import AuditEvent, Contact, Invite, Role
 from models.base import utcnow
 
@@ -87,7 +87,7 @@ async def register_many(
     unit_code: str = "T01",
 ) -> list[int]:
     """Register `count` heads of a unit through the services (fast), with open sandbox chats."""
-    from bot.services.invites import redeem_invite
+    from bot.services.registry.invites import redeem_invite
 
     users = list(range(first, first + count))
     async with session_factory.begin() as session:

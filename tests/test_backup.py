@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.services.backup import running_lock, sqlite_path
+from bot.services.maintenance.backup import running_lock, sqlite_path
 from tests.cli_helpers import run_cli
 
 

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from bot.app import build_application
-from bot.callbacks import Action, action_of, args_of, build, int_arg, pattern
-from bot.permissions import CALLBACK_ROLES, STAFF, callback_allowed
+from bot.telegram.callbacks import Action, action_of, args_of, build, int_arg, pattern
+from bot.telegram.permissions import CALLBACK_ROLES, STAFF, callback_allowed
 from models import Role
 from tests.conftest import SettingsFactory
 
@@ -77,5 +77,5 @@ def test_every_registered_button_pattern_belongs_to_an_action_with_roles(
             if registered == pattern(action)
             or registered.startswith(pattern(action).removesuffix("$") + ":")
         ]
-        assert owners, f"{registered} is not built from bot.callbacks"
+        assert owners, f"{registered} is not built from bot.telegram.callbacks"
         assert all(owner in CALLBACK_ROLES for owner in owners)

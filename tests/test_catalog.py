@@ -24,11 +24,11 @@ VIETNAMESE = re.compile(
 )
 # Data, not interface: what people type and the bot reads, and the default commune name.
 VOCABULARY = {
-    "bot/services/number_words.py": "Vietnamese number words as heads type them",
+    "bot/services/reports/number_words.py": "Vietnamese number words as heads type them",
     "bot/settings.py": "the commune's name, a default setting",
     # Being rewritten in this round (the demo's acts, backups on PostgreSQL); see their issues.
-    "bot/demo.py": "the demo script",
-    "bot/services/backup.py": "backup messages",
+    "bot/cli/demo.py": "the demo script",
+    "bot/services/maintenance/backup.py": "backup messages",
 }
 # The sandbox imitates Telegram and its users, the playground a phone's Telegram app: they are
 # not the bot's interface.

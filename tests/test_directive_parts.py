@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.sandbox.validation import plain_text
-from bot.services.audience import Audience, AudienceError
-from bot.services.dates import parse_vn_date, split_number_and_date
-from bot.services.directive_content import DirectiveContent
-from bot.services.directive_file import DirectiveFileError, parse_directive_file
+from bot.services.broadcasts.audience import Audience, AudienceError
+from bot.services.broadcasts.content import DirectiveContent
+from bot.services.broadcasts.dates import parse_vn_date, split_number_and_date
+from bot.services.broadcasts.directive_file import DirectiveFileError, parse_directive_file
 from bot.texts import translator
 from bot.texts.directives import render_directive
 

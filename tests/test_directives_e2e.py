@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_application, polling
-from bot.context import BotApplication
 from bot.sandbox.client import Event, SandboxClient
-from bot.services.audience import Audience
-from bot.services.directive_content import DirectiveContent
-from bot.services.directives import create_directive
+from bot.services.broadcasts.audience import Audience
+from bot.services.broadcasts.content import DirectiveContent
+from bot.services.broadcasts.directives import create_directive
+from bot.telegram.context import BotApplication
 from models import Acknowledgement, Contact, ContactStatus, Delivery, DeliveryStatus
 from models.base import utcnow
 from tests.cli_helpers import run_cli

@@ -15,13 +15,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_application, polling
-from bot.context import BotApplication
-from bot.permissions import CALLBACK_ROLES, COMMAND_ROLES
 from bot.sandbox import Sandbox
 from bot.sandbox.client import SandboxClient
-from bot.services.audience import Audience
-from bot.services.directive_content import DirectiveContent
-from bot.services.directives import create_directive
+from bot.services.broadcasts.audience import Audience
+from bot.services.broadcasts.content import DirectiveContent
+from bot.services.broadcasts.directives import create_directive
+from bot.telegram.context import BotApplication
+from bot.telegram.permissions import CALLBACK_ROLES, COMMAND_ROLES
 from bot.texts import translator
 from models import Contact, Delivery, DeliveryStatus, Report, Role
 from models.base import utcnow

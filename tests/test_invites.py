@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.invites import (
+from bot.services.registry.invites import (
     INVITE_CODE_BYTES,
     RedeemOutcome,
     new_invite_code,

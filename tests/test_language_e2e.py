@@ -8,8 +8,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.context import BotApplication
 from bot.sandbox.client import Event, SandboxClient
+from bot.telegram.context import BotApplication
 from bot.texts import translator
 from models import LanguageChoice
 from tests.conftest import ADMIN_ID

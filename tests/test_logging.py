@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import build_application, polling
-from bot.logging_setup import configure_logging
+from bot.cli.logging_setup import configure_logging
 from bot.sandbox.client import SandboxClient
 from tests.conftest import SettingsFactory
 

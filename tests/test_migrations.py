@@ -8,7 +8,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
-from bot.migrate import alembic_config, downgrade_to, upgrade_to_head
+from models.migrate import alembic_config, downgrade_to, upgrade_to_head
 
 
 def _revisions(url: str) -> list[str]:
@@ -66,7 +66,7 @@ def test_models_match_the_migrations(tmp_path: Path) -> None:
 
 
 def test_head_revision_constant_matches_alembic(tmp_path: Path) -> None:
-    from bot.migrate import HEAD_REVISION, current_revision
+    from models.migrate import HEAD_REVISION, current_revision
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'head.db'}"
     assert _revisions(url)[-1] == HEAD_REVISION

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.services.numbers import (
+from bot.services.reports.numbers import (
     MAX_WITHOUT_ADULTS,
     Figure,
     NumberRefusal,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services.periods import period_at, period_of_day, previous_period, recent_periods
+from bot.services.reports.periods import period_at, period_of_day, previous_period, recent_periods
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.cli import build_parser
+from bot.cli.main import build_parser
 from bot.playground.runner import HEADS, OFFICER, RunningPlayground, run_playground
 from bot.sandbox import Sandbox
 from bot.sandbox.client import SandboxClient

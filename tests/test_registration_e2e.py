@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_application, polling
-from bot.context import BotApplication
 from bot.sandbox.client import SandboxClient
+from bot.telegram.context import BotApplication
 from models import AuditEvent, Invite, Role
 from models.base import utcnow
 from models.db import Database
@@ -227,7 +227,7 @@ async def test_unit_names_are_escaped_in_html(
     db: Database,
     tmp_path: Path,
 ) -> None:
-    from bot.services.units import import_units_file
+    from bot.services.registry.units import import_units_file
 
     path = tmp_path / "evil.csv"
     path.write_text("code,name,kind,adults\nX1,Thôn <b>&,thon,10\n", encoding="utf-8")

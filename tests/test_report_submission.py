@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.contacts import Identity
-from bot.services.identity_cache import IdentityCache
-from bot.services.report_submission import ReportWriter, Request, submit_batch
-from bot.services.reports import Figures, Reporter, Target
-from bot.services.units import find_unit
+from bot.services.registry.contacts import Identity
+from bot.services.registry.identity_cache import IdentityCache
+from bot.services.registry.units import find_unit
+from bot.services.reports.reports import Figures, Reporter, Target
+from bot.services.reports.submission import ReportWriter, Request, submit_batch
 from models import AuditEvent, Report, Role
 from models.db import Database
 

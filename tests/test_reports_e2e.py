@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 
 import handlers.reports
-from bot.context import BotApplication
-from bot.keyboards import report_button
 from bot.sandbox.client import SandboxClient
+from bot.telegram.context import BotApplication
+from bot.telegram.keyboards import report_button
 from bot.texts import translator
 from tests.conftest import ADMIN_ID
 from tests.helpers import register, reports_of, snapshot

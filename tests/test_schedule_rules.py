@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.services.schedule_rules import (
+from bot.services.schedules.rules import (
     Rule,
     RuleError,
     VillageHours,

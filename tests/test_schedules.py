@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.invites import create_invite, redeem_invite
-from bot.services.report_submission import Request, submit_batch
-from bot.services.reports import Figures, Reporter, Target
-from bot.services.schedules import ensure_defaults, fire, plan
-from bot.services.units import find_unit
+from bot.services.registry.invites import create_invite, redeem_invite
+from bot.services.registry.units import find_unit
+from bot.services.reports.reports import Figures, Reporter, Target
+from bot.services.reports.submission import Request, submit_batch
+from bot.services.schedules.schedules import ensure_defaults, fire, plan
 from bot.settings import Settings
 from models import (
     Delivery,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.context import BotApplication
 from bot.sandbox.client import Event, SandboxClient
+from bot.telegram.context import BotApplication
 from models import Schedule
 from tests.conftest import ADMIN_ID
 from tests.helpers import register

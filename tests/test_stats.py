@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.documents.chart import chart_png
 from bot.documents.invite_sheet import invite_sheet_pdf
 from bot.documents.xlsx import build_workbook
-from bot.services.export_data import export_data
-from bot.services.periods import period_at
-from bot.services.report_submission import Request, submit_batch
-from bot.services.reports import Figures, Reporter, Target
-from bot.services.stats import late_units, summary_and_units, unit_stats
-from bot.services.units import find_unit
+from bot.services.registry.units import find_unit
+from bot.services.reports.periods import period_at
+from bot.services.reports.reports import Figures, Reporter, Target
+from bot.services.reports.submission import Request, submit_batch
+from bot.services.stats.export_data import export_data
+from bot.services.stats.stats import late_units, summary_and_units, unit_stats
 from bot.texts import translator
 from models.db import Database
 

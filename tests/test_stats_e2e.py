@@ -10,8 +10,8 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.context import BotApplication
 from bot.sandbox.client import SandboxClient
+from bot.telegram.context import BotApplication
 from models import Directive, MessageKind
 from tests.cli_helpers import run_cli
 from tests.conftest import ADMIN_ID

@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.unit_import import (
+from bot.services.registry.unit_import import (
     Problem,
     UnitFileError,
     parse_adults,
@@ -23,7 +23,7 @@ from bot.services.unit_import import (
     parse_unit_table,
     read_table,
 )
-from bot.services.units import import_units_file
+from bot.services.registry.units import import_units_file
 from bot.texts import translator
 from bot.texts.units import unit_file_problems
 from models import Unit, UnitKind

@@ -6,7 +6,7 @@ import asyncio
 
 from telegram import Chat, Message, Update, User
 
-from bot.updates import ChatOrderedUpdateProcessor
+from bot.telegram.updates import ChatOrderedUpdateProcessor
 
 
 def _update(update_id: int, chat_id: int) -> Update:

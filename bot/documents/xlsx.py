@@ -11,9 +11,9 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.services.export_data import ExportData
-from bot.services.export_rows import DirectiveRow, HistoryRow
-from bot.services.stats import Summary, UnitStat
+from bot.services.stats.export_data import ExportData
+from bot.services.stats.export_rows import DirectiveRow, HistoryRow
+from bot.services.stats.stats import Summary, UnitStat
 from bot.texts import N_, Translator
 from bot.texts.labels import kind_label
 

@@ -22,19 +22,19 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app import build_application, polling
-from bot.context import BotApplication
-from bot.migrate import upgrade_to_head_async
 from bot.playground.web import Person, Playground, add_routes
 from bot.sandbox import Sandbox, SandboxConfig
 from bot.sandbox.client import SandboxClient
-from bot.services.schedules import schedule_views
-from bot.services.units import import_units_file
+from bot.services.registry.units import import_units_file
+from bot.services.schedules.schedules import schedule_views
 from bot.settings import Settings
+from bot.telegram.context import BotApplication
 from bot.texts import translator
 from bot.texts.schedules import describe_rule, kind_label
 from models import Delivery, Directive
 from models.base import utcnow
 from models.db import open_database
+from models.migrate import upgrade_to_head_async
 from scheduler.jobs import run_now
 
 logger = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.services.keys import N_
+from bot.services.common.keys import N_
 
 logger = logging.getLogger(__name__)
 

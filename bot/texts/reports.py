@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.services.numbers import Figure, NumberRefusal, Refusal
-from bot.services.reports import Echo, Figures, Progress, Refused
+from bot.services.reports.numbers import Figure, NumberRefusal, Refusal
+from bot.services.reports.reports import Echo, Figures, Progress, Refused
 from bot.texts.catalog import N_, Html, Translator
 from bot.texts.directives import change_phrase
 

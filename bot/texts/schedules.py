@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.services.schedule_rules import Rule, RuleProblem
-from bot.services.schedules import ScheduleView
+from bot.services.schedules.rules import Rule, RuleProblem
+from bot.services.schedules.schedules import ScheduleView
 from bot.texts.catalog import N_, Html, Translator
 from models import RunStatus, ScheduleKind
 

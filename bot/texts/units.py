@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.services.unit_import import Problem, RowError, UnitFileError
+from bot.services.registry.unit_import import Problem, RowError, UnitFileError
 from bot.texts.catalog import N_, Translator
 
 PROBLEMS = {

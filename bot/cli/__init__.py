@@ -1,0 +1,1 @@
+"""The `binhdan` command line: parsing, the sub-commands, the demo and the playground runner."""

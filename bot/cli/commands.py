@@ -1,0 +1,295 @@
+"""The bodies of the `binhdan` sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import ctypes
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.engine import make_url
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.cli.errors import CliError
+from bot.cli.logging_setup import configure_logging
+from bot.services.broadcasts.audience import Audience, AudienceError, unknown_codes
+from bot.services.broadcasts.directive_file import DirectiveFileError, parse_directive_file
+from bot.services.broadcasts.directives import create_directive
+from bot.services.maintenance.backup import BackupError, backup, restore, running_lock, sqlite_path
+from bot.services.registry.contacts import grant
+from bot.services.registry.directory import list_directory
+from bot.services.registry.invites import InviteLimits, deep_link, unit_invites
+from bot.services.registry.unit_import import UnitFileError
+from bot.services.registry.units import import_units_file
+from bot.services.schedules.schedules import schedule_views
+from bot.services.stats.export_data import export_data
+from bot.settings import Settings
+from bot.texts import N_, translator
+from bot.texts.schedules import describe_rule, kind_label
+from bot.texts.units import unit_file_problems
+from models import Role
+from models.db import Database, open_database
+from models.migrate import ensure_head, upgrade_to_head
+
+M_ARENA_MAX = -8
+
+
+def say(key: str, **values: object) -> None:
+    """Print one catalog message on standard output."""
+    print(translator().plain(key, **values))
+
+
+@contextlib.asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """The database for one command, closed when the command ends."""
+    db = open_database(settings.database_url)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+def limit_malloc_arenas() -> None:
+    """Cap glibc's per-thread malloc arenas: each SQLite worker thread would otherwise get one.
+
+    On a small commune PC this keeps the idle bot tens of MB lighter; elsewhere it is a no-op.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 2)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate, then poll Telegram until interrupted."""
+    if settings.telegram_bot_token is None:
+        raise CliError(N_("cli.no_token"))
+    configure_logging(settings.log_level, settings.telegram_bot_token)
+    limit_malloc_arenas()
+    ensure_head(settings.database_url)
+    from bot.app import build_application
+
+    with contextlib.ExitStack() as stack:
+        if make_url(settings.database_url).get_backend_name() == "sqlite":
+            # Held while polling: a restore is refused, and a second bot on the same file too.
+            try:
+                stack.enter_context(running_lock(sqlite_path(settings.database_url)))
+            except BackupError as error:
+                raise CliError(N_("cli.backup_error"), reason=str(error)) from None
+        build_application(settings).run_polling(drop_pending_updates=False)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Play the whole loop offline on the sandbox."""
+    from bot.cli.demo import run_demo
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    status = asyncio.run(run_demo(args.out))
+    written = sorted(path.name for path in args.out.iterdir())
+    if written:
+        say("cli.demo_files", folder=args.out, files=", ".join(written))
+    return status
+
+
+def cmd_play(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the browser playground until interrupted."""
+    from bot.playground.runner import serve
+
+    return asyncio.run(serve(args.port, args.host, args.db))
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    """Database maintenance: upgrade, backup, restore."""
+    try:
+        if args.db_command == "backup":
+            pages = backup(sqlite_path(settings.database_url), args.file)
+            say("cli.backup_done", file=args.file, pages=pages)
+            return 0
+        if args.db_command == "restore":
+            restore(args.file, sqlite_path(settings.database_url))
+            upgrade_to_head(settings.database_url)
+            say("cli.restore_done", file=args.file)
+            return 0
+    except BackupError as error:
+        raise CliError(N_("cli.backup_error"), reason=str(error)) from None
+    upgrade_to_head(settings.database_url)
+    say("cli.upgraded")
+    return 0
+
+
+def cmd_units(args: argparse.Namespace, settings: Settings) -> int:
+    """Import or list units."""
+    upgrade_to_head(settings.database_url)
+    if args.units_command == "import":
+        return asyncio.run(_import_units(settings, args))
+    return asyncio.run(_list_units(settings))
+
+
+async def _import_units(settings: Settings, args: argparse.Namespace) -> int:
+    """Import a unit file atomically."""
+    if not args.file.is_file():
+        raise CliError(N_("cli.no_file"), file=args.file)
+    async with database(settings) as db:
+        try:
+            result = await import_units_file(db, args.file)
+        except UnitFileError as error:
+            problems = unit_file_problems(translator(), error)
+            raise CliError(N_("cli.units_refused"), problems=problems) from None
+    say("cli.units_imported", created=result.created, updated=result.updated)
+    return 0
+
+
+async def _list_units(settings: Settings) -> int:
+    """Print one unit per line."""
+    async with database(settings) as db:
+        lines = await list_directory(db)
+    for line in lines:
+        adults = "" if line.adults is None else str(line.adults)
+        print(f"{line.code}\t{line.name}\t{line.kind.value}\t{adults}\t{line.contacts}")
+    return 0
+
+
+async def _bot_username(settings: Settings) -> str:
+    """BOT_USERNAME, or ask Telegram with the token."""
+    if settings.bot_username:
+        return settings.bot_username.removeprefix("@")
+    if settings.telegram_bot_token is None:
+        raise CliError(N_("cli.no_bot_name"))
+    bot = Bot(settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_base_url)
+    try:
+        async with bot:
+            return bot.username
+    except TelegramError as error:
+        raise CliError(N_("cli.telegram_error"), reason=error.message) from None
+
+
+def cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
+    """Print every unit's current invite as CSV, or write the printable PDF sheet."""
+    upgrade_to_head(settings.database_url)
+    links = asyncio.run(_invite_links(settings))
+    if args.pdf is not None:
+        from bot.documents.invite_sheet import invite_sheet_pdf
+
+        cards = [(name, link) for _, name, _, link in links]
+        args.pdf.write_bytes(invite_sheet_pdf(cards, settings.commune_name, translator()))
+        say("cli.invite_sheet_done", file=args.pdf, units=len(links))
+        return 0
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["unit_code", "unit_name", "invite_code", "link"])
+    writer.writerows(links)
+    return 0
+
+
+async def _invite_links(settings: Settings) -> list[tuple[str, str, str, str]]:
+    """(unit code, unit name, invite code, link) for every active unit."""
+    username = await _bot_username(settings)
+    limits = InviteLimits(settings.invite_max_uses, timedelta(days=settings.invite_ttl_days))
+    async with database(settings) as db:
+        invites = await unit_invites(db, datetime.now(UTC), limits)
+    return [(i.unit_code, i.unit_name, i.code, deep_link(username, i.code)) for i in invites]
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the XLSX progress report."""
+    if args.file.suffix.lower() != ".xlsx":
+        raise CliError(N_("cli.export_suffix"))
+    upgrade_to_head(settings.database_url)
+    args.file.write_bytes(asyncio.run(_workbook(settings)))
+    say("cli.exported", file=args.file)
+    return 0
+
+
+async def _workbook(settings: Settings) -> bytes:
+    """Build the workbook from the database."""
+    from bot.documents.xlsx import build_workbook
+
+    async with database(settings) as db:
+        data = await export_data(db, datetime.now(UTC), settings.tz, settings.report_period)
+    return build_workbook(data, settings.commune_name, settings.tz, translator())
+
+
+def cmd_grant(args: argparse.Namespace, settings: Settings) -> int:
+    """Grant a role from the command line (the menu refreshes at the user's next /start)."""
+    upgrade_to_head(settings.database_url)
+    return asyncio.run(_grant(settings, args.user_id, Role(args.role)))
+
+
+async def _grant(settings: Settings, user_id: int, role: Role) -> int:
+    """Write the role change with an audit event."""
+    async with database(settings) as db:
+        result = await grant(db, actor_user_id=None, user_id=user_id, role=role)
+    say("cli.granted", user_id=str(user_id), role=role.value, outcome=result.outcome.value)
+    return 0
+
+
+def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
+    """Queue a directive from a file; the running bot's dispatcher delivers it."""
+    if not args.file.is_file():
+        raise CliError(N_("cli.no_file"), file=args.file)
+    text = args.file.read_text(encoding="utf-8")
+    upgrade_to_head(settings.database_url)
+    return asyncio.run(_queue_broadcast(settings, text, args.to))
+
+
+async def _queue_broadcast(settings: Settings, text: str, to: str) -> int:
+    """Validate the file and the audience, then write the outbox rows."""
+    now = datetime.now(UTC)
+    try:
+        content = parse_directive_file(text, now.astimezone(settings.tz).date())
+    except DirectiveFileError as error:
+        key = N_("cli.file_no_body") if error.value == "" else N_("cli.file_bad_date")
+        raise CliError(key, value=error.value) from None
+    try:
+        audience = Audience.parse(to)
+    except AudienceError:
+        raise CliError(N_("cli.bad_audience"), audience=to) from None
+    async with database(settings) as db, db.write() as session:
+        unknown = await unknown_codes(session, audience)
+        if unknown:
+            raise CliError(N_("cli.unknown_units"), codes=", ".join(unknown))
+        directive, count = await create_directive(
+            session, content, audience, actor_user_id=None, now=now
+        )
+        if count == 0:
+            raise CliError(N_("cli.nobody_to_send"))
+    say("cli.broadcast_queued", number=str(directive.id), people=count)
+    return 0
+
+
+def cmd_schedules(args: argparse.Namespace, settings: Settings) -> int:
+    """Print each schedule with its next firing time, as /lich shows it."""
+    upgrade_to_head(settings.database_url)
+    return asyncio.run(_print_schedules(settings))
+
+
+async def _print_schedules(settings: Settings) -> int:
+    """One line per schedule: id, kind, rule, state, next firing, last run."""
+    t, tz = translator(), settings.tz
+    async with database(settings) as db:
+        views = await schedule_views(db, datetime.now(UTC), settings)
+    if not views:
+        say("cli.no_schedules")
+        return 0
+    for view in views:
+        last = (
+            f"{t.datetime(view.last_run.fire_time, tz)} {view.last_run.status.value}"
+            if view.last_run
+            else "—"
+        )
+        print(
+            "\t".join(
+                [
+                    str(view.schedule_id),
+                    kind_label(t, view.kind),
+                    describe_rule(t, view.rule) if view.rule else view.rule_text,
+                    t.plain(N_("schedule.on") if view.enabled else N_("schedule.off")),
+                    t.datetime(view.next_send, tz) if view.next_send else "—",
+                    last,
+                ]
+            )
+        )
+    return 0

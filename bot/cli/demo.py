@@ -1,0 +1,329 @@
+"""`binhdan demo`: the whole loop, offline, on the sandbox, printed as a readable transcript."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.app import build_application, polling
+from bot.sandbox import SandboxConfig, running_sandbox
+from bot.sandbox.client import Event, SandboxClient
+from bot.services.registry.units import import_units_file
+from bot.settings import Settings
+from bot.telegram.context import BotApplication
+from models.db import open_database
+from models.migrate import upgrade_to_head_async
+
+ADMIN_ID = 900_001
+OFFICER_ID = 900_002
+FIRST_HEAD_ID = 910_000
+LATE_UNITS = 5
+SAMPLE_UNITS = Path(__file__).resolve().parent.parent / "data" / "units.sample.csv"
+
+
+@dataclass
+class Demo:
+    """Shared state of a demo run: the client, the transcript and what each act learned."""
+
+    client: SandboxClient
+    application: BotApplication
+    out: Path
+    lines: list[str] = field(default_factory=list)
+    head_ids: dict[str, int] = field(default_factory=dict)
+    verbose_limit: int = 3
+
+    def say(self, line: str = "") -> None:
+        """Print a transcript line as it happens."""
+        print(line, flush=True)
+        self.lines.append(line)
+
+    def user(self, who: str, text: str) -> None:
+        """Print what a person typed or pressed."""
+        self.say(f"👤 {who}: {text}")
+
+    def bot(self, events: list[Event], *, brief: bool = False) -> None:
+        """Print what the bot answered (only the first line when brief)."""
+        for event in events:
+            body = event.get("text") or ""
+            if event["method"] == "sendPhoto":
+                body = f"[ảnh] {body}"
+            elif event["method"] == "sendDocument":
+                body = f"[tệp {event.get('file_name')}] {body}"
+            if brief:
+                body = body.splitlines()[0] if body else ""
+            self.say("🤖 Bot: " + body.replace("\n", "\n         "))
+
+
+Act = Callable[[Demo], Awaitable[None]]
+
+
+async def act_admin_setup(demo: Demo) -> None:
+    """The admin (from ADMIN_IDS) greets the bot, lists units and invites an officer."""
+    demo.say("━━ 1. Quản trị viên khởi tạo ━━")
+    demo.user("Quản trị viên", "/start")
+    demo.bot(await demo.client.converse(ADMIN_ID, "/start", first_name="Quản trị"))
+    demo.user("Quản trị viên", "/donvi")
+    demo.bot(await demo.client.converse(ADMIN_ID, "/donvi", settle=1.5), brief=True)
+    demo.user("Quản trị viên", "/moi canbo")
+    [invite] = await demo.client.converse(ADMIN_ID, "/moi canbo")
+    demo.bot([invite], brief=True)
+    code = (invite["text"] or "").split("?start=", 1)[1].split()[0]
+    demo.user("Cán bộ VHXH", f"/start {code}")
+    demo.bot(await demo.client.converse(OFFICER_ID, f"/start {code}", first_name="Cán bộ VHXH"))
+
+
+async def act_heads_register(demo: Demo) -> None:
+    """Every thôn/buôn head taps their unit's invite link."""
+    demo.say("━━ 2. 45 trưởng thôn/buôn đăng ký bằng link mời ━━")
+    demo.user("Quản trị viên", "/moi")
+    listing = await demo.client.converse(ADMIN_ID, "/moi", settle=1.5)
+    demo.bot(listing, brief=True)
+    links = _links_by_name("\n".join(e["text"] or "" for e in listing))
+    heads = [(name, code) for name, code in links.items() if name.startswith(("Thôn", "Buôn"))]
+    for index, (name, code) in enumerate(heads):
+        user_id = FIRST_HEAD_ID + index
+        demo.head_ids[name] = user_id
+        reply = await demo.client.converse(user_id, f"/start {code}", first_name=f"Trưởng {name}")
+        if index < demo.verbose_limit:
+            demo.user(f"Trưởng {name}", f"/start {code}")
+            demo.bot(reply)
+    demo.say(f"… và {len(heads) - demo.verbose_limit} trưởng thôn/buôn khác đã đăng ký tương tự.")
+    demo.user("Người lạ", "/start mã-sai")
+    demo.bot(await demo.client.converse(999_999, "/start ma-sai", first_name="Người lạ"))
+    demo.user("Người lạ", "/donvi")
+    demo.bot(await demo.client.converse(999_999, "/donvi"))
+
+
+def _links_by_name(listing: str) -> dict[str, str]:
+    """Read "Unit name: https://t.me/bot?start=CODE" lines into {name: code}."""
+    links = {}
+    for line in listing.splitlines():
+        if "?start=" in line:
+            name, _, link = line.rpartition(": ")
+            links[name] = link.split("?start=", 1)[1]
+    return links
+
+
+def sample_figures(index: int) -> tuple[int, int]:
+    """Deterministic, plausible figures for the demo (not real data)."""
+    enrolled = 120 + (index * 37) % 260
+    return enrolled, enrolled // (3 + index % 4)
+
+
+async def act_heads_report(demo: Demo) -> None:
+    """Heads report their cumulative figures in the ways they really type them; one corrects."""
+    demo.say("━━ 3. Trưởng thôn/buôn báo cáo số người đăng ký học ━━")
+    names = list(demo.head_ids)
+    first_name, second_name = names[0], names[1]
+    first, second = demo.head_ids[first_name], demo.head_ids[second_name]
+    for who, uid, text in [
+        (first_name, first, "/baocao 250 40"),
+        (second_name, second, "/baocao"),
+        (second_name, second, "khoảng một trăm hai mươi người"),
+    ]:
+        demo.user(f"Trưởng {who}", text)
+        demo.bot(await demo.client.converse(uid, text))
+    demo.user(f"Trưởng {second_name}", "[bấm] Bỏ qua")
+    skip = (await demo.client.events(second))[-1]
+    demo.bot(await demo.client.click(second, skip["message_id"], "report:skip"))
+    # The last few thôn/buôn do not report, so that the chase and the statistics have work.
+    for index, name in enumerate(names[2:-LATE_UNITS], start=2):
+        enrolled, completed = sample_figures(index)
+        text = f"/baocao {enrolled} {completed}"
+        reply = await demo.client.converse(demo.head_ids[name], text)
+        if not (reply[0]["text"] or "").startswith("✅"):
+            demo.user(f"Trưởng {name}", text)
+            demo.bot(reply)
+    demo.say(
+        f"… và {len(names) - 2 - LATE_UNITS} đơn vị khác đã báo cáo bằng lệnh /baocao; "
+        f"{LATE_UNITS} đơn vị chưa báo cáo."
+    )
+    demo.say("— Một trưởng thôn phát hiện đã gõ nhầm và sửa lại số:")
+    demo.user(f"Trưởng {first_name}", "/baocao 205 40")
+    [warning] = await demo.client.converse(first, "/baocao 205 40")
+    demo.bot([warning])
+    demo.user(f"Trưởng {first_name}", "[bấm] ✅ Xác nhận")
+    demo.bot(await demo.client.click(first, warning["message_id"], "report:confirm"))
+    demo.user(f"Trưởng {first_name}", "gõ nhầm 250, đúng là 205")
+    demo.bot(await demo.client.converse(first, "gõ nhầm 250, đúng là 205"))
+    demo.user(f"Trưởng {first_name}", "/tiendo")
+    demo.bot(await demo.client.converse(first, "/tiendo"))
+
+
+def _button(event: Event, label_start: str) -> str:
+    """The callback data of a button, found by the start of its label."""
+    for row in (event.get("reply_markup") or {}).get("inline_keyboard", []):
+        for button in row:
+            if button["text"].startswith(label_start):
+                return str(button["callback_data"])
+    raise RuntimeError(f"no button {label_start!r}")
+
+
+async def _wait_summary(demo: Demo, control: Event) -> Event:
+    """Wait until the officer's progress message turns into the summary."""
+    after = control["seq"]
+    for _ in range(120):
+        for event in await demo.client.events(OFFICER_ID, after=after, count=1, wait=1):
+            after = event["seq"]
+            if event["message_id"] == control["message_id"] and "Đã gửi xong" in event["text"]:
+                return event
+    raise RuntimeError("the broadcast did not finish")
+
+
+async def act_broadcast(demo: Demo) -> None:
+    """The officer sends the commune's letter (the template) to every unit; heads acknowledge."""
+    demo.say("━━ 4. Cán bộ xã gửi công văn cho tất cả đơn vị ━━")
+    names = list(demo.head_ids)
+    blocked_name = names[-1]
+    await demo.client.block(demo.head_ids[blocked_name])
+    demo.say(f"(Trưởng {blocked_name} đã lỡ chặn bot — bot sẽ báo lại cho cán bộ.)")
+    demo.user("Cán bộ VHXH", "/thongbao")
+    [menu] = await demo.client.converse(OFFICER_ID, "/thongbao")
+    demo.bot([menu])
+    demo.user("Cán bộ VHXH", "[bấm] 📄 Dùng mẫu")
+    preview = await demo.client.click(OFFICER_ID, menu["message_id"], "dir:template", replies=2)
+    while "Bản xem trước" not in (preview[-1]["text"] or ""):
+        preview += await demo.client.events(OFFICER_ID, after=preview[-1]["seq"], count=1, wait=5)
+    demo.bot(preview)
+    control = preview[-1]
+    demo.user("Cán bộ VHXH", "[bấm] 📤 Gửi")
+    await demo.client.click(OFFICER_ID, control["message_id"], "dir:send")
+    summary = await _wait_summary(demo, control)
+    demo.bot([summary])
+    acknowledging = names[: len(names) * 2 // 3]
+    for name in acknowledging:
+        user = demo.head_ids[name]
+        message = [e for e in await demo.client.events(user) if e.get("reply_markup")][-1]
+        await demo.client.click(user, message["message_id"], _button(message, "✅ Đã nhận"))
+    demo.say(f"… {len(acknowledging)} trưởng thôn/buôn bấm “✅ Đã nhận”.")
+    demo.user("Cán bộ VHXH", "[bấm] Chưa xác nhận")
+    demo.bot(
+        await demo.client.click(
+            OFFICER_ID, summary["message_id"], _button(summary, "Chưa xác nhận")
+        ),
+        brief=False,
+    )
+
+
+async def _save_file(demo: Demo, event: Event, name: str) -> None:
+    """Download a file the bot sent and keep it in the output folder."""
+    content = await demo.client.download(str(event["file_id"]))
+    await asyncio.to_thread((demo.out / name).write_bytes, content)
+
+
+async def act_statistics(demo: Demo) -> None:
+    """The admin reads the statistics, chases the late units, exports and prints invites."""
+    demo.say("━━ 5. Thống kê, nhắc đơn vị chậm, xuất Excel, in mã mời ━━")
+    demo.user("Quản trị viên", "/thongke")
+    summary, chart = await demo.client.converse(ADMIN_ID, "/thongke", replies=2)
+    demo.bot([summary, chart])
+    await _save_file(demo, chart, "chart.png")
+    demo.user("Quản trị viên", "/chuabaocao")
+    late = await demo.client.converse(ADMIN_ID, "/chuabaocao", settle=1.5)
+    demo.bot(late, brief=True)
+    demo.user("Quản trị viên", "[bấm] 🔔 Nhắc ngay")
+    demo.bot(await demo.client.click(ADMIN_ID, late[-1]["message_id"], "stats:nudge"))
+    demo.user("Quản trị viên", "/xuatexcel")
+    [excel] = await demo.client.converse(ADMIN_ID, "/xuatexcel")
+    demo.bot([excel])
+    await _save_file(demo, excel, "bao-cao.xlsx")
+    demo.user("Quản trị viên", "/moi")
+    invites = await demo.client.converse(ADMIN_ID, "/moi", settle=1.5)
+    sheet = next(e for e in invites if e["method"] == "sendDocument")
+    demo.bot([sheet])
+    await _save_file(demo, sheet, "moi-tham-gia.pdf")
+
+
+async def act_schedules(demo: Demo) -> None:
+    """The officer opens /lich and runs the chase and the digest now."""
+    demo.say("━━ 6. Lịch tự động: nhắc đơn vị chậm và bản tin tổng hợp ━━")
+    demo.user("Cán bộ VHXH", "/lich")
+    events = await demo.client.converse(OFFICER_ID, "/lich", replies=6, settle=1.5)
+    demo.bot(events[:5], brief=True)
+    for label in ("Nhắc đơn vị chưa báo cáo", "Bản tin tổng hợp"):
+        schedule = next(e for e in events if label in (e.get("text") or ""))
+        demo.user("Cán bộ VHXH", f"[bấm] ▶ Chạy ngay ({label})")
+        demo.bot(
+            await demo.client.click(
+                OFFICER_ID, schedule["message_id"], _button(schedule, "▶ Chạy ngay")
+            )
+        )
+    after = events[-1]["seq"]
+    for _ in range(30):  # the digest follows through the outbox within a few seconds
+        fresh = await demo.client.events(OFFICER_ID, after=after, count=1, wait=1)
+        digest = [e for e in fresh if (e.get("text") or "").startswith("📊 Bản tin")]
+        if digest:
+            demo.bot(digest)
+            break
+        after = fresh[-1]["seq"] if fresh else after
+
+
+ACTS: list[Act] = [
+    act_admin_setup,
+    act_heads_register,
+    act_heads_report,
+    act_broadcast,
+    act_statistics,
+    act_schedules,
+]
+
+
+def _sample_units_path() -> Path:
+    """The sample unit list shipped in the repository's data/ folder."""
+    return SAMPLE_UNITS
+
+
+async def run_demo(out: Path, acts: list[Act] | None = None) -> int:
+    """Run every act against a fresh sandbox and a temporary database."""
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    workdir = Path(tempfile.mkdtemp(prefix="binhdan-demo-"))
+    started = time.monotonic()
+    try:
+        async with running_sandbox(SandboxConfig()) as sandbox:
+            # model_validate skips the environment and .env: the demo is fully self-contained.
+            settings = Settings.model_validate(
+                dict(
+                    telegram_bot_token=sandbox.config.token,
+                    telegram_base_url=sandbox.base_url,
+                    telegram_base_file_url=sandbox.base_file_url,
+                    database_url=f"sqlite+aiosqlite:///{workdir / 'demo.db'}",
+                    admin_ids=(ADMIN_ID,),
+                )
+            )
+            await _prepare_database(settings)
+            await _play(settings, sandbox.control_url, out, acts or ACTS)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"\nDemo xong trong {time.monotonic() - started:.1f} giây.")
+    return 0
+
+
+async def _prepare_database(settings: Settings) -> None:
+    """Migrate the temporary database and import the sample units."""
+    await upgrade_to_head_async(settings.database_url)
+    db = open_database(settings.database_url)
+    try:
+        await import_units_file(db, _sample_units_path())
+    finally:
+        await db.close()
+
+
+async def _play(settings: Settings, control_url: str, out: Path, acts: list[Act]) -> None:
+    """Start the real application on the sandbox and play each act."""
+    application = build_application(settings)
+    client = SandboxClient(control_url)
+    try:
+        async with polling(application):
+            demo = Demo(client=client, application=application, out=out)
+            for act in acts:
+                await act(demo)
+                demo.say()
+    finally:
+        await client.aclose()

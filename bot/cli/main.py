@@ -1,0 +1,110 @@
+"""The `binhdan` command line: run, demo, database, units, invites and roles."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.cli.errors import CliError
+from bot.settings import Settings
+from bot.texts import N_, translator
+
+EXIT_BAD_INPUT = 2
+
+
+def load_settings() -> Settings:
+    """Read settings, turning validation errors into one readable line."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]).upper() or "settings"
+        raise CliError(N_("cli.bad_setting"), field=field, problem=first["msg"]) from None
+
+
+def _run_async(coroutine: Coroutine[Any, Any, int]) -> int:
+    """Run a coroutine to completion and return its exit status."""
+    return asyncio.run(coroutine)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe every sub-command of the contract."""
+    parser = argparse.ArgumentParser(
+        prog="binhdan", description=translator().plain("cli.description")
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="migrate the database, then start long polling")
+    demo = commands.add_parser("demo", help="run the whole loop offline on the sandbox")
+    demo.add_argument("--out", type=Path, default=Path("demo-output"))
+    play = commands.add_parser("play", help="the browser playground: the bot on the sandbox")
+    play.add_argument("--port", type=int, default=8080)
+    play.add_argument("--host", default="127.0.0.1", help="127.0.0.1 unless a phone must reach it")
+    play.add_argument("--db", type=Path, help="keep the playground's database in this file")
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply migrations up to head")
+    db_backup = db_commands.add_parser("backup", help="a consistent online copy")
+    db_backup.add_argument("file", type=Path)
+    db_restore = db_commands.add_parser("restore", help="restore a copy (bot must be stopped)")
+    db_restore.add_argument("file", type=Path)
+    units = commands.add_parser("units", help="the unit list")
+    unit_commands = units.add_subparsers(dest="units_command", required=True)
+    unit_import = unit_commands.add_parser("import", help="import a CSV or XLSX unit list")
+    unit_import.add_argument("file", type=Path)
+    unit_commands.add_parser("list", help="one unit per line")
+    invites = commands.add_parser("invites", help="invite codes and links")
+    output = invites.add_mutually_exclusive_group(required=True)
+    output.add_argument(
+        "--csv", action="store_true", help="print unit_code,unit_name,invite_code,link"
+    )
+    output.add_argument("--pdf", type=Path, metavar="FILE", help="an A4 sheet of QR invites")
+    export = commands.add_parser("export", help="the progress report as XLSX")
+    export.add_argument("file", type=Path)
+    broadcast = commands.add_parser("broadcast", help="queue a directive from a text file")
+    broadcast.add_argument("file", type=Path)
+    broadcast.add_argument("--to", default="all", help="all | thon | co_quan | CODE,CODE,…")
+    schedules = commands.add_parser("schedules", help="the schedules")
+    schedule_commands = schedules.add_subparsers(dest="schedules_command", required=True)
+    schedule_commands.add_parser("list", help="each schedule with its next firing time")
+    grant = commands.add_parser("grant", help="grant a role")
+    grant.add_argument("user_id", type=int)
+    grant.add_argument("role", choices=["admin", "officer"])
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Call the function behind the chosen sub-command."""
+    from bot.cli import commands as impl
+
+    table: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+        "run": impl.cmd_run,
+        "demo": impl.cmd_demo,
+        "play": impl.cmd_play,
+        "db": impl.cmd_db,
+        "units": impl.cmd_units,
+        "invites": impl.cmd_invites,
+        "grant": impl.cmd_grant,
+        "broadcast": impl.cmd_broadcast,
+        "export": impl.cmd_export,
+        "schedules": impl.cmd_schedules,
+    }
+    return table[args.command](args, load_settings())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `binhdan` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except CliError as error:
+        message = translator().plain(error.key, **error.values)
+        print(f"binhdan: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,1 @@
+"""Directives and the outbox: audiences, deliveries, acknowledgements, chases."""

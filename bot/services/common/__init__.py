@@ -1,0 +1,1 @@
+"""What every area needs: the audit trail, text folding, catalog-key marking."""

@@ -1,0 +1,1 @@
+"""Who is who: units, contacts and roles, invites, the unit file import."""

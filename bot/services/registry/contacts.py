@@ -1,0 +1,187 @@
+"""Contacts and roles: who someone is, granting roles, and the admins from settings."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import ScalarSelect, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.common.audit import record_event
+from models import Contact, ContactStatus, LanguageChoice, Role, upsert
+from models.db import Database
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the access gate and handlers need to know about a sender."""
+
+    user_id: int
+    role: Role | None
+    unit_id: int | None
+    unit_name: str | None
+    contact_id: int | None
+    unit_adults: int | None = None
+    blocked: bool = False
+    # The catalog the person reads; None until they choose one with /ngonngu.
+    language: str | None = None
+
+
+def _language_of(user_id: int) -> ScalarSelect[str]:
+    """The chosen language as a scalar subquery, so identifying stays one round trip."""
+    return (
+        select(LanguageChoice.language)
+        .where(LanguageChoice.telegram_user_id == user_id)
+        .scalar_subquery()
+    )
+
+
+async def identify(session: AsyncSession, user_id: int) -> Identity:
+    """Look a Telegram user up; strangers and contacts who left have no role."""
+    row = (
+        await session.execute(
+            select(Contact, _language_of(user_id)).where(Contact.telegram_user_id == user_id)
+        )
+    ).first()
+    if row is None:
+        language = await session.scalar(select(_language_of(user_id)))
+        return Identity(user_id, None, None, None, None, language=language)
+    contact, language = row
+    if contact.status == ContactStatus.LEFT:
+        return Identity(user_id, None, None, None, None, language=language)
+    return Identity(
+        user_id=user_id,
+        role=contact.role,
+        unit_id=contact.unit_id,
+        unit_name=contact.unit.name if contact.unit else None,
+        contact_id=contact.id,
+        unit_adults=contact.unit.adults if contact.unit else None,
+        blocked=contact.status == ContactStatus.BLOCKED,
+        language=language,
+    )
+
+
+async def who_is(db: Database, user_id: int) -> Identity:
+    """The sender's identity; a contact marked blocked who writes again is reachable again."""
+    async with db.read() as session:
+        identity = await identify(session, user_id)
+    if not identity.blocked:
+        return identity
+    async with db.write() as session:
+        await reactivate(session, user_id)
+    return replace(identity, blocked=False)
+
+
+async def choose_language(db: Database, user_id: int, language: str, now: datetime) -> None:
+    """Remember the language someone chose (registered or not)."""
+    async with db.write() as session:
+        statement = upsert.insert(session, LanguageChoice).values(
+            telegram_user_id=user_id, language=language, chosen_at=now
+        )
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["telegram_user_id"],
+                set_={"language": language, "chosen_at": now},
+            )
+        )
+        record_event(session, user_id, "language.chosen", language=language)
+
+
+async def reactivate(session: AsyncSession, user_id: int) -> None:
+    """A contact marked blocked has written to the bot again, so it is reachable again."""
+    contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == user_id))
+    if contact is not None and contact.status == ContactStatus.BLOCKED:
+        contact.status = ContactStatus.ACTIVE
+        record_event(session, user_id, "contact.unblocked")
+
+
+class GrantOutcome(enum.StrEnum):
+    """What a role grant did."""
+
+    GRANTED = "granted"
+    UNCHANGED = "unchanged"
+    SELF_DEMOTE = "self_demote"
+    HEAD_NEEDS_UNIT = "head_needs_unit"
+
+
+@dataclass(frozen=True)
+class GrantResult:
+    """The outcome and the contact's chat, so the caller can refresh their menu."""
+
+    outcome: GrantOutcome
+    chat_id: int | None = None
+    language: str | None = None
+
+
+async def grant_role(
+    session: AsyncSession, *, actor_user_id: int | None, user_id: int, role: Role
+) -> GrantResult:
+    """Give `user_id` a role, creating the contact if they have never written to the bot."""
+    if actor_user_id == user_id and role != Role.ADMIN:
+        return GrantResult(GrantOutcome.SELF_DEMOTE)
+    contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == user_id))
+    if role == Role.HEAD and (contact is None or contact.unit_id is None):
+        return GrantResult(GrantOutcome.HEAD_NEEDS_UNIT)
+    if contact is None:
+        # In private chats the chat id equals the user id, so they can be reached at once.
+        contact = Contact(telegram_user_id=user_id, chat_id=user_id, role=role)
+        session.add(contact)
+    elif contact.role == role and contact.status == ContactStatus.ACTIVE:
+        return GrantResult(GrantOutcome.UNCHANGED, contact.chat_id)
+    previous = contact.role.value if contact.role else None
+    contact.role, contact.status = role, ContactStatus.ACTIVE
+    record_event(
+        session, actor_user_id, "role.granted", user_id=user_id, role=role.value, previous=previous
+    )
+    return GrantResult(GrantOutcome.GRANTED, contact.chat_id)
+
+
+async def grant(
+    db: Database, *, actor_user_id: int | None, user_id: int, role: Role
+) -> GrantResult:
+    """Grant a role in its own transaction (the /phanquyen and `binhdan grant` entry point)."""
+    async with db.write() as session:
+        result = await grant_role(session, actor_user_id=actor_user_id, user_id=user_id, role=role)
+        language = await session.scalar(select(_language_of(user_id)))
+    return replace(result, language=language)
+
+
+async def ensure_admins(session: AsyncSession, admin_ids: Iterable[int]) -> list[int]:
+    """Make every id in ADMIN_IDS an admin; return the chat ids whose role changed."""
+    changed = []
+    for user_id in admin_ids:
+        result = await grant_role(session, actor_user_id=None, user_id=user_id, role=Role.ADMIN)
+        if result.outcome == GrantOutcome.GRANTED and result.chat_id is not None:
+            changed.append(result.chat_id)
+    return changed
+
+
+async def mark_blocked(session: AsyncSession, chat_id: int) -> None:
+    """Mark the contacts of a chat that blocked the bot, so nothing is retried to them."""
+    for contact in await session.scalars(select(Contact).where(Contact.chat_id == chat_id)):
+        if contact.status != ContactStatus.BLOCKED:
+            contact.status = ContactStatus.BLOCKED
+            record_event(session, None, "contact.blocked", user_id=contact.telegram_user_id)
+
+
+async def contacts_with_roles(session: AsyncSession) -> list[Contact]:
+    """Return every active contact, for refreshing command menus at start."""
+    return list(
+        await session.scalars(select(Contact).where(Contact.status == ContactStatus.ACTIVE))
+    )
+
+
+async def make_admins(db: Database, admin_ids: Iterable[int]) -> list[tuple[int, str | None]]:
+    """ADMIN_IDS at start: (chat id, chosen language) of each person who just became admin."""
+    async with db.write() as session:
+        chats = await ensure_admins(session, admin_ids)
+        rows = await session.execute(
+            select(Contact.chat_id, LanguageChoice.language)
+            .join(LanguageChoice, LanguageChoice.telegram_user_id == Contact.telegram_user_id)
+            .where(Contact.chat_id.in_(chats))
+        )
+        languages: dict[int, str] = {chat_id: language for chat_id, language in rows}
+    return [(chat_id, languages.get(chat_id)) for chat_id in chats]

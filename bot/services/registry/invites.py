@@ -1,0 +1,294 @@
+"""Invites: unguessable codes, their limits, and registration through them."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.common.audit import record_event
+from bot.services.registry.units import find_unit
+from models import Contact, ContactStatus, Invite, Role, Unit
+from models.db import Database
+
+# 16 random bytes = 128 bits, rendered as 22 URL-safe characters (A-Za-z0-9_-), which is
+# what Telegram allows in a /start deep-link payload (≤ 64 characters).
+INVITE_CODE_BYTES = 16
+
+
+def new_invite_code() -> str:
+    """Return a fresh unguessable, deep-link-safe code."""
+    return secrets.token_urlsafe(INVITE_CODE_BYTES)
+
+
+def deep_link(bot_username: str, code: str) -> str:
+    """Return the t.me link that opens the bot with `/start CODE`."""
+    return f"https://t.me/{bot_username}?start={code}"
+
+
+class RedeemOutcome(enum.StrEnum):
+    """What happened to a /start CODE."""
+
+    REGISTERED = "registered"
+    MOVED = "moved"
+    INVALID = "invalid"
+    USED_UP = "used_up"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class RedeemResult:
+    """The outcome, the role granted and the unit names involved."""
+
+    outcome: RedeemOutcome
+    role: Role | None = None
+    unit_name: str | None = None
+    previous_unit_name: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether the sender is now registered."""
+        return self.outcome in (RedeemOutcome.REGISTERED, RedeemOutcome.MOVED)
+
+
+def _refusal(invite: Invite | None, now: datetime) -> RedeemOutcome | None:
+    """Say why an invite cannot be used, or None when it can."""
+    if invite is None:
+        return RedeemOutcome.INVALID
+    if invite.revoked:
+        return RedeemOutcome.REVOKED
+    if invite.expires_at is not None and now >= invite.expires_at:
+        return RedeemOutcome.EXPIRED
+    if invite.max_uses is not None and invite.uses >= invite.max_uses:
+        return RedeemOutcome.USED_UP
+    return None
+
+
+async def create_invite(
+    session: AsyncSession,
+    *,
+    unit: Unit | None,
+    role: Role,
+    max_uses: int | None,
+    ttl: timedelta | None,
+    now: datetime,
+    actor_user_id: int | None,
+) -> Invite:
+    """Create a new invite for a unit (heads) or for no unit (officers)."""
+    invite = Invite(
+        code=new_invite_code(),
+        unit_id=unit.id if unit else None,
+        unit=unit,
+        role=role,
+        max_uses=max_uses,
+        expires_at=now + ttl if ttl else None,
+        created_by=actor_user_id,
+    )
+    session.add(invite)
+    record_event(
+        session, actor_user_id, "invite.created", unit=unit.code if unit else None, role=role.value
+    )
+    return invite
+
+
+async def current_unit_invites(
+    session: AsyncSession, now: datetime, *, max_uses: int, ttl: timedelta
+) -> list[tuple[Unit, Invite]]:
+    """Return each active unit with a usable head invite, creating the missing ones."""
+    units = list(
+        await session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.code))
+    )
+    invites = await session.scalars(
+        select(Invite)
+        .where(Invite.role == Role.HEAD, Invite.revoked.is_(False))
+        .order_by(Invite.id.desc())
+    )
+    usable: dict[int, Invite] = {}
+    for invite in invites:
+        if invite.unit_id is not None and invite.unit_id not in usable and invite.is_usable(now):
+            usable[invite.unit_id] = invite
+    pairs = []
+    for unit in units:
+        invite = usable.get(unit.id) or await create_invite(
+            session,
+            unit=unit,
+            role=Role.HEAD,
+            max_uses=max_uses,
+            ttl=ttl,
+            now=now,
+            actor_user_id=None,
+        )
+        pairs.append((unit, invite))
+    return pairs
+
+
+async def regenerate_unit_invite(
+    session: AsyncSession,
+    unit: Unit,
+    now: datetime,
+    *,
+    max_uses: int,
+    ttl: timedelta,
+    actor_user_id: int | None,
+) -> Invite:
+    """Revoke a unit's head invites and issue a fresh one (e.g. after a leak)."""
+    for invite in await session.scalars(
+        select(Invite).where(Invite.unit_id == unit.id, Invite.revoked.is_(False))
+    ):
+        invite.revoked = True
+    record_event(session, actor_user_id, "invite.revoked", unit=unit.code)
+    return await create_invite(
+        session,
+        unit=unit,
+        role=Role.HEAD,
+        max_uses=max_uses,
+        ttl=ttl,
+        now=now,
+        actor_user_id=actor_user_id,
+    )
+
+
+async def redeem_invite(
+    session: AsyncSession,
+    *,
+    code: str,
+    user_id: int,
+    chat_id: int,
+    display_name: str,
+    now: datetime,
+) -> RedeemResult:
+    """Bind the sender to the invite's unit and role, if the code is usable."""
+    invite = await session.scalar(select(Invite).where(Invite.code == code))
+    refusal = _refusal(invite, now)
+    if invite is None or refusal is not None:
+        # Refusals change nothing, not even the audit trail; the handler logs them.
+        return RedeemResult(refusal or RedeemOutcome.INVALID)
+    contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == user_id))
+    previous_unit = contact.unit if contact else None
+    role = _role_after_invite(contact, invite)
+    if contact is None:
+        contact = Contact(telegram_user_id=user_id, chat_id=chat_id, role=role)
+        session.add(contact)
+    contact.chat_id, contact.display_name, contact.role = chat_id, display_name, role
+    contact.unit_id, contact.unit, contact.status = (
+        invite.unit_id,
+        invite.unit,
+        ContactStatus.ACTIVE,
+    )
+    invite.uses += 1
+    moved = (
+        previous_unit is not None and invite.unit is not None and previous_unit.id != invite.unit.id
+    )
+    record_event(
+        session,
+        user_id,
+        "invite.redeemed",
+        unit=invite.unit.code if invite.unit else None,
+        role=role.value,
+        moved_from=previous_unit.code if moved and previous_unit else None,
+    )
+    return RedeemResult(
+        RedeemOutcome.MOVED if moved else RedeemOutcome.REGISTERED,
+        role=role,
+        unit_name=invite.unit.name if invite.unit else None,
+        previous_unit_name=previous_unit.name if moved and previous_unit else None,
+    )
+
+
+def _role_after_invite(contact: Contact | None, invite: Invite) -> Role:
+    """Never let a head invite demote an admin or officer; they keep their higher role."""
+    if contact is not None and contact.role != Role.HEAD and invite.role == Role.HEAD:
+        return contact.role
+    return invite.role
+
+
+@dataclass(frozen=True)
+class InviteLimits:
+    """How many people one unit's code may register, and for how long it is valid."""
+
+    max_uses: int
+    ttl: timedelta
+
+
+@dataclass(frozen=True)
+class UnitInvite:
+    """A unit's current invite, as lists, QR codes and printed sheets show it."""
+
+    unit_code: str
+    unit_name: str
+    code: str
+
+
+async def register(
+    db: Database, *, code: str, user_id: int, chat_id: int, display_name: str, now: datetime
+) -> RedeemResult:
+    """/start CODE: redeem the invite in one transaction."""
+    async with db.write() as session:
+        return await redeem_invite(
+            session,
+            code=code,
+            user_id=user_id,
+            chat_id=chat_id,
+            display_name=display_name,
+            now=now,
+        )
+
+
+async def unit_invites(db: Database, now: datetime, limits: InviteLimits) -> list[UnitInvite]:
+    """Every active unit's usable invite, creating the missing ones."""
+    async with db.write() as session:
+        pairs = await current_unit_invites(session, now, max_uses=limits.max_uses, ttl=limits.ttl)
+        return [UnitInvite(unit.code, unit.name, invite.code) for unit, invite in pairs]
+
+
+async def unit_invite(
+    db: Database,
+    unit_code: str,
+    now: datetime,
+    limits: InviteLimits,
+    *,
+    regenerate: bool,
+    actor_user_id: int | None,
+) -> UnitInvite | None:
+    """One unit's invite (renewed first when asked); None for an unknown unit."""
+    async with db.write() as session:
+        unit = await find_unit(session, unit_code)
+        if unit is None:
+            return None
+        if regenerate:
+            invite = await regenerate_unit_invite(
+                session,
+                unit,
+                now,
+                max_uses=limits.max_uses,
+                ttl=limits.ttl,
+                actor_user_id=actor_user_id,
+            )
+        else:
+            pairs = await current_unit_invites(
+                session, now, max_uses=limits.max_uses, ttl=limits.ttl
+            )
+            invite = next(inv for u, inv in pairs if u.id == unit.id)
+        return UnitInvite(unit.code, unit.name, invite.code)
+
+
+async def officer_invite(
+    db: Database, now: datetime, ttl: timedelta, actor_user_id: int | None
+) -> str:
+    """A fresh one-use officer invite; returns its code."""
+    async with db.write() as session:
+        invite = await create_invite(
+            session,
+            unit=None,
+            role=Role.OFFICER,
+            max_uses=1,
+            ttl=ttl,
+            now=now,
+            actor_user_id=actor_user_id,
+        )
+        return invite.code

@@ -1,0 +1,87 @@
+"""Units: atomic import (upsert by code) and listing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.common.audit import record_event
+from bot.services.registry.unit_import import UnitRow, parse_unit_table, read_table
+from models import Unit
+from models.db import Database
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """How many units an import created and updated."""
+
+    created: int
+    updated: int
+
+
+async def upsert_units(
+    session: AsyncSession, rows: Sequence[UnitRow], actor_user_id: int | None
+) -> ImportResult:
+    """Create or update units by code inside the caller's transaction."""
+    existing = {
+        unit.code: unit
+        for unit in await session.scalars(select(Unit).where(Unit.code.in_([r.code for r in rows])))
+    }
+    created = updated = 0
+    for row in rows:
+        unit = existing.get(row.code)
+        if unit is None:
+            session.add(Unit(code=row.code, name=row.name, kind=row.kind, adults=row.adults))
+            created += 1
+        elif (unit.name, unit.kind, unit.adults, unit.active) != (
+            row.name,
+            row.kind,
+            row.adults,
+            True,
+        ):
+            unit.name, unit.kind, unit.adults, unit.active = row.name, row.kind, row.adults, True
+            updated += 1
+    record_event(session, actor_user_id, "units.imported", created=created, updated=updated)
+    return ImportResult(created=created, updated=updated)
+
+
+async def import_units_file(
+    db: Database, path: Path, actor_user_id: int | None = None
+) -> ImportResult:
+    """Validate the whole file first, then upsert it in one transaction (all or nothing)."""
+    rows = parse_unit_table(read_table(path))
+    async with db.write() as session:
+        return await upsert_units(session, rows, actor_user_id)
+
+
+async def list_units(session: AsyncSession, *, active_only: bool = True) -> list[Unit]:
+    """Return units ordered by code."""
+    query = select(Unit).order_by(Unit.code)
+    if active_only:
+        query = query.where(Unit.active.is_(True))
+    return list(await session.scalars(query))
+
+
+async def find_unit(session: AsyncSession, code: str) -> Unit | None:
+    """Find a unit by code, case-insensitively since people type it by hand."""
+    query = select(Unit).where(func.lower(Unit.code) == code.strip().lower())
+    unit: Unit | None = await session.scalar(query)
+    return unit
+
+
+@dataclass(frozen=True)
+class UnitChoice:
+    """A unit as pickers show it."""
+
+    code: str
+    name: str
+
+
+async def unit_choices(db: Database) -> list[UnitChoice]:
+    """The active units, by code, for pickers."""
+    async with db.read() as session:
+        return [UnitChoice(unit.code, unit.name) for unit in await list_units(session)]

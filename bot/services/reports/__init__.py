@@ -1,0 +1,1 @@
+"""Enrolment reports: reading figures, periods, validation, storing in batches, progress."""

@@ -1,0 +1,367 @@
+"""Storing reports in batches: one read and one insert per batch, each update stored once.
+
+Handlers of different chats run concurrently; `ReportWriter` gathers what they submit within
+one event-loop turn into a single transaction (group commit). Every caller still gets its
+answer only after the commit, so a reply never promises a figure that could be lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, ScalarSelect, case, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.common.audit import record_event
+from bot.services.reports.periods import Period, period_at
+from bot.services.reports.reports import (
+    Echo,
+    Figures,
+    Reporter,
+    Target,
+    decreases,
+    find_by_update,
+    latest_report,
+)
+from models import Report, UnitProgress, upsert
+from models.db import Database
+
+logger = logging.getLogger(__name__)
+MAX_BATCH = 64
+BATCH_ORDER_BASE = 1 << 62
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Stored (with its echo) or, for lower figures without a reason, waiting for confirmation."""
+
+    report_id: int | None
+    echo: Echo | None
+    previous: Figures | None
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """The figures go down and were not stored."""
+        return self.report_id is None
+
+
+def _figures(report: Report | None) -> Figures | None:
+    """A stored report's figures."""
+    return Figures(report.enrolled, report.completed) if report is not None else None
+
+
+def _stored(report: Report, echo: Echo, previous: Report | None) -> Submission:
+    """A submission that was stored."""
+    return Submission(report.id, echo, _figures(previous))
+
+
+@dataclass(frozen=True)
+class Request:
+    """One report to store."""
+
+    target: Target
+    figures: Figures
+    reporter: Reporter
+    update_id: int | None
+    now: datetime
+    correction_reason: str | None = None
+
+
+@dataclass
+class _UnitState:
+    """A unit's reports as known during one batch: from the database, then from the batch."""
+
+    reports: list[tuple[int, Report]] = field(default_factory=list)
+
+    def add(self, report: Report) -> None:
+        """Remember a report; rows not yet inserted sort after every stored id, in batch order."""
+        order = report.id if report.id is not None else BATCH_ORDER_BASE + len(self.reports)
+        self.reports.append((order, report))
+
+    def newest(self, before: datetime | None = None) -> Report | None:
+        """The newest report, optionally the newest before an instant."""
+        candidates = [
+            (r.reported_at, order, r)
+            for order, r in self.reports
+            if before is None or r.reported_at < before
+        ]
+        return max(candidates, key=lambda c: (c[0], c[1]))[2] if candidates else None
+
+
+def _newest_id(unit_id: int, *conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+    """The id of a unit's newest report matching `conditions` (ix_reports_unit_id_reported_at)."""
+    return (
+        select(Report.id)
+        .where(Report.unit_id == unit_id, *conditions)
+        .order_by(Report.reported_at.desc(), Report.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+async def _read_state(
+    session: AsyncSession, requests: list[Request], periods: list[Period], tz: ZoneInfo
+) -> tuple[dict[int, _UnitState], dict[int, Report]]:
+    """Each unit's newest report and newest before its period, plus rows of these updates."""
+    wanted: list[ScalarSelect[int]] = []
+    for request, period in zip(requests, periods, strict=True):
+        unit_id = request.target.unit_id
+        wanted += [_newest_id(unit_id), _newest_id(unit_id, Report.reported_at < period.start(tz))]
+    condition: ColumnElement[bool] = Report.id.in_(wanted)
+    update_ids = [r.update_id for r in requests if r.update_id is not None]
+    if update_ids:
+        condition = condition | Report.source_update_id.in_(update_ids)
+    states: dict[int, _UnitState] = defaultdict(_UnitState)
+    by_update: dict[int, Report] = {}
+    for row in await session.scalars(select(Report).where(condition)):
+        states[row.unit_id].add(row)
+        if row.source_update_id is not None:
+            by_update[row.source_update_id] = row
+    return states, by_update
+
+
+def _new_row(request: Request, period: Period) -> Report:
+    """The row a request would store."""
+    return Report(
+        unit_id=request.target.unit_id,
+        period_key=period.key,
+        enrolled=request.figures.enrolled,
+        completed=request.figures.completed,
+        note=None,
+        is_correction=request.correction_reason is not None,
+        correction_reason=request.correction_reason,
+        reporter_user_id=request.reporter.user_id,
+        reporter_name=request.reporter.name,
+        on_behalf=request.target.on_behalf,
+        source_update_id=request.update_id,
+        reported_at=request.now,
+    )
+
+
+def _insert_statement(session: AsyncSession, rows: list[Report]) -> Any:
+    """INSERT … ON CONFLICT (source_update_id) DO NOTHING RETURNING id, source_update_id.
+
+    Only rows with an update id go through here: RETURNING order is unspecified, so rows are
+    matched back by that id.
+    """
+    columns = [c.key for c in Report.__table__.columns if c.key != "id"]
+    values = [{key: getattr(row, key) for key in columns} for row in rows]
+    return (
+        upsert.insert(session, Report)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["source_update_id"])
+        .returning(Report.id, Report.source_update_id)
+    )
+
+
+def _progress_upsert(session: AsyncSession, rows: list[Report]) -> Any:
+    """Move each unit's current figures forward (newest row per unit; older rows never win)."""
+    newest: dict[int, Report] = {}
+    for row in rows:
+        if row.unit_id not in newest or row.reported_at >= newest[row.unit_id].reported_at:
+            newest[row.unit_id] = row
+    statement = upsert.insert(session, UnitProgress).values(
+        [
+            {
+                "unit_id": r.unit_id,
+                "enrolled": r.enrolled,
+                "completed": r.completed,
+                "reported_at": r.reported_at,
+                "reporter_name": r.reporter_name,
+                "period_key": r.period_key,
+                "before_enrolled": None,
+            }
+            for r in newest.values()
+        ]
+    )
+    new = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["unit_id"],
+        set_={
+            # Entering a new period: what stood until now is the "before" of the new period.
+            "before_enrolled": case(
+                (UnitProgress.period_key != new.period_key, UnitProgress.enrolled),
+                else_=UnitProgress.before_enrolled,
+            ),
+            "enrolled": new.enrolled,
+            "completed": new.completed,
+            "reported_at": new.reported_at,
+            "reporter_name": new.reporter_name,
+            "period_key": new.period_key,
+        },
+        where=new.reported_at >= UnitProgress.reported_at,
+    )
+
+
+def echo_for(report: Report, target: Target, before: Report | None, period: Period) -> Echo:
+    """What to repeat back for a stored report."""
+    return Echo(
+        unit_name=target.unit_name,
+        enrolled=report.enrolled,
+        completed=report.completed,
+        change=report.enrolled - before.enrolled if before else None,
+        percent=100.0 * report.enrolled / target.adults if target.adults else None,
+        period=period,
+        is_correction=report.is_correction,
+    )
+
+
+async def _replay(
+    session: AsyncSession, report: Report, target: Target, period_kind: str, tz: ZoneInfo
+) -> Submission:
+    """The same echo as when `report` was first stored."""
+    period = period_at(report.reported_at, period_kind, tz)
+    before = await latest_report(session, target.unit_id, before=period.start(tz))
+    return Submission(report.id, echo_for(report, target, before, period), None)
+
+
+async def submit_batch(
+    session: AsyncSession, requests: list[Request], period_kind: str, tz: ZoneInfo
+) -> list[Submission]:
+    """Decide and store a batch in the caller's transaction: two statements on the hot path.
+
+    Requests are judged in order, each seeing the ones before it, exactly as if they had been
+    stored one by one. A redelivered update gets its stored row back and stores nothing.
+    """
+    periods = [period_at(r.now, period_kind, tz) for r in requests]
+    states, by_update = await _read_state(session, requests, periods, tz)
+    results: list[Submission | None] = [None] * len(requests)
+    pending: list[tuple[int, Report, Report | None, Report | None]] = []
+    for index, (request, period) in enumerate(zip(requests, periods, strict=True)):
+        if request.update_id is not None and request.update_id in by_update:
+            results[index] = await _replay(
+                session, by_update[request.update_id], request.target, period_kind, tz
+            )
+            continue
+        state = states[request.target.unit_id]
+        previous = state.newest()
+        if request.correction_reason is None and decreases(previous, request.figures):
+            results[index] = Submission(None, None, _figures(previous))
+            continue
+        row = _new_row(request, period)
+        state.add(row)
+        pending.append((index, row, previous, state.newest(before=period.start(tz))))
+    if pending:
+        await _insert(session, requests, periods, pending, results, period_kind, tz)
+    assert all(result is not None for result in results)
+    return [result for result in results if result is not None]
+
+
+async def _insert(
+    session: AsyncSession,
+    requests: list[Request],
+    periods: list[Period],
+    pending: list[tuple[int, Report, Report | None, Report | None]],
+    results: list[Submission | None],
+    period_kind: str,
+    tz: ZoneInfo,
+) -> None:
+    """Insert the accepted rows at once and fill in their results."""
+    keyed = [row for _, row, _, _ in pending if row.source_update_id is not None]
+    ids: dict[int | None, int] = {}
+    if keyed:
+        returned = (await session.execute(_insert_statement(session, keyed))).all()
+        ids = {update_id: row_id for row_id, update_id in returned}
+    for _, row, _, _ in pending:
+        if row.source_update_id is None:
+            session.add(row)
+            await session.flush()
+            ids[None] = row.id
+    stored = [
+        row
+        for _, row, _, _ in pending
+        if row.source_update_id is None or row.source_update_id in ids
+    ]
+    if stored:
+        await session.execute(_progress_upsert(session, stored))
+    for index, row, previous, before in pending:
+        request = requests[index]
+        row_id = row.id if row.source_update_id is None else ids.get(row.source_update_id)
+        if row_id is None:
+            # Another process stored this very update between our read and our insert.
+            existing = await find_by_update(session, request.update_id)
+            assert existing is not None
+            results[index] = await _replay(session, existing, request.target, period_kind, tz)
+            continue
+        row.id = row_id
+        if request.correction_reason is not None:
+            # Plain reports are their own audit trail (who, when, which update); corrections
+            # also go to the audit log because they overwrite what the commune saw.
+            record_event(
+                session,
+                request.reporter.user_id,
+                "report.corrected",
+                unit_id=request.target.unit_id,
+                enrolled=row.enrolled,
+                previous=previous.enrolled if previous else None,
+            )
+        results[index] = _stored(
+            row, echo_for(row, request.target, before, periods[index]), previous
+        )
+
+
+class ReportWriter:
+    """Group commit: one transaction for all reports submitted at about the same moment."""
+
+    def __init__(self, db: Database, period_kind: str, tz: ZoneInfo) -> None:
+        """Prepare the queue; `start` launches the worker."""
+        self._db = db
+        self._period_kind = period_kind
+        self._tz = tz
+        self._queue: asyncio.Queue[tuple[Request, asyncio.Future[Submission]]] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Launch the worker task."""
+        self._worker = asyncio.create_task(self._run(), name="report-writer")
+
+    async def stop(self) -> None:
+        """Finish what is queued, then stop."""
+        if self._worker is None:
+            return
+        await self._queue.join()
+        self._worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._worker
+        self._worker = None
+
+    async def submit(self, request: Request) -> Submission:
+        """Queue a report and wait until it is committed (or judged a decrease)."""
+        future: asyncio.Future[Submission] = asyncio.get_running_loop().create_future()
+        await self._queue.put((request, future))
+        return await future
+
+    async def _run(self) -> None:
+        """Take everything queued, up to MAX_BATCH, and write it in one transaction."""
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._write(batch)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _write(self, batch: list[tuple[Request, asyncio.Future[Submission]]]) -> None:
+        """Write one batch; on failure every caller gets the exception (nothing is stored)."""
+        requests = [request for request, _ in batch]
+        try:
+            async with self._db.write() as session:
+                results = await submit_batch(session, requests, self._period_kind, self._tz)
+        except Exception as error:
+            logger.exception("Could not store a batch of %d reports", len(batch))
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)

@@ -1,0 +1,1 @@
+"""Schedules held in the database: rules, planning, firing exactly once."""

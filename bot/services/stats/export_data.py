@@ -1,0 +1,63 @@
+"""Gathering everything the progress report needs, in one read-only snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.broadcasts.directives import recent_directives
+from bot.services.stats.export_rows import DirectiveRow, HistoryRow
+from bot.services.stats.stats import Summary, UnitStat, summary_and_units
+from models import MessageKind, Report, Unit
+from models.db import Database
+
+MAX_DIRECTIVES = 500
+
+
+@dataclass(frozen=True)
+class ExportData:
+    """What the XLSX (and PDF) report shows, as of `now`."""
+
+    summary: Summary
+    units: list[UnitStat]
+    history: list[HistoryRow]
+    directives: list[DirectiveRow]
+    now: datetime
+
+
+async def report_history(session: AsyncSession) -> list[HistoryRow]:
+    """Every report, oldest first, with its unit's name."""
+    rows = await session.execute(
+        select(
+            Report.reported_at,
+            Unit.name,
+            Report.enrolled,
+            Report.completed,
+            Report.correction_reason,
+            Report.reporter_name,
+        )
+        .join(Unit, Unit.id == Report.unit_id)
+        .order_by(Report.reported_at, Report.id)
+    )
+    return [HistoryRow(*row) for row in rows]
+
+
+async def directive_rows(session: AsyncSession) -> list[DirectiveRow]:
+    """The directives sent (not the automatic reminders), newest first, with their counts."""
+    return [
+        DirectiveRow(r.created_at, r.number, r.subject, r.total, r.sent, r.acked_units, r.units)
+        for r in await recent_directives(session, MAX_DIRECTIVES, (MessageKind.DIRECTIVE,))
+    ]
+
+
+async def export_data(db: Database, now: datetime, tz: ZoneInfo, period_kind: str) -> ExportData:
+    """Read the report's content in one snapshot."""
+    async with db.read() as session:
+        summary, stats = await summary_and_units(session, now, tz, period_kind)
+        return ExportData(
+            summary, stats, await report_history(session), await directive_rows(session), now
+        )

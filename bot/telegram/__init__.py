@@ -1,0 +1,1 @@
+"""Everything that speaks Telegram: context, callbacks, permissions, menus, sending, updates."""

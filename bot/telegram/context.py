@@ -1,0 +1,77 @@
+"""Typed dependencies for handlers and jobs: `BotData` and the `BotContext` that carries it."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
+
+from bot.services.registry.contacts import Identity
+from bot.services.registry.identity_cache import IdentityCache
+from bot.services.reports.submission import ReportWriter
+from bot.settings import Settings
+from bot.telegram.dispatcher import OutboxDispatcher
+from bot.telegram.drafts import UserData
+from bot.texts import Translator, translator
+from models.db import Database
+
+
+class BotData:
+    """What every handler may use.
+
+    `settings` and `identities` are set at build, the rest in post_init (they need the running
+    event loop and the bot's name).
+    """
+
+    settings: Settings
+    identities: IdentityCache
+    db: Database
+    bot_username: str
+    report_writer: ReportWriter
+    outbox: OutboxDispatcher
+
+
+class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], BotData]):
+    """The per-update context; the access gate stores the sender's identity on it."""
+
+    def __init__(
+        self,
+        application: Application[ExtBot[None], BotContext, UserData, Any, BotData, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        """Start with no identity; the gate fills it in before any handler runs."""
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self.identity: Identity | None = None
+
+    @property
+    def deps(self) -> BotData:
+        """The typed dependencies."""
+        return self.bot_data
+
+    @property
+    def who(self) -> Identity:
+        """The sender as the gate saw them (the gate always runs first)."""
+        assert self.identity is not None, "the access gate did not run"
+        return self.identity
+
+    @property
+    def t(self) -> Translator:
+        """The catalog in the sender's language (the default one before the gate runs)."""
+        return translator(self.identity.language if self.identity else None)
+
+    @property
+    def app(self) -> BotApplication:
+        """The application, typed (PTB types it generically)."""
+        return cast(BotApplication, self.application)
+
+    @property
+    def drafts(self) -> UserData:
+        """The sender's conversation drafts (every update we handle has a user)."""
+        assert self.user_data is not None
+        return self.user_data
+
+
+BotApplication = Application[
+    ExtBot[None], BotContext, UserData, dict[Any, Any], BotData, JobQueue[BotContext]
+]

@@ -1,0 +1,228 @@
+"""The dispatcher: drains the outbox through the shared rate limiter; survives restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.services.broadcasts.content import DirectiveContent
+from bot.services.broadcasts.outbox import (
+    Claimed,
+    Outcome,
+    Result,
+    claim_due,
+    record_results,
+    recover_inflight,
+    save_progress_part,
+)
+from bot.settings import Settings
+from bot.telegram.keyboards import ack_keyboard, report_button
+from bot.telegram.progress import ProgressPresenter
+from bot.telegram.ratelimit import retry_seconds
+from bot.telegram.sending import send_rendered
+from bot.texts import translator
+from bot.texts.directives import Rendered, render_directive
+from models import Directive, MessageKind
+from models.base import utcnow
+from models.db import Database
+
+logger = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 0.2
+RENDER_CACHE = 64
+
+
+def content_of(directive: Directive) -> DirectiveContent:
+    """The renderable fields of a stored directive."""
+    return DirectiveContent(
+        kind=directive.kind.value,
+        subject=directive.subject,
+        body=directive.body,
+        number=directive.number,
+        issued_on=directive.issued_on,
+        deadline=directive.deadline,
+        document_file_id=directive.document_file_id,
+        document_name=directive.document_name,
+        body_key=directive.body_key,
+        body_params=directive.body_params or {},
+    )
+
+
+class OutboxDispatcher:
+    """Sends pending deliveries with bounded concurrency; the rows are the memory."""
+
+    def __init__(
+        self, bot: Bot, db: Database, settings: Settings, *, poll_seconds: float = 2.0
+    ) -> None:
+        """Prepare; `start` launches the loop."""
+        self._bot = bot
+        self._db = db
+        self._settings = settings
+        self._poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._results: list[Result] = []
+        self._rendered: OrderedDict[
+            tuple[int, str | None], tuple[Rendered, InlineKeyboardMarkup | None]
+        ] = OrderedDict()
+        self._progress = ProgressPresenter(bot, db)
+
+    def start(self) -> None:
+        """Launch the dispatcher loop."""
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
+
+    def wake(self) -> None:
+        """New rows were queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Finish the sends in flight, record them, and stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        """Claim due rows while there is room, and spawn one task per delivery."""
+        async with self._db.write() as session:
+            recovered = await recover_inflight(session)
+        if recovered:
+            logger.warning(
+                "Resending %d deliveries that were in flight at the last stop", recovered
+            )
+        flusher = asyncio.create_task(self._flush_loop())
+        try:
+            while not self._stopping:
+                await self._fill()
+        finally:
+            if self._inflight:
+                await asyncio.wait(self._inflight)
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await self._flush()
+
+    async def _fill(self) -> None:
+        """Top up the tasks in flight, or wait for work."""
+        room = self._settings.send_concurrency - len(self._inflight)
+        if room <= 0:
+            await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
+            return
+        try:
+            async with self._db.write() as session:
+                claimed = await claim_due(session, utcnow(), room)
+        except Exception:
+            logger.exception("Could not claim deliveries; retrying shortly")
+            claimed = []
+        if not claimed:
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+            return
+        for row in claimed:
+            task = asyncio.create_task(self._deliver(row))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+
+    async def _render(
+        self, directive_id: int, language: str | None
+    ) -> tuple[Rendered, InlineKeyboardMarkup | None]:
+        """The message and its button in one language, cached (a broadcast repeats itself)."""
+        key = (directive_id, language)
+        cached = self._rendered.get(key)
+        if cached is None:
+            async with self._db.read() as session:
+                directive = await session.get(Directive, directive_id)
+            assert directive is not None
+            t = translator(language)
+            rendered = render_directive(
+                content_of(directive), t, self._settings.commune_name, self._settings.course_url
+            )
+            # Directives are acknowledged; reminders and chases ask for a report; digests
+            # for officers carry no button.
+            markup: InlineKeyboardMarkup | None = None
+            if directive.kind == MessageKind.DIRECTIVE:
+                markup = ack_keyboard(t, directive_id)
+            elif directive.kind in (MessageKind.REMINDER, MessageKind.CHASE):
+                markup = report_button(t)
+            cached = self._rendered[key] = (rendered, markup)
+            while len(self._rendered) > RENDER_CACHE:
+                self._rendered.popitem(last=False)
+        return cached
+
+    async def _deliver(self, row: Claimed) -> None:
+        """Send one delivery and queue its outcome for the next flush."""
+        try:
+            rendered, markup = await self._render(row.directive_id, row.language)
+
+            async def remember_part(parts_sent: int) -> None:
+                async with self._db.write() as session:
+                    await save_progress_part(session, row.id, parts_sent)
+
+            message = await send_rendered(
+                self._bot,
+                row.chat_id,
+                rendered,
+                markup,
+                start=row.parts_sent,
+                on_part=remember_part,
+            )
+            result = Result(row, Outcome.SENT, message.message_id if message else None)
+        except Forbidden as error:
+            result = Result(row, Outcome.BLOCKED, error=error.message)
+        except BadRequest as error:
+            result = Result(row, Outcome.FAILED, error=error.message)
+        except RetryAfter as error:
+            result = Result(
+                row,
+                Outcome.RETRY,
+                error=error.message,
+                retry_after=retry_seconds(error.retry_after),
+            )
+        except NetworkError as error:
+            result = Result(row, Outcome.RETRY, error=error.message)
+        except TelegramError as error:
+            result = Result(row, Outcome.FAILED, error=error.message)
+        except Exception as error:
+            logger.exception("Unexpected error delivering %s", row.id)
+            result = Result(row, Outcome.RETRY, error=repr(error))
+        self._results.append(result)
+
+    async def _flush_loop(self) -> None:
+        """Record outcomes every FLUSH_SECONDS, so a crash repeats as little as possible."""
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        """Write the queued outcomes in one transaction, then update progress messages."""
+        results, self._results = self._results, []
+        if not results:
+            return
+        try:
+            async with self._db.write() as session:
+                touched = await record_results(
+                    session,
+                    results,
+                    utcnow(),
+                    max_attempts=self._settings.send_max_attempts,
+                    retry_base=self._settings.send_retry_base_seconds,
+                )
+        except Exception:
+            logger.exception("Could not record %d outcomes; they stay 'sending'", len(results))
+            return
+        if any(r.outcome == Outcome.RETRY for r in results):
+            self.wake()
+        try:
+            await self._progress.report(touched)
+        except Exception:
+            logger.exception("Could not update broadcast progress")

@@ -1,0 +1,49 @@
+"""What a person is in the middle of: typed conversation drafts kept in PTB's user_data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.services.broadcasts.audience import ALL, Audience
+from bot.services.broadcasts.content import DirectiveContent
+from bot.services.reports.reports import Target
+from models import ScheduleKind
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    """A report being put together by questions, or the report a note is attached to."""
+
+    target: Target
+    enrolled: int | None = None
+    completed: int | None = None
+    note_report_id: int | None = None
+
+
+@dataclass(frozen=True)
+class DirectiveDraft:
+    """A directive being composed."""
+
+    content: DirectiveContent
+    audience: Audience = field(default_factory=lambda: Audience(ALL))
+    picked: frozenset[str] = frozenset()
+    page: int = 0
+
+
+@dataclass(frozen=True)
+class ScheduleDraft:
+    """What /lich is editing: an existing schedule's rule, or a new schedule."""
+
+    schedule_id: int | None
+    kind: ScheduleKind | None = None
+    rule: str | None = None
+
+
+class UserData:
+    """PTB's per-user storage, typed: one slot per conversation, None when idle."""
+
+    def __init__(self) -> None:
+        """Start with nothing in progress (PTB creates one per user)."""
+        self.report: ReportDraft | None = None
+        self.directive: DirectiveDraft | None = None
+        self.schedule: ScheduleDraft | None = None

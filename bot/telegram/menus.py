@@ -1,0 +1,51 @@
+"""Per-role command menus, derived from the permission table, in each person's language."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from telegram.error import TelegramError
+
+from bot.telegram.permissions import menu_for
+from bot.texts import N_, Translator, translator
+from models import Role
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTIONS = {
+    "start": N_("command.start"),
+    "huongdan": N_("command.huongdan"),
+    "huy": N_("command.huy"),
+    "baocao": N_("command.baocao"),
+    "tiendo": N_("command.tiendo"),
+    "thongbao": N_("command.thongbao"),
+    "moi": N_("command.moi"),
+    "phanquyen": N_("command.phanquyen"),
+    "donvi": N_("command.donvi"),
+    "thongke": N_("command.thongke"),
+    "chuabaocao": N_("command.chuabaocao"),
+    "xuatexcel": N_("command.xuatexcel"),
+    "lich": N_("command.lich"),
+    "ngonngu": N_("command.ngonngu"),
+}
+
+
+def commands_for(role: Role | None, t: Translator) -> list[BotCommand]:
+    """Return the menu of a role, described in one language."""
+    return [BotCommand(name, t.plain(DESCRIPTIONS[name])) for name in menu_for(role)]
+
+
+async def set_default_menu(bot: Bot) -> None:
+    """The menu strangers see in private chats: Vietnamese, whatever their phone's language."""
+    await bot.set_my_commands(
+        commands_for(None, translator()), scope=BotCommandScopeAllPrivateChats()
+    )
+
+
+async def set_chat_menu(bot: Bot, chat_id: int, role: Role | None, t: Translator) -> None:
+    """Refresh one person's menu (role or language changed); a failure is logged, not fatal."""
+    try:
+        await bot.set_my_commands(commands_for(role, t), scope=BotCommandScopeChat(chat_id))
+    except TelegramError:
+        logger.warning("Could not refresh the command menu of chat %s", chat_id, exc_info=True)

@@ -1,0 +1,89 @@
+"""The one table of who may use which command or button; menus are derived from it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.telegram.callbacks import Action, action_of
+from models import Role
+
+Roles = frozenset[Role | None]
+ANYONE: Roles = frozenset({None, Role.HEAD, Role.OFFICER, Role.ADMIN})
+REGISTERED: Roles = frozenset({Role.HEAD, Role.OFFICER, Role.ADMIN})
+STAFF: Roles = frozenset({Role.OFFICER, Role.ADMIN})
+ADMINS: Roles = frozenset({Role.ADMIN})
+
+# Order matters: it is the order of each role's command menu.
+COMMAND_ROLES: Mapping[str, Roles] = {
+    "start": ANYONE,
+    "huongdan": ANYONE,
+    "baocao": REGISTERED,
+    "tiendo": REGISTERED,
+    "thongbao": STAFF,
+    "thongke": STAFF,
+    "chuabaocao": STAFF,
+    "xuatexcel": STAFF,
+    "lich": STAFF,
+    "donvi": ADMINS,
+    "moi": ADMINS,
+    "phanquyen": ADMINS,
+    "ngonngu": ANYONE,
+    "huy": ANYONE,
+}
+
+_COMPOSER = (
+    Action.COMPOSE_NEW,
+    Action.COMPOSE_TEMPLATE,
+    Action.COMPOSE_RECENT,
+    Action.COMPOSE_FIELD,
+    Action.COMPOSE_BODY,
+    Action.COMPOSE_AUDIENCE,
+    Action.COMPOSE_AUDIENCE_SET,
+    Action.COMPOSE_PICK,
+    Action.COMPOSE_PAGE,
+    Action.COMPOSE_PICKED,
+    Action.COMPOSE_SEND,
+    Action.COMPOSE_CANCEL,
+    Action.DIRECTIVE_UNACKED,
+)
+_STATS = (Action.STATS_DETAIL, Action.STATS_LATE, Action.STATS_XLSX, Action.STATS_NUDGE)
+_SCHEDULES = (
+    Action.SCHEDULE_RUN,
+    Action.SCHEDULE_TOGGLE,
+    Action.SCHEDULE_DELETE,
+    Action.SCHEDULE_EDIT,
+    Action.SCHEDULE_ADD,
+    Action.SCHEDULE_KIND,
+)
+
+# Every button's action decides who may press it; a test checks that each one is here.
+CALLBACK_ROLES: Mapping[Action, Roles] = {
+    Action.REPORT_START: REGISTERED,
+    Action.REPORT_SKIP: REGISTERED,
+    Action.REPORT_CONFIRM: REGISTERED,
+    Action.REPORT_EDIT: REGISTERED,
+    Action.REPORT_NOTE: REGISTERED,
+    Action.ACK: REGISTERED,
+    Action.LANGUAGE: ANYONE,
+    **dict.fromkeys(_COMPOSER, STAFF),
+    **dict.fromkeys(_STATS, STAFF),
+    **dict.fromkeys(_SCHEDULES, STAFF),
+}
+
+
+def command_allowed(command: str, role: Role | None) -> bool:
+    """Tell whether `role` may use /command; unknown commands are left to the handlers."""
+    allowed = COMMAND_ROLES.get(command)
+    return allowed is None or role in allowed
+
+
+def callback_allowed(data: str, role: Role | None) -> bool:
+    """Tell whether `role` may press a button; data we never built is refused."""
+    action = action_of(data)
+    allowed = CALLBACK_ROLES.get(action) if action is not None else None
+    return allowed is not None and role in allowed
+
+
+def menu_for(role: Role | None) -> list[str]:
+    """Return the commands shown in the menu of `role`, in table order."""
+    return [command for command, roles in COMMAND_ROLES.items() if role in roles]
