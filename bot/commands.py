@@ -20,7 +20,13 @@ from bot.formatting import format_local_datetime
 from bot.logging_setup import configure_logging
 from bot.migrate import ensure_head, upgrade_to_head
 from bot.services.audience import Audience, AudienceError, unknown_codes
-from bot.services.backup import BackupError, backup, restore, running_lock, sqlite_path
+from bot.services.backup import (
+    BackupError,
+    backup_database,
+    restore_database,
+    running_lock,
+    sqlite_path,
+)
 from bot.services.contacts import grant_role
 from bot.services.directive_file import DirectiveFileError, parse_directive_file
 from bot.services.directives import create_directive
@@ -84,11 +90,11 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     """Database maintenance: upgrade, backup, restore."""
     try:
         if args.db_command == "backup":
-            pages = backup(sqlite_path(settings.database_url), args.file)
-            print(f"Đã sao lưu vào {args.file} ({pages} trang).")
+            size = backup_database(settings.database_url, args.file)
+            print(f"Đã sao lưu vào {args.file} ({size}).")
             return 0
         if args.db_command == "restore":
-            restore(args.file, sqlite_path(settings.database_url))
+            restore_database(args.file, settings.database_url)
             upgrade_to_head(settings.database_url)
             print(f"Đã khôi phục từ {args.file}.")
             return 0
