@@ -29,7 +29,8 @@ from bot.migrate import (
     upgrade_to_head,
 )
 from bot.services.backup import libpq_connection
-from models import Unit, UnitKind
+from bot.services.invites import RedeemOutcome, create_invite, redeem_invite
+from models import Role, Unit, UnitKind
 from tests.cli_helpers import run_cli
 from tests.conftest import ON_POSTGRESQL
 
@@ -136,6 +137,40 @@ async def test_utc_columns_hand_back_aware_utc(
     if ON_POSTGRESQL:
         kind = await _scalar(db_url, "SELECT pg_typeof(created_at)::text FROM units")
         assert kind == "timestamp with time zone"
+
+
+@pytest.mark.xfail(
+    ON_POSTGRESQL,
+    strict=True,
+    reason="bot/services/invites.py:redeem_invite reads `uses` without a row lock: under "
+    "READ COMMITTED two redemptions both see it free (SQLite serialises with BEGIN IMMEDIATE)",
+)
+async def test_a_single_use_invite_admits_one_of_two_concurrent_redeemers(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    now = datetime.now(UTC)
+    async with session_factory.begin() as session:
+        invite = await create_invite(
+            session,
+            unit=None,
+            role=Role.OFFICER,
+            max_uses=1,
+            ttl=timedelta(days=1),
+            now=now,
+            actor_user_id=None,
+        )
+    code = invite.code
+
+    async def redeem(user_id: int) -> RedeemOutcome:
+        async with session_factory.begin() as session:
+            result = await redeem_invite(
+                session, code=code, user_id=user_id, chat_id=user_id, display_name="X", now=now
+            )
+            await asyncio.sleep(0.2)  # both transactions are open at once
+            return result.outcome
+
+    outcomes = await asyncio.gather(redeem(801), redeem(802))
+    assert sorted(outcomes) == sorted([RedeemOutcome.REGISTERED, RedeemOutcome.USED_UP])
 
 
 def test_libpq_connection_keeps_the_password_out_of_the_command_line() -> None:
