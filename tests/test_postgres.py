@@ -101,7 +101,7 @@ async def test_two_processes_migrating_at_once_both_succeed(blank_db_url: str) -
 
 @postgresql_only
 async def test_timestamptz_migration_keeps_every_instant(blank_db_url: str) -> None:
-    """0007 reads the old naive values as UTC, whatever the server's own time zone."""
+    """0008 reads the old naive values as UTC, whatever the server's own time zone."""
     url = blank_db_url
     engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     try:

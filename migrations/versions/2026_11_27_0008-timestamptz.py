@@ -3,8 +3,8 @@
 Until now the columns were `timestamp without time zone` holding naive UTC. The values are
 read as UTC (`AT TIME ZONE 'UTC'`), so no instant moves. SQLite has no such type: no-op there.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-27
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
