@@ -20,7 +20,13 @@ from bot.cli.logging_setup import configure_logging
 from bot.services.broadcasts.audience import Audience, AudienceError, unknown_codes
 from bot.services.broadcasts.directive_file import DirectiveFileError, parse_directive_file
 from bot.services.broadcasts.directives import create_directive
-from bot.services.maintenance.backup import BackupError, backup, restore, running_lock, sqlite_path
+from bot.services.maintenance.backup import (
+    BackupError,
+    backup_database,
+    restore_database,
+    running_lock,
+    sqlite_path,
+)
 from bot.services.registry.contacts import grant
 from bot.services.registry.directory import list_directory
 from bot.services.registry.invites import InviteLimits, deep_link, unit_invites
@@ -30,6 +36,7 @@ from bot.services.schedules.schedules import schedule_views
 from bot.services.stats.export_data import export_data
 from bot.settings import Settings
 from bot.texts import N_, translator
+from bot.texts.maintenance import backup_problem, backup_size
 from bot.texts.schedules import describe_rule, kind_label
 from bot.texts.units import unit_file_problems
 from models import Role
@@ -78,7 +85,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 stack.enter_context(running_lock(sqlite_path(settings.database_url)))
             except BackupError as error:
-                raise CliError(N_("cli.backup_error"), reason=str(error)) from None
+                reason = backup_problem(translator(), error)
+                raise CliError(N_("cli.backup_error"), reason=reason) from None
         build_application(settings).run_polling(drop_pending_updates=False)
     return 0
 
@@ -106,16 +114,17 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     """Database maintenance: upgrade, backup, restore."""
     try:
         if args.db_command == "backup":
-            pages = backup(sqlite_path(settings.database_url), args.file)
-            say("cli.backup_done", file=args.file, pages=pages)
+            written = backup_database(settings.database_url, args.file)
+            say("cli.backup_done", file=args.file, size=backup_size(translator(), written))
             return 0
         if args.db_command == "restore":
-            restore(args.file, sqlite_path(settings.database_url))
+            restore_database(args.file, settings.database_url)
             upgrade_to_head(settings.database_url)
             say("cli.restore_done", file=args.file)
             return 0
     except BackupError as error:
-        raise CliError(N_("cli.backup_error"), reason=str(error)) from None
+        reason = backup_problem(translator(), error)
+        raise CliError(N_("cli.backup_error"), reason=reason) from None
     upgrade_to_head(settings.database_url)
     say("cli.upgraded")
     return 0

@@ -11,12 +11,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
 from bot.app import build_application, polling
+from bot.cli.errors import CliError
 from bot.sandbox import SandboxConfig, running_sandbox
 from bot.sandbox.client import Event, SandboxClient
 from bot.services.registry.units import import_units_file
 from bot.settings import Settings
 from bot.telegram.context import BotApplication
+from bot.texts import N_
 from models.db import open_database
 from models.migrate import upgrade_to_head_async
 
@@ -293,7 +300,7 @@ async def run_demo(out: Path, acts: list[Act] | None = None) -> int:
                     telegram_bot_token=sandbox.config.token,
                     telegram_base_url=sandbox.base_url,
                     telegram_base_file_url=sandbox.base_file_url,
-                    database_url=f"sqlite+aiosqlite:///{workdir / 'demo.db'}",
+                    database_url=await _database_url(workdir),
                     admin_ids=(ADMIN_ID,),
                 )
             )
@@ -303,6 +310,29 @@ async def run_demo(out: Path, acts: list[Act] | None = None) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"\nDemo xong trong {time.monotonic() - started:.1f} giây.")
     return 0
+
+
+async def _database_url(workdir: Path) -> str:
+    """DATABASE_URL when it names PostgreSQL, else a temporary SQLite file in `workdir`.
+
+    A SQLite DATABASE_URL is the bot's own file, which the demo never touches. A PostgreSQL
+    database must be empty: the demo registers 45 made-up heads and sends a letter to them.
+    """
+    configured = Settings().database_url
+    if make_url(configured).get_backend_name() != "postgresql":
+        return f"sqlite+aiosqlite:///{workdir / 'demo.db'}"
+    engine = create_async_engine(configured, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda sync: sa.inspect(sync).get_table_names())
+            used = "units" in tables and await connection.scalar(
+                sa.text("SELECT 1 FROM units LIMIT 1")
+            )
+    finally:
+        await engine.dispose()
+    if used:
+        raise CliError(N_("cli.demo_needs_empty_database"))
+    return configured
 
 
 async def _prepare_database(settings: Settings) -> None:
