@@ -65,6 +65,7 @@ class OutboxDispatcher:
         self._settings = settings
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
+        self._flusher_done = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
@@ -99,6 +100,7 @@ class OutboxDispatcher:
             logger.warning(
                 "Resending %d deliveries that were in flight at the last stop", recovered
             )
+        self._flusher_done.clear()
         flusher = asyncio.create_task(self._flush_loop())
         try:
             while not self._stopping:
@@ -106,9 +108,9 @@ class OutboxDispatcher:
         finally:
             if self._inflight:
                 await asyncio.wait(self._inflight)
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            # Never cancel a flush halfway: the outcomes it holds would be lost and re-sent.
+            self._flusher_done.set()
+            await flusher
             await self._flush()
 
     async def _fill(self) -> None:
@@ -199,8 +201,9 @@ class OutboxDispatcher:
 
     async def _flush_loop(self) -> None:
         """Record outcomes every FLUSH_SECONDS, so a crash repeats as little as possible."""
-        while True:
-            await asyncio.sleep(FLUSH_SECONDS)
+        while not self._flusher_done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flusher_done.wait(), FLUSH_SECONDS)
             await self._flush()
 
     async def _flush(self) -> None:
