@@ -31,7 +31,7 @@ ADMIN_ID = 900_001
 OFFICER_ID = 900_002
 FIRST_HEAD_ID = 910_000
 LATE_UNITS = 5
-SAMPLE_UNITS = Path(__file__).resolve().parent.parent / "data" / "units.sample.csv"
+SAMPLE_UNITS = Path(__file__).resolve().parents[2] / "data" / "units.sample.csv"
 
 
 @dataclass
