@@ -241,8 +241,9 @@ async def test_demo_runs_on_the_postgresql_database_url(
     monkeypatch.setenv("DATABASE_URL", blank_db_url)
     assert await run_demo(tmp_path, [act_admin_setup]) == 0
     assert await _scalar(blank_db_url, "SELECT count(*) FROM contacts") == 2
-    with pytest.raises(CliError, match="trống"):
+    with pytest.raises(CliError) as refused:
         await run_demo(tmp_path, [act_admin_setup])
+    assert refused.value.key == "cli.demo_needs_empty_database"
 
 
 async def test_demo_never_touches_a_sqlite_database_url(
