@@ -43,6 +43,7 @@ class Action(enum.StrEnum):
     STATS_LATE = "stats:late"
     STATS_XLSX = "stats:xlsx"
     STATS_NUDGE = "stats:nudge"
+    LATE_INVITE = "late:invite"
     # Schedules.
     SCHEDULE_RUN = "sched:run"
     SCHEDULE_TOGGLE = "sched:toggle"

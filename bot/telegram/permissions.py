@@ -46,7 +46,13 @@ _COMPOSER = (
     Action.COMPOSE_CANCEL,
     Action.DIRECTIVE_UNACKED,
 )
-_STATS = (Action.STATS_DETAIL, Action.STATS_LATE, Action.STATS_XLSX, Action.STATS_NUDGE)
+_STATS = (
+    Action.STATS_DETAIL,
+    Action.STATS_LATE,
+    Action.STATS_XLSX,
+    Action.STATS_NUDGE,
+    Action.LATE_INVITE,
+)
 _SCHEDULES = (
     Action.SCHEDULE_RUN,
     Action.SCHEDULE_TOGGLE,
