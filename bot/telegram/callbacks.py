@@ -51,6 +51,10 @@ class Action(enum.StrEnum):
     SCHEDULE_EDIT = "sched:edit"
     SCHEDULE_ADD = "sched:add"
     SCHEDULE_KIND = "sched:kind"
+    SCHEDULE_DELETE_YES = "sched:delyes"
+    SCHEDULE_KEEP = "sched:keep"
+    SCHEDULE_PICK_DAY = "sched:pday"
+    SCHEDULE_PICK_HOUR = "sched:phour"
     # Anyone: choosing the language.
     LANGUAGE = "lang"
 

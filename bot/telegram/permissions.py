@@ -60,6 +60,10 @@ _SCHEDULES = (
     Action.SCHEDULE_EDIT,
     Action.SCHEDULE_ADD,
     Action.SCHEDULE_KIND,
+    Action.SCHEDULE_DELETE_YES,
+    Action.SCHEDULE_KEEP,
+    Action.SCHEDULE_PICK_DAY,
+    Action.SCHEDULE_PICK_HOUR,
 )
 
 # Every button's action decides who may press it; a test checks that each one is here.

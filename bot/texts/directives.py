@@ -61,7 +61,10 @@ def _footer(content: DirectiveContent, t: Translator, course_url: str) -> list[s
 def _escalation(t: Translator, params: dict[str, Any]) -> str:
     """Officers' note after the deadline: the late units and their contacts."""
     late: list[list[Any]] = params["late"]
+    trial = params.get("trial")
     if not late:
+        if trial:
+            return t.plain("message.escalation.trial_none", period=params["period"], deadline=trial)
         return t.plain("message.escalation.none", period=params["period"])
     lines = [
         t.plain(
@@ -71,6 +74,14 @@ def _escalation(t: Translator, params: dict[str, Any]) -> str:
         )
         for name, contacts in late
     ]
+    if trial:
+        return t.plain(
+            "message.escalation.trial",
+            period=params["period"],
+            deadline=trial,
+            count=len(late),
+            lines="\n".join(lines),
+        )
     return t.plain(
         "message.escalation", period=params["period"], count=len(late), lines="\n".join(lines)
     )
@@ -129,6 +140,9 @@ def render_directive(
     Reminders and chases are short notes to heads: no official heading, just the text.
     """
     body = generated_text(content, t)
+    if content.kind == MessageKind.DIGEST:
+        # Officers' own notes (escalation, digest): no course link, it is not for them.
+        return Rendered(None, None, split_for_telegram([escape(body)], MAX_TEXT))
     if content.kind != "directive":
         text = f"{escape(body)}\n\n" + "\n".join(_footer(content, t, course_url))
         return Rendered(None, None, split_for_telegram([text], MAX_TEXT))
