@@ -37,6 +37,7 @@ class Action(enum.StrEnum):
     COMPOSE_PICKED = "dir:picked"
     COMPOSE_SEND = "dir:send"
     COMPOSE_CANCEL = "dir:cancel"
+    COMPOSE_RESEND = "dir:resend"
     DIRECTIVE_UNACKED = "dirinfo:unacked"
     # Statistics.
     STATS_DETAIL = "stats:detail"

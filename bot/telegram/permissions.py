@@ -44,6 +44,7 @@ _COMPOSER = (
     Action.COMPOSE_PICKED,
     Action.COMPOSE_SEND,
     Action.COMPOSE_CANCEL,
+    Action.COMPOSE_RESEND,
     Action.DIRECTIVE_UNACKED,
 )
 _STATS = (

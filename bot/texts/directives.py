@@ -9,6 +9,7 @@ from typing import Any
 from bot.services.broadcasts.content import DirectiveContent
 from bot.texts.catalog import N_, Translator
 from bot.texts.formatting import escape, split_for_telegram
+from bot.texts.markdown import markdown_blocks
 from models import MessageKind
 
 MAX_TEXT = 4096
@@ -148,7 +149,10 @@ def render_directive(
         return Rendered(None, None, split_for_telegram([text], MAX_TEXT))
     heading = "\n".join(_heading(content, t, commune))
     footer = "\n".join(_footer(content, t, course_url))
-    paragraphs = [escape(p.strip()) for p in body.split("\n\n") if p.strip()]
+    if content.body_format == "markdown":
+        paragraphs = markdown_blocks(body)
+    else:
+        paragraphs = [escape(p.strip()) for p in body.split("\n\n") if p.strip()]
     caption = None
     if content.document_file_id:
         caption = heading if len(heading) <= MAX_CAPTION else heading[:MAX_CAPTION]
