@@ -14,6 +14,7 @@ from bot.services.stats.stats import (
     LateUnit,
     Summary,
     UnitStat,
+    chart_bars,
     late_list,
     overview,
 )
@@ -91,8 +92,7 @@ async def show_stats(update: Update, context: BotContext) -> None:
     await message_of(update).reply_text(
         render_summary(t, summary, settings.commune_name), reply_markup=controls
     )
-    # Every thôn/buôn whose adults are known, those with no report yet at 0 %.
-    bars = [(s.name, s.percent or 0.0) for s in stats if s.residential and s.adults]
+    bars = chart_bars(stats)
     if not bars:
         return
     png = chart_png(

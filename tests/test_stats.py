@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.documents.chart import chart_png
+from bot.documents.chart import chart_png, layout
 from bot.documents.invite_sheet import invite_sheet_pdf
 from bot.documents.report_pdf import report_pdf
 from bot.documents.report_table import Signatures
@@ -20,10 +20,17 @@ from bot.services.registry.units import find_unit
 from bot.services.reports.periods import period_at
 from bot.services.reports.reports import Figures, Reporter, Target
 from bot.services.reports.submission import Request, submit_batch
-from bot.services.stats.export_data import export_data
-from bot.services.stats.stats import late_units, summary_and_units, unit_stats
+from bot.services.stats.export_data import ExportData, export_data
+from bot.services.stats.stats import (
+    Summary,
+    UnitStat,
+    chart_bars,
+    late_units,
+    summary_and_units,
+    unit_stats,
+)
 from bot.texts import translator
-from models import Contact, Role
+from models import Contact, Role, UnitKind
 from models.db import Database
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -83,6 +90,12 @@ async def test_summary_matches_hand_computed_figures(
     assert [s.code for s in late_units(stats)] == ["B01", "T02"]
     b01 = next(s for s in stats if s.code == "B01")
     assert b01.enrolled is None and b01.reported_at is None
+    # The chart shows every thôn/buôn, B01 (never reported) at 0 %; agencies are apart.
+    assert sorted(chart_bars(stats)) == [
+        ("Buôn Ea Tih mẫu", 0.0),
+        ("Thôn 1", 40.0),
+        ("Thôn 2", 25.0),
+    ]
 
 
 SIGNATURES = Signatures("Nguyễn Thị Lập", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Trần Văn Ký")
@@ -293,3 +306,42 @@ async def test_stats_query_uses_period_start(session_factory: Factory, history: 
         stats = await unit_stats(session, period, TZ)
     t01 = next(s for s in stats if s.code == "T01")
     assert (t01.enrolled, t01.previous_enrolled, t01.reported_this_period) == (400, 300, True)
+
+
+def _stat(index: int, now: datetime) -> UnitStat:
+    """A made-up thôn with a report this period."""
+    return UnitStat(
+        index,
+        f"T{index:03d}",
+        f"Thôn {index}",
+        UnitKind.THON,
+        800,
+        400,
+        100,
+        now,
+        "Ông Ba",
+        300,
+        True,
+    )
+
+
+@pytest.mark.parametrize("units", [20, 26, 29, 32, 38, 45, 60])
+def test_the_signatures_never_stand_alone_on_a_page(units: int) -> None:
+    period = period_at(NOW, "weekly", TZ)
+    summary = Summary(period, period, 0, 0, 0, 0, 0, 0, 0, 0, 0, [], [])
+    data = ExportData(summary, [_stat(i, NOW) for i in range(units)], [], [], NOW)
+    pdf = report_pdf(data, "Ea Knốp", SIGNATURES, TZ, translator("vi"))
+    last = PdfReader(io.BytesIO(pdf)).pages[-1].extract_text()
+    assert "NGƯỜI LẬP BIỂU" in last and "TỔNG CỘNG" in last and "Thôn" in last
+
+
+def test_the_chart_keeps_every_unit_readable_for_45_and_200() -> None:
+    from PIL import Image
+
+    assert layout(45) == (1, 45) and layout(200) == (4, 50) and layout(51) == (2, 26)
+    for count in (45, 200):
+        bars = [(f"Thôn {i}", 0.0 if i % 7 == 0 else float(i % 100)) for i in range(count)]
+        png = chart_png(bars, 90, "Tiến độ", "Kỳ", translator("vi"))
+        width, height = Image.open(io.BytesIO(png)).size
+        # Telegram keeps photos up to 2560 px a side; past that, labels would blur away.
+        assert max(width, height) <= 2560 and height >= 20 * layout(count)[1]

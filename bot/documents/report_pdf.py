@@ -28,8 +28,11 @@ MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 20.0, 15.0, 15.0, 15.0
 LEFT_BLOCK = 95.0
 LINE = 5.5
 TABLE_FONT = 10.0
-# The signature block needs this much room (mm), else it starts a new page.
-SIGNATURE_HEIGHT = 48.0
+# Room to sign and seal (mm), and the whole signature block with its titles and names.
+SIGN_SPACE = 24.0
+SIGNATURE_HEIGHT = 3 * LINE + SIGN_SPACE
+# NĐ 30 practice: the signatures never stand alone on a page; these last rows go with them.
+CARRIED_ROWS = 3
 ALIGN = ("CENTER", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "CENTER", "LEFT", "CENTER")
 
 
@@ -123,8 +126,23 @@ def _total_cells(first: str, label: str, totals: Totals, t: Translator) -> list[
     return [first, label, *figures, "", "", ""]
 
 
-def _table(pdf: FPDF, table: ReportTable, t: Translator) -> None:
-    """The table, its header row repeated on every page."""
+Row = tuple[list[str], bool]
+
+
+def _rows(table: ReportTable, t: Translator) -> list[Row]:
+    """Every row of the table under its header: (cells, bold)."""
+    rows: list[Row] = []
+    for section in table.sections:
+        rows.append(
+            (_total_cells(section.numeral, t.plain(section.title_key), section.totals, t), True)
+        )
+        rows += [(_line_cells(line, t), False) for line in section.lines]
+    rows.append((_total_cells("", t.plain("report.grand_total"), table.total, t), True))
+    return rows
+
+
+def _table(pdf: FPDF, rows: list[Row], t: Translator) -> None:
+    """The header row and these rows; the header repeats on every page."""
     from fpdf.fonts import FontFace
 
     bold = FontFace(emphasis="BOLD")
@@ -141,24 +159,34 @@ def _table(pdf: FPDF, table: ReportTable, t: Translator) -> None:
         heading = grid.row()
         for title, _, _ in COLUMNS:
             heading.cell(t.plain(title), align="CENTER")
-        for section in table.sections:
+        for cells, strong in rows:
             row = grid.row()
-            title = t.plain(section.title_key)
-            for text in _total_cells(section.numeral, title, section.totals, t):
-                row.cell(text, style=bold)
-            for line in section.lines:
-                row = grid.row()
-                for text in _line_cells(line, t):
-                    row.cell(text)
-        row = grid.row()
-        for text in _total_cells("", t.plain("report.grand_total"), table.total, t):
-            row.cell(text, style=bold)
+            for text in cells:
+                row.cell(text, style=bold if strong else None)
+
+
+def _body(pdf: FPDF, table: ReportTable, t: Translator, carried: int) -> bool:
+    """Heading, table and note; the last `carried` rows start a new page with the signatures.
+
+    Returns whether the signature block fits on the page where the note ends.
+    """
+    _heading(pdf, table, t)
+    rows = _rows(table, t)
+    if carried:
+        _table(pdf, rows[:-carried], t)
+        pdf.add_page()
+        _table(pdf, rows[-carried:], t)
+    else:
+        _table(pdf, rows, t)
+    pdf.ln(2)
+    pdf.set_font(FAMILY, "I", 10)
+    pdf.multi_cell(0, 4.6, t.plain("report.footnote"))
+    pdf.ln(4)
+    return pdf.get_y() + SIGNATURE_HEIGHT <= pdf.h - MARGIN_BOTTOM
 
 
 def _signatures(pdf: FPDF, signatures: Signatures, t: Translator) -> None:
     """Write "NGƯỜI LẬP BIỂU" on the left, the signer on the right, room to sign, the names."""
-    if pdf.get_y() + SIGNATURE_HEIGHT > pdf.h - MARGIN_BOTTOM:
-        pdf.add_page()
     left_x = MARGIN_LEFT
     right_x = pdf.w / 2 + 20
     right_width = pdf.w - MARGIN_RIGHT - right_x
@@ -171,7 +199,7 @@ def _signatures(pdf: FPDF, signatures: Signatures, t: Translator) -> None:
         if line:
             _centred(pdf, right_x, right_width, line, "B", 12)
             pdf.ln(LINE)
-    names = top + 2 * LINE + 24
+    names = top + 2 * LINE + SIGN_SPACE
     pdf.set_y(names)
     _centred(pdf, left_x, LEFT_BLOCK, signatures.preparer, "B", 12)
     _centred(pdf, right_x, right_width, signatures.signer, "B", 12)
@@ -182,14 +210,23 @@ def report_pdf(
 ) -> bytes:
     """The report's "Tổng hợp" as an A4 landscape PDF, in the reader's language."""
     table = report_table(data, commune, signatures, tz)
-    pdf = _new_pdf()
-    pdf.set_title(t.plain("document.subject", commune=commune))
-    pdf.add_page()
-    _heading(pdf, table, t)
-    _table(pdf, table, t)
-    pdf.ln(2)
-    pdf.set_font(FAMILY, "I", 10)
-    pdf.multi_cell(0, 4.6, t.plain("report.footnote"))
-    pdf.ln(4)
-    _signatures(pdf, table.signatures, t)
+    pdf = _draft(table, t, carried=0)
+    if pdf is None:
+        carried = min(CARRIED_ROWS, len(_rows(table, t)))
+        pdf = _draft(table, t, carried=carried)
+        assert pdf is not None
     return bytes(pdf.output())
+
+
+def _draft(table: ReportTable, t: Translator, *, carried: int) -> FPDF | None:
+    """Lay the report out; None when the signatures would not fit after the table."""
+    pdf = _new_pdf()
+    pdf.set_title(t.plain("document.subject", commune=table.commune))
+    pdf.add_page()
+    fits = _body(pdf, table, t, carried)
+    if not fits and not carried:
+        return None
+    if not fits:
+        pdf.add_page()  # a table too long even for the carried rows: sign on the next page
+    _signatures(pdf, table.signatures, t)
+    return pdf

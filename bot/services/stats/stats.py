@@ -197,6 +197,11 @@ async def commune_summary(
     )
 
 
+def chart_bars(stats: list[UnitStat]) -> list[tuple[str, float]]:
+    """Every thôn/buôn whose adults are known with its share, those with no report at 0 %."""
+    return [(s.name, s.percent or 0.0) for s in stats if s.residential and s.adults]
+
+
 def late_units(stats: list[UnitStat]) -> list[UnitStat]:
     """Units with no report in the current period."""
     return [s for s in stats if not s.reported_this_period]
@@ -275,7 +280,7 @@ class LateList:
 
     @property
     def unregistered(self) -> list[LateUnit]:
-        """Late units where nobody has registered yet: they need their invite first."""
+        """Late units with nobody to reach (none registered, or all blocked the bot): invite."""
         return [unit for unit in self.late if not unit.contacts]
 
     @property
