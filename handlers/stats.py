@@ -182,14 +182,14 @@ def _reachable_lines(t: Translator, late: LateList, context: BotContext) -> list
 
 
 def _invite_buttons(t: Translator, late: LateList) -> InlineKeyboardMarkup:
-    """One button per unit with nobody registered: it brings that unit's invite to forward."""
+    """One button per unit with nobody to reach: it brings that unit's invite to forward."""
     units = late.unregistered[:MAX_INVITE_BUTTONS]
     pairs = [(item.stat.name, build(Action.LATE_INVITE, item.stat.code)) for item in units]
     return buttons(*[pairs[i : i + 2] for i in range(0, len(pairs), 2)])
 
 
 async def show_late(update: Update, context: BotContext) -> None:
-    """The late units: first those with someone to chase, then those nobody registered for."""
+    """The late units: first those with someone to chase, then those with nobody to reach."""
     if update.callback_query is not None:
         await update.callback_query.answer()
     t, settings = context.t, context.deps.settings
