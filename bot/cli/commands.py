@@ -203,22 +203,27 @@ async def _invite_links(settings: Settings) -> list[tuple[str, str, str, str]]:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    """Write the XLSX progress report."""
-    if args.file.suffix.lower() != ".xlsx":
+    """Write the progress report as XLSX or as PDF, by the file's suffix."""
+    suffix = args.file.suffix.lower()
+    if suffix not in (".xlsx", ".pdf"):
         raise CliError(N_("cli.export_suffix"))
     upgrade_to_head(settings.database_url)
-    args.file.write_bytes(asyncio.run(_workbook(settings)))
+    args.file.write_bytes(asyncio.run(_report_file(settings, suffix)))
     say("cli.exported", file=args.file)
     return 0
 
 
-async def _workbook(settings: Settings) -> bytes:
-    """Build the workbook from the database."""
+async def _report_file(settings: Settings, suffix: str) -> bytes:
+    """Build the workbook or the PDF from the database."""
+    from bot.documents.report_pdf import report_pdf
+    from bot.documents.report_table import Signatures
     from bot.documents.xlsx import build_workbook
 
     async with database(settings) as db:
         data = await export_data(db, datetime.now(UTC), settings.tz, settings.report_period)
-    return build_workbook(data, settings.commune_name, settings.tz, translator())
+    signatures = Signatures.from_settings(settings)
+    build = report_pdf if suffix == ".pdf" else build_workbook
+    return build(data, settings.commune_name, signatures, settings.tz, translator())
 
 
 def cmd_grant(args: argparse.Namespace, settings: Settings) -> int:

@@ -172,6 +172,21 @@ def _button(event: Event, label_start: str) -> str:
     raise RuntimeError(f"no button {label_start!r}")
 
 
+def _has_button(event: Event, label_start: str) -> bool:
+    """Whether a message carries a button whose label starts so."""
+    rows = (event.get("reply_markup") or {}).get("inline_keyboard", [])
+    return any(button["text"].startswith(label_start) for row in rows for button in row)
+
+
+def _label(event: Event, label_start: str) -> str:
+    """The full label of a button found by the start of its label."""
+    for row in (event.get("reply_markup") or {}).get("inline_keyboard", []):
+        for button in row:
+            if button["text"].startswith(label_start):
+                return str(button["text"])
+    raise RuntimeError(f"no button {label_start!r}")
+
+
 async def _wait_summary(demo: Demo, control: Event) -> Event:
     """Wait until the officer's progress message turns into the summary."""
     after = control["seq"]
@@ -234,12 +249,22 @@ async def act_statistics(demo: Demo) -> None:
     demo.user("Quản trị viên", "/chuabaocao")
     late = await demo.client.converse(ADMIN_ID, "/chuabaocao", settle=1.5)
     demo.bot(late, brief=True)
-    demo.user("Quản trị viên", "[bấm] 🔔 Nhắc ngay")
-    demo.bot(await demo.client.click(ADMIN_ID, late[-1]["message_id"], "stats:nudge"))
+    nudge = next(e for e in late if _has_button(e, "🔔 Nhắc ngay"))
+    demo.user("Quản trị viên", "[bấm] " + _label(nudge, "🔔 Nhắc ngay"))
+    demo.bot(await demo.client.click(ADMIN_ID, nudge["message_id"], "stats:nudge"))
+    unregistered = next((e for e in late if _has_button(e, "Công an")), None)
+    if unregistered is not None:
+        demo.say("— Đơn vị chưa có ai đăng ký: cán bộ lấy link mời để chuyển tiếp.")
+        demo.user("Quản trị viên", "[bấm] " + _label(unregistered, "Công an"))
+        invite = await demo.client.click(
+            ADMIN_ID, unregistered["message_id"], _button(unregistered, "Công an"), replies=2
+        )
+        demo.bot(invite[-1:], brief=True)
     demo.user("Quản trị viên", "/xuatexcel")
-    [excel] = await demo.client.converse(ADMIN_ID, "/xuatexcel")
-    demo.bot([excel])
+    excel, pdf = await demo.client.converse(ADMIN_ID, "/xuatexcel", replies=2)
+    demo.bot([excel, pdf])
     await _save_file(demo, excel, "bao-cao.xlsx")
+    await _save_file(demo, pdf, "bao-cao.pdf")
     demo.user("Quản trị viên", "/moi")
     invites = await demo.client.converse(ADMIN_ID, "/moi", settle=1.5)
     sheet = next(e for e in invites if e["method"] == "sendDocument")

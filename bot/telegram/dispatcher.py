@@ -50,6 +50,7 @@ def content_of(directive: Directive) -> DirectiveContent:
         document_name=directive.document_name,
         body_key=directive.body_key,
         body_params=directive.body_params or {},
+        body_format=directive.body_format,
     )
 
 

@@ -15,6 +15,7 @@ from models import UnitKind
 
 MAX_ADULTS = 10_000_000
 MAX_NAME = 200
+MAX_PHONE = 32
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 # Header aliases, compared after lower-casing and stripping diacritics.
@@ -29,6 +30,25 @@ HEADER_ALIASES = {
     "loai": "kind",
     "adults": "adults",
     "so nguoi truong thanh": "adults",
+    # Optional: the head's name and phone, for the export until someone registers.
+    "head_name": "head_name",
+    "head name": "head_name",
+    "head": "head_name",
+    "truong thon": "head_name",
+    "truong buon": "head_name",
+    "truong thon/buon": "head_name",
+    "ho ten truong thon": "head_name",
+    "ho va ten truong thon": "head_name",
+    "ten truong thon": "head_name",
+    "nguoi phu trach": "head_name",
+    "head_phone": "head_phone",
+    "head phone": "head_phone",
+    "phone": "head_phone",
+    "dien thoai": "head_phone",
+    "so dien thoai": "head_phone",
+    "sdt": "head_phone",
+    "dien thoai truong thon": "head_phone",
+    "so dien thoai truong thon": "head_phone",
 }
 
 KIND_ALIASES = {
@@ -54,6 +74,8 @@ class UnitRow:
     name: str
     kind: UnitKind
     adults: int | None
+    head_name: str | None = None
+    head_phone: str | None = None
 
 
 class Problem(enum.StrEnum):
@@ -154,7 +176,14 @@ def parse_row(row: Sequence[str], columns: dict[str, int]) -> UnitRow:
         adults = parse_adults(raw_adults)
     except ValueError:
         raise RowProblem(Problem.BAD_ADULTS, adults=raw_adults.strip()) from None
-    return UnitRow(code=code, name=name, kind=kind, adults=adults)
+    return UnitRow(
+        code=code,
+        name=name,
+        kind=kind,
+        adults=adults,
+        head_name=nfc(_cell(row, columns, "head_name"))[:MAX_NAME] or None,
+        head_phone=nfc(_cell(row, columns, "head_phone"))[:MAX_PHONE] or None,
+    )
 
 
 def parse_unit_table(table: Iterable[Sequence[str]]) -> list[UnitRow]:
