@@ -8,7 +8,6 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
-    filters,
 )
 
 from bot.services.schedules.rules import RuleError, parse_rule
@@ -17,6 +16,7 @@ from bot.telegram.callbacks import Action, args_of, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.drafts import ScheduleDraft
 from bot.telegram.keyboards import buttons
+from bot.telegram.reply_keyboard import typed_text
 from bot.texts import N_, Html, Translator
 from bot.texts.schedules import kind_label, rule_problem, schedule_text
 from handlers.common import callback_data, message_of, now_utc
@@ -191,7 +191,7 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 def register(application: BotApplication) -> None:
     """Install /lich and its buttons."""
-    typed = filters.TEXT & ~filters.COMMAND
+    typed = typed_text()
     application.add_handler(CommandHandler("lich", list_schedules))
     application.add_handler(
         CallbackQueryHandler(press_run_now, pattern=pattern(Action.SCHEDULE_RUN, r"\d+"))

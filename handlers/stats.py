@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 
 from bot.services.broadcasts.chase import chase_now
+from bot.services.reports.periods import DeadlineRule
 from bot.services.stats.export_data import export_data
 from bot.services.stats.stats import LateList, Summary, UnitStat, late_list, overview
 from bot.telegram.callbacks import Action, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.keyboards import buttons
+from bot.telegram.reply_keyboard import label_filter
 from bot.texts import Html, Translator
 from bot.texts.directives import change_phrase
 from bot.texts.formatting import split_for_telegram
@@ -176,6 +178,7 @@ async def nudge_late(update: Update, context: BotContext) -> None:
         now=now_utc(),
         tz=settings.tz,
         period_kind=settings.report_period,
+        deadline_rule=DeadlineRule.from_settings(settings),
     )
     if result.late_units == 0:
         await query.answer(t.plain("late.all_reported"), show_alert=True)
@@ -184,9 +187,10 @@ async def nudge_late(update: Update, context: BotContext) -> None:
         await query.answer(t.plain("late.nobody_to_chase"), show_alert=True)
         return
     await query.answer()
-    await message_of(update).reply_text(
-        t("late.nudged", units=result.late_units, people=result.recipients)
-    )
+    text = t("late.nudged", units=result.chased_units, people=result.recipients)
+    if result.unreachable:
+        text = Html(text + t("late.unreachable", count=result.unreachable))
+    await message_of(update).reply_text(text)
 
 
 async def send_excel(update: Update, context: BotContext) -> None:
@@ -209,7 +213,9 @@ async def send_excel(update: Update, context: BotContext) -> None:
 def register(application: BotApplication) -> None:
     """Install the statistics commands and buttons."""
     application.add_handler(CommandHandler("thongke", show_stats))
+    application.add_handler(MessageHandler(label_filter("thongke"), show_stats))
     application.add_handler(CommandHandler("chuabaocao", show_late))
+    application.add_handler(MessageHandler(label_filter("chuabaocao"), show_late))
     application.add_handler(CommandHandler("xuatexcel", send_excel))
     application.add_handler(
         CallbackQueryHandler(show_detail, pattern=pattern(Action.STATS_DETAIL, r"\d+"))

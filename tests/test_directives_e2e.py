@@ -15,6 +15,7 @@ from bot.services.broadcasts.audience import Audience
 from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.directives import create_directive
 from bot.telegram.context import BotApplication
+from bot.texts import translator
 from models import Acknowledgement, Contact, ContactStatus, Delivery, DeliveryStatus
 from models.base import utcnow
 from tests.cli_helpers import run_cli
@@ -108,9 +109,26 @@ async def test_template_and_audience_thon(
     control = events[-1]
     assert "Bình dân học vụ số" in events[0]["text"] and "Hạn báo cáo" in events[0]["text"]
     [choices] = await client.click(ADMIN_ID, control["message_id"], "dir:audience")
-    events = await client.click(ADMIN_ID, choices["message_id"], "dir:aud:thon", replies=2)
+    old = control
+    # The old preview loses its buttons, then the new preview and its controls.
+    events = await client.click(ADMIN_ID, choices["message_id"], "dir:aud:thon", replies=3)
+    assert (events[0]["method"], events[0]["message_id"]) == (
+        "editMessageReplyMarkup",
+        old["message_id"],
+    )
+    assert events[0]["reply_markup"] is None
     control = events[-1]
     assert "Thôn/buôn — 3 đơn vị, 3 người nhận" in control["text"]
+    # A deadline asks for a report: "📝 Báo cáo" sits beside "✅ Đã nhận" on the preview.
+    preview = events[1]
+    assert [b["text"] for b in preview["reply_markup"]["inline_keyboard"][0]] == [
+        "✅ Đã nhận",
+        "📝 Báo cáo",
+    ]
+    # Only one live "📤 Gửi": the old one is answered as expired and sends nothing.
+    [expired] = await client.click(ADMIN_ID, old["message_id"], "dir:send")
+    assert expired["method"] == "answerCallbackQuery"
+    assert expired["text"] == translator("vi").plain("button.expired")
     await client.click(ADMIN_ID, control["message_id"], "dir:send")
     await _wait_summary(client, control)
     assert await _received(client, heads["CA"]) == []
@@ -123,7 +141,7 @@ async def test_pick_units(heads: dict[str, int], client: SandboxClient) -> None:
     [picker] = await client.click(ADMIN_ID, choices["message_id"], "dir:aud:pick")
     [edited] = await client.click(ADMIN_ID, picker["message_id"], _button(picker, "Thôn 2"))
     assert _button(edited, "✔️ Thôn 2")
-    events = await client.click(ADMIN_ID, picker["message_id"], "dir:picked", replies=2)
+    events = await client.click(ADMIN_ID, picker["message_id"], "dir:picked", replies=3)
     control = events[-1]
     assert "T02 — 1 đơn vị, 1 người nhận" in control["text"]
     await client.click(ADMIN_ID, control["message_id"], "dir:send")
@@ -204,9 +222,13 @@ async def test_long_text_is_split_with_button_on_last_part(
 async def test_head_and_stranger_are_refused_thongbao(
     heads: dict[str, int], client: SandboxClient, session_factory: SessionFactory
 ) -> None:
-    for user in (heads["T01"], STRANGER):
+    vi = translator("vi")
+    for user, answer in (
+        (heads["T01"], vi("access.not_allowed")),
+        (STRANGER, vi("stranger.how_to")),
+    ):
         [reply] = await client.converse(user, "/thongbao Tin giả")
-        assert reply["text"] == "⛔ Bạn không có quyền dùng lệnh này."
+        assert reply["html"] == answer
     async with session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
 
@@ -317,7 +339,8 @@ async def test_cli_broadcast_goes_through_the_running_bot(
     assert result.returncode == 0, result.stderr
     app.bot_data.outbox.wake()
     for user in (heads["T01"], heads["B01"]):
-        events = await client.events(user, after=0, count=2, wait=10)
+        # Registration (two messages), then the directive.
+        events = await client.events(user, after=0, count=3, wait=10)
         assert any("Số: 310/UBND-VHXH" in (e["text"] or "") for e in events)
     assert await _received(client, heads["T02"]) == []
 

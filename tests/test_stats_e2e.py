@@ -56,10 +56,14 @@ async def test_chuabaocao_and_nudge_through_the_outbox(
     assert "Trưởng T02" in late["text"] and "chưa bao giờ" in late["text"]
     after = await client.last_seq()
     [queued] = await client.click(ADMIN_ID, late["message_id"], "stats:nudge")
-    assert "Đang nhắc 3 đơn vị (2 người nhận)" in queued["text"]
-    for user in (T02, B01):
+    # Công an xã has nobody registered: it is not counted among the units chased.
+    assert "Đang nhắc 2 đơn vị (2 người nhận)" in queued["text"]
+    assert "1 đơn vị chưa có ai đăng ký" in queued["text"]
+    for user, unit in ((T02, "Thôn 2"), (B01, "Buôn Ea Tih mẫu")):
         [chase] = await client.expect(user, after=after, timeout=10)
-        assert "chưa báo cáo" in chase["text"]
+        # The chase names the head's own unit and the deadline (Friday 17:00 by default).
+        assert chase["text"].startswith(f"⏰ {unit} chưa báo cáo kỳ ")
+        assert ", hạn 17:00 Thứ Sáu " in chase["text"]
         assert chase["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "report:start"
     assert await client.events(T01, after=after) == []
     async with session_factory() as session:

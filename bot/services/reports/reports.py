@@ -68,6 +68,7 @@ class Echo:
     percent: float | None
     period: Period
     is_correction: bool
+    completed_carried: bool = False
 
 
 class Refused(enum.StrEnum):
@@ -175,6 +176,29 @@ async def latest_report(
     return report
 
 
+def carry_completed(figures: Figures, previous: Report | None) -> tuple[int | None, bool]:
+    """The completed figure to store, and whether it was kept from the last report.
+
+    A report that gives only the enrolled figure keeps the unit's last completed one, unless
+    that would be above the new enrolled figure (then both must be given again).
+    """
+    if figures.completed is not None or previous is None or previous.completed is None:
+        return figures.completed, False
+    if previous.completed > figures.enrolled:
+        return None, False
+    return previous.completed, True
+
+
+def completed_left_behind(figures: Figures, previous: Figures | None) -> bool:
+    """Lower enrolled without completed, below the completed figure already stored."""
+    return (
+        figures.completed is None
+        and previous is not None
+        and previous.completed is not None
+        and previous.completed > figures.enrolled
+    )
+
+
 def decreases(previous: Report | None, figures: Figures) -> bool:
     """Tell whether the new figures go below the last report (which needs confirmation)."""
     if previous is None:
@@ -230,6 +254,7 @@ class Current:
     enrolled: int
     completed: int | None
     reported_at: datetime
+    completed_carried: bool = False
 
 
 @dataclass(frozen=True)
@@ -251,6 +276,8 @@ class Progress:
     @property
     def change(self) -> int | None:
         """The change between the last two periods, when both have a figure."""
+        if len(self.history) < 2:
+            return None
         last, before = self.history[-1], self.history[-2]
         if last.enrolled is None or before.enrolled is None:
             return None
@@ -265,16 +292,25 @@ async def unit_progress(
     period_kind: str,
     periods: int = 6,
 ) -> Progress:
-    """The unit's current figures and its last `periods` periods, oldest first."""
+    """The unit's current figures and its last `periods` periods, oldest first.
+
+    Periods before the unit's first report are left out: they would only be empty bars.
+    """
     unit = await session.get(Unit, unit_id)
     assert unit is not None
-    history = []
+    history: list[PeriodFigure] = []
     for period in recent_periods(period_at(now, period_kind, tz), period_kind, periods):
         at_end = await latest_report(session, unit_id, before=period.end(tz))
+        if at_end is None and not history:
+            continue
         reported = at_end is not None and at_end.reported_at >= period.start(tz)
         history.append(PeriodFigure(period, at_end.enrolled if at_end else None, reported))
     newest = await latest_report(session, unit_id)
-    current = Current(newest.enrolled, newest.completed, newest.reported_at) if newest else None
+    current = (
+        Current(newest.enrolled, newest.completed, newest.reported_at, newest.completed_carried)
+        if newest
+        else None
+    )
     return Progress(unit.name, unit.adults, current, history)
 
 
