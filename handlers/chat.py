@@ -21,6 +21,7 @@ from bot.services.reports.reports import (
     Reporter,
     ReportRefused,
     Target,
+    kept_completed,
     own_target,
     validate_figures,
 )
@@ -102,8 +103,11 @@ async def _offer_figures(
             (t("button.edit"), build(Action.FREE_EDIT, update.update_id)),
         ]
     )
+    kept = (
+        await kept_completed(context.deps.db, target.unit_id) if reading.completed is None else None
+    )
     sent = await message.reply_text(
-        reading_text(t, target.unit_name, reading.enrolled, reading.completed),
+        reading_text(t, target.unit_name, reading.enrolled, reading.completed, kept),
         reply_markup=choice,
     )
     context.drafts.free_reading = FreeReading(

@@ -21,13 +21,15 @@ SAVED = {
 }
 
 
-def reading_text(t: Translator, unit: str, enrolled: int, completed: int | None) -> Html:
-    """What the bot read, for "✅ Đúng" / "✏️ Sửa"."""
+def reading_text(
+    t: Translator, unit: str, enrolled: int, completed: int | None, kept: int | None = None
+) -> Html:
+    """What the bot read, for "✅ Đúng" / "✏️ Sửa" (and the completed figure it would keep)."""
     lines = [t("report.free.enrolled_line", enrolled=enrolled)]
     if completed is not None:
         lines.append(t("report.free.completed_line", completed=completed))
-    else:
-        lines.append(t("report.free.completed_kept"))
+    elif kept is not None and kept <= enrolled:
+        lines.append(t("report.free.completed_kept", completed=kept))
     return t("report.free.read", unit=unit, lines=Html("\n".join(lines)))
 
 

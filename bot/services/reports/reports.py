@@ -23,7 +23,7 @@ from bot.services.reports.numbers import (
     split_figures,
 )
 from bot.services.reports.periods import Period, period_at, recent_periods
-from models import Report, Role, Unit
+from models import Report, Role, Unit, UnitProgress
 from models.db import Database
 
 MAX_NOTE = 500
@@ -220,6 +220,15 @@ async def find_by_update(session: AsyncSession, update_id: int | None) -> Report
         select(Report).where(Report.source_update_id == update_id)
     )
     return report
+
+
+async def kept_completed(db: Database, unit_id: int) -> int | None:
+    """The completed figure a report giving only the enrolled one would keep."""
+    async with db.read() as session:
+        completed: int | None = await session.scalar(
+            select(UnitProgress.completed).where(UnitProgress.unit_id == unit_id)
+        )
+        return completed
 
 
 async def attach_note(session: AsyncSession, report_id: int, note: str, user_id: int) -> bool:
