@@ -554,3 +554,27 @@ async def test_reminders_and_chases_name_the_unit_and_the_deadline(
     [chase] = await client.expect(head, after=after, timeout=10)
     assert chase["text"].startswith("⏰ Thôn 1 chưa báo cáo kỳ ")
     assert await client.events(HEAD_T2, after=after) == []
+
+
+async def test_a_lower_enrolled_figure_under_the_kept_completed_asks_for_both(
+    head: int, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await client.converse(head, "/baocao 100 50")
+    [reply] = await client.converse(head, "/baocao 40")
+    assert reply["html"] == VI("report.completed_left_behind", completed=50, enrolled=40)
+    assert len(await reports_of(session_factory, "T01")) == 1
+
+
+async def test_staff_without_a_unit_are_pointed_to_their_keyboard(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    [reply] = await client.converse(ADMIN_ID, "được 35 người")
+    assert reply["html"] == VI("chat.staff_other")
+    assert reply["reply_markup"]["keyboard"][0][0]["text"] == "📊 Thống kê"
+    after = await client.last_seq()
+    await client.send_photo(ADMIN_ID, _jpeg())
+    [photo] = await client.expect(ADMIN_ID, after=after)
+    assert photo["html"] == VI("evidence.no_unit")
+    async with session_factory() as session:
+        assert list(await session.scalars(select(Evidence))) == []
+    assert await reports_of(session_factory, "T01") == []
