@@ -206,8 +206,10 @@ async def test_long_text_is_split_with_button_on_last_part(
     heads: dict[str, int], client: SandboxClient
 ) -> None:
     body = "\n\n".join(f"Đoạn {i}: " + "nội dung dài " * 40 for i in range(20))
-    events = await client.converse(ADMIN_ID, f"/thongbao {body}", replies=3, settle=0.5)
-    control = events[-1]
+    # Three parts of the preview, then its controls (the one live "📤 Gửi").
+    events = await client.converse(ADMIN_ID, f"/thongbao {body}", replies=4)
+    control = events[3]
+    assert control["text"].startswith("👆 Bản xem trước")
     await client.click(ADMIN_ID, control["message_id"], "dir:send")
     await _wait_summary(client, control)
     parts = [e for e in await client.events(heads["T01"]) if e["method"] == "sendMessage"][-3:]

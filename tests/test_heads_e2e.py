@@ -445,7 +445,7 @@ async def test_groups_hear_once_that_the_bot_works_in_private(
     [reply] = await client.converse(STRANGER, "/baocao@binhdan_sandbox_bot 35", **chat)
     assert reply["chat_id"] == GROUP
     assert reply["html"] == VI("group.private_only", link="https://t.me/binhdan_sandbox_bot")
-    # Addressed again within the hour: quiet, the group has already been told.
+    # Addressed again within six hours: quiet, the group has already been told.
     await client.send(HEAD, "@binhdan_sandbox_bot ơi", **chat)
     await client.converse(STRANGER, "/start")
     assert [e["seq"] for e in await client.events(GROUP, after=after)] == [reply["seq"]]
