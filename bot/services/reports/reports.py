@@ -263,7 +263,6 @@ class Current:
     enrolled: int
     completed: int | None
     reported_at: datetime
-    completed_carried: bool = False
 
 
 @dataclass(frozen=True)
@@ -315,11 +314,7 @@ async def unit_progress(
         reported = at_end is not None and at_end.reported_at >= period.start(tz)
         history.append(PeriodFigure(period, at_end.enrolled if at_end else None, reported))
     newest = await latest_report(session, unit_id)
-    current = (
-        Current(newest.enrolled, newest.completed, newest.reported_at, newest.completed_carried)
-        if newest
-        else None
-    )
+    current = Current(newest.enrolled, newest.completed, newest.reported_at) if newest else None
     return Progress(unit.name, unit.adults, current, history)
 
 
