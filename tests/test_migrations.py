@@ -137,12 +137,12 @@ def _read(url: str, query: str) -> list[tuple[object, ...]]:
     return rows
 
 
-def test_0009_keeps_the_completed_figure_a_one_figure_report_wiped(tmp_path: Path) -> None:
+def test_0010_keeps_the_completed_figure_a_one_figure_report_wiped(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'carry.db'}"
     config = alembic_config(url)
     command.upgrade(config, "0007")
     _seed_reports(url)
-    command.upgrade(config, "0009")
+    command.upgrade(config, "0010")
     assert _read(url, "SELECT id, completed, completed_carried FROM reports ORDER BY id") == [
         (1, 40, 0),
         (2, 40, 1),
@@ -158,7 +158,7 @@ def test_0009_keeps_the_completed_figure_a_one_figure_report_wiped(tmp_path: Pat
         (3, None),
     ]
     # The history keeps what was said: the downgrade puts the NULLs back.
-    command.downgrade(config, "0007")
+    command.downgrade(config, "0009")
     assert [row[0] for row in _read(url, "SELECT completed FROM reports ORDER BY id")] == [
         40,
         None,
