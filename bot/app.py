@@ -18,7 +18,9 @@ from bot.settings import Settings
 from bot.telegram.context import BotApplication, BotContext, BotData
 from bot.telegram.dispatcher import OutboxDispatcher
 from bot.telegram.drafts import UserData
-from bot.telegram.menus import set_chat_menu, set_default_menu
+from bot.telegram.evidence import EvidenceKeeper
+from bot.telegram.groups import GroupNotices
+from bot.telegram.menus import set_chat_menu, set_default_menu, set_descriptions
 from bot.telegram.ratelimit import FloodRateLimiter, Limits
 from bot.telegram.updates import ChatOrderedUpdateProcessor
 from bot.texts import translator
@@ -48,9 +50,12 @@ async def _post_init(application: BotApplication) -> None:
     deps.report_writer.start()
     deps.outbox = OutboxDispatcher(application.bot, deps.db, deps.settings)
     deps.outbox.start()
+    deps.evidence = EvidenceKeeper(application.bot, deps.db, deps.settings)
+    deps.evidence.start()
     await sync_all(application)
     new_admins = await make_admins(deps.db, deps.settings.admin_ids)
     await set_default_menu(application.bot)
+    await set_descriptions(application.bot)
     for chat_id, language in new_admins:
         await set_chat_menu(application.bot, chat_id, Role.ADMIN, translator(language))
     logger.info("Bot @%s ready", deps.bot_username)
@@ -58,6 +63,9 @@ async def _post_init(application: BotApplication) -> None:
 
 async def _post_shutdown(application: BotApplication) -> None:
     """Finish what is in flight, then close the database."""
+    evidence = getattr(application.bot_data, "evidence", None)
+    if evidence is not None:
+        await evidence.stop()
     outbox = getattr(application.bot_data, "outbox", None)
     if outbox is not None:
         await outbox.stop()
@@ -95,6 +103,7 @@ def build_application(settings: Settings) -> BotApplication:
     )
     application.bot_data.settings = settings
     application.bot_data.identities = IdentityCache()
+    application.bot_data.group_notices = GroupNotices()
     handlers.register_all(application)
     return application
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 ReportPeriod = Literal["weekly", "monthly"]
 
@@ -47,6 +49,10 @@ class Settings(BaseSettings):
     invite_ttl_days: int = Field(default=60, ge=1)
     conversation_timeout_seconds: int = Field(default=600, ge=30)
 
+    # Photos and documents heads send as evidence; empty: "evidence" beside the SQLite file.
+    evidence_dir: str = ""
+    evidence_max_mb: int = Field(default=20, ge=1, le=2000)
+
     update_concurrency: int = Field(default=16, ge=1)
     http_connections: int = Field(default=8, ge=1)
     http_read_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -85,6 +91,21 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         """The commune's time zone."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def evidence_path(self) -> Path:
+        """Where evidence files go: EVIDENCE_DIR, or "evidence" beside the SQLite file."""
+        if self.evidence_dir:
+            return Path(self.evidence_dir)
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return Path(url.database).parent / "evidence"
+        return Path("data") / "evidence"
+
+    @property
+    def evidence_max_bytes(self) -> int:
+        """The largest evidence file downloaded (the Bot API serves files up to 20 MB)."""
+        return self.evidence_max_mb * 1024 * 1024
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from telegram.warnings import PTBUserWarning
 
-from handlers import admin, directives, errors, gate, reports, schedules, start, stats
+from handlers import admin, chat, directives, errors, gate, reports, schedules, start, stats
 
 if TYPE_CHECKING:
     from bot.telegram.context import BotApplication
@@ -25,4 +25,6 @@ def register_all(application: BotApplication) -> None:
     schedules.register(application)
     admin.register(application)
     start.register(application)
+    # Last: plain messages, photos, voice notes, unknown commands, and stale buttons.
+    chat.register(application)
     errors.register(application)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from telegram import Update
+from telegram import ReplyKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
@@ -21,6 +21,7 @@ from bot.services.registry.invites import (
 from bot.services.registry.role_words import role_from_text
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.menus import set_chat_menu
+from bot.telegram.reply_keyboard import keyboard_for
 from bot.texts import N_, Html, Translator, translator
 from bot.texts.formatting import split_for_telegram
 from bot.texts.labels import kind_label, role_label
@@ -179,14 +180,19 @@ async def grant_role(update: Update, context: BotContext) -> None:
         theirs = translator(result.language)
         await set_chat_menu(context.bot, result.chat_id, role, theirs)
         await _notify(
-            context, result.chat_id, theirs(N_("grant.notice"), role=role_label(theirs, role))
+            context,
+            result.chat_id,
+            theirs(N_("grant.notice"), role=role_label(theirs, role)),
+            keyboard_for(role, theirs),
         )
 
 
-async def _notify(context: BotContext, chat_id: int, text: str) -> None:
-    """Tell a user about a change; they may never have opened the bot, which is fine."""
+async def _notify(
+    context: BotContext, chat_id: int, text: str, keyboard: ReplyKeyboardMarkup | None
+) -> None:
+    """Tell a user about a change, with their new keyboard (fine if they never opened the bot)."""
     try:
-        await context.bot.send_message(chat_id, text)
+        await context.bot.send_message(chat_id, text, reply_markup=keyboard)
     except TelegramError:
         logger.info("Could not notify chat %s of its new role", chat_id)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, Update
+from telegram.error import BadRequest
 
 from bot.services.registry.invites import InviteLimits
 from bot.settings import Settings
@@ -49,7 +51,9 @@ def callback_data(update: Update) -> str:
     return query.data
 
 
-async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
+async def reply(
+    update: Update, text: str, markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
+) -> Message:
     """Write in the chat, first answering the button press if the update is one."""
     if update.callback_query is not None:
         await update.callback_query.answer()
@@ -59,3 +63,17 @@ async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None =
 def invite_limits(settings: Settings) -> InviteLimits:
     """How many people one unit's code registers, and for how long, from the settings."""
     return InviteLimits(settings.invite_max_uses, timedelta(days=settings.invite_ttl_days))
+
+
+async def remove_buttons(query: CallbackQuery) -> None:
+    """Take the buttons off the message a button was pressed under (already gone: fine)."""
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_reply_markup(None)
+
+
+async def remove_buttons_of(update: Update, chat_id: int, message_id: int | None) -> None:
+    """Take the buttons off an earlier message of the bot (gone or already bare: fine)."""
+    if message_id is None:
+        return
+    with contextlib.suppress(BadRequest):
+        await update.get_bot().edit_message_reply_markup(chat_id, message_id, reply_markup=None)

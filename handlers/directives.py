@@ -6,7 +6,7 @@ import contextlib
 from dataclasses import replace
 from datetime import timedelta
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     CallbackQueryHandler,
@@ -37,11 +37,19 @@ from bot.services.registry.units import unit_choices
 from bot.telegram.callbacks import Action, args_of, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.drafts import DirectiveDraft
-from bot.telegram.keyboards import ack_keyboard, buttons
+from bot.telegram.keyboards import ack_keyboard, asks_report, buttons
+from bot.telegram.reply_keyboard import command_of_label, label_filter, typed_text
 from bot.telegram.sending import send_rendered
 from bot.texts import N_, Html, Translator, translator
 from bot.texts.directives import render_directive, subject_of
-from handlers.common import callback_data, message_of, now_utc, reply
+from handlers.common import (
+    callback_data,
+    message_of,
+    now_utc,
+    remove_buttons,
+    remove_buttons_of,
+    reply,
+)
 
 MENU, CONTENT, PREVIEW, NUMBER, SUBJECT, DEADLINE, AUDIENCE, PICK = range(8)
 PAGE_SIZE = 8
@@ -97,7 +105,9 @@ async def start_compose(update: Update, context: BotContext) -> int:
     """/thongbao [text]: with text, straight to the preview; without, the menu."""
     t = context.t
     text = message_of(update).text or ""
-    body = text.split(maxsplit=1)[1].strip() if len(text.split(maxsplit=1)) > 1 else ""
+    words = text.split(maxsplit=1)
+    # The "📢 Thông báo" key sends its label: that is no body.
+    body = words[1].strip() if len(words) > 1 and command_of_label(text) is None else ""
     if body:
         _save(context, DirectiveDraft(DirectiveContent(subject="", body=body)))
         return await _show_preview(update, context)
@@ -208,7 +218,10 @@ async def _show_preview(update: Update, context: BotContext) -> int:
     if update.callback_query is not None:
         await update.callback_query.answer()
     chat_id = message_of(update).chat_id
-    await send_rendered(context.bot, chat_id, rendered, ack_keyboard(t, 0))
+    # Only one live "📤 Gửi": the preview this one replaces loses its buttons.
+    await remove_buttons_of(update, chat_id, draft.controls_message_id)
+    preview_buttons = ack_keyboard(t, 0, asks_report=draft.content.deadline is not None)
+    await send_rendered(context.bot, chat_id, rendered, preview_buttons)
     size = await count_audience(context.deps.db, draft.audience)
     label = _audience_label(t, draft.audience, size, NAMES_IN_PREVIEW)
     button_label = _audience_label(t, draft.audience, size, NAMES_ON_BUTTON)
@@ -230,11 +243,12 @@ async def _show_preview(update: Update, context: BotContext) -> int:
             (t("compose.button.cancel"), build(Action.COMPOSE_CANCEL)),
         ],
     )
-    await context.bot.send_message(
+    sent = await context.bot.send_message(
         chat_id,
         t("compose.preview", audience=label, units=size.units, people=size.people),
         reply_markup=controls,
     )
+    _save(context, replace(draft, controls_message_id=sent.message_id))
     return PREVIEW
 
 
@@ -379,6 +393,11 @@ async def send_directive(update: Update, context: BotContext) -> int:
     draft = _draft(context)
     query = update.callback_query
     assert query is not None and query.message is not None
+    if query.message.message_id != draft.controls_message_id:
+        # An older preview's "📤 Gửi": only the newest preview sends.
+        await query.answer(context.t.plain("button.expired"))
+        await remove_buttons(query)
+        return PREVIEW
     size = await count_audience(context.deps.db, draft.audience)
     if size.people == 0:
         await query.answer(context.t.plain("compose.no_recipients"), show_alert=True)
@@ -404,8 +423,15 @@ async def send_directive(update: Update, context: BotContext) -> int:
 
 
 async def cancel(update: Update, context: BotContext) -> int:
-    """Handle "Hủy" or /huy: drop the draft."""
-    await reply(update, context.t("compose.cancelled"))
+    """Handle "Hủy" or /huy: drop the draft, and the preview's buttons with it."""
+    draft = context.drafts.directive
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        await remove_buttons(query)
+    elif draft is not None:
+        await remove_buttons_of(update, message_of(update).chat_id, draft.controls_message_id)
+    await message_of(update).reply_text(context.t("compose.cancelled"))
     return _end(context)
 
 
@@ -427,9 +453,16 @@ async def acknowledge(update: Update, context: BotContext) -> None:
     await query.answer(t.plain("ack.recorded"))
     when = result.acknowledged_at.astimezone(context.deps.settings.tz).strftime("%H:%M %d/%m")
     # Pressed again: the button already says so, and Telegram answers "not modified".
+    pressed = query.message
+    keeps_report = isinstance(pressed, Message) and asks_report(pressed.reply_markup)
     with contextlib.suppress(BadRequest):
         await query.edit_message_reply_markup(
-            ack_keyboard(t, directive_id, t.plain("button.acknowledged", when=when))
+            ack_keyboard(
+                t,
+                directive_id,
+                t.plain("button.acknowledged", when=when),
+                asks_report=keeps_report,
+            )
         )
 
 
@@ -452,12 +485,13 @@ async def show_unacknowledged(update: Update, context: BotContext) -> None:
 
 def build_conversation(timeout_seconds: int) -> ConversationHandler[BotContext]:
     """The /thongbao conversation."""
-    typed = filters.TEXT & ~filters.COMMAND
+    typed = typed_text()
     return ConversationHandler(
         entry_points=[
             CommandHandler("thongbao", start_compose),
             # A "🔁 Gửi lại" from an earlier list reopens the composer, whatever state it is in.
             CallbackQueryHandler(resend_directive, pattern=pattern(Action.COMPOSE_RESEND, r"\d+")),
+            MessageHandler(label_filter("thongbao"), start_compose),
         ],
         states={
             MENU: [

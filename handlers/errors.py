@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Update
@@ -17,6 +18,10 @@ async def report_error(update: object, context: BotContext) -> None:
     logger.error("Error while handling an update", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
+    if update.callback_query is not None:
+        # Every button press is answered, even one whose handler failed (already answered: fine).
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
     try:
         await context.bot.send_message(update.effective_chat.id, context.t("error.internal"))
     except TelegramError:

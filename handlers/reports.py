@@ -11,7 +11,6 @@ from telegram.ext import (
     ConversationHandler,
     MessageHandler,
     TypeHandler,
-    filters,
 )
 
 from bot.services.reports.numbers import NumberRefusal, parse_count
@@ -19,6 +18,7 @@ from bot.services.reports.reports import (
     Figures,
     Reporter,
     ReportRefused,
+    completed_left_behind,
     figures_from_text,
     own_target,
     progress_of,
@@ -31,6 +31,7 @@ from bot.telegram.callbacks import Action, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.drafts import ReportDraft
 from bot.telegram.keyboards import buttons
+from bot.telegram.reply_keyboard import label_filter, typed_text
 from bot.texts import N_, Html
 from bot.texts.reports import (
     decrease_question,
@@ -39,7 +40,14 @@ from bot.texts.reports import (
     progress_text,
     report_refusal,
 )
-from handlers.common import callback_data, display_name, message_of, now_utc, reply
+from handlers.common import (
+    callback_data,
+    display_name,
+    message_of,
+    now_utc,
+    remove_buttons,
+    reply,
+)
 
 ASK_ENROLLED, ASK_COMPLETED, CONFIRM_DECREASE, ASK_REASON, ASK_NOTE = range(5)
 MAX_REASON = 300
@@ -127,15 +135,26 @@ async def _finish(update: Update, context: BotContext, draft: ReportDraft) -> in
     submission = await _submit(update, context, draft, reason=None)
     if submission.needs_confirmation:
         assert submission.previous is not None and draft.enrolled is not None
-        _save(context, draft)
         t = context.t
+        new = Figures(draft.enrolled, draft.completed)
+        if completed_left_behind(new, submission.previous):
+            # The kept completed figure would exceed the new enrolled one: ask for both.
+            await reply(
+                update,
+                t(
+                    "report.completed_left_behind",
+                    completed=submission.previous.completed or 0,
+                    enrolled=draft.enrolled,
+                ),
+            )
+            return _clear(context)
+        _save(context, draft)
         confirm = buttons(
             [
                 (t("button.confirm"), build(Action.REPORT_CONFIRM)),
                 (t("button.edit"), build(Action.REPORT_EDIT)),
             ]
         )
-        new = Figures(draft.enrolled, draft.completed)
         await reply(update, decrease_question(t, submission.previous, new), confirm)
         return CONFIRM_DECREASE
     await _echo(update, context, submission, draft.target.on_behalf)
@@ -177,7 +196,9 @@ async def _submit(
         target=draft.target,
         figures=Figures(draft.enrolled, draft.completed),
         reporter=Reporter(context.who.user_id, display_name(update)),
-        update_id=update.update_id,
+        # Figures read from a chat message are stored under that message's update, so that
+        # "✅ Đúng" pressed twice stores once.
+        update_id=draft.source_update_id or update.update_id,
         now=now_utc(),
         correction_reason=reason,
     )
@@ -192,6 +213,42 @@ async def _echo(
     t = context.t
     note = buttons([(t("button.note"), build(Action.REPORT_NOTE, submission.report_id))])
     await reply(update, echo_text(t, submission.echo, on_behalf=on_behalf), note)
+
+
+async def confirm_reading(update: Update, context: BotContext) -> int:
+    """Handle "✅ Đúng" under figures read from a chat message: store them as /baocao would."""
+    query = update.callback_query
+    assert query is not None
+    reading = context.drafts.free_reading
+    update_id = int_arg(callback_data(update), Action.FREE_CONFIRM)
+    if (
+        reading is None
+        or reading.update_id != update_id
+        or reading.target.unit_id != context.who.unit_id
+    ):
+        await query.answer(context.t.plain("button.expired"))
+        await remove_buttons(query)
+        return ConversationHandler.END
+    await remove_buttons(query)
+    draft = ReportDraft(
+        reading.target, reading.enrolled, reading.completed, source_update_id=reading.update_id
+    )
+    return await _finish(update, context, draft)
+
+
+async def edit_reading(update: Update, context: BotContext) -> int:
+    """Handle "✏️ Sửa" under figures read from a chat message: ask for them one by one."""
+    query = update.callback_query
+    assert query is not None
+    reading = context.drafts.free_reading
+    context.drafts.free_reading = None
+    await remove_buttons(query)
+    if reading is None or reading.target.unit_id != context.who.unit_id:
+        await query.answer(context.t.plain("button.expired"))
+        return ConversationHandler.END
+    _save(context, ReportDraft(reading.target))
+    await reply(update, context.t("report.ask_enrolled", unit=reading.target.unit_name))
+    return ASK_ENROLLED
 
 
 async def start_note(update: Update, context: BotContext) -> int:
@@ -231,30 +288,33 @@ async def timed_out(update: Update, context: BotContext) -> int:
 
 
 async def show_progress(update: Update, context: BotContext) -> None:
-    """/tiendo [unit code]: current figures, % of adults, change and the last 6 periods."""
+    """/tiendo [unit code] (or its button): figures, % of adults, change and recent periods."""
     t, settings = context.t, context.deps.settings
     try:
         command = await read_command(context.deps.db, context.who, context.args or [])
     except ReportRefused as refused:
-        await message_of(update).reply_text(report_refusal(t, refused.reason))
+        await reply(update, report_refusal(t, refused.reason))
         return
     progress = await progress_of(
         context.deps.db, command.target, now_utc(), settings.tz, settings.report_period
     )
     if progress.current is None:
-        await message_of(update).reply_text(t("progress.none"))
+        await reply(update, t("progress.none"))
         return
-    await message_of(update).reply_text(progress_text(t, progress, settings.tz))
+    await reply(update, progress_text(t, progress, settings.tz))
 
 
 def build_conversation(timeout_seconds: int) -> ConversationHandler[BotContext]:
     """The /baocao conversation; states are named constants above."""
-    typed = filters.TEXT & ~filters.COMMAND
+    typed = typed_text()
     return ConversationHandler(
         entry_points=[
             CommandHandler("baocao", start_report),
+            MessageHandler(label_filter("baocao"), start_report),
             CallbackQueryHandler(start_report, pattern=pattern(Action.REPORT_START)),
             CallbackQueryHandler(start_note, pattern=pattern(Action.REPORT_NOTE, r"\d+")),
+            CallbackQueryHandler(confirm_reading, pattern=pattern(Action.FREE_CONFIRM, r"\d+")),
+            CallbackQueryHandler(edit_reading, pattern=pattern(Action.FREE_EDIT, r"\d+")),
         ],
         states={
             ASK_ENROLLED: [MessageHandler(typed, receive_enrolled)],
@@ -270,7 +330,11 @@ def build_conversation(timeout_seconds: int) -> ConversationHandler[BotContext]:
             ASK_NOTE: [MessageHandler(typed, receive_note)],
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
-        fallbacks=[CommandHandler("huy", cancel), CommandHandler("baocao", start_report)],
+        fallbacks=[
+            CommandHandler("huy", cancel),
+            CommandHandler("baocao", start_report),
+            MessageHandler(label_filter("baocao"), start_report),
+        ],
         conversation_timeout=timeout_seconds,
         allow_reentry=True,
         name="report",
@@ -282,3 +346,5 @@ def register(application: BotApplication) -> None:
     timeout = application.bot_data.settings.conversation_timeout_seconds
     application.add_handler(build_conversation(timeout))
     application.add_handler(CommandHandler("tiendo", show_progress))
+    application.add_handler(MessageHandler(label_filter("tiendo"), show_progress))
+    application.add_handler(CallbackQueryHandler(show_progress, pattern=pattern(Action.PROGRESS)))

@@ -10,7 +10,6 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
-    filters,
 )
 
 from bot.services.schedules.rules import Rule, RuleError, parse_rule
@@ -24,6 +23,7 @@ from bot.telegram.callbacks import Action, args_of, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.drafts import ScheduleDraft
 from bot.telegram.keyboards import buttons
+from bot.telegram.reply_keyboard import typed_text
 from bot.texts import Html, Translator
 from bot.texts.schedules import (
     WEEKDAYS,
@@ -323,7 +323,7 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 def register(application: BotApplication) -> None:
     """Install /lich and its buttons."""
-    typed = filters.TEXT & ~filters.COMMAND
+    typed = typed_text()
     application.add_handler(CommandHandler("lich", list_schedules))
     application.add_handler(
         CallbackQueryHandler(press_run_now, pattern=pattern(Action.SCHEDULE_RUN, r"\d+"))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 
 from bot.services.broadcasts.chase import chase_now
 from bot.services.registry.invites import deep_link, unit_invite
+from bot.services.reports.periods import DeadlineRule
 from bot.services.stats.export_data import export_data
 from bot.services.stats.stats import (
     LateContact,
@@ -21,6 +22,7 @@ from bot.services.stats.stats import (
 from bot.telegram.callbacks import Action, args_of, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.keyboards import buttons
+from bot.telegram.reply_keyboard import label_filter
 from bot.texts import N_, Html, Translator
 from bot.texts.directives import change_phrase
 from bot.texts.formatting import split_for_telegram
@@ -258,6 +260,7 @@ async def nudge_late(update: Update, context: BotContext) -> None:
         now=now_utc(),
         tz=settings.tz,
         period_kind=settings.report_period,
+        deadline_rule=DeadlineRule.from_settings(settings),
     )
     if result.late_units == 0:
         await query.answer(t.plain("late.all_reported"), show_alert=True)
@@ -304,7 +307,9 @@ async def send_excel(update: Update, context: BotContext) -> None:
 def register(application: BotApplication) -> None:
     """Install the statistics commands and buttons."""
     application.add_handler(CommandHandler("thongke", show_stats))
+    application.add_handler(MessageHandler(label_filter("thongke"), show_stats))
     application.add_handler(CommandHandler("chuabaocao", show_late))
+    application.add_handler(MessageHandler(label_filter("chuabaocao"), show_late))
     application.add_handler(CommandHandler("xuatexcel", send_excel))
     application.add_handler(
         CallbackQueryHandler(show_detail, pattern=pattern(Action.STATS_DETAIL, r"\d+"))

@@ -10,7 +10,8 @@ from models.directives import (
     Directive,
     MessageKind,
 )
-from models.invites import Invite
+from models.evidence import Evidence, EvidenceKind, EvidenceStatus
+from models.invites import Invite, InviteRedemption
 from models.languages import LanguageChoice
 from models.progress import UnitProgress
 from models.reports import Report
@@ -26,7 +27,11 @@ __all__ = [
     "Delivery",
     "DeliveryStatus",
     "Directive",
+    "Evidence",
+    "EvidenceKind",
+    "EvidenceStatus",
     "Invite",
+    "InviteRedemption",
     "LanguageChoice",
     "MessageKind",
     "Report",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
@@ -41,3 +41,18 @@ class Invite(Base):
         if self.expires_at is not None and now >= self.expires_at:
             return False
         return self.max_uses is None or self.uses < self.max_uses
+
+
+class InviteRedemption(Base):
+    """One person who registered with one invite: uses count people, not taps."""
+
+    __tablename__ = "invite_redemptions"
+    __table_args__ = (
+        # The same person opening the same link again finds their row and uses nothing.
+        UniqueConstraint("invite_id", "telegram_user_id", name="uq_invite_redemptions_invite_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invite_id: Mapped[int] = mapped_column(ForeignKey("invites.id", ondelete="CASCADE"))
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    redeemed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, utcnow
@@ -16,6 +16,8 @@ class Report(Base):
 
     A unit's current figures are its newest row. A lower figure than the newest is stored only
     once confirmed, as a row with `is_correction` and a `correction_reason`; older rows stay.
+    A report that gives only the enrolled figure keeps the last completed one
+    (`completed_carried`), so every row is a complete snapshot of the unit.
     """
 
     __tablename__ = "reports"
@@ -31,6 +33,8 @@ class Report(Base):
     period_key: Mapped[str] = mapped_column(String(16))
     enrolled: Mapped[int] = mapped_column(Integer)
     completed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The head gave only the enrolled figure: `completed` is the unit's last one, kept.
+    completed_carried: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     note: Mapped[str | None] = mapped_column(String(500), nullable=True)
     is_correction: Mapped[bool] = mapped_column(Boolean, default=False)
     correction_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)

@@ -62,8 +62,12 @@ async def register(
 ) -> None:
     """Register a head of `unit_code` through a real /start with an invite."""
     code = await make_invite(session_factory, unit_code)
-    [reply] = await client.converse(user_id, f"/start {code}", first_name=f"Trưởng {unit_code}")
+    # The registration, then the keyboard under the text box.
+    reply, keyboard = await client.converse(
+        user_id, f"/start {code}", replies=2, first_name=f"Trưởng {unit_code}"
+    )
     assert "Đăng ký thành công" in reply["text"]
+    assert keyboard["reply_markup"]["is_persistent"] is True
 
 
 async def reports_of(

@@ -25,6 +25,7 @@ VIETNAMESE = re.compile(
 # Data, not interface: what people type and the bot reads, and the default commune name.
 VOCABULARY = {
     "bot/services/reports/number_words.py": "Vietnamese number words as heads type them",
+    "bot/services/reports/free_text_words.py": "words heads write around figures in chat",
     "bot/settings.py": "the commune's name, a default setting",
     # Being rewritten in this round (its acts grow with each issue); its narration moves last.
     "bot/cli/demo.py": "the demo script",

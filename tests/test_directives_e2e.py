@@ -15,6 +15,7 @@ from bot.services.broadcasts.audience import Audience
 from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.directives import create_directive
 from bot.telegram.context import BotApplication
+from bot.texts import translator
 from models import Acknowledgement, Contact, ContactStatus, Delivery, DeliveryStatus, Directive
 from models.base import utcnow
 from tests.cli_helpers import run_cli
@@ -108,9 +109,26 @@ async def test_template_and_audience_thon(
     control = events[-1]
     assert "Bình dân học vụ số" in events[0]["text"] and "Hạn báo cáo" in events[0]["text"]
     [choices] = await client.click(ADMIN_ID, control["message_id"], "dir:audience")
-    events = await client.click(ADMIN_ID, choices["message_id"], "dir:aud:thon", replies=2)
+    old = control
+    # The old preview loses its buttons, then the new preview and its controls.
+    events = await client.click(ADMIN_ID, choices["message_id"], "dir:aud:thon", replies=3)
+    assert (events[0]["method"], events[0]["message_id"]) == (
+        "editMessageReplyMarkup",
+        old["message_id"],
+    )
+    assert events[0]["reply_markup"] is None
     control = events[-1]
     assert "Thôn/buôn — 3 đơn vị, 3 người nhận" in control["text"]
+    # A deadline asks for a report: "📝 Báo cáo" sits beside "✅ Đã nhận" on the preview.
+    preview = events[1]
+    assert [b["text"] for b in preview["reply_markup"]["inline_keyboard"][0]] == [
+        "✅ Đã nhận",
+        "📝 Báo cáo",
+    ]
+    # Only one live "📤 Gửi": the old one is answered as expired and sends nothing.
+    [expired] = await client.click(ADMIN_ID, old["message_id"], "dir:send")
+    assert expired["method"] == "answerCallbackQuery"
+    assert expired["text"] == translator("vi").plain("button.expired")
     await client.click(ADMIN_ID, control["message_id"], "dir:send")
     await _wait_summary(client, control)
     assert await _received(client, heads["CA"]) == []
@@ -123,7 +141,7 @@ async def test_pick_units(heads: dict[str, int], client: SandboxClient) -> None:
     [picker] = await client.click(ADMIN_ID, choices["message_id"], "dir:aud:pick")
     [edited] = await client.click(ADMIN_ID, picker["message_id"], _button(picker, "Thôn 2"))
     assert _button(edited, "✔️ Thôn 2")
-    events = await client.click(ADMIN_ID, picker["message_id"], "dir:picked", replies=2)
+    events = await client.click(ADMIN_ID, picker["message_id"], "dir:picked", replies=3)
     control = events[-1]
     # Audiences read by the units' names, not their codes.
     assert "Gửi tới: Thôn 2 — 1 đơn vị, 1 người nhận" in control["text"]
@@ -142,7 +160,7 @@ async def test_many_picked_units_are_named_then_counted(
     [picker] = await client.click(ADMIN_ID, choices["message_id"], "dir:aud:pick")
     for code in ("B01", "CA", "T01"):
         await client.click(ADMIN_ID, picker["message_id"], f"dir:pick:{code}")
-    events = await client.click(ADMIN_ID, picker["message_id"], "dir:picked", replies=2)
+    events = await client.click(ADMIN_ID, picker["message_id"], "dir:picked", replies=3)
     control = events[-1]
     assert "Gửi tới: Buôn Ea Tih mẫu, Công an xã, Thôn 1 — 3 đơn vị" in control["text"]
     assert _button(control, "👥 Gửi tới: Buôn Ea Tih mẫu, Công an xã và 1 đơn vị khác")
@@ -204,8 +222,10 @@ async def test_long_text_is_split_with_button_on_last_part(
     heads: dict[str, int], client: SandboxClient
 ) -> None:
     body = "\n\n".join(f"Đoạn {i}: " + "nội dung dài " * 40 for i in range(20))
-    events = await client.converse(ADMIN_ID, f"/thongbao {body}", replies=3, settle=0.5)
-    control = events[-1]
+    # Three parts of the preview, then its controls (the one live "📤 Gửi").
+    events = await client.converse(ADMIN_ID, f"/thongbao {body}", replies=4)
+    control = events[3]
+    assert control["text"].startswith("👆 Bản xem trước")
     await client.click(ADMIN_ID, control["message_id"], "dir:send")
     await _wait_summary(client, control)
     parts = [e for e in await client.events(heads["T01"]) if e["method"] == "sendMessage"][-3:]
@@ -220,9 +240,13 @@ async def test_long_text_is_split_with_button_on_last_part(
 async def test_head_and_stranger_are_refused_thongbao(
     heads: dict[str, int], client: SandboxClient, session_factory: SessionFactory
 ) -> None:
-    for user in (heads["T01"], STRANGER):
+    vi = translator("vi")
+    for user, answer in (
+        (heads["T01"], vi("access.not_allowed")),
+        (STRANGER, vi("stranger.how_to")),
+    ):
         [reply] = await client.converse(user, "/thongbao Tin giả")
-        assert reply["text"] == "⛔ Bạn không có quyền dùng lệnh này."
+        assert reply["html"] == answer
     async with session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
 
@@ -336,7 +360,8 @@ async def test_cli_broadcast_goes_through_the_running_bot(
     assert result.returncode == 0, result.stderr
     app.bot_data.outbox.wake()
     for user in (heads["T01"], heads["B01"]):
-        events = await client.events(user, after=0, count=2, wait=10)
+        # Registration (two messages), then the directive.
+        events = await client.events(user, after=0, count=3, wait=10)
         [letter_event] = [e for e in events if "Số: 310/UBND-VHXH" in (e["text"] or "")]
         # The file's Markdown arrives as formatting; its raw HTML and "&" arrive as text.
         html = letter_event["html"]

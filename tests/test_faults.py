@@ -33,6 +33,9 @@ SessionFactory = async_sessionmaker[AsyncSession]
 DIRECTIVE_MARK = "THÔNG BÁO CỦA UBND XÃ"
 
 NOT_ALLOWED = translator("vi").plain("access.not_allowed")
+# Strangers are never told "not allowed": they are told how to register.
+REFUSALS = {NOT_ALLOWED, translator("vi")("stranger.how_to")}
+BUTTON_REFUSALS = {NOT_ALLOWED, translator("vi").plain("stranger.button")}
 
 
 async def _queue(factory: SessionFactory) -> None:
@@ -189,7 +192,7 @@ async def _as_role(client: SandboxClient, factory: SessionFactory) -> None:
 async def _try_command(client: SandboxClient, user: int, command: str) -> str:
     replies = await client.converse(user, f"/{command}", settle=0.3)
     await client.converse(user, "/huy", settle=0.2)  # leave any question it started
-    return replies[0]["text"] or ""
+    return replies[0]["html"] or ""
 
 
 async def test_r5_every_command_and_button_by_every_role(
@@ -220,7 +223,7 @@ async def _authorisation_matrix(
                 continue  # /start is everyone's; covered by the registration tests
             before = await snapshot(session_factory) if role not in allowed else None
             reply = await _try_command(client, user, command)
-            refused = reply == NOT_ALLOWED
+            refused = reply in REFUSALS
             if refused == (role in allowed):
                 problems.append(f"/{command} by {name}: {'refused' if refused else 'allowed'}")
             if before is not None and await snapshot(session_factory) != before:
@@ -235,7 +238,8 @@ async def _authorisation_matrix(
             await client.press(user, message.message_id, f"{prefix}:0")
             answers = await client.events(user, after=after, count=1, wait=3)
             refused = any(
-                e["method"] == "answerCallbackQuery" and e["text"] == NOT_ALLOWED for e in answers
+                e["method"] == "answerCallbackQuery" and e["text"] in BUTTON_REFUSALS
+                for e in answers
             )
             if refused == (ROLE_OF[name] in allowed):
                 problems.append(f"button {prefix} by {name}: {'refused' if refused else 'allowed'}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -93,3 +94,113 @@ def test_head_revision_constant_matches_alembic(blank_db_url: str) -> None:
     assert current_revision(url) is None
     upgrade_to_head(url)
     assert current_revision(url) == HEAD_REVISION
+
+
+CARRY_ROWS = [
+    # (unit, minutes, enrolled, completed): unit 1 reported 40 completed, then only enrolled.
+    (1, 1, 100, 40),
+    (1, 2, 120, None),
+    (1, 3, 130, None),
+    # Unit 2: a completed figure above a later enrolled one is not carried into it.
+    (2, 1, 50, 45),
+    (2, 2, 30, None),
+    # Unit 3 never gave a completed figure: nothing to keep.
+    (3, 1, 10, None),
+]
+
+
+def _at(url: str, minute: int) -> datetime:
+    """A report time as each database's driver takes it (SQLite keeps naive UTC)."""
+    moment = datetime(2026, 11, 24, 8, minute, tzinfo=UTC)
+    return moment.replace(tzinfo=None) if url.startswith("sqlite") else moment
+
+
+def _seed_reports(url: str) -> None:
+    """Units, reports and unit_progress as revision 0007 stored them."""
+
+    def seed(connection: Connection) -> None:
+        for unit in (1, 2, 3):
+            connection.execute(
+                text(
+                    "INSERT INTO units (id, code, name, kind, adults, active, created_at, "
+                    "updated_at) VALUES (:id, :code, :name, 'thon', 1000, :yes, :at, :at)"
+                ),
+                {
+                    "id": unit,
+                    "code": f"T{unit}",
+                    "name": f"Thôn {unit}",
+                    "yes": True,
+                    "at": _at(url, 0),
+                },
+            )
+        for number, (unit, minute, enrolled, completed) in enumerate(CARRY_ROWS, start=1):
+            connection.execute(
+                text(
+                    "INSERT INTO reports (id, unit_id, period_key, enrolled, completed, "
+                    "is_correction, reporter_name, on_behalf, reported_at) VALUES (:id, :unit, "
+                    "'2026-W48', :enrolled, :completed, :no, '', :no, :at)"
+                ),
+                {
+                    "id": number,
+                    "unit": unit,
+                    "enrolled": enrolled,
+                    "completed": completed,
+                    "no": False,
+                    "at": _at(url, minute),
+                },
+            )
+        for unit, enrolled in ((1, 130), (2, 30), (3, 10)):
+            connection.execute(
+                text(
+                    "INSERT INTO unit_progress (unit_id, enrolled, completed, reported_at, "
+                    "reporter_name, period_key) VALUES (:unit, :enrolled, NULL, :at, '', "
+                    "'2026-W48')"
+                ),
+                {"unit": unit, "enrolled": enrolled, "at": _at(url, 3)},
+            )
+        connection.commit()
+
+    _on_connection(url, seed)
+
+
+def _read(url: str, query: str) -> list[tuple[object, ...]]:
+    """Rows of a query; booleans read back as 0/1 on every database."""
+    rows = _on_connection(url, lambda c: [tuple(row) for row in c.execute(text(query))])
+    return [tuple(int(v) if isinstance(v, bool) else v for v in row) for row in rows]
+
+
+def test_0010_keeps_the_completed_figure_a_one_figure_report_wiped(blank_db_url: str) -> None:
+    url = blank_db_url
+    config = alembic_config(url)
+    command.upgrade(config, "0007")
+    _seed_reports(url)
+    command.upgrade(config, "0010")
+    assert _read(url, "SELECT id, completed, completed_carried FROM reports ORDER BY id") == [
+        (1, 40, 0),
+        (2, 40, 1),
+        (3, 40, 1),
+        (4, 45, 0),
+        (5, None, 0),
+        (6, None, 0),
+    ]
+    # The current figures follow the newest report of each unit.
+    assert _read(url, "SELECT unit_id, completed FROM unit_progress ORDER BY unit_id") == [
+        (1, 40),
+        (2, None),
+        (3, None),
+    ]
+    # The history keeps what was said: the downgrade puts the NULLs back.
+    command.downgrade(config, "0009")
+    assert [row[0] for row in _read(url, "SELECT completed FROM reports ORDER BY id")] == [
+        40,
+        None,
+        None,
+        45,
+        None,
+        None,
+    ]
+    assert _read(url, "SELECT completed FROM unit_progress ORDER BY unit_id") == [
+        (None,),
+        (None,),
+        (None,),
+    ]

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services.reports.periods import period_at, period_of_day, previous_period, recent_periods
+from bot.services.reports.periods import (
+    DeadlineRule,
+    period_at,
+    period_of_day,
+    previous_period,
+    recent_periods,
+)
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -61,3 +67,13 @@ def test_periods_tile_the_calendar(day: date, kind: str) -> None:
     before = previous_period(period, kind)
     assert (period.first_day - before.last_day).days == 1
     assert before.key < period.key or (kind == "weekly" and before.key[:4] < period.key[:4])
+
+
+def test_deadlines_follow_the_period_and_the_settings() -> None:
+    rule = DeadlineRule(weekday=4, day=14, time="17:00")
+    week = period_of_day(date(2026, 11, 24), "weekly")
+    assert rule.due(week, "weekly", TZ) == datetime(2026, 11, 27, 17, 0, tzinfo=TZ)
+    month = period_of_day(date(2026, 11, 20), "monthly")
+    assert rule.due(month, "monthly", TZ) == datetime(2026, 12, 14, 17, 0, tzinfo=TZ)
+    sunday_noon = DeadlineRule(weekday=6, day=10, time="12:30")
+    assert sunday_noon.due(week, "weekly", TZ) == datetime(2026, 11, 29, 12, 30, tzinfo=TZ)

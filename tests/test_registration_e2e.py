@@ -14,6 +14,7 @@ from bot.app import build_application, polling
 from bot.sandbox.client import SandboxClient
 from bot.services.registry.role_words import role_from_text
 from bot.telegram.context import BotApplication
+from bot.texts import translator
 from models import AuditEvent, Invite, Role
 from models.base import utcnow
 from models.db import Database
@@ -23,6 +24,7 @@ from tests.helpers import contact_of, make_invite, snapshot
 HEAD = 800_001
 OTHER = 800_002
 STRANGER = 800_099
+VI = translator("vi")
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -31,9 +33,19 @@ async def test_head_registers_with_invite(
     app: BotApplication, client: SandboxClient, session_factory: SessionFactory
 ) -> None:
     code = await make_invite(session_factory, "T01")
-    [reply] = await client.converse(HEAD, f"/start {code}", first_name="Ông Ba")
+    reply, keyboard = await client.converse(HEAD, f"/start {code}", replies=2, first_name="Ông Ba")
     assert "Đăng ký thành công" in reply["text"]
     assert "Thôn 1" in reply["text"]
+    # The registration carries "📝 Báo cáo"; the keyboard under the text box follows.
+    [[report]] = reply["reply_markup"]["inline_keyboard"]
+    assert (report["text"], report["callback_data"]) == ("📝 Báo cáo", "report:start")
+    assert keyboard["html"] == VI("keyboard.shown")
+    shown = await client.reply_keyboard(HEAD)
+    assert shown is not None and shown["is_persistent"] and shown["resize_keyboard"]
+    assert [[b["text"] for b in row] for row in shown["keyboard"]] == [
+        ["📝 Báo cáo", "📈 Tiến độ"],
+        ["❓ Hướng dẫn"],
+    ]
     contact = await contact_of(session_factory, HEAD)
     assert contact is not None
     assert contact.role == Role.HEAD
@@ -58,7 +70,7 @@ async def test_used_up_code_is_refused(
     app: BotApplication, client: SandboxClient, session_factory: SessionFactory
 ) -> None:
     code = await make_invite(session_factory, "T01", max_uses=1)
-    await client.converse(HEAD, f"/start {code}")
+    await client.converse(HEAD, f"/start {code}", replies=2)
     before = await snapshot(session_factory)
     [reply] = await client.converse(OTHER, f"/start {code}")
     assert "hết lượt" in reply["text"]
@@ -84,33 +96,110 @@ async def test_expired_and_revoked_codes_are_refused(
     assert await contact_of(session_factory, HEAD) is None
 
 
-async def test_code_of_another_unit_moves_the_contact_and_is_audited(
+async def test_code_of_another_unit_asks_before_moving_and_the_move_is_audited(
     app: BotApplication, client: SandboxClient, session_factory: SessionFactory
 ) -> None:
     first = await make_invite(session_factory, "T01")
     second = await make_invite(session_factory, "T02")
-    await client.converse(HEAD, f"/start {first}")
-    [reply] = await client.converse(HEAD, f"/start {second}")
+    await client.converse(HEAD, f"/start {first}", replies=2)
+    before = await snapshot(session_factory)
+    [question] = await client.converse(HEAD, f"/start {second}")
+    assert question["html"] == VI("register.confirm_move", current="Thôn 1", unit="Thôn 2")
+    move, stay = (row[0] for row in question["reply_markup"]["inline_keyboard"])
+    assert (move["text"], stay["text"]) == ("Chuyển sang Thôn 2", "Giữ Thôn 1")
+    # Nothing moves (and no use of the invite is counted) until the head confirms.
+    assert await snapshot(session_factory) == before
+    events = await client.click(HEAD, question["message_id"], move["callback_data"], replies=3)
+    reply = next(e for e in events if e["method"] == "sendMessage")
     assert "Thôn 2" in reply["text"] and "chuyển từ" in reply["text"]
+    assert any(e["method"] == "editMessageReplyMarkup" for e in events)
     contact = await contact_of(session_factory, HEAD)
     assert contact is not None and contact.unit is not None and contact.unit.code == "T02"
     async with session_factory() as session:
-        events = list(
+        events_ = list(
             await session.scalars(select(AuditEvent).where(AuditEvent.action == "invite.redeemed"))
         )
-    assert events[-1].details["moved_from"] == "T01"
+    assert events_[-1].details["moved_from"] == "T01"
+    assert events_[-1].details["confirmed"] is True
+
+
+async def test_keeping_the_unit_changes_nothing_but_the_audit_trail(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    first = await make_invite(session_factory, "T01")
+    second = await make_invite(session_factory, "T02")
+    await client.converse(HEAD, f"/start {first}", replies=2)
+    [question] = await client.converse(HEAD, f"/start {second}")
+    stay = question["reply_markup"]["inline_keyboard"][1][0]
+    events = await client.click(HEAD, question["message_id"], stay["callback_data"], replies=2)
+    reply = next(e for e in events if e["method"] == "sendMessage")
+    assert reply["html"] == VI("register.kept", unit="Thôn 1")
+    contact = await contact_of(session_factory, HEAD)
+    assert contact is not None and contact.unit is not None and contact.unit.code == "T01"
+    async with session_factory() as session:
+        invite = await session.scalar(select(Invite).where(Invite.code == second))
+        declined = await session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "invite.declined")
+        )
+    assert invite is not None and invite.uses == 0
+    assert declined is not None and declined.details == {"unit": "T02", "kept": "T01"}
+    # Pressing it again (a double tap) still moves nobody.
+    await client.click(HEAD, question["message_id"], stay["callback_data"])
+    contact = await contact_of(session_factory, HEAD)
+    assert contact is not None and contact.unit is not None and contact.unit.code == "T01"
+
+
+async def test_an_invite_counts_people_not_taps(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    code = await make_invite(session_factory, "T01", max_uses=2)
+    await client.converse(HEAD, f"/start {code}", replies=2)
+    [again] = await client.converse(HEAD, f"/start {code}")
+    assert again["html"] == VI("register.already_head", unit="Thôn 1", role="")
+    await client.converse(HEAD, f"/start {code}")
+    await client.converse(OTHER, f"/start {code}", replies=2)
+    async with session_factory() as session:
+        invite = await session.scalar(select(Invite).where(Invite.code == code))
+    assert invite is not None and invite.uses == 2
+    # Used up for anyone new, but never for the people it already counted.
+    [refused] = await client.converse(STRANGER, f"/start {code}")
+    assert "hết lượt" in refused["text"]
+    [still] = await client.converse(HEAD, f"/start {code}")
+    assert "Thôn 1" in still["text"] and "hết lượt" not in still["text"]
+
+
+async def test_an_admin_opening_a_unit_invite_is_not_attached_without_choosing(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    code = await make_invite(session_factory, "T02")
+    before = await snapshot(session_factory)
+    [question] = await client.converse(ADMIN_ID, f"/start {code}")
+    assert question["html"] == VI("register.staff_choice", role="quản trị viên", unit="Thôn 2")
+    assert await snapshot(session_factory) == before
+    admin = await contact_of(session_factory, ADMIN_ID)
+    assert admin is not None and admin.unit_id is None and admin.role == Role.ADMIN
+    attach = question["reply_markup"]["inline_keyboard"][0][0]
+    assert attach["text"] == "Gắn với Thôn 2"
+    events = await client.click(
+        ADMIN_ID, question["message_id"], attach["callback_data"], replies=2
+    )
+    reply = next(e for e in events if e["method"] == "sendMessage")
+    assert reply["html"] == VI("register.staff_unit", unit="Thôn 2", role="quản trị viên")
+    admin = await contact_of(session_factory, ADMIN_ID)
+    assert admin is not None and admin.role == Role.ADMIN
+    assert admin.unit is not None and admin.unit.code == "T02"
 
 
 async def test_stranger_and_head_are_refused_admin_commands(
     app: BotApplication, client: SandboxClient, session_factory: SessionFactory
 ) -> None:
     code = await make_invite(session_factory, "T01")
-    await client.converse(HEAD, f"/start {code}")
+    await client.converse(HEAD, f"/start {code}", replies=2)
     before = await snapshot(session_factory)
-    for user in (STRANGER, HEAD):
+    for user, answer in ((STRANGER, VI("stranger.how_to")), (HEAD, VI("access.not_allowed"))):
         for command in ("/donvi", "/moi", f"/phanquyen {user} admin", "/moi T01"):
             [reply] = await client.converse(user, command)
-            assert reply["text"] == "⛔ Bạn không có quyền dùng lệnh này."
+            assert reply["html"] == answer
     assert await snapshot(session_factory) == before
     head = await contact_of(session_factory, HEAD)
     assert head is not None and head.role == Role.HEAD
@@ -165,17 +254,20 @@ async def test_admin_ids_become_admins_with_menu(
     assert default is not None and "phanquyen" not in {c["command"] for c in default}
 
 
-async def test_plain_start_greets_by_role_and_shows_user_id(
+async def test_plain_start_greets_by_role_and_only_staff_and_strangers_see_their_id(
     app: BotApplication, client: SandboxClient, session_factory: SessionFactory
 ) -> None:
     [reply] = await client.converse(STRANGER, "/start")
     assert str(STRANGER) in reply["text"] and "quét mã QR" in reply["text"]
     code = await make_invite(session_factory, "B01")
-    await client.converse(HEAD, f"/start {code}")
+    await client.converse(HEAD, f"/start {code}", replies=2)
     [reply] = await client.converse(HEAD, "/start")
     assert "Buôn Ea Tih mẫu" in reply["text"]
-    [reply] = await client.converse(HEAD, "/huongdan")
-    assert "https://binhdanhocvuso.gov.vn" in reply["text"]
+    assert str(HEAD) not in reply["text"]
+    assert reply["reply_markup"]["keyboard"][0][0]["text"] == "📝 Báo cáo"
+    [reply] = await client.converse(ADMIN_ID, "/start")
+    assert str(ADMIN_ID) in reply["text"]
+    assert reply["reply_markup"]["keyboard"][0][0]["text"] == "📊 Thống kê"
 
 
 async def test_restart_keeps_registrations(
@@ -187,7 +279,7 @@ async def test_restart_keeps_registrations(
     code = await make_invite(session_factory, "T02")
     first = build_application(make_settings())
     async with polling(first):
-        await client.converse(HEAD, f"/start {code}")
+        await client.converse(HEAD, f"/start {code}", replies=2)
     second = build_application(make_settings())
     async with polling(second):
         [reply] = await client.converse(HEAD, "/start")
@@ -209,13 +301,11 @@ async def test_moi_sends_link_and_qr_for_one_unit(
     assert "Không tìm thấy đơn vị" in reply["text"]
 
 
-async def test_unsupported_updates_are_ignored(
+async def test_edited_messages_are_ignored(
     app: BotApplication, client: SandboxClient, session_factory: SessionFactory
 ) -> None:
     after = await client.last_seq()
     await client.send(STRANGER, "/start", edited=True)
-    await client.send(STRANGER, None, sticker=True)
-    await client.send(STRANGER, "/start", chat_type="group", chat_id=-100123)
     [reply] = await client.converse(STRANGER, "/huongdan")
     events = await client.events(after=after)
     assert [e["seq"] for e in events] == [reply["seq"]]
@@ -235,7 +325,7 @@ async def test_unit_names_are_escaped_in_html(
     path.write_text("code,name,kind,adults\nX1,Thôn <b>&,thon,10\n", encoding="utf-8")
     await import_units_file(db, path)
     code = await make_invite(session_factory, "X1")
-    [reply] = await client.converse(HEAD, f"/start {code}")
+    reply, _ = await client.converse(HEAD, f"/start {code}", replies=2)
     assert "Thôn <b>&" in reply["text"]
 
 
@@ -263,7 +353,7 @@ async def test_regenerating_revokes_the_old_code(
     assert new_code != old_code
     [reply] = await client.converse(HEAD, f"/start {old_code}")
     assert "thu hồi" in reply["text"]
-    [reply] = await client.converse(HEAD, f"/start {new_code}")
+    reply, _ = await client.converse(HEAD, f"/start {new_code}", replies=2)
     assert "Đăng ký thành công" in reply["text"]
 
 

@@ -178,9 +178,9 @@ async def test_head_cannot_report_for_another_unit_and_stranger_is_refused(
     [reply] = await client.converse(head, "/baocao T02 50")
     assert "đơn vị của mình" in reply["text"]
     [reply] = await client.converse(STRANGER, "/baocao 50")
-    assert reply["text"] == "⛔ Bạn không có quyền dùng lệnh này."
+    assert reply["html"] == translator("vi")("stranger.how_to")
     [reply] = await client.converse(STRANGER, "/tiendo")
-    assert reply["text"] == "⛔ Bạn không có quyền dùng lệnh này."
+    assert reply["html"] == translator("vi")("stranger.how_to")
     assert await snapshot(session_factory) == before
 
 
@@ -200,7 +200,9 @@ async def test_stranger_cannot_press_report_button(
     await client.converse(STRANGER, "/start")
     sent = await app.bot.send_message(STRANGER, "x", reply_markup=report_button(translator()))
     [alert] = await client.click(STRANGER, sent.message_id, "report:start")
-    assert alert["method"] == "answerCallbackQuery" and "không có quyền" in alert["text"]
+    assert alert["method"] == "answerCallbackQuery"
+    assert alert["text"] == translator("vi").plain("stranger.button")
+    assert alert["reply_markup"] == {"show_alert": True}
 
 
 async def test_duplicate_update_is_stored_once_with_the_same_answer(
@@ -323,5 +325,6 @@ async def test_question_times_out(
         [timeout] = await client.events(HEAD, after=await client.last_seq(), count=1, wait=5)
         assert "Hết thời gian" in timeout["text"]
         [reply] = await client.converse(HEAD, "120")
-    assert "chưa hiểu" in reply["text"]
+    # The dropped question is over: "120" is now read as a report to confirm, not stored.
+    assert reply["text"].startswith("📝 Bot đọc được")
     assert await reports_of(session_factory, "T01") == []

@@ -78,10 +78,13 @@ async def test_chuabaocao_two_groups_mentions_and_nudge(
 
     after = await client.last_seq()
     [queued] = await client.click(ADMIN_ID, registered["message_id"], "stats:nudge")
+    # Công an xã has nobody registered: it is not counted among the units chased.
     assert queued["text"] == vi.plain("late.nudged_skipping", people=3, units=2, skipped=1)
-    for user in (T02, B01, 840_013):
+    for user, unit in ((T02, "Thôn 2"), (B01, "Buôn Ea Tih mẫu"), (840_013, "Buôn Ea Tih mẫu")):
         [chase] = await client.expect(user, after=after, timeout=10)
-        assert "chưa báo cáo" in chase["text"]
+        # The chase names the head's own unit and the deadline (Friday 17:00 by default).
+        assert chase["text"].startswith(f"⏰ {unit} chưa báo cáo kỳ ")
+        assert ", hạn 17:00 Thứ Sáu " in chase["text"]
         assert chase["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "report:start"
     assert await client.events(T01, after=after) == []
     async with session_factory() as session:

@@ -43,6 +43,7 @@ class Demo:
     out: Path
     lines: list[str] = field(default_factory=list)
     head_ids: dict[str, int] = field(default_factory=dict)
+    invite_codes: dict[str, str] = field(default_factory=dict)
     verbose_limit: int = 3
 
     def say(self, line: str = "") -> None:
@@ -92,14 +93,28 @@ async def act_heads_register(demo: Demo) -> None:
     listing = await demo.client.converse(ADMIN_ID, "/moi", settle=1.5)
     demo.bot(listing, brief=True)
     links = _links_by_name("\n".join(e["text"] or "" for e in listing))
+    demo.invite_codes = links
     heads = [(name, code) for name, code in links.items() if name.startswith(("Thôn", "Buôn"))]
-    for index, (name, code) in enumerate(heads):
-        user_id = FIRST_HEAD_ID + index
-        demo.head_ids[name] = user_id
-        reply = await demo.client.converse(user_id, f"/start {code}", first_name=f"Trưởng {name}")
-        if index < demo.verbose_limit:
-            demo.user(f"Trưởng {name}", f"/start {code}")
-            demo.bot(reply)
+
+    async def register(index: int, name: str, code: str) -> list[Event]:
+        # The registration, then the keyboard under the text box.
+        return await demo.client.converse(
+            demo.head_ids[name], f"/start {code}", replies=2, first_name=f"Trưởng {name}"
+        )
+
+    for index, (name, _) in enumerate(heads):
+        demo.head_ids[name] = FIRST_HEAD_ID + index
+    for index, (name, code) in enumerate(heads[: demo.verbose_limit]):
+        demo.user(f"Trưởng {name}", f"/start {code}")
+        demo.bot(await register(index, name, code))
+    # The others register at the same time, as they would on the morning the QR sheet arrives.
+    await asyncio.gather(
+        *(
+            register(index, name, code)
+            for index, (name, code) in enumerate(heads)
+            if index >= demo.verbose_limit
+        )
+    )
     demo.say(f"… và {len(heads) - demo.verbose_limit} trưởng thôn/buôn khác đã đăng ký tương tự.")
     demo.user("Người lạ", "/start mã-sai")
     demo.bot(await demo.client.converse(999_999, "/start ma-sai", first_name="Người lạ"))
@@ -198,9 +213,52 @@ async def _wait_summary(demo: Demo, control: Event) -> Event:
     raise RuntimeError("the broadcast did not finish")
 
 
+def _sign_up_photo() -> bytes:
+    """A small picture standing in for a photo of the paper sign-up list."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (320, 240), (250, 248, 240))
+    draw = ImageDraw.Draw(image)
+    for row in range(8):
+        draw.line((20, 30 + 25 * row, 300, 30 + 25 * row), fill=(60, 60, 60), width=1)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+async def act_head_chats(demo: Demo) -> None:
+    """A late head writes as in the Zalo group: a figure in words, a photo, a wrong QR code."""
+    demo.say("━━ 4. Trưởng thôn nhắn như trên Zalo: gõ số, gửi ảnh, quét nhầm mã QR ━━")
+    names = list(demo.head_ids)
+    name, other = names[-LATE_UNITS], names[0]
+    head = demo.head_ids[name]
+    demo.user(f"Trưởng {name}", "được 35 người")
+    [question] = await demo.client.converse(head, "được 35 người")
+    demo.bot([question])
+    demo.user(f"Trưởng {name}", "[bấm] ✅ Đúng")
+    events = await demo.client.click(
+        head, question["message_id"], _button(question, "✅ Đúng"), replies=2
+    )
+    demo.bot([e for e in events if e["method"] == "sendMessage"])
+    demo.user(f"Trưởng {name}", "[gửi ảnh danh sách đăng ký]")
+    after = await demo.client.last_seq()
+    await demo.client.send_photo(head, _sign_up_photo())
+    demo.bot(await demo.client.expect(head, after=after))
+    demo.say(f"— Trưởng {name} quét nhầm mã QR của {other} trên phiếu in (6 mã mỗi trang):")
+    wrong = demo.invite_codes[other]
+    demo.user(f"Trưởng {name}", f"/start {wrong}")
+    [ask] = await demo.client.converse(head, f"/start {wrong}")
+    demo.bot([ask])
+    demo.user(f"Trưởng {name}", f"[bấm] Giữ {name}")
+    events = await demo.client.click(head, ask["message_id"], _button(ask, "Giữ"), replies=2)
+    demo.bot([e for e in events if e["method"] == "sendMessage"])
+
+
 async def act_broadcast(demo: Demo) -> None:
     """The officer sends the commune's letter (the template) to every unit; heads acknowledge."""
-    demo.say("━━ 4. Cán bộ xã gửi công văn cho tất cả đơn vị ━━")
+    demo.say("━━ 5. Cán bộ xã gửi công văn cho tất cả đơn vị ━━")
     names = list(demo.head_ids)
     blocked_name = names[-1]
     await demo.client.block(demo.head_ids[blocked_name])
@@ -241,7 +299,7 @@ async def _save_file(demo: Demo, event: Event, name: str) -> None:
 
 async def act_statistics(demo: Demo) -> None:
     """The admin reads the statistics, chases the late units, exports and prints invites."""
-    demo.say("━━ 5. Thống kê, nhắc đơn vị chậm, xuất Excel, in mã mời ━━")
+    demo.say("━━ 6. Thống kê, nhắc đơn vị chậm, xuất Excel, in mã mời ━━")
     demo.user("Quản trị viên", "/thongke")
     summary, chart = await demo.client.converse(ADMIN_ID, "/thongke", replies=2)
     demo.bot([summary, chart])
@@ -274,7 +332,7 @@ async def act_statistics(demo: Demo) -> None:
 
 async def act_schedules(demo: Demo) -> None:
     """The officer opens /lich and runs the chase and the digest now."""
-    demo.say("━━ 6. Lịch tự động: nhắc đơn vị chậm và bản tin tổng hợp ━━")
+    demo.say("━━ 7. Lịch tự động: nhắc đơn vị chậm và bản tin tổng hợp ━━")
     demo.user("Cán bộ VHXH", "/lich")
     events = await demo.client.converse(OFFICER_ID, "/lich", replies=6, settle=1.5)
     demo.bot(events[:5], brief=True)
@@ -300,6 +358,7 @@ ACTS: list[Act] = [
     act_admin_setup,
     act_heads_register,
     act_heads_report,
+    act_head_chats,
     act_broadcast,
     act_statistics,
     act_schedules,

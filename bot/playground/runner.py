@@ -157,7 +157,11 @@ async def register_people(client: SandboxClient) -> None:
     await client.converse(ADMIN.user_id, "/start", first_name=ADMIN.name)
     for person, argument in [(OFFICER, "canbo"), *((h, h.unit or "") for h in HEADS)]:
         code = await _invite_code(client, argument)
-        await client.converse(person.user_id, f"/start {code}", first_name=person.name)
+        # A head's registration is followed by the keyboard under the text box.
+        replies = 2 if person.role == "head" else 1
+        await client.converse(
+            person.user_id, f"/start {code}", replies=replies, first_name=person.name
+        )
 
 
 @contextlib.asynccontextmanager

@@ -23,7 +23,15 @@ class Action(enum.StrEnum):
     REPORT_CONFIRM = "report:confirm"
     REPORT_EDIT = "report:edit"
     REPORT_NOTE = "report:note"
+    # A figure read from a chat message: "✅ Đúng" / "✏️ Sửa" (argument: the message's update).
+    FREE_CONFIRM = "free:yes"
+    FREE_EDIT = "free:edit"
+    PROGRESS = "progress"
+    HELP = "help"
     ACK = "ack"
+    # Registration that would move someone: "Chuyển sang B" (argument: the code) / "Giữ A".
+    REGISTER_JOIN = "reg:join"
+    REGISTER_KEEP = "reg:keep"
     # Officers and admins: the directive composer.
     COMPOSE_NEW = "dir:new"
     COMPOSE_TEMPLATE = "dir:template"
@@ -78,6 +86,19 @@ def action_of(data: str) -> Action | None:
         if data == action.value or data.startswith(action.value + ":"):
             return action
     return None
+
+
+# The first part of every action's data ("report", "dir", …): data shaped like ours.
+FAMILIES = frozenset(action.value.split(":", 1)[0] for action in Action)
+
+
+def is_ours(data: str) -> bool:
+    """Whether data looks like a button we built, in this version or an older one.
+
+    Such a button that no handler takes any more is stale (it gets "expired"); data from no
+    family of ours was never built by this bot (it is refused).
+    """
+    return data.split(":", 1)[0] in FAMILIES
 
 
 def args_of(data: str, action: Action) -> list[str]:

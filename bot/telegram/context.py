@@ -12,6 +12,8 @@ from bot.services.reports.submission import ReportWriter
 from bot.settings import Settings
 from bot.telegram.dispatcher import OutboxDispatcher
 from bot.telegram.drafts import UserData
+from bot.telegram.evidence import EvidenceKeeper
+from bot.telegram.groups import GroupNotices
 from bot.texts import Translator, translator
 from models.db import Database
 
@@ -25,10 +27,12 @@ class BotData:
 
     settings: Settings
     identities: IdentityCache
+    group_notices: GroupNotices
     db: Database
     bot_username: str
     report_writer: ReportWriter
     outbox: OutboxDispatcher
+    evidence: EvidenceKeeper
 
 
 class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], BotData]):

@@ -26,7 +26,7 @@ from bot.telegram.progress import ProgressPresenter
 from bot.telegram.ratelimit import retry_seconds
 from bot.telegram.sending import send_rendered
 from bot.texts import translator
-from bot.texts.directives import Rendered, render_directive
+from bot.texts.directives import Rendered, names_the_unit, render_directive
 from models import Directive, MessageKind
 from models.base import utcnow
 from models.db import Database
@@ -71,8 +71,9 @@ class OutboxDispatcher:
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self._results: list[Result] = []
+        self._contents: OrderedDict[int, tuple[DirectiveContent, MessageKind]] = OrderedDict()
         self._rendered: OrderedDict[
-            tuple[int, str | None], tuple[Rendered, InlineKeyboardMarkup | None]
+            tuple[int, str | None, str | None], tuple[Rendered, InlineKeyboardMarkup | None]
         ] = OrderedDict()
         self._progress = ProgressPresenter(bot, db)
 
@@ -136,26 +137,36 @@ class OutboxDispatcher:
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
 
-    async def _render(
-        self, directive_id: int, language: str | None
-    ) -> tuple[Rendered, InlineKeyboardMarkup | None]:
-        """The message and its button in one language, cached (a broadcast repeats itself)."""
-        key = (directive_id, language)
-        cached = self._rendered.get(key)
+    async def _content(self, directive_id: int) -> tuple[DirectiveContent, MessageKind]:
+        """A directive's content, read once per broadcast."""
+        cached = self._contents.get(directive_id)
         if cached is None:
             async with self._db.read() as session:
                 directive = await session.get(Directive, directive_id)
             assert directive is not None
+            cached = self._contents[directive_id] = (content_of(directive), directive.kind)
+            while len(self._contents) > RENDER_CACHE:
+                self._contents.popitem(last=False)
+        return cached
+
+    async def _render(
+        self, directive_id: int, language: str | None, unit: str | None = None
+    ) -> tuple[Rendered, InlineKeyboardMarkup | None]:
+        """The message and its button per language (and per unit when it names it), cached."""
+        content, kind = await self._content(directive_id)
+        key = (directive_id, language, unit if names_the_unit(content) else None)
+        cached = self._rendered.get(key)
+        if cached is None:
             t = translator(language)
             rendered = render_directive(
-                content_of(directive), t, self._settings.commune_name, self._settings.course_url
+                content, t, self._settings.commune_name, self._settings.course_url, key[2]
             )
-            # Directives are acknowledged; reminders and chases ask for a report; digests
-            # for officers carry no button.
+            # Directives are acknowledged (and, with a deadline, reported on); reminders and
+            # chases ask for a report; digests for officers carry no button.
             markup: InlineKeyboardMarkup | None = None
-            if directive.kind == MessageKind.DIRECTIVE:
-                markup = ack_keyboard(t, directive_id)
-            elif directive.kind in (MessageKind.REMINDER, MessageKind.CHASE):
+            if kind == MessageKind.DIRECTIVE:
+                markup = ack_keyboard(t, directive_id, asks_report=content.deadline is not None)
+            elif kind in (MessageKind.REMINDER, MessageKind.CHASE):
                 markup = report_button(t)
             cached = self._rendered[key] = (rendered, markup)
             while len(self._rendered) > RENDER_CACHE:
@@ -165,7 +176,7 @@ class OutboxDispatcher:
     async def _deliver(self, row: Claimed) -> None:
         """Send one delivery and queue its outcome for the next flush."""
         try:
-            rendered, markup = await self._render(row.directive_id, row.language)
+            rendered, markup = await self._render(row.directive_id, row.language, row.unit_name)
 
             async def remember_part(parts_sent: int) -> None:
                 async with self._db.write() as session:

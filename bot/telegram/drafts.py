@@ -18,6 +18,20 @@ class ReportDraft:
     enrolled: int | None = None
     completed: int | None = None
     note_report_id: int | None = None
+    # The update the figures came in (a chat message read as a report): stored under its id,
+    # so confirming twice stores once.
+    source_update_id: int | None = None
+
+
+@dataclass(frozen=True)
+class FreeReading:
+    """Figures read from a chat message, waiting for "✅ Đúng" or "✏️ Sửa"."""
+
+    target: Target
+    update_id: int
+    enrolled: int
+    completed: int | None
+    message_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -28,6 +42,8 @@ class DirectiveDraft:
     audience: Audience = field(default_factory=lambda: Audience(ALL))
     picked: frozenset[str] = frozenset()
     page: int = 0
+    # The message with the live "📤 Gửi": a new preview takes its buttons away.
+    controls_message_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -47,3 +63,6 @@ class UserData:
         self.report: ReportDraft | None = None
         self.directive: DirectiveDraft | None = None
         self.schedule: ScheduleDraft | None = None
+        self.free_reading: FreeReading | None = None
+        # The album being received, so that several photos get one answer.
+        self.media_group: str | None = None

@@ -23,7 +23,35 @@ def report_button(t: Translator) -> InlineKeyboardMarkup:
 
 
 def ack_keyboard(
-    t: Translator, directive_id: int, label: str | None = None
+    t: Translator, directive_id: int, label: str | None = None, *, asks_report: bool = False
 ) -> InlineKeyboardMarkup:
-    """The "✅ Đã nhận" button under a directive (id 0 is the composer's preview)."""
-    return buttons([(label or t("button.ack"), build(Action.ACK, directive_id))])
+    """The "✅ Đã nhận" button under a directive (id 0 is the composer's preview).
+
+    A directive with a deadline asks for a report, so "📝 Báo cáo" sits beside it.
+    """
+    row = [(label or t("button.ack"), build(Action.ACK, directive_id))]
+    if asks_report:
+        row.append((t("button.report"), build(Action.REPORT_START)))
+    return buttons(row)
+
+
+def head_menu(t: Translator) -> InlineKeyboardMarkup:
+    """What a head can do, as buttons: report, see progress, read the help."""
+    return buttons(
+        [
+            (t("button.report"), build(Action.REPORT_START)),
+            (t("button.progress"), build(Action.PROGRESS)),
+        ],
+        [(t("button.help"), build(Action.HELP))],
+    )
+
+
+def asks_report(markup: InlineKeyboardMarkup | None) -> bool:
+    """Whether a message's buttons include "📝 Báo cáo"."""
+    if markup is None:
+        return False
+    return any(
+        button.callback_data == Action.REPORT_START.value
+        for row in markup.inline_keyboard
+        for button in row
+    )

@@ -49,3 +49,13 @@ async def set_chat_menu(bot: Bot, chat_id: int, role: Role | None, t: Translator
         await bot.set_my_commands(commands_for(role, t), scope=BotCommandScopeChat(chat_id))
     except TelegramError:
         logger.warning("Could not refresh the command menu of chat %s", chat_id, exc_info=True)
+
+
+async def set_descriptions(bot: Bot) -> None:
+    """What a new head sees before pressing Start, in Vietnamese (the commune's language)."""
+    t = translator()
+    try:
+        await bot.set_my_description(t.plain("bot.description"))
+        await bot.set_my_short_description(t.plain("bot.short_description"))
+    except TelegramError:
+        logger.warning("Could not set the bot's description", exc_info=True)

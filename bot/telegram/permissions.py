@@ -28,7 +28,8 @@ COMMAND_ROLES: Mapping[str, Roles] = {
     "moi": ADMINS,
     "phanquyen": ADMINS,
     "ngonngu": ANYONE,
-    "huy": ANYONE,
+    # Strangers have nothing to cancel: everything they send gets how to register instead.
+    "huy": REGISTERED,
 }
 
 _COMPOSER = (
@@ -74,12 +75,23 @@ CALLBACK_ROLES: Mapping[Action, Roles] = {
     Action.REPORT_CONFIRM: REGISTERED,
     Action.REPORT_EDIT: REGISTERED,
     Action.REPORT_NOTE: REGISTERED,
+    Action.FREE_CONFIRM: REGISTERED,
+    Action.FREE_EDIT: REGISTERED,
+    Action.PROGRESS: REGISTERED,
+    Action.HELP: REGISTERED,
     Action.ACK: REGISTERED,
+    Action.REGISTER_JOIN: REGISTERED,
+    Action.REGISTER_KEEP: REGISTERED,
     Action.LANGUAGE: ANYONE,
     **dict.fromkeys(_COMPOSER, STAFF),
     **dict.fromkeys(_STATS, STAFF),
     **dict.fromkeys(_SCHEDULES, STAFF),
 }
+
+
+# What someone who is not registered may still do; everything else gets how to register.
+STRANGER_COMMANDS = frozenset({"start", "huongdan", "ngonngu"})
+STRANGER_ACTIONS = frozenset({Action.LANGUAGE})
 
 
 def command_allowed(command: str, role: Role | None) -> bool:

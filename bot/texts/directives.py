@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.services.broadcasts.content import DirectiveContent
 from bot.texts.catalog import N_, Translator
 from bot.texts.formatting import escape, split_for_telegram
 from bot.texts.markdown import markdown_blocks
+from bot.texts.schedules import WEEKDAYS
 from models import MessageKind
 
 MAX_TEXT = 4096
@@ -59,7 +61,39 @@ def _footer(content: DirectiveContent, t: Translator, course_url: str) -> list[s
     return lines
 
 
-def _escalation(t: Translator, params: dict[str, Any]) -> str:
+def deadline_phrase(t: Translator, local_iso: str) -> str:
+    """A deadline as people say it: "17:00 Thứ Sáu 27/11" (stored as local ISO time)."""
+    when = datetime.fromisoformat(local_iso)
+    return t.plain(
+        "deadline.when",
+        time=f"{when:%H:%M}",
+        weekday=t.plain(WEEKDAYS[when.weekday()]),
+        date=f"{when:%d/%m}",
+    )
+
+
+def _chase(t: Translator, params: dict[str, Any], unit: str | None) -> str:
+    """A late unit's chase, naming the unit and the deadline (older rows named neither)."""
+    if unit is None or "deadline" not in params:
+        return t.plain("message.chase", period=params.get("period", ""))
+    return t.plain(
+        "message.chase.unit",
+        unit=unit,
+        period=params["period"],
+        deadline=deadline_phrase(t, params["deadline"]),
+    )
+
+
+def _reminder(t: Translator, params: dict[str, Any], unit: str | None) -> str:
+    """The weekly reminder, naming the unit and the deadline (older rows named neither)."""
+    if unit is None or "deadline" not in params:
+        return t.plain("message.reminder")
+    return t.plain(
+        "message.reminder.unit", unit=unit, deadline=deadline_phrase(t, params["deadline"])
+    )
+
+
+def _escalation(t: Translator, params: dict[str, Any], unit: str | None = None) -> str:
     """Officers' note after the deadline: the late units and their contacts."""
     late: list[list[Any]] = params["late"]
     trial = params.get("trial")
@@ -88,7 +122,7 @@ def _escalation(t: Translator, params: dict[str, Any]) -> str:
     )
 
 
-def _digest(t: Translator, params: dict[str, Any]) -> str:
+def _digest(t: Translator, params: dict[str, Any], unit: str | None = None) -> str:
     """The weekly digest for officers and leaders."""
     percent = params["percent"]
     lines: list[str] = [
@@ -117,30 +151,44 @@ def change_phrase(t: Translator, delta: int) -> str:
 
 
 # Generated messages whose layout is more than one template.
-COMPOSED: dict[str, Callable[[Translator, dict[str, Any]], str]] = {
+COMPOSED: dict[str, Callable[[Translator, dict[str, Any], str | None], str]] = {
     N_("message.escalation"): _escalation,
     N_("message.digest"): _digest,
+    N_("message.chase"): _chase,
+    N_("message.reminder"): _reminder,
 }
+# Generated messages that name the recipient's own unit.
+PER_UNIT = frozenset({"message.chase", "message.reminder"})
 
 
-def generated_text(content: DirectiveContent, t: Translator) -> str:
+def names_the_unit(content: DirectiveContent) -> bool:
+    """Whether the text differs per recipient's unit (rendered once per unit, not per message)."""
+    return content.body_key in PER_UNIT
+
+
+def generated_text(content: DirectiveContent, t: Translator, unit: str | None = None) -> str:
     """The plain text of a message: the officer's own words, or a catalog message."""
     if content.body_key is None:
         return content.body
     compose = COMPOSED.get(content.body_key)
     if compose is not None:
-        return compose(t, content.body_params)
+        return compose(t, content.body_params, unit)
     return t.plain(content.body_key, **content.body_params)
 
 
 def render_directive(
-    content: DirectiveContent, t: Translator, commune: str, course_url: str
+    content: DirectiveContent,
+    t: Translator,
+    commune: str,
+    course_url: str,
+    unit: str | None = None,
 ) -> Rendered:
     """Lay out a message; long bodies are split between paragraphs, never inside a tag.
 
-    Reminders and chases are short notes to heads: no official heading, just the text.
+    Reminders and chases are short notes to heads: no official heading, just the text (which
+    names the recipient's `unit`).
     """
-    body = generated_text(content, t)
+    body = generated_text(content, t, unit)
     if content.kind == MessageKind.DIGEST:
         # Officers' own notes (escalation, digest): no course link, it is not for them.
         return Rendered(None, None, split_for_telegram([escape(body)], MAX_TEXT))

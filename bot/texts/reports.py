@@ -56,11 +56,14 @@ def echo_text(t: Translator, echo: Echo, *, on_behalf: bool) -> Html:
         if echo.change is not None
         else Html("")
     )
-    completed = (
-        t("report.echo.completed", completed=echo.completed)
-        if echo.completed is not None
-        else Html("")
-    )
+    completed = Html("")
+    if echo.completed is not None:
+        key = (
+            N_("report.echo.completed_kept")
+            if echo.completed_carried
+            else N_("report.echo.completed")
+        )
+        completed = t(key, completed=echo.completed)
     percent = (
         t("report.echo.percent", percent=t.percent(echo.percent))
         if echo.percent is not None
@@ -81,11 +84,11 @@ def echo_text(t: Translator, echo: Echo, *, on_behalf: bool) -> Html:
 
 def decrease_question(t: Translator, previous: Figures, new: Figures) -> Html:
     """Ask before storing figures lower than the last report."""
-    completed = (
-        t("report.decrease.completed", old=previous.completed, new=new.completed)
-        if previous.completed is not None and new.completed is not None
-        else Html("")
-    )
+    completed = Html("")
+    if previous.completed is not None and new.completed is not None:
+        completed = t("report.decrease.completed", old=previous.completed, new=new.completed)
+    elif previous.completed is not None:
+        completed = t("report.decrease.completed_kept", completed=previous.completed)
     return t(
         "report.decrease",
         old=previous.enrolled,

@@ -6,45 +6,62 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.broadcasts.audience import Audience
 from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.directives import OutboxSignal, create_directive
 from bot.services.common.keys import N_
-from bot.services.reports.periods import Period
+from bot.services.reports.periods import DeadlineRule, Period
 from bot.services.stats.stats import UnitStat, late_units, summary_and_units
 from models import Contact, ContactStatus, MessageKind
 from models.db import Database
 
 
-def chase_content(period: Period) -> DirectiveContent:
-    """What a late unit receives: a catalog message, worded in each recipient's language."""
+def nudge_params(period: Period, deadline: datetime | None) -> dict[str, str]:
+    """The values a reminder or a chase carries: the period and its deadline (local time)."""
+    params = {"period": period.label}
+    if deadline is not None:
+        params["deadline"] = deadline.replace(tzinfo=None).isoformat(timespec="minutes")
+    return params
+
+
+def chase_content(period: Period, deadline: datetime | None = None) -> DirectiveContent:
+    """What a late unit receives: a catalog message, worded per recipient (their unit named)."""
     return DirectiveContent(
         kind=MessageKind.CHASE.value,
         subject="",
         body="",
         body_key=N_("message.chase"),
-        body_params={"period": period.label},
+        body_params=nudge_params(period, deadline),
     )
 
 
 async def reachable(session: AsyncSession, late: list[UnitStat]) -> list[UnitStat]:
-    """The late units that have someone registered: a chase to the others reaches no one."""
+    """The late units that have someone registered to chase."""
     if not late:
         return []
-    with_contacts = set(
+    reached = set(
         await session.scalars(
             select(Contact.unit_id)
             .where(
                 Contact.unit_id.in_([stat.unit_id for stat in late]),
                 Contact.status == ContactStatus.ACTIVE,
             )
-            .distinct()
+            .group_by(Contact.unit_id)
+            .having(func.count() > 0)
         )
     )
-    return [stat for stat in late if stat.unit_id in with_contacts]
+    return [stat for stat in late if stat.unit_id in reached]
+
+
+@dataclass(frozen=True)
+class Chased:
+    """What one chase queued: the units it reaches and the people in them."""
+
+    units: int
+    people: int
 
 
 async def queue_chase(
@@ -53,28 +70,34 @@ async def queue_chase(
     period: Period,
     actor_user_id: int | None,
     now: datetime,
-) -> int:
-    """Write the chase to these units' contacts in the caller's transaction; returns people.
+    deadline: datetime | None = None,
+) -> Chased:
+    """Write the chase in the caller's transaction, to the late units with someone registered.
 
-    Only units with someone to reach are chased (and named in the message's audience).
+    Units with nobody registered are skipped: there is nobody to tell.
     """
-    late = await reachable(session, late)
-    if not late:
-        return 0
-    audience = Audience("units", tuple(stat.code for stat in late))
+    targets = await reachable(session, late)
+    if not targets:
+        return Chased(0, 0)
+    audience = Audience("units", tuple(stat.code for stat in targets))
     _, count = await create_directive(
-        session, chase_content(period), audience, actor_user_id=actor_user_id, now=now
+        session, chase_content(period, deadline), audience, actor_user_id=actor_user_id, now=now
     )
-    return count
+    return Chased(len(targets), count)
 
 
 @dataclass(frozen=True)
 class ChaseResult:
-    """How many units are late, how many of them the chase reaches, and how many people."""
+    """Late units, those the chase reaches, and how many people it will reach."""
 
     late_units: int
     chased_units: int
     recipients: int
+
+    @property
+    def unreachable(self) -> int:
+        """Late units with nobody registered, who cannot be chased."""
+        return self.late_units - self.chased_units
 
 
 async def chase_now(
@@ -85,13 +108,14 @@ async def chase_now(
     now: datetime,
     tz: ZoneInfo,
     period_kind: str,
+    deadline_rule: DeadlineRule | None = None,
 ) -> ChaseResult:
     """Handle "🔔 Nhắc ngay": chase every unit with no report this period; wake the sender."""
     async with db.write() as session:
         summary, stats = await summary_and_units(session, now, tz, period_kind)
         late = late_units(stats)
-        chased = await reachable(session, late)
-        recipients = await queue_chase(session, chased, summary.period, actor_user_id, now)
-    if recipients:
+        deadline = deadline_rule.due(summary.period, period_kind, tz) if deadline_rule else None
+        chased = await queue_chase(session, late, summary.period, actor_user_id, now, deadline)
+    if chased.people:
         outbox.wake()
-    return ChaseResult(len(late), len(chased), recipients)
+    return ChaseResult(len(late), chased.units, chased.people)

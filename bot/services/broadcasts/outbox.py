@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.registry.contacts import mark_blocked
-from models import Contact, Delivery, DeliveryStatus, LanguageChoice
+from models import Contact, Delivery, DeliveryStatus, LanguageChoice, Unit
 from models.db import Database
 
 MAX_ERROR = 300
@@ -27,6 +27,8 @@ class Claimed:
     attempts: int
     parts_sent: int
     language: str | None = None
+    # The recipient's unit now, for messages that name it (reminders, chases).
+    unit_name: str | None = None
 
 
 class Outcome(enum.StrEnum):
@@ -81,23 +83,32 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Cl
         )
     )
     claimed = [Claimed(*row) for row in rows]
-    languages = await _languages(session, [row.id for row in claimed])
+    readers = await _readers(session, [row.id for row in claimed])
     return sorted(
-        (replace(row, language=languages.get(row.id)) for row in claimed), key=lambda c: c.id
+        (
+            replace(row, language=readers[row.id][0], unit_name=readers[row.id][1])
+            if row.id in readers
+            else row
+            for row in claimed
+        ),
+        key=lambda c: c.id,
     )
 
 
-async def _languages(session: AsyncSession, delivery_ids: list[int]) -> dict[int, str]:
-    """The language each claimed delivery's recipient chose (absent: the default)."""
+async def _readers(
+    session: AsyncSession, delivery_ids: list[int]
+) -> dict[int, tuple[str | None, str | None]]:
+    """Each claimed delivery's reader: the language they chose and their unit's name."""
     if not delivery_ids:
         return {}
     rows = await session.execute(
-        select(Delivery.id, LanguageChoice.language)
+        select(Delivery.id, LanguageChoice.language, Unit.name)
         .join(Contact, Contact.id == Delivery.contact_id)
-        .join(LanguageChoice, LanguageChoice.telegram_user_id == Contact.telegram_user_id)
+        .outerjoin(LanguageChoice, LanguageChoice.telegram_user_id == Contact.telegram_user_id)
+        .outerjoin(Unit, Unit.id == Contact.unit_id)
         .where(Delivery.id.in_(delivery_ids))
     )
-    return {delivery_id: language for delivery_id, language in rows}
+    return {delivery_id: (language, unit) for delivery_id, language, unit in rows}
 
 
 def backoff(attempts: int, base: float) -> timedelta:

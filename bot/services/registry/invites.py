@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.common.audit import record_event
 from bot.services.registry.units import find_unit
-from models import Contact, ContactStatus, Invite, Role, Unit
+from models import Contact, ContactStatus, Invite, InviteRedemption, Role, Unit
 from models.db import Database
 
 # 16 random bytes = 128 bits, rendered as 22 URL-safe characters (A-Za-z0-9_-), which is
@@ -35,6 +35,10 @@ class RedeemOutcome(enum.StrEnum):
 
     REGISTERED = "registered"
     MOVED = "moved"
+    ALREADY = "already"
+    # Nothing changed yet: the person must choose first.
+    CONFIRM_MOVE = "confirm_move"
+    STAFF_CHOICE = "staff_choice"
     INVALID = "invalid"
     USED_UP = "used_up"
     EXPIRED = "expired"
@@ -43,7 +47,7 @@ class RedeemOutcome(enum.StrEnum):
 
 @dataclass(frozen=True)
 class RedeemResult:
-    """The outcome, the role granted and the unit names involved."""
+    """The outcome, the role (kept or granted) and the unit names involved."""
 
     outcome: RedeemOutcome
     role: Role | None = None
@@ -52,19 +56,31 @@ class RedeemResult:
 
     @property
     def ok(self) -> bool:
-        """Tell whether the sender is now registered."""
-        return self.outcome in (RedeemOutcome.REGISTERED, RedeemOutcome.MOVED)
+        """Tell whether the sender is now registered through this invite."""
+        return self.outcome in (
+            RedeemOutcome.REGISTERED,
+            RedeemOutcome.MOVED,
+            RedeemOutcome.ALREADY,
+        )
+
+    @property
+    def needs_choice(self) -> bool:
+        """Tell whether the person must confirm before anything changes."""
+        return self.outcome in (RedeemOutcome.CONFIRM_MOVE, RedeemOutcome.STAFF_CHOICE)
 
 
-def _refusal(invite: Invite | None, now: datetime) -> RedeemOutcome | None:
-    """Say why an invite cannot be used, or None when it can."""
+def _refusal(invite: Invite | None, now: datetime, *, counted: bool) -> RedeemOutcome | None:
+    """Say why an invite cannot be used, or None when it can.
+
+    Someone the invite already counted is never "used up": uses count people, not taps.
+    """
     if invite is None:
         return RedeemOutcome.INVALID
     if invite.revoked:
         return RedeemOutcome.REVOKED
     if invite.expires_at is not None and now >= invite.expires_at:
         return RedeemOutcome.EXPIRED
-    if invite.max_uses is not None and invite.uses >= invite.max_uses:
+    if not counted and invite.max_uses is not None and invite.uses >= invite.max_uses:
         return RedeemOutcome.USED_UP
     return None
 
@@ -153,6 +169,21 @@ async def regenerate_unit_invite(
     )
 
 
+def _choice_needed(contact: Contact | None, invite: Invite) -> RedeemOutcome | None:
+    """Whether this invite would change something the person must agree to first.
+
+    A head bound to another unit would move; an officer or admin would be attached to a unit
+    (and start receiving its reminders). Neither happens silently.
+    """
+    if contact is None or contact.status == ContactStatus.LEFT or invite.unit_id is None:
+        return None
+    if contact.role in (Role.OFFICER, Role.ADMIN) and contact.unit_id != invite.unit_id:
+        return RedeemOutcome.STAFF_CHOICE
+    if contact.role == Role.HEAD and contact.unit_id not in (None, invite.unit_id):
+        return RedeemOutcome.CONFIRM_MOVE
+    return None
+
+
 async def redeem_invite(
     session: AsyncSession,
     *,
@@ -161,16 +192,33 @@ async def redeem_invite(
     chat_id: int,
     display_name: str,
     now: datetime,
+    confirmed: bool = False,
 ) -> RedeemResult:
-    """Bind the sender to the invite's unit and role, if the code is usable."""
+    """Bind the sender to the invite's unit and role, if the code is usable.
+
+    A move to another unit, or attaching an officer or admin to a unit, waits for the
+    person's explicit choice (`confirmed`). Opening the same code again changes nothing.
+    """
     invite = await session.scalar(select(Invite).where(Invite.code == code))
-    refusal = _refusal(invite, now)
+    counted = invite is not None and await _has_redeemed(session, invite.id, user_id)
+    refusal = _refusal(invite, now, counted=counted)
     if invite is None or refusal is not None:
         # Refusals change nothing, not even the audit trail; the handler logs them.
         return RedeemResult(refusal or RedeemOutcome.INVALID)
     contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == user_id))
-    previous_unit = contact.unit if contact else None
-    role = _role_after_invite(contact, invite)
+    current = contact if contact is not None and contact.status != ContactStatus.LEFT else None
+    previous_unit = current.unit if current else None
+    role = _role_after_invite(current, invite)
+    unit_name = invite.unit.name if invite.unit else None
+    if current is not None and current.unit_id == invite.unit_id and current.role == role:
+        current.chat_id, current.display_name = chat_id, display_name
+        current.status = ContactStatus.ACTIVE
+        return RedeemResult(RedeemOutcome.ALREADY, role, unit_name)
+    choice = _choice_needed(current, invite)
+    if choice is not None and not confirmed:
+        return RedeemResult(
+            choice, role, unit_name, previous_unit.name if previous_unit is not None else None
+        )
     if contact is None:
         contact = Contact(telegram_user_id=user_id, chat_id=chat_id, role=role)
         session.add(contact)
@@ -180,7 +228,11 @@ async def redeem_invite(
         invite.unit,
         ContactStatus.ACTIVE,
     )
-    invite.uses += 1
+    if not counted:
+        invite.uses += 1
+        session.add(
+            InviteRedemption(invite_id=invite.id, telegram_user_id=user_id, redeemed_at=now)
+        )
     moved = (
         previous_unit is not None and invite.unit is not None and previous_unit.id != invite.unit.id
     )
@@ -191,18 +243,34 @@ async def redeem_invite(
         unit=invite.unit.code if invite.unit else None,
         role=role.value,
         moved_from=previous_unit.code if moved and previous_unit else None,
+        confirmed=confirmed,
+        counted=not counted,
     )
     return RedeemResult(
         RedeemOutcome.MOVED if moved else RedeemOutcome.REGISTERED,
         role=role,
-        unit_name=invite.unit.name if invite.unit else None,
+        unit_name=unit_name,
         previous_unit_name=previous_unit.name if moved and previous_unit else None,
     )
 
 
+async def _has_redeemed(session: AsyncSession, invite_id: int, user_id: int) -> bool:
+    """Whether this person already counts among the invite's uses."""
+    found = await session.scalar(
+        select(InviteRedemption.id).where(
+            InviteRedemption.invite_id == invite_id,
+            InviteRedemption.telegram_user_id == user_id,
+        )
+    )
+    return found is not None
+
+
+ROLE_RANK = {Role.HEAD: 0, Role.OFFICER: 1, Role.ADMIN: 2}
+
+
 def _role_after_invite(contact: Contact | None, invite: Invite) -> Role:
-    """Never let a head invite demote an admin or officer; they keep their higher role."""
-    if contact is not None and contact.role != Role.HEAD and invite.role == Role.HEAD:
+    """Never let an invite lower a role: an admin opening any invite stays an admin."""
+    if contact is not None and ROLE_RANK[contact.role] > ROLE_RANK[invite.role]:
         return contact.role
     return invite.role
 
@@ -225,9 +293,16 @@ class UnitInvite:
 
 
 async def register(
-    db: Database, *, code: str, user_id: int, chat_id: int, display_name: str, now: datetime
+    db: Database,
+    *,
+    code: str,
+    user_id: int,
+    chat_id: int,
+    display_name: str,
+    now: datetime,
+    confirmed: bool = False,
 ) -> RedeemResult:
-    """/start CODE: redeem the invite in one transaction."""
+    """/start CODE (or the confirming button): redeem the invite in one transaction."""
     async with db.write() as session:
         return await redeem_invite(
             session,
@@ -236,7 +311,23 @@ async def register(
             chat_id=chat_id,
             display_name=display_name,
             now=now,
+            confirmed=confirmed,
         )
+
+
+async def keep_unit(db: Database, user_id: int, code: str) -> str | None:
+    """The person chose to stay where they are: audit it; returns their unit's name."""
+    async with db.write() as session:
+        contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == user_id))
+        invite = await session.scalar(select(Invite).where(Invite.code == code))
+        record_event(
+            session,
+            user_id,
+            "invite.declined",
+            unit=invite.unit.code if invite is not None and invite.unit else None,
+            kept=contact.unit.code if contact is not None and contact.unit else None,
+        )
+        return contact.unit.name if contact is not None and contact.unit else None
 
 
 async def unit_invites(db: Database, now: datetime, limits: InviteLimits) -> list[UnitInvite]:

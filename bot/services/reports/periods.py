@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 WEEKLY = "weekly"
 MONTHLY = "monthly"
@@ -75,3 +79,34 @@ def recent_periods(period: Period, kind: str, count: int) -> list[Period]:
     while len(periods) < count:
         periods.append(previous_period(periods[-1], kind))
     return list(reversed(periods))
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """When a period's report is due: a weekday (weekly) or a day of the month, at a time."""
+
+    weekday: int
+    day: int
+    time: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DeadlineRule:
+        """The REPORT_DEADLINE_* settings."""
+        return cls(
+            settings.report_deadline_weekday,
+            settings.report_deadline_day,
+            settings.report_deadline_time,
+        )
+
+    def due(self, period: Period, kind: str, tz: ZoneInfo) -> datetime:
+        """The deadline of `period`, aware, in the commune's zone.
+
+        Weekly: that weekday of the period's week. Monthly: that day of the reporting month
+        (the month holding the NĐ 09/2019 cut-off on the 14th).
+        """
+        hour, minute = (int(part) for part in self.time.split(":"))
+        if kind == WEEKLY:
+            day = period.first_day + timedelta(days=self.weekday)
+        else:
+            day = period.last_day.replace(day=self.day)
+        return datetime.combine(day, time(hour, minute), tzinfo=tz)

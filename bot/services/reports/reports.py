@@ -23,7 +23,7 @@ from bot.services.reports.numbers import (
     split_figures,
 )
 from bot.services.reports.periods import Period, period_at, recent_periods
-from models import Report, Role, Unit
+from models import Report, Role, Unit, UnitProgress
 from models.db import Database
 
 MAX_NOTE = 500
@@ -68,6 +68,7 @@ class Echo:
     percent: float | None
     period: Period
     is_correction: bool
+    completed_carried: bool = False
 
 
 class Refused(enum.StrEnum):
@@ -175,6 +176,29 @@ async def latest_report(
     return report
 
 
+def carry_completed(figures: Figures, previous: Report | None) -> tuple[int | None, bool]:
+    """The completed figure to store, and whether it was kept from the last report.
+
+    A report that gives only the enrolled figure keeps the unit's last completed one, unless
+    that would be above the new enrolled figure (then both must be given again).
+    """
+    if figures.completed is not None or previous is None or previous.completed is None:
+        return figures.completed, False
+    if previous.completed > figures.enrolled:
+        return None, False
+    return previous.completed, True
+
+
+def completed_left_behind(figures: Figures, previous: Figures | None) -> bool:
+    """Lower enrolled without completed, below the completed figure already stored."""
+    return (
+        figures.completed is None
+        and previous is not None
+        and previous.completed is not None
+        and previous.completed > figures.enrolled
+    )
+
+
 def decreases(previous: Report | None, figures: Figures) -> bool:
     """Tell whether the new figures go below the last report (which needs confirmation)."""
     if previous is None:
@@ -196,6 +220,15 @@ async def find_by_update(session: AsyncSession, update_id: int | None) -> Report
         select(Report).where(Report.source_update_id == update_id)
     )
     return report
+
+
+async def kept_completed(db: Database, unit_id: int) -> int | None:
+    """The completed figure a report giving only the enrolled one would keep."""
+    async with db.read() as session:
+        completed: int | None = await session.scalar(
+            select(UnitProgress.completed).where(UnitProgress.unit_id == unit_id)
+        )
+        return completed
 
 
 async def attach_note(session: AsyncSession, report_id: int, note: str, user_id: int) -> bool:
@@ -251,6 +284,8 @@ class Progress:
     @property
     def change(self) -> int | None:
         """The change between the last two periods, when both have a figure."""
+        if len(self.history) < 2:
+            return None
         last, before = self.history[-1], self.history[-2]
         if last.enrolled is None or before.enrolled is None:
             return None
@@ -265,12 +300,17 @@ async def unit_progress(
     period_kind: str,
     periods: int = 6,
 ) -> Progress:
-    """The unit's current figures and its last `periods` periods, oldest first."""
+    """The unit's current figures and its last `periods` periods, oldest first.
+
+    Periods before the unit's first report are left out: they would only be empty bars.
+    """
     unit = await session.get(Unit, unit_id)
     assert unit is not None
-    history = []
+    history: list[PeriodFigure] = []
     for period in recent_periods(period_at(now, period_kind, tz), period_kind, periods):
         at_end = await latest_report(session, unit_id, before=period.end(tz))
+        if at_end is None and not history:
+            continue
         reported = at_end is not None and at_end.reported_at >= period.start(tz)
         history.append(PeriodFigure(period, at_end.enrolled if at_end else None, reported))
     newest = await latest_report(session, unit_id)

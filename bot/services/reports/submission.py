@@ -26,6 +26,7 @@ from bot.services.reports.reports import (
     Figures,
     Reporter,
     Target,
+    carry_completed,
     decreases,
     find_by_update,
     latest_report,
@@ -127,13 +128,15 @@ async def _read_state(
     return states, by_update
 
 
-def _new_row(request: Request, period: Period) -> Report:
-    """The row a request would store."""
+def _new_row(request: Request, period: Period, previous: Report | None) -> Report:
+    """The row a request would store (keeping the last completed figure if none was given)."""
+    completed, carried = carry_completed(request.figures, previous)
     return Report(
         unit_id=request.target.unit_id,
         period_key=period.key,
         enrolled=request.figures.enrolled,
-        completed=request.figures.completed,
+        completed=completed,
+        completed_carried=carried,
         note=None,
         is_correction=request.correction_reason is not None,
         correction_reason=request.correction_reason,
@@ -210,6 +213,7 @@ def echo_for(report: Report, target: Target, before: Report | None, period: Peri
         percent=100.0 * report.enrolled / target.adults if target.adults else None,
         period=period,
         is_correction=report.is_correction,
+        completed_carried=report.completed_carried,
     )
 
 
@@ -245,7 +249,7 @@ async def submit_batch(
         if request.correction_reason is None and decreases(previous, request.figures):
             results[index] = Submission(None, None, _figures(previous))
             continue
-        row = _new_row(request, period)
+        row = _new_row(request, period, previous)
         state.add(row)
         pending.append((index, row, previous, state.newest(before=period.start(tz))))
     if pending:

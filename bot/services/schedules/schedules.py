@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.broadcasts.audience import STAFF, Audience
-from bot.services.broadcasts.chase import queue_chase
+from bot.services.broadcasts.chase import nudge_params, queue_chase
 from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.directives import create_directive
 from bot.services.common.audit import record_event
 from bot.services.common.keys import N_
-from bot.services.reports.periods import MONTHLY, Period, period_at
+from bot.services.reports.periods import DeadlineRule, Period, period_at
 from bot.services.schedules.rules import (
     Rule,
     RuleError,
@@ -77,20 +77,10 @@ def _default_rules(settings: Settings) -> list[tuple[ScheduleKind, str]]:
     ]
 
 
-def period_deadline(period: Period, settings: Settings) -> datetime:
-    """When a period's reports are due (REPORT_DEADLINE_*): what the escalation waits for."""
-    hour, minute = (int(part) for part in settings.report_deadline_time.split(":"))
-    if settings.report_period == MONTHLY:
-        days = (period.first_day + timedelta(days=n) for n in range(40))
-        day = next(d for d in days if d.day == settings.report_deadline_day)
-    else:
-        day = period.first_day + timedelta(days=settings.report_deadline_weekday)
-    return datetime.combine(day, time(hour, minute), tzinfo=settings.tz)
-
-
 def trial_deadline(now: datetime, settings: Settings) -> datetime | None:
     """The current period's deadline while it is still ahead: an escalation now is a trial."""
-    deadline = period_deadline(period_at(now, settings.report_period, settings.tz), settings)
+    period = period_at(now, settings.report_period, settings.tz)
+    deadline = DeadlineRule.from_settings(settings).due(period, settings.report_period, settings.tz)
     return deadline if now < deadline else None
 
 
@@ -221,11 +211,19 @@ async def fire(
     return recipients
 
 
-def _reminder(schedule: Schedule, kind: MessageKind) -> DirectiveContent:
-    """The schedule's own text, or the catalog's reminder in each recipient's language."""
+def _reminder(
+    schedule: Schedule, kind: MessageKind, period: Period, deadline: datetime
+) -> DirectiveContent:
+    """The schedule's own text, or the catalog's reminder (naming each recipient's unit)."""
     if schedule.template:
         return DirectiveContent(kind=kind.value, subject="", body=schedule.template)
-    return DirectiveContent(kind=kind.value, subject="", body="", body_key=N_("message.reminder"))
+    return DirectiveContent(
+        kind=kind.value,
+        subject="",
+        body="",
+        body_key=N_("message.reminder"),
+        body_params=nudge_params(period, deadline),
+    )
 
 
 async def _send(
@@ -234,26 +232,32 @@ async def _send(
     """Queue what the schedule sends; returns the number of recipients."""
     tz, kind = settings.tz, schedule.kind
     audience = Audience.parse(schedule.audience)
+    period = period_at(now, settings.report_period, tz)
+    deadline = DeadlineRule.from_settings(settings).due(period, settings.report_period, tz)
     if kind in (ScheduleKind.REMINDER, ScheduleKind.DIRECTIVE):
         message_kind = (
             MessageKind.REMINDER if kind == ScheduleKind.REMINDER else MessageKind.DIRECTIVE
         )
-        return await _queue(session, _reminder(schedule, message_kind), audience, schedule, now)
+        content = _reminder(schedule, message_kind, period, deadline)
+        return await _queue(session, content, audience, schedule, now)
     summary = await commune_summary(session, now, tz, settings.report_period)
     stats = await unit_stats(session, summary.period, tz)
     late = [s for s in late_units(stats) if _in_audience(audience, s.code, s.residential)]
     if kind == ScheduleKind.CHASE:
-        return await queue_chase(session, late, summary.period, schedule.created_by, now)
+        chased = await queue_chase(
+            session, late, summary.period, schedule.created_by, now, deadline
+        )
+        return chased.people
     if kind == ScheduleKind.ESCALATION:
         names = await contact_names(session, [s.unit_id for s in late])
         params: dict[str, object] = {
             "period": summary.period.label,
             "late": [[s.name, names.get(s.unit_id, [])] for s in late],
         }
-        deadline = trial_deadline(now, settings) if manual else None
-        if deadline is not None:
+        trial = trial_deadline(now, settings) if manual else None
+        if trial is not None:
             # Run by hand before the deadline: the officers read it as a trial, not a verdict.
-            params["trial"] = f"{deadline.astimezone(tz):%d/%m/%Y %H:%M}"
+            params["trial"] = f"{trial.astimezone(tz):%d/%m/%Y %H:%M}"
         content = DirectiveContent(
             kind=MessageKind.DIGEST.value,
             subject="",

@@ -1,0 +1,241 @@
+"""Everything else people send: figures typed in chat, photos, voice notes, stale buttons.
+
+Registered last (before the error handler): conversations, commands and keyboard labels have
+had their turn, so what arrives here is a plain message or a button nobody takes any more.
+Every message gets a useful answer and every button press is answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import Message, Update
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+
+from bot.services.reports.evidence import IncomingFile, file_of, record_evidence
+from bot.services.reports.free_text import Verdict, read_report_text
+from bot.services.reports.numbers import NumberRefusal
+from bot.services.reports.reports import (
+    Figures,
+    Reporter,
+    ReportRefused,
+    Target,
+    kept_completed,
+    own_target,
+    validate_figures,
+)
+from bot.telegram.callbacks import Action, build
+from bot.telegram.context import BotApplication, BotContext
+from bot.telegram.drafts import FreeReading
+from bot.telegram.keyboards import buttons, head_menu, report_button
+from bot.telegram.reply_keyboard import keyboard_for
+from bot.texts import N_, Html
+from bot.texts.chat import doubt_text, evidence_text, reading_text
+from bot.texts.reports import number_refusal
+from handlers.common import (
+    chat_id_of,
+    display_name,
+    message_of,
+    now_utc,
+    remove_buttons,
+    remove_buttons_of,
+)
+from models import EvidenceKind
+
+MEDIA_KINDS = (
+    (filters.VOICE | filters.AUDIO, N_("chat.voice")),
+    (filters.Sticker.ALL | filters.ANIMATION, N_("chat.sticker")),
+    (filters.VIDEO | filters.VIDEO_NOTE, N_("chat.video")),
+    (filters.LOCATION | filters.VENUE, N_("chat.location")),
+    (filters.CONTACT, N_("chat.contact")),
+)
+
+
+def _target(context: BotContext) -> Target | None:
+    """The sender's own unit, when they have one."""
+    try:
+        return own_target(context.who)
+    except ReportRefused:
+        return None
+
+
+async def _not_for_a_unit(update: Update, context: BotContext) -> None:
+    """Officers and admins without a unit: point to their keyboard and /huongdan."""
+    t = context.t
+    await message_of(update).reply_text(
+        t("chat.staff_other"), reply_markup=keyboard_for(context.who.role, t)
+    )
+
+
+async def _offer_figures(
+    update: Update, context: BotContext, target: Target, text: str, *, quiet: bool = False
+) -> None:
+    """Read figures in a message (or a caption) and ask "✅ Đúng / ✏️ Sửa"; never store."""
+    t = context.t
+    reading = read_report_text(text, [target.unit_name])
+    message = message_of(update)
+    if reading.verdict == Verdict.NO_FIGURES:
+        if not quiet:
+            await message.reply_text(
+                t("chat.head_other", unit=target.unit_name), reply_markup=head_menu(t)
+            )
+        return
+    if reading.verdict == Verdict.UNSURE:
+        await message.reply_text(doubt_text(t, reading), reply_markup=report_button(t))
+        return
+    assert reading.enrolled is not None
+    try:
+        validate_figures(Figures(reading.enrolled, reading.completed), target.adults)
+    except NumberRefusal as refusal:
+        await message.reply_text(
+            t("report.free.refused", reason=number_refusal(t, refusal)),
+            reply_markup=report_button(t),
+        )
+        return
+    previous = context.drafts.free_reading
+    if previous is not None:
+        # Only the newest reading keeps live buttons.
+        await remove_buttons_of(update, chat_id_of(update), previous.message_id)
+    choice = buttons(
+        [
+            (t("button.right"), build(Action.FREE_CONFIRM, update.update_id)),
+            (t("button.edit"), build(Action.FREE_EDIT, update.update_id)),
+        ]
+    )
+    kept = (
+        await kept_completed(context.deps.db, target.unit_id) if reading.completed is None else None
+    )
+    sent = await message.reply_text(
+        reading_text(t, target.unit_name, reading.enrolled, reading.completed, kept),
+        reply_markup=choice,
+    )
+    context.drafts.free_reading = FreeReading(
+        target, update.update_id, reading.enrolled, reading.completed, sent.message_id
+    )
+
+
+async def read_typed(update: Update, context: BotContext) -> None:
+    """A plain message: figures are offered as a report, anything else gets the buttons."""
+    target = _target(context)
+    if target is None:
+        await _not_for_a_unit(update, context)
+        return
+    await _offer_figures(update, context, target, message_of(update).text or "")
+
+
+def _incoming(message: Message) -> IncomingFile:
+    """What Telegram says about the photo (its largest size) or the document."""
+    if message.photo:
+        largest = message.photo[-1]
+        return IncomingFile(
+            EvidenceKind.PHOTO,
+            largest.file_id,
+            largest.file_unique_id,
+            file_size=largest.file_size,
+            caption=message.caption,
+        )
+    document = message.document
+    assert document is not None
+    return IncomingFile(
+        EvidenceKind.DOCUMENT,
+        document.file_id,
+        document.file_unique_id,
+        file_name=document.file_name,
+        mime_type=document.mime_type,
+        file_size=document.file_size,
+        caption=message.caption,
+    )
+
+
+async def keep_evidence(update: Update, context: BotContext) -> None:
+    """A photo or document: kept for the unit's period; a caption with figures is offered."""
+    target = _target(context)
+    if target is None:
+        await message_of(update).reply_text(context.t("evidence.no_unit"))
+        return
+    message = message_of(update)
+    settings = context.deps.settings
+    stored = await record_evidence(
+        context.deps.db,
+        target,
+        Reporter(context.who.user_id, display_name(update)),
+        _incoming(message),
+        update_id=update.update_id,
+        now=now_utc(),
+        period_kind=settings.report_period,
+        tz=settings.tz,
+    )
+    album = message.media_group_id
+    # An album arrives as one message per photo: answer its first photo only.
+    if album is None or album != context.drafts.media_group:
+        await message.reply_text(evidence_text(context.t, stored))
+    context.drafts.media_group = album
+    if stored.new:
+        await context.deps.evidence.fetch(file_of(stored))
+    if message.caption:
+        await _offer_figures(update, context, target, message.caption, quiet=True)
+
+
+async def media_reply(update: Update, context: BotContext, key: str) -> None:
+    """A voice note, sticker, video, location or contact: say kindly what the bot can read."""
+    t = context.t
+    if _target(context) is None:
+        await _not_for_a_unit(update, context)
+        return
+    await message_of(update).reply_text(t("chat.media", what=t(key)), reply_markup=report_button(t))
+
+
+def _media_handler(key: str) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
+    """A handler callback bound to one kind's text."""
+
+    async def answer(update: Update, context: BotContext) -> None:
+        await media_reply(update, context, key)
+
+    return answer
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """A command the bot does not have: say so, with what the sender can do instead."""
+    t = context.t
+    command = (message_of(update).text or "").split()[0]
+    target = _target(context)
+    text = t("chat.unknown_command", command=command)
+    if target is None:
+        await message_of(update).reply_text(
+            Html(text + "\n" + t("chat.staff_other")),
+            reply_markup=keyboard_for(context.who.role, t),
+        )
+        return
+    await message_of(update).reply_text(text, reply_markup=head_menu(t))
+
+
+async def anything_else(update: Update, context: BotContext) -> None:
+    """Any other message (a poll, a dice, …): the short reply with buttons."""
+    target = _target(context)
+    if target is None:
+        await _not_for_a_unit(update, context)
+        return
+    t = context.t
+    await message_of(update).reply_text(
+        t("chat.head_other", unit=target.unit_name), reply_markup=head_menu(t)
+    )
+
+
+async def expired_button(update: Update, context: BotContext) -> None:
+    """A button no handler takes (its question is over): answer it, and take it away."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(context.t.plain("button.expired"))
+    await remove_buttons(query)
+
+
+def register(application: BotApplication) -> None:
+    """Install the catch-alls; they go after every feature's handlers."""
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, read_typed))
+    application.add_handler(MessageHandler(filters.PHOTO | filters.Document.ALL, keep_evidence))
+    for kind, key in MEDIA_KINDS:
+        application.add_handler(MessageHandler(kind, _media_handler(key)))
+    application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    application.add_handler(MessageHandler(filters.ALL, anything_else))
+    application.add_handler(CallbackQueryHandler(expired_button))
