@@ -20,6 +20,7 @@ from bot.telegram.dispatcher import OutboxDispatcher
 from bot.telegram.drafts import UserData
 from bot.telegram.menus import set_chat_menu, set_default_menu
 from bot.telegram.ratelimit import FloodRateLimiter, Limits
+from bot.telegram.throttle import UserThrottle
 from bot.telegram.updates import ChatOrderedUpdateProcessor
 from bot.texts import translator
 from models import Role
@@ -40,6 +41,15 @@ def limits_from(settings: Settings) -> Limits:
 
 
 async def _post_init(application: BotApplication) -> None:
+    """Start everything; if any step fails, stop what already started before raising."""
+    try:
+        await _start_resources(application)
+    except BaseException:
+        await _post_shutdown(application)
+        raise
+
+
+async def _start_resources(application: BotApplication) -> None:
     """Open the database, learn the bot's name, make the configured admins, set menus."""
     deps = application.bot_data
     deps.db = open_database(deps.settings.database_url)
@@ -57,16 +67,16 @@ async def _post_init(application: BotApplication) -> None:
 
 
 async def _post_shutdown(application: BotApplication) -> None:
-    """Finish what is in flight, then close the database."""
-    outbox = getattr(application.bot_data, "outbox", None)
-    if outbox is not None:
-        await outbox.stop()
-    writer = getattr(application.bot_data, "report_writer", None)
-    if writer is not None:
-        await writer.stop()
-    db = getattr(application.bot_data, "db", None)
-    if db is not None:
-        await db.close()
+    """Finish what is in flight, then close the database; one failing step stops no other."""
+    deps = application.bot_data
+    for name in ("outbox", "report_writer", "db"):
+        resource = getattr(deps, name, None)
+        if resource is None:
+            continue
+        try:
+            await (resource.close() if name == "db" else resource.stop())
+        except Exception:
+            logger.exception("Could not stop the %s cleanly", name)
 
 
 def build_application(settings: Settings) -> BotApplication:
@@ -95,6 +105,7 @@ def build_application(settings: Settings) -> BotApplication:
     )
     application.bot_data.settings = settings
     application.bot_data.identities = IdentityCache()
+    application.bot_data.throttle = UserThrottle(settings.user_rate_per_second, settings.user_burst)
     handlers.register_all(application)
     return application
 

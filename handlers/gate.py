@@ -11,14 +11,21 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 from bot.services.registry.contacts import Identity, who_is
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.permissions import callback_allowed, command_allowed
+from bot.telegram.throttle import Verdict
 
 logger = logging.getLogger(__name__)
 
 
 def _is_supported(update: Update) -> bool:
-    """Only new private messages and button presses are for us; edits and groups are not."""
+    """Only new private messages and buttons pressed in private chats are for us."""
     if update.callback_query is not None:
-        return update.callback_query.from_user is not None
+        query = update.callback_query
+        # A button under a group message (or an inline message) is ignored like a message.
+        return (
+            query.from_user is not None
+            and query.message is not None
+            and query.message.chat.type == ChatType.PRIVATE
+        )
     message = update.message
     return (
         message is not None
@@ -51,6 +58,7 @@ async def check_access(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     assert update.effective_user is not None
     context.identity = await identity_of(context, update.effective_user.id)
+    await _throttle(update, context)
     role = context.identity.role
     command = command_of(update)
     if command is not None and not command_allowed(command, role):
@@ -63,6 +71,22 @@ async def check_access(update: Update, context: BotContext) -> None:
         logger.info("Refused button %r to user %s", query.data, context.identity.user_id)
         await query.answer(context.t.plain("access.not_allowed"), show_alert=True)
         raise ApplicationHandlerStop
+
+
+async def _throttle(update: Update, context: BotContext) -> None:
+    """Drop a flood beyond the user's budget; say so once per episode (bot/telegram/throttle)."""
+    message = update.message
+    sent_at = message.date.timestamp() if message is not None else None
+    verdict = context.deps.throttle.check(context.who.user_id, sent_at)
+    if verdict is Verdict.PASS:
+        return
+    if verdict is Verdict.NOTICE:
+        logger.info("Throttling user %s", context.who.user_id)
+        if message is not None:
+            await message.reply_text(context.t("access.too_fast"))
+        elif update.callback_query is not None:
+            await update.callback_query.answer(context.t.plain("access.too_fast"))
+    raise ApplicationHandlerStop
 
 
 def register(application: BotApplication) -> None:

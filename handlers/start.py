@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -10,6 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.services.registry import invites
 from bot.services.registry.contacts import choose_language
 from bot.services.registry.invites import RedeemOutcome, RedeemResult
+from bot.settings import Settings
 from bot.telegram.callbacks import Action, args_of, build, pattern
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.keyboards import buttons
@@ -33,6 +35,7 @@ REFUSALS = {
     RedeemOutcome.USED_UP: N_("invite.used_up"),
     RedeemOutcome.EXPIRED: N_("invite.expired"),
     RedeemOutcome.REVOKED: N_("invite.revoked"),
+    RedeemOutcome.LOCKED_OUT: N_("invite.locked_out"),
 }
 
 
@@ -49,6 +52,13 @@ def _registration_reply(t: Translator, result: RedeemResult) -> Html:
         )
         return t("register.head", unit=result.unit_name, moved=moved)
     return t("register.staff", role=role_label(t, result.role))
+
+
+def invite_guard(settings: Settings) -> invites.InviteGuard:
+    """How many wrong invite codes a user may try, and for how long they are locked out."""
+    return invites.InviteGuard(
+        settings.invite_failures_allowed, timedelta(minutes=settings.invite_lockout_minutes)
+    )
 
 
 def greeting(t: Translator, role: Role | None, unit_name: str | None, user_id: int) -> Html:
@@ -77,6 +87,7 @@ async def start(update: Update, context: BotContext) -> None:
         chat_id=chat_id_of(update),
         display_name=display_name(update),
         now=now_utc(),
+        guard=invite_guard(context.deps.settings),
     )
     context.deps.identities.forget(user_id_of(update))
     if not result.ok:

@@ -66,6 +66,27 @@ def ensure_head(database_url: str) -> None:
         upgrade_to_head(database_url)
 
 
+def check_writable(database_url: str) -> None:
+    """Raise SQLAlchemyError now if the database cannot be written (a read-only SQLite file).
+
+    Without this, a read-only file is found by the first background task that writes.
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return
+    engine = create_engine(url.set(drivername="sqlite"))
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                # A write that changes nothing: SQLite refuses it on a read-only file.
+                connection.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+            finally:
+                connection.exec_driver_sql("ROLLBACK")
+    finally:
+        engine.dispose()
+
+
 async def upgrade_to_head_async(database_url: str) -> None:
     """Run the upgrade in a worker thread, since Alembic's env starts its own event loop."""
     await asyncio.to_thread(upgrade_to_head, database_url)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.common.audit import record_event
 from bot.services.registry.units import find_unit
-from models import Contact, ContactStatus, Invite, Role, Unit
+from models import AuditEvent, Contact, ContactStatus, Invite, Role, Unit
 from models.db import Database
 
 # 16 random bytes = 128 bits, rendered as 22 URL-safe characters (A-Za-z0-9_-), which is
@@ -39,6 +39,20 @@ class RedeemOutcome(enum.StrEnum):
     USED_UP = "used_up"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    LOCKED_OUT = "locked_out"
+
+
+# Audited wrong codes; counted per user (in the database, so a restart does not reset them).
+INVITE_REFUSED = "invite.refused"
+CODE_PREFIX_KEPT = 4
+
+
+@dataclass(frozen=True)
+class InviteGuard:
+    """After `failures_allowed` wrong codes within `window`, /start CODE is refused for it."""
+
+    failures_allowed: int
+    window: timedelta
 
 
 @dataclass(frozen=True)
@@ -166,7 +180,7 @@ async def redeem_invite(
     invite = await session.scalar(select(Invite).where(Invite.code == code))
     refusal = _refusal(invite, now)
     if invite is None or refusal is not None:
-        # Refusals change nothing, not even the audit trail; the handler logs them.
+        # Refusals change nothing here; `register` audits the invalid ones (guessing).
         return RedeemResult(refusal or RedeemOutcome.INVALID)
     contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == user_id))
     previous_unit = contact.unit if contact else None
@@ -224,12 +238,42 @@ class UnitInvite:
     code: str
 
 
+async def recent_failures(session: AsyncSession, user_id: int, since: datetime) -> list[datetime]:
+    """When this user typed a wrong code since `since`, oldest first."""
+    rows = await session.scalars(
+        select(AuditEvent.created_at)
+        .where(
+            AuditEvent.action == INVITE_REFUSED,
+            AuditEvent.actor_user_id == user_id,
+            AuditEvent.created_at >= since,
+        )
+        .order_by(AuditEvent.created_at)
+    )
+    return list(rows)
+
+
 async def register(
-    db: Database, *, code: str, user_id: int, chat_id: int, display_name: str, now: datetime
+    db: Database,
+    *,
+    code: str,
+    user_id: int,
+    chat_id: int,
+    display_name: str,
+    now: datetime,
+    guard: InviteGuard | None = None,
 ) -> RedeemResult:
-    """/start CODE: redeem the invite in one transaction."""
+    """/start CODE: redeem the invite in one transaction; wrong codes are audited and limited.
+
+    Guessing is bounded: after `guard.failures_allowed` invalid codes within `guard.window`,
+    every code (even a right one, so the lock-out is no oracle) is refused until the oldest of
+    them leaves the window. Attempts during the lock-out are not recorded again.
+    """
     async with db.write() as session:
-        return await redeem_invite(
+        if guard is not None:
+            failures = await recent_failures(session, user_id, now - guard.window)
+            if len(failures) >= guard.failures_allowed:
+                return RedeemResult(RedeemOutcome.LOCKED_OUT)
+        result = await redeem_invite(
             session,
             code=code,
             user_id=user_id,
@@ -237,6 +281,16 @@ async def register(
             display_name=display_name,
             now=now,
         )
+        if result.outcome == RedeemOutcome.INVALID:
+            session.add(
+                AuditEvent(
+                    actor_user_id=user_id,
+                    action=INVITE_REFUSED,
+                    details={"code_prefix": code[:CODE_PREFIX_KEPT]},
+                    created_at=now,
+                )
+            )
+        return result
 
 
 async def unit_invites(db: Database, now: datetime, limits: InviteLimits) -> list[UnitInvite]:
