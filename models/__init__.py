@@ -16,6 +16,7 @@ from models.progress import UnitProgress
 from models.reports import Report
 from models.schedules import RunStatus, Schedule, ScheduleKind, ScheduleRun
 from models.units import Unit, UnitKind
+from models.updates import ReceivedUpdate, UpdateStatus
 
 __all__ = [
     "Acknowledgement",
@@ -29,6 +30,7 @@ __all__ = [
     "Invite",
     "LanguageChoice",
     "MessageKind",
+    "ReceivedUpdate",
     "Report",
     "Role",
     "RunStatus",
@@ -38,4 +40,5 @@ __all__ = [
     "Unit",
     "UnitKind",
     "UnitProgress",
+    "UpdateStatus",
 ]

@@ -12,6 +12,7 @@ from bot.services.reports.submission import ReportWriter
 from bot.settings import Settings
 from bot.telegram.dispatcher import OutboxDispatcher
 from bot.telegram.drafts import UserData
+from bot.telegram.inbox import InboxQueue
 from bot.telegram.throttle import UserThrottle
 from bot.texts import Translator, translator
 from models.db import Database
@@ -20,13 +21,14 @@ from models.db import Database
 class BotData:
     """What every handler may use.
 
-    `settings`, `identities` and `throttle` are set at build, the rest in post_init (they need
-    the running event loop and the bot's name).
+    `settings`, `identities`, `throttle` and `inbox` are set at build, the rest in post_init
+    (they need the running event loop and the bot's name).
     """
 
     settings: Settings
     identities: IdentityCache
     throttle: UserThrottle
+    inbox: InboxQueue
     db: Database
     bot_username: str
     report_writer: ReportWriter
