@@ -1,0 +1,95 @@
+"""Issue 13's fault tests: stranded outcomes (R12), one flooding chat beside a head (R13)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import models.db
+from bot.app import build_application, polling
+from bot.sandbox.client import SandboxClient
+from bot.services.maintenance.backup import sqlite_path
+from bot.texts import translator
+from models import Delivery, DeliveryStatus
+from tests.conftest import SettingsFactory
+from tests.helpers import register_many
+from tests.test_faults import DIRECTIVE_MARK, _all_sent, _per_chat, _queue
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+async def _sending(factory: SessionFactory) -> int:
+    async with factory() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.status == DeliveryStatus.SENDING)
+        )
+    return int(count or 0)
+
+
+async def test_r12_outcomes_survive_a_lock_held_past_the_busy_timeout(
+    make_settings: SettingsFactory,
+    units: None,
+    client: SandboxClient,
+    session_factory: SessionFactory,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    users = await register_many(session_factory, client, 6, 940_000)
+    # The bot's connections give up on a lock after 0.2 s instead of 15 s.
+    monkeypatch.setattr(models.db, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    caplog.set_level(logging.WARNING, logger="bot.telegram.dispatcher")
+    async with polling(build_application(make_settings())):
+        await client.set_faults([], latency=1.0)
+        await _queue(session_factory)
+        for _ in range(1000):
+            if await _sending(session_factory) >= len(users) // 2:
+                break
+            await asyncio.sleep(0.01)
+        # The sends are in flight (1 s each): their outcomes arrive while the lock is held.
+        holder = sqlite3.connect(sqlite_path(db_url), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            await asyncio.sleep(2.0)  # every flush meanwhile fails past the busy timeout
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        await _all_sent(session_factory, len(users), timeout=30)
+    per_chat = await _per_chat(client)
+    assert [per_chat[user] for user in users] == [1] * len(users), "a delivery was sent twice"
+    assert await _sending(session_factory) == 0, "a delivery was stranded in 'sending'"
+    assert "Could not record" in caplog.text, "the lock did not hit a flush"
+    assert "Recorded" in caplog.text
+
+
+STRANGER = 950_001
+HEAD = 950_100
+
+
+async def test_r13_a_flooding_stranger_does_not_hold_up_a_head(
+    make_settings: SettingsFactory,
+    units: None,
+    client: SandboxClient,
+    session_factory: SessionFactory,
+) -> None:
+    [head] = await register_many(session_factory, client, 1, HEAD)
+    app = build_application(make_settings(update_concurrency=2))
+    t = translator("vi")
+    async with polling(app):
+        for i in range(60):
+            await client.send(STRANGER, f"xin chào {i}")
+        [reply] = await client.converse(head, "/baocao 12", timeout=10)
+        assert reply["text"].startswith("✅")
+        await asyncio.sleep(1.0)
+    to_stranger = [e for e in await client.events(STRANGER) if e["method"] == "sendMessage"]
+    texts = Counter(e["text"] for e in to_stranger)
+    assert texts[t.plain("access.too_fast")] == 1, "one notice per flood episode"
+    assert len(to_stranger) <= 1 + app.bot_data.settings.user_burst, "the flood was answered"
