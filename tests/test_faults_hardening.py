@@ -19,7 +19,7 @@ from bot.texts import translator
 from models import Delivery, DeliveryStatus
 from tests.conftest import SettingsFactory
 from tests.helpers import register_many
-from tests.test_faults import DIRECTIVE_MARK, _all_sent, _per_chat, _queue
+from tests.test_faults import _all_sent, _per_chat, _queue
 
 SessionFactory = async_sessionmaker[AsyncSession]
 

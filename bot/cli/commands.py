@@ -17,6 +17,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.cli.errors import CliError
 from bot.cli.logging_setup import configure_logging, redact
+from bot.documents.cells import csv_text
 from bot.services.broadcasts.audience import Audience, AudienceError, unknown_codes
 from bot.services.broadcasts.directive_file import DirectiveFileError, parse_directive_file
 from bot.services.broadcasts.directives import create_directive
@@ -229,7 +230,8 @@ def cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["unit_code", "unit_name", "invite_code", "link"])
-    writer.writerows(links)
+    # Unit codes and names come from an imported file: never let a spreadsheet run them.
+    writer.writerows([csv_text(field) for field in row] for row in links)
     return 0
 
 

@@ -7,10 +7,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.documents.cells import seal_text
 from bot.services.stats.export_data import ExportData
 from bot.services.stats.export_rows import DirectiveRow, HistoryRow
 from bot.services.stats.stats import Summary, UnitStat
@@ -109,8 +111,11 @@ def _unit_row(index: int, stat: UnitStat, tz: ZoneInfo, t: Translator) -> list[o
 
 def _summary_sheet(
     sheet: Worksheet, commune: str, data: ExportData, tz: ZoneInfo, t: Translator
-) -> None:
-    """Fill "Tổng hợp": heading, table, total row, widths and print settings."""
+) -> list[Cell]:
+    """Fill "Tổng hợp": heading, table, total row, widths and print settings.
+
+    Return the total row's formula cells: the only formulas the report may hold.
+    """
     stats = data.units
     _header_block(sheet, commune, data.summary, data.now.astimezone(tz), t)
     sheet.append([])
@@ -124,14 +129,17 @@ def _summary_sheet(
     total_row = TABLE_ROW + len(rows) + 1
     sheet.cell(row=total_row, column=2, value=t.plain("xlsx.total_residential"))
     homes = [TABLE_ROW + i for i, s in enumerate(rows, start=1) if s.residential]
+    formulas: list[Cell] = []
     for column in (4, 5, 7):
         letter = get_column_letter(column)
         cells = ",".join(f"{letter}{r}" for r in homes) or "0"
-        sheet.cell(row=total_row, column=column, value=f"=SUM({cells})")
-    sheet.cell(
-        row=total_row,
-        column=6,
-        value=f'=IF(D{total_row}>0,ROUND(E{total_row}/D{total_row}*100,1),"")',
+        formulas.append(sheet.cell(row=total_row, column=column, value=f"=SUM({cells})"))
+    formulas.append(
+        sheet.cell(
+            row=total_row,
+            column=6,
+            value=f'=IF(D{total_row}>0,ROUND(E{total_row}/D{total_row}*100,1),"")',
+        )
     )
     for row in sheet.iter_rows(min_row=TABLE_ROW + 1, max_row=total_row, max_col=len(HEADERS)):
         for cell in row:
@@ -148,6 +156,7 @@ def _summary_sheet(
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = f"{TABLE_ROW}:{TABLE_ROW}"
     sheet.freeze_panes = f"A{TABLE_ROW + 1}"
+    return formulas
 
 
 def _history_sheet(
@@ -205,11 +214,13 @@ def build_workbook(data: ExportData, commune: str, tz: ZoneInfo, t: Translator) 
     sheet = workbook.active
     assert sheet is not None
     sheet.title = t.plain("xlsx.sheet.summary")
-    _summary_sheet(sheet, commune, data, tz, t)
+    own_formulas = _summary_sheet(sheet, commune, data, tz, t)
     _history_sheet(workbook.create_sheet(t.plain("xlsx.sheet.history")), data.history, tz, t)
     _directive_sheet(
         workbook.create_sheet(t.plain("xlsx.sheet.directives")), data.directives, tz, t
     )
+    # User text (names, notes, reasons, numbers) is never a formula; only the totals are.
+    seal_text(workbook, own_formulas)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
