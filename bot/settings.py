@@ -28,6 +28,7 @@ LOG_LEVEL = "log_level"
 DATABASE_URL = "database_url"
 DATABASE_FOLDER = "database_folder"
 DATABASE_FILE = "database_file"
+ADMIN_ID = "admin_id"
 
 
 def _problem(kind: str, value: object) -> PydanticCustomError:
@@ -135,8 +136,8 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             parts = [part.strip() for part in value.split(",") if part.strip()]
             for part in parts:
-                if not part.isdigit():
-                    raise ValueError(f"ADMIN_IDS: '{part}' is not a Telegram user id")
+                if not (part.isascii() and part.isdigit()):
+                    raise _problem(ADMIN_ID, part)
             return tuple(int(part) for part in parts)
         if isinstance(value, int):
             return (value,)

@@ -34,6 +34,7 @@ from bot.telegram.sending import send_rendered
 from bot.texts import N_, Html, Translator, translator
 from bot.texts.directives import render_directive, subject_of
 from handlers.common import callback_data, message_of, now_utc, reply
+from handlers.staff import staff_only
 
 MENU, CONTENT, PREVIEW, NUMBER, SUBJECT, DEADLINE, AUDIENCE, PICK = range(8)
 PAGE_SIZE = 8
@@ -456,7 +457,9 @@ def build_conversation(timeout_seconds: int) -> ConversationHandler[BotContext]:
 def register(application: BotApplication) -> None:
     """Install /thongbao and the directive buttons."""
     timeout = application.bot_data.settings.conversation_timeout_seconds
-    application.add_handler(build_conversation(timeout))
+    application.add_handler(
+        staff_only(build_conversation(timeout), command="thongbao", slot="directive")
+    )
     application.add_handler(CallbackQueryHandler(acknowledge, pattern=pattern(Action.ACK, r"\d+")))
     application.add_handler(
         CallbackQueryHandler(show_unacknowledged, pattern=pattern(Action.DIRECTIVE_UNACKED, r"\d+"))

@@ -20,6 +20,7 @@ from bot.telegram.keyboards import buttons
 from bot.texts import N_, Html, Translator
 from bot.texts.schedules import kind_label, rule_problem, schedule_text
 from handlers.common import callback_data, message_of, now_utc
+from handlers.staff import staff_only
 from models import ScheduleKind
 from scheduler.jobs import add, pause_or_resume, remove, retime, run_now
 
@@ -203,23 +204,27 @@ def register(application: BotApplication) -> None:
         CallbackQueryHandler(press_delete, pattern=pattern(Action.SCHEDULE_DELETE, r"\d+"))
     )
     application.add_handler(
-        ConversationHandler(
-            entry_points=[
-                CallbackQueryHandler(start_edit, pattern=pattern(Action.SCHEDULE_EDIT, r"\d+")),
-                CallbackQueryHandler(start_add, pattern=pattern(Action.SCHEDULE_ADD)),
-            ],
-            states={
-                ASK_RULE: [
-                    MessageHandler(typed, receive_rule),
-                    CallbackQueryHandler(
-                        choose_kind, pattern=pattern(Action.SCHEDULE_KIND, "[a-z]+")
-                    ),
+        staff_only(
+            ConversationHandler(
+                entry_points=[
+                    CallbackQueryHandler(start_edit, pattern=pattern(Action.SCHEDULE_EDIT, r"\d+")),
+                    CallbackQueryHandler(start_add, pattern=pattern(Action.SCHEDULE_ADD)),
                 ],
-                ASK_TEMPLATE: [MessageHandler(typed, receive_template)],
-            },
-            fallbacks=[CommandHandler("huy", cancel)],
-            conversation_timeout=application.bot_data.settings.conversation_timeout_seconds,
-            allow_reentry=True,
-            name="schedule",
+                states={
+                    ASK_RULE: [
+                        MessageHandler(typed, receive_rule),
+                        CallbackQueryHandler(
+                            choose_kind, pattern=pattern(Action.SCHEDULE_KIND, "[a-z]+")
+                        ),
+                    ],
+                    ASK_TEMPLATE: [MessageHandler(typed, receive_template)],
+                },
+                fallbacks=[CommandHandler("huy", cancel)],
+                conversation_timeout=application.bot_data.settings.conversation_timeout_seconds,
+                allow_reentry=True,
+                name="schedule",
+            ),
+            command="lich",
+            slot="schedule",
         )
     )

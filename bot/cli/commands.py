@@ -230,8 +230,11 @@ def cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["unit_code", "unit_name", "invite_code", "link"])
-    # Unit codes and names come from an imported file: never let a spreadsheet run them.
-    writer.writerows([csv_text(field) for field in row] for row in links)
+    # Unit codes and names come from an imported file: never let a spreadsheet run them. The
+    # invite code and link are ours (a code may start with "-" and must stay as it is).
+    writer.writerows(
+        (csv_text(code), csv_text(name), invite, link) for code, name, invite, link in links
+    )
     return 0
 
 

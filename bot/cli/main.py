@@ -34,6 +34,7 @@ SETTING_PROBLEMS = {
     setting_checks.DATABASE_URL: N_("cli.setting_database_url"),
     setting_checks.DATABASE_FOLDER: N_("cli.setting_database_folder"),
     setting_checks.DATABASE_FILE: N_("cli.setting_database_file"),
+    setting_checks.ADMIN_ID: N_("cli.setting_admin_id"),
 }
 
 

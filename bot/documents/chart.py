@@ -22,6 +22,8 @@ def chart_png(
     matplotlib.use("Agg")  # no screen on the commune PC's service account, nor in CI
     from matplotlib import pyplot as plt
 
+    # Unit names are user text: "$…$" must stay dollars, not become mathtext (or an error).
+    matplotlib.rcParams["text.parse_math"] = False
     ordered = sorted(bars, key=lambda bar: bar[1])[:MAX_BARS]
     if len(bars) > MAX_BARS:
         subtitle = t.plain("chart.lowest", subtitle=subtitle, shown=MAX_BARS, total=len(bars))
