@@ -93,3 +93,41 @@ async def test_r13_a_flooding_stranger_does_not_hold_up_a_head(
     texts = Counter(e["text"] for e in to_stranger)
     assert texts[t.plain("access.too_fast")] == 1, "one notice per flood episode"
     assert len(to_stranger) <= 1 + app.bot_data.settings.user_burst, "the flood was answered"
+
+
+@pytest.mark.soak
+async def test_r13_soak_floods_with_faults_beside_reporting_heads(
+    make_settings: SettingsFactory,
+    units: None,
+    client: SandboxClient,
+    session_factory: SessionFactory,
+) -> None:
+    """Three strangers flood 300 messages each while 502s hit 10 % of sends; heads still report."""
+    heads = {
+        code: (await register_many(session_factory, client, 1, 951_000 + i, code))[0]
+        for i, code in enumerate(["T01", "T02", "B01", "CA"])
+    }
+    strangers = [952_001, 952_002, 952_003]
+    await client.set_faults([{"method": "sendMessage", "status": 502, "rate": 0.1}])
+    app = build_application(make_settings(send_retry_base_seconds=0.05))
+    async with polling(app):
+        await asyncio.gather(
+            *(client.send(user, f"spam {i}") for user in strangers for i in range(300))
+        )
+
+        async def report(user: int) -> None:
+            for step in range(1, 11):
+                after = await client.last_seq()
+                await client.send(user, f"/baocao {step}")
+                for _ in range(200):
+                    events = await client.events(user, after=after, count=1, wait=0.5)
+                    if any((e.get("text") or "").startswith("✅") for e in events):
+                        break
+                    after = events[-1]["seq"] if events else after
+                else:
+                    raise AssertionError(f"head {user} got no echo for {step}")
+
+        await asyncio.gather(*(report(user) for user in heads.values()))
+    for stranger in strangers:
+        sent = [e for e in await client.events(stranger) if e["method"] == "sendMessage"]
+        assert len(sent) <= app.bot_data.settings.user_burst + 1

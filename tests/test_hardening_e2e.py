@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -55,12 +55,22 @@ async def test_wrong_invite_codes_are_audited_and_locked_out(
     guard = InviteGuard(allowed, window)
     database = open_database(db_url)
     try:
-        kwargs = {"code": good, "user_id": GUESSER, "chat_id": GUESSER, "display_name": "G"}
-        locked = await register(database, now=utcnow(), guard=guard, **kwargs)
-        assert locked.outcome == RedeemOutcome.LOCKED_OUT
+
+        async def try_code(now: datetime) -> RedeemOutcome:
+            result = await register(
+                database,
+                code=good,
+                user_id=GUESSER,
+                chat_id=GUESSER,
+                display_name="G",
+                now=now,
+                guard=guard,
+            )
+            return result.outcome
+
+        assert await try_code(utcnow()) == RedeemOutcome.LOCKED_OUT
         # ... until the window has passed.
-        later = await register(database, now=utcnow() + window, guard=guard, **kwargs)
-        assert later.outcome == RedeemOutcome.REGISTERED
+        assert await try_code(utcnow() + window) == RedeemOutcome.REGISTERED
     finally:
         await database.close()
 

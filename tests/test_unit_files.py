@@ -73,7 +73,7 @@ def test_encodings(tmp_path: Path, encoding: str, name: str) -> None:
     data = _cp1258(text) if encoding == "cp1258" else text.encode(encoding)
     path = tmp_path / "units.csv"
     path.write_bytes(data)
-    [(code, read)] = _units(path)
+    [(_code, read)] = _units(path)
     assert read == name and unicodedata.is_normalized("NFC", read)
 
 

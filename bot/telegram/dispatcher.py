@@ -217,12 +217,14 @@ class OutboxDispatcher:
         """The pause before the next flush: short, or backing off after failures."""
         if not self._flush_failures:
             return FLUSH_SECONDS
-        return min(FLUSH_SECONDS * 2**self._flush_failures, MAX_FLUSH_BACKOFF_SECONDS)
+        return min(FLUSH_SECONDS * 2.0**self._flush_failures, MAX_FLUSH_BACKOFF_SECONDS)
 
     async def _final_flush(self) -> None:
         """At stop: keep trying for a while; what is left goes back to pending at next start."""
         deadline = asyncio.get_running_loop().time() + STOP_FLUSH_SECONDS
-        while not await self._flush() and asyncio.get_running_loop().time() < deadline:
+        for _ in range(1000):
+            if await self._flush() or asyncio.get_running_loop().time() >= deadline:
+                return
             await asyncio.sleep(self._flush_wait())
 
     async def _flush(self) -> bool:
