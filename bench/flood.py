@@ -18,7 +18,7 @@ from bot.sandbox.client import SandboxClient
 from bot.telegram.updates import chat_key
 
 FLOOD = 60
-REPORTS = 8
+REPORTS = 10
 REPORT_EVERY = 1.0
 STRANGER = 6_000_000
 
@@ -68,6 +68,8 @@ async def _measure(naive: bool) -> list[float]:
             latencies: list[float] = []
             async with polling(application):
                 await client.converse(head, "/baocao 1", timeout=60)  # warm up
+                # Our own pacing (1 s between two messages to one chat) is not what we measure.
+                await asyncio.sleep(REPORT_EVERY)
                 await asyncio.gather(*(client.send(STRANGER, f"chào {i}") for i in range(FLOOD)))
                 for n in range(REPORTS):
                     started = time.perf_counter()

@@ -81,7 +81,7 @@ async def test_r13_a_flooding_stranger_does_not_hold_up_a_head(
     session_factory: SessionFactory,
 ) -> None:
     [head] = await register_many(session_factory, client, 1, HEAD)
-    app = build_application(make_settings(update_concurrency=2))
+    app = build_application(make_settings(update_concurrency=2, user_burst=8))
     t = translator("vi")
     async with polling(app):
         for i in range(60):
@@ -109,7 +109,7 @@ async def test_r13_soak_floods_with_faults_beside_reporting_heads(
     }
     strangers = [952_001, 952_002, 952_003]
     await client.set_faults([{"method": "sendMessage", "status": 502, "rate": 0.1}])
-    app = build_application(make_settings(send_retry_base_seconds=0.05))
+    app = build_application(make_settings(send_retry_base_seconds=0.05, user_burst=8))
     async with polling(app):
         await asyncio.gather(
             *(client.send(user, f"spam {i}") for user in strangers for i in range(300))
@@ -126,6 +126,7 @@ async def test_r13_soak_floods_with_faults_beside_reporting_heads(
                     after = events[-1]["seq"] if events else after
                 else:
                     raise AssertionError(f"head {user} got no echo for {step}")
+                await asyncio.sleep(0.5)  # a person, not a script
 
         await asyncio.gather(*(report(user) for user in heads.values()))
     for stranger in strangers:
