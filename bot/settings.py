@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     report_period: ReportPeriod = "weekly"
     target_percent: float = Field(default=90.0, ge=0, le=100)
 
+    # The report's signature block (NĐ 30/2020): who prepares the table, and who signs it.
+    report_preparer_name: str = ""
+    report_signer_authority: str = "KT. CHỦ TỊCH"
+    report_signer_title: str = "PHÓ CHỦ TỊCH"
+    report_signer_name: str = ""
+
     report_deadline_weekday: int = Field(default=4, ge=0, le=6)
     report_deadline_day: int = Field(default=14, ge=1, le=28)
     report_deadline_time: str = "17:00"

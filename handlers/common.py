@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from telegram import InlineKeyboardMarkup, Message, Update
+
+from bot.services.registry.invites import InviteLimits
+from bot.settings import Settings
 
 
 def now_utc() -> datetime:
@@ -51,3 +54,8 @@ async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None =
     if update.callback_query is not None:
         await update.callback_query.answer()
     return await message_of(update).reply_text(text, reply_markup=markup)
+
+
+def invite_limits(settings: Settings) -> InviteLimits:
+    """How many people one unit's code registers, and for how long, from the settings."""
+    return InviteLimits(settings.invite_max_uses, timedelta(days=settings.invite_ttl_days))

@@ -16,12 +16,20 @@ from telegram.ext import (
     filters,
 )
 
-from bot.services.broadcasts.audience import ALL, CO_QUAN, THON, Audience, count_audience
+from bot.services.broadcasts.audience import (
+    ALL,
+    CO_QUAN,
+    THON,
+    Audience,
+    AudienceSize,
+    count_audience,
+)
 from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.dates import parse_vn_date, split_number_and_date
 from bot.services.broadcasts.directives import (
     ack_status,
     acknowledge_directive,
+    directive_to_resend,
     queue_directive,
     recent,
 )
@@ -38,6 +46,11 @@ from handlers.staff import staff_only
 
 MENU, CONTENT, PREVIEW, NUMBER, SUBJECT, DEADLINE, AUDIENCE, PICK = range(8)
 PAGE_SIZE = 8
+# Chosen units named in the preview text, and on the audience button (then "và N đơn vị khác").
+NAMES_IN_PREVIEW = 12
+NAMES_ON_BUTTON = 2
+RECENT = 5
+RESEND_SUBJECT = 40
 MAX_FIELD = 300
 MAX_NUMBER = 64
 TEMPLATE_DEADLINE_DAYS = 7
@@ -71,11 +84,14 @@ def _end(context: BotContext) -> int:
     return ConversationHandler.END
 
 
-def _audience_label(t: Translator, audience: Audience) -> str:
-    """How the audience reads on buttons and in the preview."""
-    if audience.kind == "units":
-        return ", ".join(audience.codes)
-    return t.plain(AUDIENCE_LABELS[audience.kind])
+def _audience_label(t: Translator, audience: Audience, size: AudienceSize, shown: int) -> str:
+    """How the audience reads: a group's name, or the chosen units by name (a few, then more)."""
+    if audience.kind != "units":
+        return t.plain(AUDIENCE_LABELS[audience.kind])
+    names = list(size.names)
+    if len(names) <= shown:
+        return t.join(names)
+    return t.plain("audience.and_more", units=t.join(names[:shown]), more=len(names) - shown)
 
 
 async def start_compose(update: Update, context: BotContext) -> int:
@@ -120,27 +136,48 @@ async def use_template(update: Update, context: BotContext) -> int:
 
 
 async def show_recent(update: Update, context: BotContext) -> int:
-    """List the latest directives with delivered and acknowledged counts."""
+    """List the latest directives with their counts, each with "🔁 Gửi lại".
+
+    The composer stays open: the menu's other buttons still work after the list.
+    """
     t, tz = context.t, context.deps.settings.tz
-    directives = await recent(context.deps.db)
+    directives = await recent(context.deps.db, RECENT)
     if not directives:
         await reply(update, t("compose.no_recent"))
-        return _end(context)
+        return MENU
     lines = [t("compose.recent_header")]
-    lines += [
-        t(
-            "compose.recent_line",
-            date=r.created_at.astimezone(tz).strftime("%d/%m"),
-            subject=subject_of(t, r.kind, r.subject),
-            sent=r.sent,
-            total=r.total,
-            acknowledged=r.acked_units,
-            units=r.units,
+    resend: list[list[tuple[str, str]]] = []
+    for number, r in enumerate(directives, start=1):
+        subject = subject_of(t, r.kind, r.subject)
+        lines.append(
+            t(
+                "compose.recent_line",
+                number=str(number),
+                date=r.created_at.astimezone(tz).strftime("%d/%m"),
+                subject=subject,
+                sent=r.sent,
+                total=r.total,
+                acknowledged=r.acked_units,
+                units=r.units,
+            )
         )
-        for r in directives
-    ]
-    await reply(update, "\n".join(lines))
-    return _end(context)
+        short = subject if len(subject) <= RESEND_SUBJECT else subject[: RESEND_SUBJECT - 1] + "…"
+        label = t.plain("compose.resend", number=str(number), subject=short)
+        resend.append([(label, build(Action.COMPOSE_RESEND, r.directive_id))])
+    await reply(update, "\n".join(lines), buttons(*resend))
+    return MENU
+
+
+async def resend_directive(update: Update, context: BotContext) -> int:
+    """Handle "🔁 Gửi lại": open the composer's preview with that directive's content."""
+    directive_id = int_arg(callback_data(update), Action.COMPOSE_RESEND)
+    today = now_utc().astimezone(context.deps.settings.tz).date()
+    found = await directive_to_resend(context.deps.db, directive_id, today)
+    if found is None:
+        await reply(update, context.t("compose.gone"))
+        return MENU
+    _save(context, DirectiveDraft(found.content, audience=found.audience))
+    return await _show_preview(update, context)
 
 
 async def receive_content(update: Update, context: BotContext) -> int:
@@ -174,7 +211,8 @@ async def _show_preview(update: Update, context: BotContext) -> int:
     chat_id = message_of(update).chat_id
     await send_rendered(context.bot, chat_id, rendered, ack_keyboard(t, 0))
     size = await count_audience(context.deps.db, draft.audience)
-    label = _audience_label(t, draft.audience)
+    label = _audience_label(t, draft.audience, size, NAMES_IN_PREVIEW)
+    button_label = _audience_label(t, draft.audience, size, NAMES_ON_BUTTON)
     controls = buttons(
         [
             (t("compose.button.number"), build(Action.COMPOSE_FIELD, "number")),
@@ -182,7 +220,12 @@ async def _show_preview(update: Update, context: BotContext) -> int:
             (t("compose.button.deadline"), build(Action.COMPOSE_FIELD, "deadline")),
         ],
         [(t("compose.button.body"), build(Action.COMPOSE_BODY))],
-        [(t.plain("compose.button.audience", audience=label), build(Action.COMPOSE_AUDIENCE))],
+        [
+            (
+                t.plain("compose.button.audience", audience=button_label),
+                build(Action.COMPOSE_AUDIENCE),
+            )
+        ],
         [
             (t("compose.button.send"), build(Action.COMPOSE_SEND)),
             (t("compose.button.cancel"), build(Action.COMPOSE_CANCEL)),
@@ -412,7 +455,11 @@ def build_conversation(timeout_seconds: int) -> ConversationHandler[BotContext]:
     """The /thongbao conversation."""
     typed = filters.TEXT & ~filters.COMMAND
     return ConversationHandler(
-        entry_points=[CommandHandler("thongbao", start_compose)],
+        entry_points=[
+            CommandHandler("thongbao", start_compose),
+            # A "🔁 Gửi lại" from an earlier list reopens the composer, whatever state it is in.
+            CallbackQueryHandler(resend_directive, pattern=pattern(Action.COMPOSE_RESEND, r"\d+")),
+        ],
         states={
             MENU: [
                 CallbackQueryHandler(ask_content, pattern=pattern(Action.COMPOSE_NEW)),

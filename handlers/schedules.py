@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -11,14 +13,26 @@ from telegram.ext import (
     filters,
 )
 
-from bot.services.schedules.rules import RuleError, parse_rule
-from bot.services.schedules.schedules import ScheduleView, schedule_view, schedule_views
+from bot.services.schedules.rules import Rule, RuleError, parse_rule
+from bot.services.schedules.schedules import (
+    ScheduleView,
+    schedule_view,
+    schedule_views,
+    trial_deadline,
+)
 from bot.telegram.callbacks import Action, args_of, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.drafts import ScheduleDraft
 from bot.telegram.keyboards import buttons
-from bot.texts import N_, Html, Translator
-from bot.texts.schedules import kind_label, rule_problem, schedule_text
+from bot.texts import Html, Translator
+from bot.texts.schedules import (
+    WEEKDAYS,
+    WEEKDAYS_SHORT,
+    describe_rule,
+    kind_label,
+    rule_problem,
+    schedule_text,
+)
 from handlers.common import callback_data, message_of, now_utc
 from handlers.staff import staff_only
 from models import ScheduleKind
@@ -26,6 +40,10 @@ from scheduler.jobs import add, pause_or_resume, remove, retime, run_now
 
 ASK_RULE, ASK_TEMPLATE = range(2)
 DEFAULT_TEMPLATE_WORD = "-"
+# The picker: days (0 = Monday … 6 = Sunday, "d" = every day), then whole hours.
+EVERY_DAY = "d"
+PICKER_HOURS = range(6, 22)
+PICKER_HOURS_PER_ROW = 4
 
 
 def _controls(t: Translator, view: ScheduleView) -> InlineKeyboardMarkup:
@@ -71,7 +89,7 @@ async def list_schedules(update: Update, context: BotContext) -> None:
 
 async def press_run_now(update: Update, context: BotContext) -> None:
     """Handle "▶ Chạy ngay": the same path and audience rules as a timed firing."""
-    t = context.t
+    t, settings = context.t, context.deps.settings
     schedule_id = int_arg(callback_data(update), Action.SCHEDULE_RUN)
     query = update.callback_query
     assert query is not None
@@ -81,6 +99,17 @@ async def press_run_now(update: Update, context: BotContext) -> None:
         await query.answer(t.plain("schedule.gone"), show_alert=True)
         return
     await query.answer()
+    deadline = trial_deadline(now_utc(), settings)
+    if view.kind == ScheduleKind.ESCALATION and deadline is not None:
+        await message_of(update).reply_text(
+            t(
+                "schedule.ran_trial",
+                kind=kind_label(t, view.kind),
+                people=recipients,
+                deadline=t.datetime(deadline, settings.tz),
+            )
+        )
+        return
     await message_of(update).reply_text(
         t("schedule.ran", kind=kind_label(t, view.kind), people=recipients)
     )
@@ -100,14 +129,79 @@ async def press_toggle(update: Update, context: BotContext) -> None:
     await query.edit_message_text(_text(context, view), reply_markup=_controls(context.t, view))
 
 
+def _named(t: Translator, view: ScheduleView) -> dict[str, str]:
+    """How a schedule is named in questions and answers: number, kind, rule."""
+    return {
+        "number": str(view.schedule_id),
+        "kind": kind_label(t, view.kind),
+        "rule": describe_rule(t, view.rule) if view.rule else view.rule_text,
+    }
+
+
 async def press_delete(update: Update, context: BotContext) -> None:
-    """Delete a schedule and its job."""
+    """Handle "🗑 Xóa": ask first, in place, with "Xóa" and "Giữ lại"."""
+    t = context.t
     schedule_id = int_arg(callback_data(update), Action.SCHEDULE_DELETE)
     query = update.callback_query
     assert query is not None
-    await remove(context.app, schedule_id, context.who.user_id)
+    view = await _view(context, schedule_id)
+    if view is None:
+        await query.answer(t.plain("schedule.gone"), show_alert=True)
+        return
     await query.answer()
-    await query.edit_message_text(context.t("schedule.deleted"))
+    confirm = buttons(
+        [
+            (t("schedule.button.delete_yes"), build(Action.SCHEDULE_DELETE_YES, schedule_id)),
+            (t("schedule.button.keep"), build(Action.SCHEDULE_KEEP, schedule_id)),
+        ]
+    )
+    await query.edit_message_text(t("schedule.delete_ask", **_named(t, view)), reply_markup=confirm)
+
+
+async def confirm_delete(update: Update, context: BotContext) -> None:
+    """Handle "Xóa": delete the schedule and its job, and say which one went."""
+    t = context.t
+    schedule_id = int_arg(callback_data(update), Action.SCHEDULE_DELETE_YES)
+    query = update.callback_query
+    assert query is not None
+    view = await _view(context, schedule_id)
+    if view is None or not await remove(context.app, schedule_id, context.who.user_id):
+        await query.answer(t.plain("schedule.gone"), show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_text(t("schedule.deleted", **_named(t, view)))
+
+
+async def keep_schedule(update: Update, context: BotContext) -> None:
+    """Handle "Giữ lại": put the schedule and its buttons back."""
+    schedule_id = int_arg(callback_data(update), Action.SCHEDULE_KEEP)
+    query = update.callback_query
+    assert query is not None
+    view = await _view(context, schedule_id)
+    if view is None:
+        await query.answer(context.t.plain("schedule.gone"), show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_text(_text(context, view), reply_markup=_controls(context.t, view))
+
+
+def _day_picker(t: Translator) -> InlineKeyboardMarkup:
+    """The first step of the picker: a day of the week, or every day."""
+    days = [
+        (t.plain(WEEKDAYS_SHORT[day]), build(Action.SCHEDULE_PICK_DAY, day)) for day in range(7)
+    ]
+    return buttons(
+        days[:4],
+        days[4:],
+        [(t("schedule.pick.every_day"), build(Action.SCHEDULE_PICK_DAY, EVERY_DAY))],
+    )
+
+
+async def _ask_rule(update: Update, context: BotContext) -> None:
+    """Ask for the rule: typed as people say it, or picked with buttons."""
+    await message_of(update).reply_text(
+        context.t("schedule.ask_rule"), reply_markup=_day_picker(context.t)
+    )
 
 
 async def start_edit(update: Update, context: BotContext) -> int:
@@ -116,7 +210,7 @@ async def start_edit(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    await message_of(update).reply_text(context.t("schedule.ask_rule"))
+    await _ask_rule(update, context)
     return ASK_RULE
 
 
@@ -140,30 +234,73 @@ async def choose_kind(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    await message_of(update).reply_text(context.t("schedule.ask_rule"))
+    await _ask_rule(update, context)
     return ASK_RULE
 
 
+async def pick_day(update: Update, context: BotContext) -> int:
+    """The picker's second step: the hours of the chosen day."""
+    t = context.t
+    [day] = args_of(callback_data(update), Action.SCHEDULE_PICK_DAY)
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    hours = [
+        (f"{hour:02d}:00", build(Action.SCHEDULE_PICK_HOUR, day, hour)) for hour in PICKER_HOURS
+    ]
+    rows = [hours[i : i + PICKER_HOURS_PER_ROW] for i in range(0, len(hours), PICKER_HOURS_PER_ROW)]
+    label = t.plain("schedule.pick.every_day") if day == EVERY_DAY else t.plain(WEEKDAYS[int(day)])
+    await query.edit_message_text(t("schedule.pick.hour", day=label), reply_markup=buttons(*rows))
+    return ASK_RULE
+
+
+async def pick_hour(update: Update, context: BotContext) -> int:
+    """The picker's last step: the rule is the chosen day at the chosen hour."""
+    day, hour = args_of(callback_data(update), Action.SCHEDULE_PICK_HOUR)
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    at = time(int(hour), 0)
+    rule = Rule("daily", at) if day == EVERY_DAY else Rule("weekly", at, weekdays=(int(day),))
+    await query.edit_message_reply_markup(None)
+    return await _apply_rule(update, context, rule.serialise())
+
+
 async def receive_rule(update: Update, context: BotContext) -> int:
-    """Read and check the rule; save an edit, or go on to the template for a new one."""
-    draft = context.drafts.schedule
-    if draft is None:
-        return ConversationHandler.END
+    """Read and check a typed rule."""
     try:
         rule = parse_rule(message_of(update).text or "").serialise()
     except RuleError as error:
         await message_of(update).reply_text(rule_problem(context.t, error.reason))
         return ASK_RULE
+    return await _apply_rule(update, context, rule)
+
+
+async def _apply_rule(update: Update, context: BotContext, rule: str) -> int:
+    """Save an edit (repeating the schedule and its next firing), or go on to the template."""
+    draft = context.drafts.schedule
+    if draft is None:
+        return ConversationHandler.END
     if draft.schedule_id is not None:
-        changed = await retime(context.app, draft.schedule_id, rule, context.who.user_id)
-        await message_of(update).reply_text(
-            context.t(N_("schedule.saved") if changed else N_("schedule.gone"))
-        )
         context.drafts.schedule = None
+        changed = await retime(context.app, draft.schedule_id, rule, context.who.user_id)
+        await _show_saved(update, context, draft.schedule_id if changed else None)
         return ConversationHandler.END
     context.drafts.schedule = ScheduleDraft(None, draft.kind, rule)
     await message_of(update).reply_text(context.t("schedule.ask_template"))
     return ASK_TEMPLATE
+
+
+async def _show_saved(update: Update, context: BotContext, schedule_id: int | None) -> None:
+    """Say it is saved, with the schedule as it now stands and its next firing."""
+    view = await _view(context, schedule_id) if schedule_id is not None else None
+    if view is None:
+        await message_of(update).reply_text(context.t("schedule.gone"))
+        return
+    await message_of(update).reply_text(
+        context.t("schedule.saved", schedule=_text(context, view)),
+        reply_markup=_controls(context.t, view),
+    )
 
 
 async def receive_template(update: Update, context: BotContext) -> int:
@@ -174,12 +311,7 @@ async def receive_template(update: Update, context: BotContext) -> int:
     text = (message_of(update).text or "").strip()
     template = "" if text == DEFAULT_TEMPLATE_WORD else text
     schedule_id = await add(context.app, draft.kind, draft.rule, template, context.who.user_id)
-    await message_of(update).reply_text(context.t("schedule.saved"))
-    view = await _view(context, schedule_id)
-    if view is not None:
-        await message_of(update).reply_text(
-            _text(context, view), reply_markup=_controls(context.t, view)
-        )
+    await _show_saved(update, context, schedule_id)
     return ConversationHandler.END
 
 
@@ -204,27 +336,33 @@ def register(application: BotApplication) -> None:
         CallbackQueryHandler(press_delete, pattern=pattern(Action.SCHEDULE_DELETE, r"\d+"))
     )
     application.add_handler(
-        staff_only(
-            ConversationHandler(
-                entry_points=[
-                    CallbackQueryHandler(start_edit, pattern=pattern(Action.SCHEDULE_EDIT, r"\d+")),
-                    CallbackQueryHandler(start_add, pattern=pattern(Action.SCHEDULE_ADD)),
-                ],
-                states={
-                    ASK_RULE: [
-                        MessageHandler(typed, receive_rule),
-                        CallbackQueryHandler(
-                            choose_kind, pattern=pattern(Action.SCHEDULE_KIND, "[a-z]+")
-                        ),
-                    ],
-                    ASK_TEMPLATE: [MessageHandler(typed, receive_template)],
-                },
-                fallbacks=[CommandHandler("huy", cancel)],
-                conversation_timeout=application.bot_data.settings.conversation_timeout_seconds,
-                allow_reentry=True,
-                name="schedule",
-            ),
-            command="lich",
-            slot="schedule",
-        )
+        CallbackQueryHandler(confirm_delete, pattern=pattern(Action.SCHEDULE_DELETE_YES, r"\d+"))
     )
+    application.add_handler(
+        CallbackQueryHandler(keep_schedule, pattern=pattern(Action.SCHEDULE_KEEP, r"\d+"))
+    )
+    conversation = ConversationHandler(
+        entry_points=[
+            CallbackQueryHandler(start_edit, pattern=pattern(Action.SCHEDULE_EDIT, r"\d+")),
+            CallbackQueryHandler(start_add, pattern=pattern(Action.SCHEDULE_ADD)),
+        ],
+        states={
+            ASK_RULE: [
+                MessageHandler(typed, receive_rule),
+                CallbackQueryHandler(choose_kind, pattern=pattern(Action.SCHEDULE_KIND, "[a-z]+")),
+                CallbackQueryHandler(
+                    pick_day, pattern=pattern(Action.SCHEDULE_PICK_DAY, "([0-6]|d)")
+                ),
+                CallbackQueryHandler(
+                    pick_hour, pattern=pattern(Action.SCHEDULE_PICK_HOUR, r"([0-6]|d):\d{1,2}")
+                ),
+            ],
+            ASK_TEMPLATE: [MessageHandler(typed, receive_template)],
+        },
+        fallbacks=[CommandHandler("huy", cancel)],
+        conversation_timeout=application.bot_data.settings.conversation_timeout_seconds,
+        allow_reentry=True,
+        name="schedule",
+    )
+    # A demoted officer cannot finish an edit started before (handlers/staff.py).
+    application.add_handler(staff_only(conversation, command="lich", slot="schedule"))

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.services.broadcasts.chase import chase_now
+from bot.services.registry.invites import deep_link, unit_invite
 from bot.services.stats.export_data import export_data
-from bot.services.stats.stats import LateList, Summary, UnitStat, late_list, overview
-from bot.telegram.callbacks import Action, build, int_arg, pattern
+from bot.services.stats.stats import (
+    LateContact,
+    LateList,
+    LateUnit,
+    Summary,
+    UnitStat,
+    chart_bars,
+    late_list,
+    overview,
+)
+from bot.telegram.callbacks import Action, args_of, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.keyboards import buttons
-from bot.texts import Html, Translator
+from bot.texts import N_, Html, Translator
 from bot.texts.directives import change_phrase
 from bot.texts.formatting import split_for_telegram
-from handlers.common import callback_data, message_of, now_utc
+from handlers.common import callback_data, invite_limits, message_of, now_utc
 
 DETAIL_PAGE = 20
 RANKED = 5
+# Telegram shows up to 100 buttons; the names of any further units are in the text above.
+MAX_INVITE_BUTTONS = 80
 
 
 def _percent(t: Translator, value: float | None) -> str:
@@ -63,7 +75,7 @@ def render_summary(t: Translator, summary: Summary, commune: str) -> Html:
 
 async def show_stats(update: Update, context: BotContext) -> None:
     """Send the summary text with its buttons, then the chart."""
-    from bot.documents.chart import chart_png
+    from bot.documents.chart import PHOTO_BARS, chart_png
 
     t, settings = context.t, context.deps.settings
     summary, stats = await overview(context.deps.db, now_utc(), settings.tz, settings.report_period)
@@ -80,16 +92,26 @@ async def show_stats(update: Update, context: BotContext) -> None:
     await message_of(update).reply_text(
         render_summary(t, summary, settings.commune_name), reply_markup=controls
     )
-    bars = [(s.name, s.percent) for s in stats if s.residential and s.percent is not None]
-    if bars:
-        png = chart_png(
-            [(name, value) for name, value in bars if value is not None],
-            settings.target_percent,
-            t.plain("chart.title", commune=settings.commune_name),
-            t.plain("chart.period", period=summary.period.label),
-            t,
-        )
+    bars = chart_bars(stats)
+    if not bars:
+        return
+    png = chart_png(
+        bars,
+        settings.target_percent,
+        t.plain("chart.title", commune=settings.commune_name),
+        t.plain("chart.period", period=summary.period.label),
+        t,
+    )
+    if len(bars) <= PHOTO_BARS:
         await message_of(update).reply_photo(png)
+        return
+    # A photo would be recompressed past reading; the file keeps every label sharp.
+    today = now_utc().astimezone(settings.tz)
+    await message_of(update).reply_document(
+        png,
+        filename=f"bieu-do-tien-do-{today:%Y-%m-%d}.png",
+        caption=t("stats.chart_file", count=len(bars)),
+    )
 
 
 def _detail_line(t: Translator, stat: UnitStat) -> Html:
@@ -127,29 +149,47 @@ async def show_detail(update: Update, context: BotContext) -> None:
     )
 
 
-def _late_lines(t: Translator, late: LateList, context: BotContext) -> list[str]:
-    """The heading and one line per late unit."""
-    tz = context.deps.settings.tz
-    lines: list[str] = [
-        t("late.header", period=late.period.label, count=len(late.late), total=late.units)
-    ]
-    for item in late.late:
-        stat = item.stat
+def _mention(t: Translator, contact: LateContact) -> Html:
+    """A tappable name: Telegram opens the person's chat, username or not."""
+    return t(
+        "late.contact", user_id=str(contact.user_id), name=contact.name or t.plain("late.unnamed")
+    )
+
+
+def _last_report(t: Translator, item: LateUnit, context: BotContext) -> str:
+    """When the unit last reported, and what; or that it never did."""
+    stat = item.stat
+    if stat.reported_at is None:
+        return t.plain("late.never")
+    when = t.date(stat.reported_at.astimezone(context.deps.settings.tz).date())
+    return t.plain("late.last", date=when, enrolled=stat.enrolled or 0)
+
+
+def _reachable_lines(t: Translator, late: LateList, context: BotContext) -> list[str]:
+    """Units with someone registered: each with its contacts to tap and its last report."""
+    lines: list[str] = [t("late.registered_header", count=len(late.reachable))]
+    for item in late.reachable:
+        contacts = Html(t.join([_mention(t, contact) for contact in item.contacts]))
         lines.append(
             t(
                 "late.line",
-                unit=stat.name,
-                contacts=t.join(item.contacts) if item.contacts else t.plain("stats.nobody"),
-                last=t.date(stat.reported_at.astimezone(tz).date())
-                if stat.reported_at
-                else t.plain("late.never"),
+                unit=item.stat.name,
+                contacts=contacts,
+                last=_last_report(t, item, context),
             )
         )
     return lines
 
 
+def _invite_buttons(t: Translator, late: LateList) -> InlineKeyboardMarkup:
+    """One button per unit with nobody to reach: it brings that unit's invite to forward."""
+    units = late.unregistered[:MAX_INVITE_BUTTONS]
+    pairs = [(item.stat.name, build(Action.LATE_INVITE, item.stat.code)) for item in units]
+    return buttons(*[pairs[i : i + 2] for i in range(0, len(pairs), 2)])
+
+
 async def show_late(update: Update, context: BotContext) -> None:
-    """The units with no report this period, their contacts and last report, and "Nhắc ngay"."""
+    """The late units: first those with someone to chase, then those with nobody to reach."""
     if update.callback_query is not None:
         await update.callback_query.answer()
     t, settings = context.t, context.deps.settings
@@ -157,15 +197,57 @@ async def show_late(update: Update, context: BotContext) -> None:
     if not late.late:
         await message_of(update).reply_text(t("late.all_reported"))
         return
-    nudge = buttons([(t("button.nudge"), build(Action.STATS_NUDGE))])
-    chunks = split_for_telegram(_late_lines(t, late, context))
-    for index, chunk in enumerate(chunks):
-        last_chunk = index == len(chunks) - 1
-        await message_of(update).reply_text(chunk, reply_markup=nudge if last_chunk else None)
+    # The heading opens the first message, whichever group comes first.
+    lead: list[str] = [
+        t("late.header", period=late.period.label, count=len(late.late), total=late.units),
+        "",
+    ]
+    message = message_of(update)
+    if late.reachable:
+        nudge = buttons([(t.plain("button.nudge", people=late.people), build(Action.STATS_NUDGE))])
+        chunks = split_for_telegram([*lead, *_reachable_lines(t, late, context)])
+        for index, chunk in enumerate(chunks):
+            last_chunk = index == len(chunks) - 1
+            await message.reply_text(chunk, reply_markup=nudge if last_chunk else None)
+        lead = []
+    if late.unregistered:
+        names = t.join([item.stat.name for item in late.unregistered])
+        text = t("late.unregistered", count=len(late.unregistered), units=names)
+        chunks = split_for_telegram([*lead, text])
+        for index, chunk in enumerate(chunks):
+            last_chunk = index == len(chunks) - 1
+            markup = _invite_buttons(t, late) if last_chunk else None
+            await message.reply_text(chunk, reply_markup=markup)
+
+
+async def send_late_invite(update: Update, context: BotContext) -> None:
+    """Handle a unit's button in the late list: its invite link and QR, ready to forward."""
+    from bot.documents.qr import qr_png
+
+    t = context.t
+    query = update.callback_query
+    assert query is not None
+    [code] = args_of(callback_data(update), Action.LATE_INVITE)
+    invite = await unit_invite(
+        context.deps.db,
+        code,
+        now_utc(),
+        invite_limits(context.deps.settings),
+        regenerate=False,
+        actor_user_id=context.who.user_id,
+    )
+    if invite is None:
+        await query.answer(t.plain("units.unknown"), show_alert=True)
+        return
+    await query.answer(t.plain("late.forward_hint"))
+    link = deep_link(context.deps.bot_username, invite.code)
+    await message_of(update).reply_photo(
+        qr_png(link), caption=t("invites.caption", unit=invite.unit_name, link=link)
+    )
 
 
 async def nudge_late(update: Update, context: BotContext) -> None:
-    """Handle "Nhắc ngay": queue a chase to every late unit's contacts via the outbox."""
+    """Handle "Nhắc ngay": queue a chase to the late units' contacts via the outbox."""
     t, settings = context.t, context.deps.settings
     query = update.callback_query
     assert query is not None
@@ -184,13 +266,17 @@ async def nudge_late(update: Update, context: BotContext) -> None:
         await query.answer(t.plain("late.nobody_to_chase"), show_alert=True)
         return
     await query.answer()
+    skipped = result.late_units - result.chased_units
+    key = N_("late.nudged_skipping") if skipped else N_("late.nudged")
     await message_of(update).reply_text(
-        t("late.nudged", units=result.late_units, people=result.recipients)
+        t(key, units=result.chased_units, people=result.recipients, skipped=skipped)
     )
 
 
 async def send_excel(update: Update, context: BotContext) -> None:
-    """The XLSX report as a document."""
+    """The report as XLSX (to work with) and as PDF (to print, sign and file)."""
+    from bot.documents.report_pdf import report_pdf
+    from bot.documents.report_table import Signatures
     from bot.documents.xlsx import build_workbook
 
     if update.callback_query is not None:
@@ -199,10 +285,19 @@ async def send_excel(update: Update, context: BotContext) -> None:
     now = now_utc()
     data = await export_data(context.deps.db, now, settings.tz, settings.report_period)
     period = data.summary.period
-    await message_of(update).reply_document(
-        build_workbook(data, settings.commune_name, settings.tz, t),
-        filename=f"bao-cao-binh-dan-hoc-vu-so-{period.last_day:%Y-%m-%d}.xlsx",
+    signatures = Signatures.from_settings(settings)
+    # Named by the day of export: the period may end in the future.
+    name = f"bao-cao-binh-dan-hoc-vu-so-{now.astimezone(settings.tz):%Y-%m-%d}"
+    message = message_of(update)
+    await message.reply_document(
+        build_workbook(data, settings.commune_name, signatures, settings.tz, t),
+        filename=f"{name}.xlsx",
         caption=t("xlsx.caption", period=period.label),
+    )
+    await message.reply_document(
+        report_pdf(data, settings.commune_name, signatures, settings.tz, t),
+        filename=f"{name}.pdf",
+        caption=t("pdf.caption", period=period.label),
     )
 
 
@@ -217,3 +312,8 @@ def register(application: BotApplication) -> None:
     application.add_handler(CallbackQueryHandler(show_late, pattern=pattern(Action.STATS_LATE)))
     application.add_handler(CallbackQueryHandler(send_excel, pattern=pattern(Action.STATS_XLSX)))
     application.add_handler(CallbackQueryHandler(nudge_late, pattern=pattern(Action.STATS_NUDGE)))
+    application.add_handler(
+        CallbackQueryHandler(
+            send_late_invite, pattern=pattern(Action.LATE_INVITE, "[A-Za-z0-9_-]{1,32}")
+        )
+    )

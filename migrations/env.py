@@ -1,14 +1,20 @@
-"""Alembic environment: async engine, batch mode for SQLite, type comparison on."""
+"""Alembic environment: async engine, batch mode for SQLite, type comparison on.
+
+On PostgreSQL the run holds a transaction-level advisory lock: two processes that start
+together serialise here, and the second one finds the database at head and does nothing.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from models import Base
 from models.db import make_engine
+from models.migrate import MIGRATION_LOCK_KEY
 
 config = context.config
 target_metadata = Base.metadata
@@ -23,6 +29,12 @@ def _configure_and_run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Alembic reads the current revision only in run_migrations, i.e. after the lock;
+            # the lock is released when this transaction commits (or rolls back).
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
         context.run_migrations()
 
 

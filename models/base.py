@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Enum, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeEngine
 
 # Named constraints let Alembic's batch mode (needed on SQLite) find and alter them.
 NAMING_CONVENTION = {
@@ -25,25 +26,41 @@ def utcnow() -> datetime:
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Store UTC, always hand back aware datetimes (SQLite keeps no zone of its own)."""
+    """Store UTC, always hand back aware datetimes.
+
+    PostgreSQL gets `timestamp with time zone`; SQLite keeps no zone of its own, so it stores
+    naive UTC.
+    """
 
     impl = DateTime
     cache_ok = True
 
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """`timestamptz` where the database has a zone-aware type, plain DATETIME elsewhere."""
+        return dialect.type_descriptor(DateTime(timezone=_has_timestamptz(dialect)))
+
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Refuse naive datetimes and convert aware ones to naive UTC."""
+        """Refuse naive datetimes; hand UTC to the database (naive where it keeps no zone)."""
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        value = value.astimezone(UTC)
+        return value if _has_timestamptz(dialect) else value.replace(tzinfo=None)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        """Attach UTC to what the database returns."""
+        """Attach UTC to what the database returns (or convert an aware value to UTC)."""
         if value is None:
             return None
         assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _has_timestamptz(dialect: Dialect) -> bool:
+    """PostgreSQL stores an instant in `timestamp with time zone`."""
+    return dialect.name == "postgresql"
 
 
 def str_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:

@@ -67,8 +67,10 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000} if is_sqlite else {}
     # Sessions always end their own transaction, so the pool's extra ROLLBACK on check-in is
-    # a wasted round trip to the SQLite thread on every update.
-    engine = create_async_engine(url, connect_args=connect_args, pool_reset_on_return=None)
+    # a wasted round trip to the SQLite thread on every update. On a server it is cheap, and it
+    # guards against a connection handed back mid-transaction (a task cancelled while waiting).
+    reset = None if is_sqlite else "rollback"
+    engine = create_async_engine(url, connect_args=connect_args, pool_reset_on_return=reset)
     if is_sqlite:
         event.listen(engine.sync_engine, "connect", partial(_set_sqlite_pragmas, foreign_keys))
         event.listen(engine.sync_engine, "begin", _begin)

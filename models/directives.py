@@ -62,6 +62,9 @@ class Directive(Base):
     # and its values, and rendered in each recipient's language at sending time.
     body_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     body_params: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # "text" (escaped as typed) or "markdown" (a file from `binhdan broadcast`, rendered to
+    # Telegram HTML at sending time).
+    body_format: Mapped[str] = mapped_column(String(16), default="text", server_default="text")
     document_file_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     document_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     deadline: Mapped[date | None] = mapped_column(Date, nullable=True)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 import migrations
 
@@ -17,6 +20,12 @@ if TYPE_CHECKING:
 
 # The newest revision; tests check it against Alembic's own view of migrations/versions.
 HEAD_REVISION = "0010"
+
+# PostgreSQL advisory lock key ("binhdan" in ASCII) held around every migration run.
+MIGRATION_LOCK_KEY = 0x62696E6864616E
+
+SELECT_VERSION = text("SELECT version_num FROM alembic_version")
+T = TypeVar("T")
 
 
 def alembic_config(database_url: str) -> Config:
@@ -44,17 +53,54 @@ def downgrade_to(database_url: str, revision: str) -> None:
 
 
 def current_revision(database_url: str) -> str | None:
-    """The revision the database is at, read without loading Alembic."""
-    sync_url = make_url(database_url).set(drivername=make_url(database_url).get_backend_name())
-    engine = create_engine(sync_url)
+    """The revision the database is at (None when unversioned), read without loading Alembic.
+
+    SQLite is read through the standard library's driver; other databases through the app's
+    own async driver (asyncpg for PostgreSQL), so no second driver is needed.
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_revision(url)
+    return _run_coroutine(_async_revision(database_url))
+
+
+def _sqlite_revision(url: URL) -> str | None:
+    """Read alembic_version with the synchronous pysqlite driver."""
+    engine = create_engine(url.set(drivername="sqlite"), poolclass=NullPool)
     try:
         with engine.connect() as connection:
-            value = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            value = connection.execute(SELECT_VERSION).scalar()
     except SQLAlchemyError:
         return None
     finally:
         engine.dispose()
     return str(value) if value is not None else None
+
+
+async def _async_revision(database_url: str) -> str | None:
+    """Read alembic_version over one connection of the async driver."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            value = (await connection.execute(SELECT_VERSION)).scalar()
+    except (SQLAlchemyError, OSError):
+        # No table yet, or no server: the upgrade that follows reports the real problem.
+        return None
+    finally:
+        await engine.dispose()
+    return str(value) if value is not None else None
+
+
+def _run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine from sync code, in a worker thread if an event loop already runs here."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def ensure_head(database_url: str) -> None:

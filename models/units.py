@@ -39,5 +39,9 @@ class Unit(Base):
     kind: Mapped[UnitKind] = mapped_column(str_enum(UnitKind, "unit_kind"))
     adults: Mapped[int | None] = mapped_column(Integer, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The head's name and phone as the commune's list has them (optional import columns):
+    # the export names them until someone registers and reports.
+    head_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    head_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

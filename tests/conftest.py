@@ -1,13 +1,19 @@
-"""Shared fixtures: a migrated SQLite file, the sandbox, and the real Application on it."""
+"""Shared fixtures: a migrated database (SQLite or PostgreSQL), the sandbox, the Application."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from bot.app import build_application, polling
 from bot.sandbox import Sandbox, SandboxConfig, running_sandbox
@@ -29,12 +35,84 @@ CA,Công an xã,co_quan,40
 SettingsFactory = Callable[..., Settings]
 
 
+# A postgresql+asyncpg:// URL to a server where the user may CREATE DATABASE: the whole suite
+# then runs on PostgreSQL, each test on a database of its own (see .ci/pg-cluster.sh).
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+ON_POSTGRESQL = bool(TEST_DATABASE_URL)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip tests marked `sqlite_only("reason")` when the suite runs on PostgreSQL."""
+    if not ON_POSTGRESQL:
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else "checks SQLite itself"
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+
+
+def _pg_url(database: str) -> str:
+    """TEST_DATABASE_URL pointing at another database of the same server."""
+    return make_url(TEST_DATABASE_URL).set(database=database).render_as_string(hide_password=False)
+
+
+def _pg_admin(*statements: str) -> None:
+    """Run statements (CREATE/DROP DATABASE) outside a transaction on TEST_DATABASE_URL."""
+
+    async def run() -> None:
+        engine = create_async_engine(
+            TEST_DATABASE_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT"
+        )
+        try:
+            async with engine.connect() as connection:
+                for statement in statements:
+                    await connection.exec_driver_sql(statement)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@contextlib.contextmanager
+def _pg_database(template: str) -> Iterator[str]:
+    """A new database copied from `template`, dropped afterwards (even if still in use)."""
+    name = f"binhdan_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+    _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield name
+    finally:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def _pg_migrated_template() -> Iterator[str]:
+    """Migrate once per session; each test's database is then a cheap copy of this one."""
+    with _pg_database("template0") as name:
+        upgrade_to_head(_pg_url(name))
+        yield name
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    """A fresh SQLite file migrated to head by Alembic."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-    upgrade_to_head(url)
-    return url
+def blank_db_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database (no tables): a SQLite file, or a new PostgreSQL database."""
+    if not ON_POSTGRESQL:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    with _pg_database("template0") as name:
+        yield _pg_url(name)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh database migrated to head by Alembic: a SQLite file, or a PostgreSQL copy."""
+    if not ON_POSTGRESQL:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        upgrade_to_head(url)
+        yield url
+        return
+    with _pg_database(request.getfixturevalue("_pg_migrated_template")) as name:
+        yield _pg_url(name)
 
 
 @pytest.fixture

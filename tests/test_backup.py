@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.services.maintenance.backup import running_lock, sqlite_path
 from tests.cli_helpers import run_cli
 
@@ -29,6 +31,7 @@ def test_backup_then_restore_brings_back_exactly_that_state(db_url: str, tmp_pat
     assert _units(db_url) == before
 
 
+@pytest.mark.sqlite_only("the running bot holds a lock file next to the SQLite file")
 def test_restore_is_refused_while_the_bot_runs(db_url: str, tmp_path: Path) -> None:
     copy = tmp_path / "copy.db"
     assert run_cli(["db", "backup", str(copy)], DATABASE_URL=db_url).returncode == 0

@@ -6,6 +6,8 @@ import csv
 import io
 import re
 
+import pytest
+
 from tests.cli_helpers import run_cli
 
 
@@ -52,6 +54,7 @@ def test_grant_from_cli(db_url: str) -> None:
     assert bad.returncode == 2
 
 
+@pytest.mark.sqlite_only("creates the folder of a SQLite file")
 def test_db_upgrade(tmp_path) -> None:  # type: ignore[no-untyped-def]
     url = f"sqlite+aiosqlite:///{tmp_path / 'fresh' / 'x.db'}"
     result = run_cli(["db", "upgrade"], DATABASE_URL=url)

@@ -15,7 +15,7 @@ from bot.services.broadcasts.audience import Audience
 from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.directives import create_directive
 from bot.telegram.context import BotApplication
-from models import Acknowledgement, Contact, ContactStatus, Delivery, DeliveryStatus
+from models import Acknowledgement, Contact, ContactStatus, Delivery, DeliveryStatus, Directive
 from models.base import utcnow
 from tests.cli_helpers import run_cli
 from tests.conftest import ADMIN_ID, SettingsFactory
@@ -125,11 +125,27 @@ async def test_pick_units(heads: dict[str, int], client: SandboxClient) -> None:
     assert _button(edited, "✔️ Thôn 2")
     events = await client.click(ADMIN_ID, picker["message_id"], "dir:picked", replies=2)
     control = events[-1]
-    assert "T02 — 1 đơn vị, 1 người nhận" in control["text"]
+    # Audiences read by the units' names, not their codes.
+    assert "Gửi tới: Thôn 2 — 1 đơn vị, 1 người nhận" in control["text"]
+    assert _button(control, "👥 Gửi tới: Thôn 2") == "dir:audience"
     await client.click(ADMIN_ID, control["message_id"], "dir:send")
     await _wait_summary(client, control)
     assert len(await _received(client, heads["T02"])) == 1
     assert await _received(client, heads["T01"]) == []
+
+
+async def test_many_picked_units_are_named_then_counted(
+    heads: dict[str, int], client: SandboxClient
+) -> None:
+    _, control = await _preview(client, "/thongbao Ba đơn vị")
+    [choices] = await client.click(ADMIN_ID, control["message_id"], "dir:audience")
+    [picker] = await client.click(ADMIN_ID, choices["message_id"], "dir:aud:pick")
+    for code in ("B01", "CA", "T01"):
+        await client.click(ADMIN_ID, picker["message_id"], f"dir:pick:{code}")
+    events = await client.click(ADMIN_ID, picker["message_id"], "dir:picked", replies=2)
+    control = events[-1]
+    assert "Gửi tới: Buôn Ea Tih mẫu, Công an xã, Thôn 1 — 3 đơn vị" in control["text"]
+    assert _button(control, "👥 Gửi tới: Buôn Ea Tih mẫu, Công an xã và 1 đơn vị khác")
 
 
 async def test_blocked_contact_is_marked_and_never_retried(
@@ -309,7 +325,10 @@ async def test_cli_broadcast_goes_through_the_running_bot(
 ) -> None:
     letter = tmp_path / "cong-van.md"
     letter.write_text(
-        "# Đẩy mạnh học tập\nSố: 310/UBND-VHXH\n\nĐề nghị các thôn vận động.", "utf-8"
+        "# Đẩy mạnh học tập\nSố: 310/UBND-VHXH\n\nĐề nghị các thôn **vận động** <b>x</b> & "
+        "xem [hướng dẫn](https://binhdanhocvuso.gov.vn/huong-dan?a=1&b=2):\n\n"
+        "- đi từng ngõ\n- gõ từng nhà",
+        "utf-8",
     )
     bad = run_cli(["broadcast", str(letter), "--to", "KHONGCO"], DATABASE_URL=db_url)
     assert bad.returncode == 2 and "KHONGCO" in bad.stderr
@@ -318,7 +337,13 @@ async def test_cli_broadcast_goes_through_the_running_bot(
     app.bot_data.outbox.wake()
     for user in (heads["T01"], heads["B01"]):
         events = await client.events(user, after=0, count=2, wait=10)
-        assert any("Số: 310/UBND-VHXH" in (e["text"] or "") for e in events)
+        [letter_event] = [e for e in events if "Số: 310/UBND-VHXH" in (e["text"] or "")]
+        # The file's Markdown arrives as formatting; its raw HTML and "&" arrive as text.
+        html = letter_event["html"]
+        assert "<b>vận động</b> &lt;b&gt;x&lt;/b&gt; &amp; xem" in html
+        assert '<a href="https://binhdanhocvuso.gov.vn/huong-dan?a=1&amp;b=2">hướng dẫn</a>' in html
+        assert "• đi từng ngõ\n• gõ từng nhà" in html
+        assert "**" not in letter_event["text"]
     assert await _received(client, heads["T02"]) == []
 
 
@@ -340,3 +365,42 @@ async def test_blocked_contact_who_writes_again_is_active(
             select(Contact).where(Contact.telegram_user_id == heads["T02"])
         )
     assert contact is not None and contact.status == ContactStatus.ACTIVE
+
+
+async def test_recent_lists_directives_only_and_resends_one(
+    heads: dict[str, int], client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    sent = DirectiveContent(
+        subject="Tiếp tục đẩy mạnh phong trào", body="Nội dung cũ", number="310/UBND-VHXH"
+    )
+    reminder = DirectiveContent(kind="reminder", subject="", body="", body_key="message.reminder")
+    async with session_factory.begin() as session:
+        await create_directive(
+            session, sent, Audience("units", ("T02",)), actor_user_id=ADMIN_ID, now=utcnow()
+        )
+        await create_directive(session, reminder, Audience("all"), actor_user_id=None, now=utcnow())
+    [menu] = await client.converse(ADMIN_ID, "/thongbao")
+    [listing] = await client.click(ADMIN_ID, menu["message_id"], "dir:recent")
+    assert "1. " in listing["text"] and "Tiếp tục đẩy mạnh phong trào" in listing["text"]
+    assert "Nhắc học và báo cáo" not in listing["text"] and "2. " not in listing["text"]
+    [[resend]] = listing["reply_markup"]["inline_keyboard"]
+    assert resend["text"] == "🔁 Gửi lại 1: Tiếp tục đẩy mạnh phong trào"
+    # Opening the list did not end the composer: the menu still answers.
+    events = await client.click(ADMIN_ID, menu["message_id"], "dir:template", replies=2)
+    assert events[-1]["text"].startswith("👆 Bản xem trước")
+
+    preview, control = await client.click(
+        ADMIN_ID, listing["message_id"], resend["callback_data"], replies=2
+    )
+    assert "Nội dung cũ" in preview["text"] and "310/UBND-VHXH" in preview["text"]
+    assert "Gửi tới: Thôn 2 — 1 đơn vị, 1 người nhận" in control["text"]
+    await client.click(ADMIN_ID, control["message_id"], "dir:send")
+    await _wait_summary(client, control)
+    async with session_factory() as session:
+        again = list(
+            await session.scalars(
+                select(Directive).where(Directive.body == "Nội dung cũ").order_by(Directive.id)
+            )
+        )
+    assert len(again) == 2 and again[1].audience == "units:T02"
+    assert again[1].number == "310/UBND-VHXH"

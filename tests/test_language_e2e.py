@@ -78,7 +78,9 @@ async def test_officer_and_admin_get_statistics_menus_and_the_xlsx_in_english(
     code = await make_invite(session_factory, None, role=Role.OFFICER, max_uses=1)
     await client.converse(OFFICER, f"/start {code}")
     await _choose(client, OFFICER, "English")
-    [summary] = await client.converse(OFFICER, "/thongke")
+    # Every thôn/buôn is on the chart, those with no report at 0 %: the summary, then the chart.
+    summary, chart = await client.converse(OFFICER, "/thongke", replies=2)
+    assert chart["method"] == "sendPhoto"
     assert summary["text"].startswith("📊 Bình dân học vụ số results — Ea Knốp commune")
     assert "Reported this period: 0/3 villages" in summary["text"]
     officer_menu = await client.commands(f"chat:{OFFICER}")
@@ -87,11 +89,13 @@ async def test_officer_and_admin_get_statistics_menus_and_the_xlsx_in_english(
         EN.plain("command.thongke")
     )
     await _choose(client, ADMIN_ID, "English")
-    [document] = await client.converse(ADMIN_ID, "/xuatexcel")
+    document, pdf = await client.converse(ADMIN_ID, "/xuatexcel", replies=2)
     workbook = load_workbook(io.BytesIO(await client.download(str(document["file_id"]))))
     assert workbook.sheetnames == ["Summary", "History", "Directives"]
-    headers = [cell.value for cell in workbook["Summary"][8]][:3]
-    assert headers == ["No.", "Unit", "Kind"]
+    headers = [cell.value for cell in workbook["Summary"][10]][:3]
+    assert headers == ["No.", "Unit", "Adults"]
+    assert workbook["Summary"]["A6"].value == "REPORT"
+    assert pdf["file_name"].endswith(".pdf") and pdf["text"].startswith("🖨 The PDF")
     [units] = await client.converse(ADMIN_ID, "/donvi")
     assert units["text"].startswith("Units (4)")
     [other] = await client.converse(HEAD, "/start")

@@ -1,14 +1,21 @@
-"""The stairway test: every revision upgrades, downgrades and upgrades again."""
+"""The stairway test: every revision upgrades, downgrades and upgrades again (on both backends)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Connection, inspect, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from models.migrate import alembic_config, downgrade_to, upgrade_to_head
+
+T = TypeVar("T")
 
 
 def _revisions(url: str) -> list[str]:
@@ -17,10 +24,27 @@ def _revisions(url: str) -> list[str]:
     return [rev.revision for rev in reversed(list(script.walk_revisions()))]
 
 
-def test_stairway(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'stairway.db'}"
-    config = alembic_config(url)
-    revisions = _revisions(url)
+def _on_connection(url: str, work: Callable[[Connection], T]) -> T:
+    """Run `work` on a synchronous view of one connection of the app's async driver."""
+
+    async def run() -> T:
+        engine = create_async_engine(url, poolclass=NullPool)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(work)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _tables(url: str) -> set[str]:
+    return _on_connection(url, lambda connection: set(inspect(connection).get_table_names()))
+
+
+def test_stairway(blank_db_url: str) -> None:
+    config = alembic_config(blank_db_url)
+    revisions = _revisions(blank_db_url)
     assert revisions, "no migrations found"
     for revision in revisions:
         command.upgrade(config, revision)
@@ -28,18 +52,15 @@ def test_stairway(tmp_path: Path) -> None:
         command.upgrade(config, revision)
 
 
-def test_head_creates_every_table_and_downgrade_removes_them(tmp_path: Path) -> None:
-    path = tmp_path / "full.db"
-    url = f"sqlite+aiosqlite:///{path}"
+def test_head_creates_every_table_and_downgrade_removes_them(blank_db_url: str) -> None:
+    url = blank_db_url
     upgrade_to_head(url)
-    sync = create_engine(f"sqlite:///{path}")
-    tables = set(inspect(sync).get_table_names())
-    assert {"units", "contacts", "invites", "audit_events"} <= tables
-    with sync.connect() as connection:
-        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    assert {"units", "contacts", "invites", "audit_events"} <= _tables(url)
+    if url.startswith("sqlite"):
+        mode = _on_connection(url, lambda c: c.execute(text("PRAGMA journal_mode")).scalar())
+        assert mode == "wal"
     downgrade_to(url, "base")
-    assert set(inspect(sync).get_table_names()) <= {"alembic_version"}
-    sync.dispose()
+    assert _tables(url) <= {"alembic_version"}
 
 
 def test_migration_files_have_dated_names() -> None:
@@ -49,26 +70,25 @@ def test_migration_files_have_dated_names() -> None:
     assert all(name[:4].isdigit() and name[4] == "_" and "-" in name for name in names)
 
 
-def test_models_match_the_migrations(tmp_path: Path) -> None:
+def test_models_match_the_migrations(blank_db_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
     from models import Base
 
-    path = tmp_path / "compare.db"
-    upgrade_to_head(f"sqlite+aiosqlite:///{path}")
-    sync = create_engine(f"sqlite:///{path}")
-    with sync.connect() as connection:
+    upgrade_to_head(blank_db_url)
+
+    def compare(connection: Connection) -> list[object]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        differences = compare_metadata(context, Base.metadata)
-    sync.dispose()
-    assert differences == []
+        return list(compare_metadata(context, Base.metadata))
+
+    assert _on_connection(blank_db_url, compare) == []
 
 
-def test_head_revision_constant_matches_alembic(tmp_path: Path) -> None:
+def test_head_revision_constant_matches_alembic(blank_db_url: str) -> None:
     from models.migrate import HEAD_REVISION, current_revision
 
-    url = f"sqlite+aiosqlite:///{tmp_path / 'head.db'}"
+    url = blank_db_url
     assert _revisions(url)[-1] == HEAD_REVISION
     assert current_revision(url) is None
     upgrade_to_head(url)

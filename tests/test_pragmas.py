@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
+@pytest.mark.sqlite_only("WAL, foreign_keys and busy_timeout pragmas")
 async def test_sqlite_pragmas(session_factory: async_sessionmaker[AsyncSession]) -> None:
     async with session_factory() as session:
         assert (await session.execute(text("PRAGMA journal_mode"))).scalar() == "wal"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_application, polling
 from bot.sandbox.client import SandboxClient
+from bot.services.registry.role_words import role_from_text
 from bot.telegram.context import BotApplication
 from models import AuditEvent, Invite, Role
 from models.base import utcnow
@@ -277,3 +279,46 @@ async def test_errors_get_a_polite_apology_without_details(
     [reply] = await client.converse(ADMIN_ID, "/donvi")
     assert "sự cố" in reply["text"]
     assert "secret" not in reply["text"] and "RuntimeError" not in reply["text"]
+
+
+@pytest.mark.parametrize(
+    ("text", "role"),
+    [
+        ("quản trị", Role.ADMIN),
+        ("Quản Trị Viên", Role.ADMIN),
+        ("quan tri", Role.ADMIN),
+        ("admin", Role.ADMIN),
+        ("cán bộ", Role.OFFICER),
+        ("CÁN BỘ XÃ", Role.OFFICER),
+        ("can  bo", Role.OFFICER),
+        (unicodedata.normalize("NFD", "cán bộ"), Role.OFFICER),
+        ("officer", Role.OFFICER),
+        ("trưởng thôn", Role.HEAD),
+        ("truong thon", Role.HEAD),
+        ("Trưởng buôn", Role.HEAD),
+        ("head", Role.HEAD),
+        ("vua", None),
+        ("cán", None),
+    ],
+)
+def test_role_words_with_or_without_diacritics(text: str, role: Role | None) -> None:
+    assert role_from_text(text) == role
+
+
+async def test_phanquyen_takes_vietnamese_role_words(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    code = await make_invite(session_factory, "T01")
+    await client.converse(HEAD, f"/start {code}")
+    await client.converse(OTHER, "/start")
+    for command, role in (
+        (f"/phanquyen {OTHER} cán bộ", Role.OFFICER),
+        (f"/phanquyen {OTHER} quan tri", Role.ADMIN),
+        (f"/phanquyen {HEAD} Cán Bộ Xã", Role.OFFICER),
+        (f"/phanquyen {HEAD} truong thon", Role.HEAD),
+    ):
+        [reply] = await client.converse(ADMIN_ID, command)
+        assert reply["text"].startswith("✅"), command
+        user = int(command.split()[1])
+        contact = await contact_of(session_factory, user)
+        assert contact is not None and contact.role == role, command

@@ -9,9 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.services.common.folding import fold
 from bot.services.schedules.rules import (
     Rule,
     RuleError,
+    RuleProblem,
     VillageHours,
     next_fire,
     parse_rule,
@@ -64,6 +66,109 @@ def test_rule_parser_never_crashes(text: str) -> None:
     except RuleError as refused:
         assert refused.reason
         return
+    assert parse_rule(rule.serialise()) == rule
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("thứ 5 lúc 4 giờ chiều", Rule("weekly", time(16, 0), weekdays=(3,))),
+        ("thu 5 luc 4 gio chieu", Rule("weekly", time(16, 0), weekdays=(3,))),
+        ("8 giờ sáng thứ hai", Rule("weekly", time(8, 0), weekdays=(0,))),
+        ("8 gio sang thu hai", Rule("weekly", time(8, 0), weekdays=(0,))),
+        ("16h thứ năm", Rule("weekly", time(16, 0), weekdays=(3,))),
+        ("16h thu nam", Rule("weekly", time(16, 0), weekdays=(3,))),
+        ("Thứ Hai và Thứ Năm lúc 16 giờ 30", Rule("weekly", time(16, 30), weekdays=(0, 3))),
+        ("4 giờ rưỡi chiều thứ sáu", Rule("weekly", time(16, 30), weekdays=(4,))),
+        ("5 giờ kém 15 chiều t6", Rule("weekly", time(16, 45), weekdays=(4,))),
+        ("7 giờ tối chủ nhật", Rule("weekly", time(19, 0), weekdays=(6,))),
+        ("12 giờ trưa t7", Rule("weekly", time(12, 0), weekdays=(5,))),
+        ("hằng ngày lúc 7h30 sáng", Rule("daily", time(7, 30))),
+        ("ngày 5 hằng tháng lúc 8 giờ", Rule("monthly", time(8, 0), day=5)),
+        ("ngày mùng 5 lúc 8g", Rule("monthly", time(8, 0), day=5)),
+        ("8 giờ ngày 01/12/2026", Rule("once", time(8, 0), on=date(2026, 12, 1))),
+    ],
+)
+def test_natural_vietnamese_times(text: str, rule: Rule) -> None:
+    assert parse_rule(text) == rule
+    assert parse_rule(rule.serialise()) == rule
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("16 giờ sáng thứ 2", RuleProblem.BAD_TIME),
+        ("thứ 2", RuleProblem.BAD_TIME),
+        ("4 giờ chiều", RuleProblem.BAD_RULE),
+        ("4 giờ sáng chiều thứ 2", RuleProblem.BAD_TIME),
+        ("thứ 2 lúc 4 giờ 75", RuleProblem.BAD_TIME),
+    ],
+)
+def test_unclear_natural_times_are_refused(text: str, reason: RuleProblem) -> None:
+    with pytest.raises(RuleError) as refused:
+        parse_rule(text)
+    assert refused.value.reason == reason
+
+
+WEEKDAY_FORMS = {
+    0: ["thứ hai", "thứ 2", "t2"],
+    1: ["thứ ba", "thứ 3", "t3"],
+    2: ["thứ tư", "thứ 4", "t4"],
+    3: ["thứ năm", "thứ 5", "t5"],
+    4: ["thứ sáu", "thứ 6", "t6"],
+    5: ["thứ bảy", "thứ 7", "t7"],
+    6: ["chủ nhật", "cn"],
+}
+
+
+def _spoken(hour: int) -> tuple[int, str]:
+    """How a 24-hour hour is said with a part of the day."""
+    if hour == 0:
+        return 12, "đêm"
+    if hour <= 11:
+        return hour, "sáng"
+    if hour == 12:
+        return 12, "trưa"
+    if hour <= 17:
+        return hour - 12, "chiều"
+    if hour <= 22:
+        return hour - 12, "tối"
+    return 11, "đêm"
+
+
+@st.composite
+def spoken_rules(draw: st.DrawFn) -> tuple[str, Rule]:
+    """A weekly rule as an officer might type it, and the rule it means."""
+    day = draw(st.integers(0, 6))
+    hour = draw(st.integers(0, 23))
+    minute = draw(st.sampled_from([0, 15, 30, 45, draw(st.integers(0, 59))]))
+    twelve, part = _spoken(hour)
+    clocks = [f"{hour:02d}:{minute:02d}", f"{hour}h{minute:02d}", f"{hour} giờ {minute} phút"]
+    clocks.append(f"{twelve} giờ {minute} {part}" if minute else f"{twelve} giờ {part}")
+    if minute == 0:
+        clocks += [f"{hour}h", f"{hour} giờ", f"{twelve}h {part}"]
+    if minute == 30:
+        clocks.append(f"{twelve} giờ rưỡi {part}")
+    clock = draw(st.sampled_from(clocks))
+    weekday = draw(st.sampled_from(WEEKDAY_FORMS[day]))
+    joiner = draw(st.sampled_from([" ", " lúc ", " vào lúc ", ", "]))
+    text = (
+        f"{weekday}{joiner}{clock}"
+        if draw(st.booleans())
+        else f"{clock} {draw(st.sampled_from(['', 'vào ']))}{weekday}"
+    )
+    if draw(st.booleans()):
+        text = fold(text)  # typed without diacritics
+    if draw(st.booleans()):
+        text = text.upper() if draw(st.booleans()) else text.title()
+    return text, Rule("weekly", time(hour, minute), weekdays=(day,))
+
+
+@settings(max_examples=2_000, deadline=None)
+@given(spoken_rules())
+def test_spoken_weekly_rules_read_back(case: tuple[str, Rule]) -> None:
+    text, rule = case
+    assert parse_rule(text) == rule
     assert parse_rule(rule.serialise()) == rule
 
 

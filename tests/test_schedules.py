@@ -10,12 +10,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.broadcasts.content import DirectiveContent
 from bot.services.registry.invites import create_invite, redeem_invite
 from bot.services.registry.units import find_unit
 from bot.services.reports.reports import Figures, Reporter, Target
 from bot.services.reports.submission import Request, submit_batch
-from bot.services.schedules.schedules import ensure_defaults, fire, plan
+from bot.services.schedules.schedules import ensure_defaults, fire, plan, trial_deadline
 from bot.settings import Settings
+from bot.texts import translator
+from bot.texts.directives import render_directive
 from models import (
     Delivery,
     Directive,
@@ -184,3 +187,52 @@ async def test_defaults_are_created_once(session_factory: Factory, units: None) 
     async with session_factory.begin() as session:
         assert await ensure_defaults(session, SETTINGS) is False
         assert await session.scalar(select(func.count()).select_from(Schedule)) == 0
+
+
+async def test_escalation_run_by_hand_before_the_deadline_is_a_trial(
+    session_factory: Factory, units: None
+) -> None:
+    await _heads(session_factory)
+    escalation = await _schedule(session_factory, ScheduleKind.ESCALATION, "t6 17:00")
+    wednesday = datetime(2026, 12, 2, 10, 0, tzinfo=TZ)  # the deadline is Friday 04/12 17:00
+    friday_evening = datetime(2026, 12, 4, 18, 0, tzinfo=TZ)
+    async with session_factory.begin() as session:
+        await fire(session, escalation, wednesday, wednesday, SETTINGS, manual=True)
+        await fire(session, escalation, friday_evening, friday_evening, SETTINGS, manual=True)
+        # A timed firing is never a trial, whenever it comes.
+        await fire(session, escalation, wednesday.replace(hour=9), wednesday, SETTINGS)
+    async with session_factory() as session:
+        trial, late, timed = list(await session.scalars(select(Directive).order_by(Directive.id)))
+    assert trial.body_params is not None and trial.body_params["trial"] == "04/12/2026 17:00"
+    assert late.body_params is not None and "trial" not in late.body_params
+    assert timed.body_params is not None and "trial" not in timed.body_params
+    vi = translator("vi")
+    for directive, opening in ((trial, "🧪 Chạy thử"), (late, "🚨 Hết hạn báo cáo")):
+        content = DirectiveContent(
+            kind=directive.kind.value,
+            subject="",
+            body="",
+            body_key=directive.body_key,
+            body_params=directive.body_params or {},
+        )
+        rendered = render_directive(content, vi, "Ea Knốp", SETTINGS.course_url)
+        text = "".join(rendered.parts)
+        assert text.startswith(opening) and "Thôn 2" in text
+        # Officers' own notes do not carry the course link meant for residents.
+        assert SETTINGS.course_url not in text
+
+
+def test_the_deadline_of_weekly_and_monthly_periods() -> None:
+    monthly = Settings.model_validate(
+        {"database_url": "sqlite+aiosqlite:///unused.db", "report_period": "monthly"}
+    )
+    assert trial_deadline(datetime(2026, 12, 2, 10, 0, tzinfo=TZ), SETTINGS) == datetime(
+        2026, 12, 4, 17, 0, tzinfo=TZ
+    )
+    assert trial_deadline(datetime(2026, 12, 4, 17, 0, tzinfo=TZ), SETTINGS) is None
+    assert trial_deadline(datetime(2026, 12, 10, 9, 0, tzinfo=TZ), monthly) == datetime(
+        2026, 12, 14, 17, 0, tzinfo=TZ
+    )
+    assert trial_deadline(datetime(2026, 12, 15, 9, 0, tzinfo=TZ), monthly) == datetime(
+        2027, 1, 14, 17, 0, tzinfo=TZ
+    )

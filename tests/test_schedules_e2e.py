@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.sandbox.client import Event, SandboxClient
 from bot.telegram.context import BotApplication
+from bot.texts import translator
 from models import Schedule
 from tests.conftest import ADMIN_ID
 from tests.helpers import register
@@ -87,3 +88,95 @@ async def test_run_now_digest_reaches_staff(
         after = fresh[-1]["seq"] if fresh else after
     assert received, "the digest did not reach the admin"
     assert received[0]["reply_markup"] is None
+    # A note for officers: the residents' course link is not repeated to them.
+    assert "binhdanhocvuso.gov.vn" not in received[0]["text"]
+
+
+async def _schedule_message(client: SandboxClient, label: str) -> Event:
+    events = await client.converse(ADMIN_ID, "/lich", replies=6, settle=0.5)
+    return next(e for e in events if label in (e["text"] or ""))
+
+
+async def test_delete_asks_first_and_keep_puts_it_back(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    vi = translator("vi")
+    digest = await _schedule_message(client, "Bản tin tổng hợp")
+    schedule_id = int(_button(digest, "🗑").rsplit(":", 1)[1])
+    [ask] = await client.click(ADMIN_ID, digest["message_id"], _button(digest, "🗑"))
+    assert ask["message_id"] == digest["message_id"]  # asked in place
+    assert ask["text"] == vi.plain(
+        "schedule.delete_ask",
+        number=str(schedule_id),
+        kind="📊 Bản tin tổng hợp",
+        rule="Thứ Bảy 08:00",
+    )
+    labels = [b["text"] for row in ask["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["🗑 Xóa", "Giữ lại"]
+    async with session_factory() as session:
+        assert await session.get(Schedule, schedule_id) is not None
+    [kept] = await client.click(ADMIN_ID, digest["message_id"], _button(ask, "Giữ lại"))
+    assert kept["text"] == digest["text"] and kept["reply_markup"] == digest["reply_markup"]
+
+    [ask] = await client.click(ADMIN_ID, digest["message_id"], _button(kept, "🗑"))
+    [gone] = await client.click(ADMIN_ID, digest["message_id"], _button(ask, "🗑 Xóa"))
+    assert gone["text"].startswith(f"🗑 Đã xóa lịch #{schedule_id}")
+    async with session_factory() as session:
+        assert await session.get(Schedule, schedule_id) is None
+    queue = app.job_queue
+    assert queue is not None and queue.get_jobs_by_name(f"schedule:{schedule_id}") == ()
+
+
+async def test_a_new_time_in_natural_vietnamese_is_repeated_with_its_next_firing(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    reminder = await _schedule_message(client, "Nhắc học và báo cáo")
+    schedule_id = int(_button(reminder, "✏️").rsplit(":", 1)[1])
+    await client.click(ADMIN_ID, reminder["message_id"], _button(reminder, "✏️"))
+    [saved] = await client.converse(ADMIN_ID, "thu 5 luc 4 gio chieu")
+    assert saved["text"].startswith("✅ Đã lưu lịch:")
+    assert "Thứ Năm 16:00" in saved["text"] and "Lần tới:" in saved["text"]
+    next_line = saved["text"].split("Lần tới: ", 1)[1].split(" · ", 1)[0]
+    assert next_line.endswith("16:00")
+    assert _button(saved, "▶ Chạy ngay") == f"sched:run:{schedule_id}"
+    async with session_factory() as session:
+        schedule = await session.get(Schedule, schedule_id)
+    assert schedule is not None and schedule.rule == "t5 16:00"
+
+
+async def test_the_picker_sets_a_day_then_an_hour(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    vi = translator("vi")
+    chase = await _schedule_message(client, "Nhắc đơn vị chưa báo cáo")
+    schedule_id = int(_button(chase, "✏️").rsplit(":", 1)[1])
+    [ask] = await client.click(ADMIN_ID, chase["message_id"], _button(chase, "✏️"))
+    days = [b["text"] for row in ask["reply_markup"]["inline_keyboard"] for b in row]
+    assert days == ["T2", "T3", "T4", "T5", "T6", "T7", "CN", "Hằng ngày"]
+    [hours] = await client.click(ADMIN_ID, ask["message_id"], _button(ask, "T3"))
+    assert hours["message_id"] == ask["message_id"]
+    assert hours["text"] == vi.plain("schedule.pick.hour", day="Thứ Ba")
+    cleared, saved = await client.click(
+        ADMIN_ID, ask["message_id"], _button(hours, "07:00"), replies=2
+    )
+    assert cleared["message_id"] == ask["message_id"] and not cleared["reply_markup"]
+    assert saved["text"].startswith("✅ Đã lưu lịch:") and "Thứ Ba 07:00" in saved["text"]
+    async with session_factory() as session:
+        schedule = await session.get(Schedule, schedule_id)
+    assert schedule is not None and schedule.rule == "t3 07:00"
+
+
+async def test_a_new_schedule_from_the_picker(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    events = await client.converse(ADMIN_ID, "/lich", replies=6, settle=0.5)
+    add = events[-1]
+    [kinds] = await client.click(ADMIN_ID, add["message_id"], _button(add, "➕"))
+    [ask] = await client.click(ADMIN_ID, kinds["message_id"], "sched:kind:reminder")
+    [hours] = await client.click(ADMIN_ID, ask["message_id"], _button(ask, "Hằng ngày"))
+    await client.click(ADMIN_ID, ask["message_id"], _button(hours, "19:00"), replies=2)
+    [saved] = await client.converse(ADMIN_ID, "-")
+    assert saved["text"].startswith("✅ Đã lưu lịch:") and "Hằng ngày 19:00" in saved["text"]
+    async with session_factory() as session:
+        rules = [s.rule for s in await session.scalars(select(Schedule).order_by(Schedule.id))]
+    assert rules[-1] == "hang ngay 19:00"

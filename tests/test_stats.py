@@ -11,16 +11,26 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.documents.chart import chart_png
+from bot.documents.chart import chart_png, layout
 from bot.documents.invite_sheet import invite_sheet_pdf
+from bot.documents.report_pdf import report_pdf
+from bot.documents.report_table import Signatures
 from bot.documents.xlsx import build_workbook
 from bot.services.registry.units import find_unit
 from bot.services.reports.periods import period_at
 from bot.services.reports.reports import Figures, Reporter, Target
 from bot.services.reports.submission import Request, submit_batch
-from bot.services.stats.export_data import export_data
-from bot.services.stats.stats import late_units, summary_and_units, unit_stats
+from bot.services.stats.export_data import ExportData, export_data
+from bot.services.stats.stats import (
+    Summary,
+    UnitStat,
+    chart_bars,
+    late_units,
+    summary_and_units,
+    unit_stats,
+)
 from bot.texts import translator
+from models import Contact, Role, UnitKind
 from models.db import Database
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -80,32 +90,187 @@ async def test_summary_matches_hand_computed_figures(
     assert [s.code for s in late_units(stats)] == ["B01", "T02"]
     b01 = next(s for s in stats if s.code == "B01")
     assert b01.enrolled is None and b01.reported_at is None
+    # The chart shows every thôn/buôn, B01 (never reported) at 0 %; agencies are apart.
+    assert sorted(chart_bars(stats)) == [
+        ("Buôn Ea Tih mẫu", 0.0),
+        ("Thôn 1", 40.0),
+        ("Thôn 2", 25.0),
+    ]
 
 
-async def test_xlsx_layout_and_totals(db: Database, history: None) -> None:
+SIGNATURES = Signatures("Nguyễn Thị Lập", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Trần Văn Ký")
+
+
+async def _name_units(factory: Factory) -> None:
+    """B01's head from the imported list; a unit whose name looks like a formula."""
+    async with factory.begin() as session:
+        b01 = await find_unit(session, "B01")
+        ca = await find_unit(session, "CA")
+        assert b01 is not None and ca is not None
+        b01.head_name = "Y Nguyên Êban"
+        ca.name = '=HYPERLINK("http://x")'
+
+
+async def test_xlsx_layout_sections_formats_and_signatures(
+    db: Database, session_factory: Factory, history: None
+) -> None:
+    await _name_units(session_factory)
     content = await export_data(db, NOW, TZ, "weekly")
-    data = build_workbook(content, "Ea Knốp", TZ, translator("vi"))
-    workbook = load_workbook(io.BytesIO(data))
+    workbook = load_workbook(
+        io.BytesIO(build_workbook(content, "Ea Knốp", SIGNATURES, TZ, translator("vi")))
+    )
     assert workbook.sheetnames == ["Tổng hợp", "Lịch sử", "Thông báo"]
     sheet = workbook["Tổng hợp"]
+    # NĐ 30 heading: the issuing body beside the motto, the number, place and date, the title.
     assert sheet["A1"].value == "ỦY BAN NHÂN DÂN" and sheet["A2"].value == "XÃ EA KNỐP"
-    assert sheet["E1"].value == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
-    assert sheet["E2"].value == "Độc lập - Tự do - Hạnh phúc"
-    assert "BÌNH DÂN HỌC VỤ SỐ" in sheet["A5"].value
-    assert sheet["A6"].value == "Kỳ báo cáo: 23/11/2026 – 29/11/2026"
-    header = [cell.value for cell in sheet[8]][:9]
-    assert header[:3] == ["STT", "Đơn vị", "Loại"] and header[5] == "Tỷ lệ (%)"
-    rows = [[c.value for c in row][:9] for row in sheet.iter_rows(min_row=9, max_row=12)]
-    assert rows[0][1:6] == ["Buôn Ea Tih mẫu", "Buôn", 600, None, None]
-    assert rows[1][1:8] == ["Thôn 1", "Thôn", 1000, 400, 40.0, 90, "25/11/2026"]
-    assert rows[3][1] == "Công an xã"  # agencies after the thôn/buôn
-    total = [c.value for c in sheet[13]]
-    assert total[1] == "TỔNG CỘNG (thôn/buôn)"
-    assert total[3] == "=SUM(D9,D10,D11)" and total[4] == "=SUM(E9,E10,E11)"
-    assert sheet.print_title_rows == "$8:$8"
+    assert sheet["D1"].value == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    assert sheet["D2"].value == "Độc lập - Tự do - Hạnh phúc"
+    assert sheet["D2"].font.bold and sheet["D2"].font.underline == "single"
+    assert sheet["A4"].value == "Số: …/BC-UBND"
+    assert sheet["D4"].value == "Ea Knốp, ngày 26 tháng 11 năm 2026" and sheet["D4"].font.i
+    assert sheet["A6"].value == "BÁO CÁO" and sheet["A6"].font.bold
+    assert "Bình dân học vụ số" in sheet["A7"].value
+    assert sheet["A8"].value == "Kỳ báo cáo: 23/11/2026 – 29/11/2026"
+    header = [cell.value for cell in sheet[10]]
+    assert header == [
+        "STT",
+        "Đơn vị",
+        "Số người trưởng thành",
+        "Số người đăng ký học",
+        "Tỷ lệ (%)",
+        "Số người hoàn thành",
+        "Ngày báo cáo gần nhất",
+        "Người báo cáo",
+        "Ghi chú",
+    ]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=11, max_row=17)]
+    # I. Thôn, buôn: its subtotal on its own row, formulas over the units below it.
+    assert rows[0][:6] == [
+        "I",
+        "Thôn, buôn",
+        "=SUM(C12:C14)",
+        "=SUM(D12:D14)",
+        '=IF(C11>0,D11/C11,"")',
+        "=SUM(F12:F14)",
+    ]
+    # B01 never reported: "Chưa báo cáo", and the head's name from the imported list.
+    assert rows[1] == [
+        1,
+        "Buôn Ea Tih mẫu",
+        600,
+        None,
+        None,
+        None,
+        None,
+        "Y Nguyên Êban",
+        "Chưa báo cáo",
+    ]
+    # Dates are real dates (spreadsheets store them without a zone), shown as dd/mm/yyyy.
+    reported_on = THIS_WEEK.replace(hour=0, tzinfo=None)
+    assert rows[2][:8] == [2, "Thôn 1", 1000, 400, 0.4, 90, reported_on, "Ông Ba"]
+    assert sheet["G13"].number_format == "dd/mm/yyyy"
+    assert rows[2][8] is None
+    # T02 reported last week only: its cumulative figure stands, marked as late.
+    assert rows[3][1:5] == ["Thôn 2", 800, 200, 0.25] and rows[3][8] == "Chưa báo cáo"
+    assert rows[4][:3] == ["II", "Cơ quan, trường học", "=SUM(C16:C16)"]
+    assert rows[5][1] == '=HYPERLINK("http://x")' and sheet["B16"].data_type == "s"
+    assert rows[6][1:6] == [
+        "TỔNG CỘNG",
+        "=C11+C15",
+        "=D11+D15",
+        '=IF(C17>0,D17/C17,"")',
+        "=F11+F15",
+    ]
+    for row in (11, 13, 17):
+        assert [sheet.cell(row=row, column=c).number_format for c in (3, 4, 5, 6)] == [
+            "#,##0",
+            "#,##0",
+            "0.0%",
+            "#,##0",
+        ]
+        assert sheet.cell(row=row, column=2).border.left.style == "thin"
+    assert sheet["A11"].font.bold and sheet["B17"].font.bold and not sheet["B13"].font.bold
+    assert sheet["A18"].value.startswith("Ghi chú")
+    # The signature block: the preparer on the left, the signer on the right, then the names.
+    assert (sheet["A20"].value, sheet["E20"].value) == ("NGƯỜI LẬP BIỂU", "KT. CHỦ TỊCH")
+    assert (sheet["A21"].value, sheet["E21"].value) == ("(Ký, ghi rõ họ tên)", "PHÓ CHỦ TỊCH")
+    assert (sheet["A26"].value, sheet["E26"].value) == ("Nguyễn Thị Lập", "Trần Văn Ký")
+    # One page wide, A4 landscape, the header row on every page.
     assert sheet.page_setup.orientation == "landscape"
-    history_rows = list(workbook["Lịch sử"].iter_rows(min_row=2, values_only=True))
+    assert sheet.page_setup.paperSize == int(sheet.PAPERSIZE_A4)
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$10:$10"
+    # The other sheets: a title, a header row with borders, widths, printing set up.
+    history_sheet = workbook["Lịch sử"]
+    assert history_sheet["A1"].value == "LỊCH SỬ BÁO CÁO CỦA CÁC ĐƠN VỊ"
+    assert history_sheet["A3"].value == "Thời gian" and history_sheet["A3"].border.top.style
+    history_rows = list(history_sheet.iter_rows(min_row=4, values_only=True))
     assert len(history_rows) == 5 and history_rows[-1][4] == "gõ nhầm"
+    assert history_sheet["C4"].number_format == "#,##0" and history_sheet["B4"].border.left.style
+    assert history_sheet.column_dimensions["B"].width == 30
+    assert history_sheet.print_title_rows == "$3:$3"
+    assert workbook["Thông báo"]["A1"].value == "CÁC THÔNG BÁO, CHỈ ĐẠO ĐÃ GỬI"
+    assert workbook["Thông báo"].page_setup.orientation == "landscape"
+
+
+async def test_a_registered_head_is_named_before_the_imported_one(
+    db: Database, session_factory: Factory, history: None
+) -> None:
+    await _name_units(session_factory)
+    async with session_factory.begin() as session:
+        b01 = await find_unit(session, "B01")
+        assert b01 is not None
+        session.add(
+            Contact(
+                telegram_user_id=5,
+                chat_id=5,
+                display_name="Chị Hoa",
+                unit_id=b01.id,
+                role=Role.HEAD,
+            )
+        )
+    content = await export_data(db, NOW, TZ, "weekly")
+    [b01_stat] = [s for s in content.units if s.code == "B01"]
+    assert content.people[b01_stat.unit_id] == "Chị Hoa"
+
+
+async def test_pdf_report_reads_like_the_workbook(
+    db: Database, session_factory: Factory, history: None
+) -> None:
+    await _name_units(session_factory)
+    content = await export_data(db, NOW, TZ, "weekly")
+    pdf = report_pdf(content, "Ea Knốp", SIGNATURES, TZ, translator("vi"))
+    reader = PdfReader(io.BytesIO(pdf))
+    page = reader.pages[0]
+    assert float(page.mediabox.width) > float(page.mediabox.height)  # landscape
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    for expected in (
+        "ỦY BAN NHÂN DÂN",
+        "XÃ EA KNỐP",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Số: …/BC-UBND",
+        "Ea Knốp, ngày 26 tháng 11 năm 2026",
+        "BÁO CÁO",
+        "Kỳ báo cáo: 23/11/2026 – 29/11/2026",
+        "Thôn, buôn",
+        "Cơ quan, trường học",
+        "Chưa báo cáo",
+        "TỔNG CỘNG",
+        "NGƯỜI LẬP BIỂU",
+        "KT. CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+        "Trần Văn Ký",
+        "Nguyễn Thị Lập",
+        "Y Nguyên Êban",
+        # Subtotal I (600 + 1.000 + 800 adults, 400 + 200 enrolled) and the grand total.
+        "2.400",
+        "25,0%",
+        "2.440",
+        "630",
+    ):
+        assert expected in text, expected
 
 
 def test_chart_is_a_png_with_vietnamese_labels() -> None:
@@ -141,3 +306,42 @@ async def test_stats_query_uses_period_start(session_factory: Factory, history: 
         stats = await unit_stats(session, period, TZ)
     t01 = next(s for s in stats if s.code == "T01")
     assert (t01.enrolled, t01.previous_enrolled, t01.reported_this_period) == (400, 300, True)
+
+
+def _stat(index: int, now: datetime) -> UnitStat:
+    """A made-up thôn with a report this period."""
+    return UnitStat(
+        index,
+        f"T{index:03d}",
+        f"Thôn {index}",
+        UnitKind.THON,
+        800,
+        400,
+        100,
+        now,
+        "Ông Ba",
+        300,
+        True,
+    )
+
+
+@pytest.mark.parametrize("units", [20, 26, 29, 32, 38, 45, 60])
+def test_the_signatures_never_stand_alone_on_a_page(units: int) -> None:
+    period = period_at(NOW, "weekly", TZ)
+    summary = Summary(period, period, 0, 0, 0, 0, 0, 0, 0, 0, 0, [], [])
+    data = ExportData(summary, [_stat(i, NOW) for i in range(units)], [], [], NOW)
+    pdf = report_pdf(data, "Ea Knốp", SIGNATURES, TZ, translator("vi"))
+    last = PdfReader(io.BytesIO(pdf)).pages[-1].extract_text()
+    assert "NGƯỜI LẬP BIỂU" in last and "TỔNG CỘNG" in last and "Thôn" in last
+
+
+def test_the_chart_keeps_every_unit_readable_for_45_and_200() -> None:
+    from PIL import Image
+
+    assert layout(45) == (1, 45) and layout(200) == (4, 50) and layout(51) == (2, 26)
+    for count in (45, 200):
+        bars = [(f"Thôn {i}", 0.0 if i % 7 == 0 else float(i % 100)) for i in range(count)]
+        png = chart_png(bars, 90, "Tiến độ", "Kỳ", translator("vi"))
+        width, height = Image.open(io.BytesIO(png)).size
+        # Telegram keeps photos up to 2560 px a side; past that, labels would blur away.
+        assert max(width, height) <= 2560 and height >= 20 * layout(count)[1]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -12,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.sandbox.client import SandboxClient
 from bot.telegram.context import BotApplication
+from bot.texts import translator
 from models import Directive, MessageKind
 from tests.cli_helpers import run_cli
 from tests.conftest import ADMIN_ID
-from tests.helpers import register
+from tests.helpers import make_invite, register
 
 SessionFactory = async_sessionmaker[AsyncSession]
 T01, T02, B01 = 840_001, 840_002, 840_003
@@ -45,36 +48,74 @@ async def test_thongke_summary_chart_and_buttons(
     assert "Thôn 1: 400/1.000 (40,0%)" in detail["text"]
 
 
-async def test_chuabaocao_and_nudge_through_the_outbox(
+async def test_chuabaocao_two_groups_mentions_and_nudge(
     app: BotApplication, client: SandboxClient, session_factory: SessionFactory
 ) -> None:
     await _setup(client, session_factory)
-    [late] = await client.converse(ADMIN_ID, "/chuabaocao")
-    assert (
-        "3/4 đơn vị" in late["text"] and "Thôn 2" in late["text"] and "Thôn 1" not in late["text"]
+    vi = translator("vi")
+    # A second contact of B01 whose name must be escaped in the mention.
+    code = await make_invite(session_factory, "B01")
+    await client.converse(840_013, f"/start {code}", first_name="Tú <&> Bé")
+    registered, unregistered = await client.converse(ADMIN_ID, "/chuabaocao", replies=2)
+    text, html = registered["text"], registered["html"]
+    assert "3/4 đơn vị" in text and "Thôn 1" not in text
+    assert "Thôn 2" in text and "Buôn Ea Tih mẫu" in text and "Công an xã" not in text
+    assert f'<a href="tg://user?id={T02}">Trưởng T02</a>' in html
+    assert '<a href="tg://user?id=840013">Tú &lt;&amp;&gt; Bé</a>' in html
+    assert vi.plain("late.never") in text
+    assert html.count('href="tg://user?id=') == 3
+    [[nudge]] = registered["reply_markup"]["inline_keyboard"]
+    assert nudge == {"text": vi.plain("button.nudge", people=3), "callback_data": "stats:nudge"}
+    # Apart: the unit nobody registered for, with a button that brings its invite.
+    assert unregistered["text"].startswith("🚫") and "Công an xã" in unregistered["text"]
+    [[invite]] = unregistered["reply_markup"]["inline_keyboard"]
+    assert invite == {"text": "Công an xã", "callback_data": "late:invite:CA"}
+    hint, qr = await client.click(
+        ADMIN_ID, unregistered["message_id"], invite["callback_data"], replies=2
     )
-    assert "Trưởng T02" in late["text"] and "chưa bao giờ" in late["text"]
+    assert hint["text"] == vi.plain("late.forward_hint")
+    assert qr["method"] == "sendPhoto" and "Công an xã" in qr["text"] and "?start=" in qr["text"]
+
     after = await client.last_seq()
-    [queued] = await client.click(ADMIN_ID, late["message_id"], "stats:nudge")
-    assert "Đang nhắc 3 đơn vị (2 người nhận)" in queued["text"]
-    for user in (T02, B01):
+    [queued] = await client.click(ADMIN_ID, registered["message_id"], "stats:nudge")
+    assert queued["text"] == vi.plain("late.nudged_skipping", people=3, units=2, skipped=1)
+    for user in (T02, B01, 840_013):
         [chase] = await client.expect(user, after=after, timeout=10)
         assert "chưa báo cáo" in chase["text"]
         assert chase["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "report:start"
     assert await client.events(T01, after=after) == []
     async with session_factory() as session:
-        kinds = list(await session.scalars(select(Directive.kind)))
-    assert kinds == [MessageKind.CHASE]
+        chases = list(await session.scalars(select(Directive)))
+    assert [d.kind for d in chases] == [MessageKind.CHASE]
+    # Only the units with someone to reach are chased.
+    assert chases[0].audience == "units:B01,T02"
 
 
-async def test_xuatexcel_sends_the_workbook(
+async def test_chuabaocao_when_nobody_registered(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    [only] = await client.converse(ADMIN_ID, "/chuabaocao")
+    assert "4/4 đơn vị" in only["text"] and only["text"].count("🚫") == 1
+    buttons = [b["callback_data"] for row in only["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["late:invite:B01", "late:invite:CA", "late:invite:T01", "late:invite:T02"]
+    # Nobody to reach: the button is not offered, and the late list says why.
+    assert "stats:nudge" not in buttons
+
+
+async def test_xuatexcel_sends_the_workbook_and_the_pdf(
     app: BotApplication, client: SandboxClient, session_factory: SessionFactory
 ) -> None:
     await _setup(client, session_factory)
-    [document] = await client.converse(ADMIN_ID, "/xuatexcel")
-    assert document["method"] == "sendDocument" and document["file_name"].endswith(".xlsx")
-    workbook = load_workbook(io.BytesIO(await client.download(document["file_id"])))
+    xlsx, pdf = await client.converse(ADMIN_ID, "/xuatexcel", replies=2)
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    # Named by the day of export, not by the end of a period that has not ended yet.
+    assert xlsx["file_name"] == f"bao-cao-binh-dan-hoc-vu-so-{today:%Y-%m-%d}.xlsx"
+    assert pdf["file_name"] == f"bao-cao-binh-dan-hoc-vu-so-{today:%Y-%m-%d}.pdf"
+    workbook = load_workbook(io.BytesIO(await client.download(xlsx["file_id"])))
     assert workbook["Tổng hợp"]["A1"].value == "ỦY BAN NHÂN DÂN"
+    reader = PdfReader(io.BytesIO(await client.download(pdf["file_id"])))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "NGƯỜI LẬP BIỂU" in text and "Thôn 1" in text and "Chưa báo cáo" in text
 
 
 async def test_moi_sends_the_printable_sheet(
@@ -107,6 +148,18 @@ def test_cli_export_and_pdf(db_url: str, tmp_path: Path) -> None:
     result = run_cli(["export", str(xlsx)], DATABASE_URL=db_url)
     assert result.returncode == 0, result.stderr
     assert load_workbook(xlsx)["Tổng hợp"]["A2"].value == "XÃ EA KNỐP"
+    report = tmp_path / "bao-cao.pdf"
+    result = run_cli(
+        ["export", str(report)],
+        DATABASE_URL=db_url,
+        REPORT_SIGNER_NAME="Trần Văn Ký",
+        REPORT_SIGNER_AUTHORITY="TM. ỦY BAN NHÂN DÂN",
+        REPORT_SIGNER_TITLE="CHỦ TỊCH",
+    )
+    assert result.returncode == 0, result.stderr
+    report_text = "".join(page.extract_text() for page in PdfReader(report).pages)
+    assert "TM. ỦY BAN NHÂN DÂN" in report_text and "Trần Văn Ký" in report_text
+    assert "Chưa báo cáo" in report_text and "TỔNG CỘNG" in report_text
     pdf = tmp_path / "moi.pdf"
     result = run_cli(["invites", "--pdf", str(pdf)], DATABASE_URL=db_url, BOT_USERNAME="eaknop_bot")
     assert result.returncode == 0, result.stderr

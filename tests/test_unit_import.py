@@ -178,3 +178,38 @@ def test_cli_sample_units_import(db_url: str) -> None:
     lines = _cli(["units", "list"], db_url).stdout.splitlines()
     residential = [line for line in lines if line.split("\t")[2] in ("thon", "buon")]
     assert len(residential) == 45
+
+
+def test_optional_head_name_and_phone_columns() -> None:
+    rows = parse_unit_table(
+        [
+            ["Mã", "Tên", "Loại", "Số người trưởng thành", "Trưởng thôn", "Số điện thoại"],
+            ["T1", "Thôn 1", "thon", "10", "  Nguyễn  Văn A ", "0912 345 678"],
+            ["T2", "Thôn 2", "thon", "12", "", ""],
+        ]
+    )
+    assert (rows[0].head_name, rows[0].head_phone) == ("Nguyễn Văn A", "0912 345 678")
+    assert (rows[1].head_name, rows[1].head_phone) == (None, None)
+    english = parse_unit_table(
+        [["code", "name", "kind", "head_name", "phone"], ["B1", "Buôn 1", "buon", "Y Bih", "09"]]
+    )
+    assert (english[0].head_name, english[0].head_phone) == ("Y Bih", "09")
+
+
+async def test_head_columns_are_stored_and_kept_by_a_file_without_them(
+    db: Database, tmp_path: Path
+) -> None:
+    with_heads = tmp_path / "heads.csv"
+    with_heads.write_text(
+        "Mã,Tên,Loại,Họ tên trưởng thôn,SĐT\nT1,Thôn 1,thon,Nguyễn Văn A,0912345678\n",
+        encoding="utf-8",
+    )
+    await import_units_file(db, with_heads)
+    without = tmp_path / "plain.csv"
+    without.write_text("code,name,kind,adults\nT1,Thôn 1,thon,900\n", encoding="utf-8")
+    result = await import_units_file(db, without)
+    assert result.updated == 1
+    async with db.read() as session:
+        unit = await session.scalar(select(Unit).where(Unit.code == "T1"))
+    assert unit is not None
+    assert (unit.head_name, unit.head_phone, unit.adults) == ("Nguyễn Văn A", "0912345678", 900)

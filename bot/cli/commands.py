@@ -21,7 +21,13 @@ from bot.documents.cells import csv_text
 from bot.services.broadcasts.audience import Audience, AudienceError, unknown_codes
 from bot.services.broadcasts.directive_file import DirectiveFileError, parse_directive_file
 from bot.services.broadcasts.directives import create_directive
-from bot.services.maintenance.backup import BackupError, backup, restore, running_lock, sqlite_path
+from bot.services.maintenance.backup import (
+    BackupError,
+    backup_database,
+    restore_database,
+    running_lock,
+    sqlite_path,
+)
 from bot.services.registry.contacts import grant
 from bot.services.registry.directory import list_directory
 from bot.services.registry.invites import InviteLimits, deep_link, unit_invites
@@ -31,6 +37,7 @@ from bot.services.schedules.schedules import schedule_views
 from bot.services.stats.export_data import export_data
 from bot.settings import Settings
 from bot.texts import N_, translator
+from bot.texts.maintenance import backup_problem, backup_size
 from bot.texts.schedules import describe_rule, kind_label
 from bot.texts.units import unit_file_problems
 from models import Role
@@ -82,7 +89,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 stack.enter_context(running_lock(sqlite_path(settings.database_url)))
             except BackupError as error:
-                raise CliError(N_("cli.backup_error"), reason=str(error)) from None
+                reason = backup_problem(translator(), error)
+                raise CliError(N_("cli.backup_error"), reason=reason) from None
         asyncio.run(reach_telegram(settings))
         try:
             build_application(settings).run_polling(drop_pending_updates=False)
@@ -154,16 +162,17 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     """Database maintenance: upgrade, backup, restore."""
     try:
         if args.db_command == "backup":
-            pages = backup(sqlite_path(settings.database_url), args.file)
-            say("cli.backup_done", file=args.file, pages=pages)
+            written = backup_database(settings.database_url, args.file)
+            say("cli.backup_done", file=args.file, size=backup_size(translator(), written))
             return 0
         if args.db_command == "restore":
-            restore(args.file, sqlite_path(settings.database_url))
+            restore_database(args.file, settings.database_url)
             upgrade_to_head(settings.database_url)
             say("cli.restore_done", file=args.file)
             return 0
     except BackupError as error:
-        raise CliError(N_("cli.backup_error"), reason=str(error)) from None
+        reason = backup_problem(translator(), error)
+        raise CliError(N_("cli.backup_error"), reason=reason) from None
     upgrade_to_head(settings.database_url)
     say("cli.upgraded")
     return 0
@@ -248,22 +257,27 @@ async def _invite_links(settings: Settings) -> list[tuple[str, str, str, str]]:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    """Write the XLSX progress report."""
-    if args.file.suffix.lower() != ".xlsx":
+    """Write the progress report as XLSX or as PDF, by the file's suffix."""
+    suffix = args.file.suffix.lower()
+    if suffix not in (".xlsx", ".pdf"):
         raise CliError(N_("cli.export_suffix"))
     upgrade_to_head(settings.database_url)
-    args.file.write_bytes(asyncio.run(_workbook(settings)))
+    args.file.write_bytes(asyncio.run(_report_file(settings, suffix)))
     say("cli.exported", file=args.file)
     return 0
 
 
-async def _workbook(settings: Settings) -> bytes:
-    """Build the workbook from the database."""
+async def _report_file(settings: Settings, suffix: str) -> bytes:
+    """Build the workbook or the PDF from the database."""
+    from bot.documents.report_pdf import report_pdf
+    from bot.documents.report_table import Signatures
     from bot.documents.xlsx import build_workbook
 
     async with database(settings) as db:
         data = await export_data(db, datetime.now(UTC), settings.tz, settings.report_period)
-    return build_workbook(data, settings.commune_name, settings.tz, translator())
+    signatures = Signatures.from_settings(settings)
+    build = report_pdf if suffix == ".pdf" else build_workbook
+    return build(data, settings.commune_name, signatures, settings.tz, translator())
 
 
 def cmd_grant(args: argparse.Namespace, settings: Settings) -> int:

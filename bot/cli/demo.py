@@ -11,12 +11,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
 from bot.app import build_application, polling
+from bot.cli.errors import CliError
 from bot.sandbox import SandboxConfig, running_sandbox
 from bot.sandbox.client import Event, SandboxClient
 from bot.services.registry.units import import_units_file
 from bot.settings import Settings
 from bot.telegram.context import BotApplication
+from bot.texts import N_
 from models.db import open_database
 from models.migrate import upgrade_to_head_async
 
@@ -24,7 +31,7 @@ ADMIN_ID = 900_001
 OFFICER_ID = 900_002
 FIRST_HEAD_ID = 910_000
 LATE_UNITS = 5
-SAMPLE_UNITS = Path(__file__).resolve().parent.parent / "data" / "units.sample.csv"
+SAMPLE_UNITS = Path(__file__).resolve().parents[2] / "data" / "units.sample.csv"
 
 
 @dataclass
@@ -165,6 +172,21 @@ def _button(event: Event, label_start: str) -> str:
     raise RuntimeError(f"no button {label_start!r}")
 
 
+def _has_button(event: Event, label_start: str) -> bool:
+    """Whether a message carries a button whose label starts so."""
+    rows = (event.get("reply_markup") or {}).get("inline_keyboard", [])
+    return any(button["text"].startswith(label_start) for row in rows for button in row)
+
+
+def _label(event: Event, label_start: str) -> str:
+    """The full label of a button found by the start of its label."""
+    for row in (event.get("reply_markup") or {}).get("inline_keyboard", []):
+        for button in row:
+            if button["text"].startswith(label_start):
+                return str(button["text"])
+    raise RuntimeError(f"no button {label_start!r}")
+
+
 async def _wait_summary(demo: Demo, control: Event) -> Event:
     """Wait until the officer's progress message turns into the summary."""
     after = control["seq"]
@@ -227,12 +249,22 @@ async def act_statistics(demo: Demo) -> None:
     demo.user("Quản trị viên", "/chuabaocao")
     late = await demo.client.converse(ADMIN_ID, "/chuabaocao", settle=1.5)
     demo.bot(late, brief=True)
-    demo.user("Quản trị viên", "[bấm] 🔔 Nhắc ngay")
-    demo.bot(await demo.client.click(ADMIN_ID, late[-1]["message_id"], "stats:nudge"))
+    nudge = next(e for e in late if _has_button(e, "🔔 Nhắc ngay"))
+    demo.user("Quản trị viên", "[bấm] " + _label(nudge, "🔔 Nhắc ngay"))
+    demo.bot(await demo.client.click(ADMIN_ID, nudge["message_id"], "stats:nudge"))
+    unregistered = next((e for e in late if _has_button(e, "Công an")), None)
+    if unregistered is not None:
+        demo.say("— Đơn vị chưa có ai đăng ký: cán bộ lấy link mời để chuyển tiếp.")
+        demo.user("Quản trị viên", "[bấm] " + _label(unregistered, "Công an"))
+        invite = await demo.client.click(
+            ADMIN_ID, unregistered["message_id"], _button(unregistered, "Công an"), replies=2
+        )
+        demo.bot(invite[-1:], brief=True)
     demo.user("Quản trị viên", "/xuatexcel")
-    [excel] = await demo.client.converse(ADMIN_ID, "/xuatexcel")
-    demo.bot([excel])
+    excel, pdf = await demo.client.converse(ADMIN_ID, "/xuatexcel", replies=2)
+    demo.bot([excel, pdf])
     await _save_file(demo, excel, "bao-cao.xlsx")
+    await _save_file(demo, pdf, "bao-cao.pdf")
     demo.user("Quản trị viên", "/moi")
     invites = await demo.client.converse(ADMIN_ID, "/moi", settle=1.5)
     sheet = next(e for e in invites if e["method"] == "sendDocument")
@@ -293,7 +325,7 @@ async def run_demo(out: Path, acts: list[Act] | None = None) -> int:
                     telegram_bot_token=sandbox.config.token,
                     telegram_base_url=sandbox.base_url,
                     telegram_base_file_url=sandbox.base_file_url,
-                    database_url=f"sqlite+aiosqlite:///{workdir / 'demo.db'}",
+                    database_url=await _database_url(workdir),
                     admin_ids=(ADMIN_ID,),
                 )
             )
@@ -303,6 +335,29 @@ async def run_demo(out: Path, acts: list[Act] | None = None) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"\nDemo xong trong {time.monotonic() - started:.1f} giây.")
     return 0
+
+
+async def _database_url(workdir: Path) -> str:
+    """DATABASE_URL when it names PostgreSQL, else a temporary SQLite file in `workdir`.
+
+    A SQLite DATABASE_URL is the bot's own file, which the demo never touches. A PostgreSQL
+    database must be empty: the demo registers 45 made-up heads and sends a letter to them.
+    """
+    configured = Settings().database_url
+    if make_url(configured).get_backend_name() != "postgresql":
+        return f"sqlite+aiosqlite:///{workdir / 'demo.db'}"
+    engine = create_async_engine(configured, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda sync: sa.inspect(sync).get_table_names())
+            used = "units" in tables and await connection.scalar(
+                sa.text("SELECT 1 FROM units LIMIT 1")
+            )
+    finally:
+        await engine.dispose()
+    if used:
+        raise CliError(N_("cli.demo_needs_empty_database"))
+    return configured
 
 
 async def _prepare_database(settings: Settings) -> None:

@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--csv", action="store_true", help="print unit_code,unit_name,invite_code,link"
     )
     output.add_argument("--pdf", type=Path, metavar="FILE", help="an A4 sheet of QR invites")
-    export = commands.add_parser("export", help="the progress report as XLSX")
+    export = commands.add_parser("export", help="the progress report as XLSX or PDF")
     export.add_argument("file", type=Path)
     broadcast = commands.add_parser("broadcast", help="queue a directive from a text file")
     broadcast.add_argument("file", type=Path)

@@ -3,18 +3,42 @@
 from __future__ import annotations
 
 import io
+import math
 
 from bot.texts import Translator
 
-MAX_BARS = 30
+# Bars per column: past this the chart adds columns instead of growing taller, so that the
+# picture stays within the 2560 px that Telegram keeps of a photo.
+ROWS_PER_COLUMN = 50
+# Past this many bars the chart is better sent as a file (a photo is recompressed).
+PHOTO_BARS = 60
+ROW_INCHES = 0.3
+COLUMN_INCHES = 4.2
+SINGLE_COLUMN_INCHES = 6.4
+HEADER_INCHES = 1.4
+DPI = 150
+MAX_LABEL = 26
+GOOD, LATE, TARGET = "#2e7d32", "#c62828", "#1565c0"
+
+
+def _short(label: str) -> str:
+    """Cut a long unit name so that the bars keep their room."""
+    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
+
+
+def layout(count: int) -> tuple[int, int]:
+    """(columns, bars per column) for `count` bars."""
+    columns = max(1, math.ceil(count / ROWS_PER_COLUMN))
+    return columns, max(1, math.ceil(count / columns))
 
 
 def chart_png(
     bars: list[tuple[str, float]], target: float, title: str, subtitle: str, t: Translator
 ) -> bytes:
-    """Render (label, percent) bars, lowest at the top, as a phone-friendly PNG.
+    """Render every (label, percent) bar, lowest first, as a PNG readable on a phone.
 
-    Long lists keep the lowest MAX_BARS: those are the units that need attention.
+    Units at 0 % are drawn too: those are the ones that need attention. Up to 50 bars make
+    one column; more are spread over several columns of the same height.
     """
     # Imported here: matplotlib costs tens of MB, and most bot processes never draw a chart.
     import matplotlib
@@ -24,38 +48,72 @@ def chart_png(
 
     # Unit names are user text: "$…$" must stay dollars, not become mathtext (or an error).
     matplotlib.rcParams["text.parse_math"] = False
-    ordered = sorted(bars, key=lambda bar: bar[1])[:MAX_BARS]
-    if len(bars) > MAX_BARS:
-        subtitle = t.plain("chart.lowest", subtitle=subtitle, shown=MAX_BARS, total=len(bars))
-    labels = [label for label, _ in ordered]
-    values = [min(value, 100.0) for _, value in ordered]
-    height = max(3.0, 0.32 * len(ordered) + 1.6)
-    figure = plt.figure(figsize=(6.4, height), dpi=150)
+    ordered = sorted(bars, key=lambda bar: (bar[1], bar[0]))
+    columns, rows = layout(len(ordered))
+    width = SINGLE_COLUMN_INCHES if columns == 1 else COLUMN_INCHES * columns
+    height = max(3.0, ROW_INCHES * rows + HEADER_INCHES)
+    figure = plt.figure(figsize=(width, height), dpi=DPI, layout="constrained")
     try:
-        axes = figure.add_subplot()
-        colours = ["#2e7d32" if v >= target else "#c62828" for v in values]
-        positions = range(len(values))
-        axes.barh(list(positions), values, color=colours)
-        axes.set_yticks(list(positions), labels, fontsize=8)
-        axes.invert_yaxis()
-        axes.set_xlim(0, 100)
-        axes.axvline(target, color="#1565c0", linestyle="--", linewidth=1.2)
-        axes.text(
-            target,
-            -0.9,
-            t.plain("chart.target", target=t.percent(target, 0)),
-            color="#1565c0",
-            fontsize=8,
-            ha="center",
-        )
-        for position, value in zip(positions, values, strict=True):
-            axes.text(value + 1, position, t.percent(value), va="center", fontsize=7)
-        axes.set_xlabel(t.plain("chart.axis"), fontsize=8)
-        figure.suptitle(title, fontsize=10, fontweight="bold")
-        axes.set_title(subtitle, fontsize=8)
-        figure.tight_layout()
+        figure.suptitle(f"{title}\n{subtitle}", fontsize=10, fontweight="bold")
+        axes_list = figure.subplots(1, columns, squeeze=False)[0]
+        label = t.plain("chart.target", target=t.percent(target, 0))
+        for index, axes in enumerate(axes_list):
+            chunk = ordered[index * rows : (index + 1) * rows]
+            _column(axes, chunk, rows, target, label, t)
+        figure.supxlabel(t.plain("chart.axis"), fontsize=8)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
         return buffer.getvalue()
     finally:
         plt.close(figure)
+
+
+def _column(
+    axes: object,
+    chunk: list[tuple[str, float]],
+    rows: int,
+    target: float,
+    label: str,
+    t: Translator,
+) -> None:
+    """One column of bars, the dashed target line and its label above the plot."""
+    from matplotlib.axes import Axes
+
+    assert isinstance(axes, Axes)
+    values = [min(max(value, 0.0), 100.0) for _, value in chunk]
+    positions = list(range(len(values)))
+    axes.barh(positions, values, color=[GOOD if v >= target else LATE for v in values])
+    axes.set_yticks(positions, [_short(name) for name, _ in chunk], fontsize=8)
+    # Every column has the same number of rows, so bars line up across columns.
+    axes.set_ylim(rows - 0.5, -0.5)
+    axes.set_xlim(0, 112)
+    axes.set_xticks([0, 25, 50, 75, 100])
+    axes.tick_params(axis="x", labelsize=7)
+    axes.axvline(target, color=TARGET, linestyle="--", linewidth=1.2)
+    # Above the plot area, where the line ends: the label is never crossed by it.
+    axes.annotate(
+        label,
+        xy=(target, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(0, 3),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        color=TARGET,
+        fontsize=8,
+        fontweight="bold",
+        annotation_clip=False,
+    )
+    for position, value in zip(positions, values, strict=True):
+        # A white backing keeps the dashed line from striking through a value near the target.
+        axes.text(
+            value + 1,
+            position,
+            t.percent(value),
+            va="center",
+            fontsize=7,
+            zorder=3,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3},
+        )
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)

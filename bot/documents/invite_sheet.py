@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import io
-from importlib.util import find_spec
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.documents.fonts import SANS as FONT
+from bot.documents.fonts import SANS_BOLD as FONT_BOLD
 from bot.documents.qr import qr_png
 from bot.texts import N_, Translator
 
 if TYPE_CHECKING:
     from fpdf import FPDF
 
-
-def _font_folder() -> Path:
-    """DejaVu Sans ships inside matplotlib and covers Vietnamese: nothing is downloaded."""
-    spec = find_spec("matplotlib")
-    assert spec is not None and spec.origin is not None
-    return Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf"
-
-
-FONT = _font_folder() / "DejaVuSans.ttf"
-FONT_BOLD = _font_folder() / "DejaVuSans-Bold.ttf"
 COLUMNS, ROWS = 2, 3
 MARGIN = 10.0
 STEPS = (N_("invite_sheet.step1"), N_("invite_sheet.step2"), N_("invite_sheet.step3"))

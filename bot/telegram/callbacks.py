@@ -37,12 +37,14 @@ class Action(enum.StrEnum):
     COMPOSE_PICKED = "dir:picked"
     COMPOSE_SEND = "dir:send"
     COMPOSE_CANCEL = "dir:cancel"
+    COMPOSE_RESEND = "dir:resend"
     DIRECTIVE_UNACKED = "dirinfo:unacked"
     # Statistics.
     STATS_DETAIL = "stats:detail"
     STATS_LATE = "stats:late"
     STATS_XLSX = "stats:xlsx"
     STATS_NUDGE = "stats:nudge"
+    LATE_INVITE = "late:invite"
     # Schedules.
     SCHEDULE_RUN = "sched:run"
     SCHEDULE_TOGGLE = "sched:toggle"
@@ -50,6 +52,10 @@ class Action(enum.StrEnum):
     SCHEDULE_EDIT = "sched:edit"
     SCHEDULE_ADD = "sched:add"
     SCHEDULE_KIND = "sched:kind"
+    SCHEDULE_DELETE_YES = "sched:delyes"
+    SCHEDULE_KEEP = "sched:keep"
+    SCHEDULE_PICK_DAY = "sched:pday"
+    SCHEDULE_PICK_HOUR = "sched:phour"
     # Anyone: choosing the language.
     LANGUAGE = "lang"
 

@@ -54,6 +54,7 @@ def content_of(directive: Directive) -> DirectiveContent:
         document_name=directive.document_name,
         body_key=directive.body_key,
         body_params=directive.body_params or {},
+        body_format=directive.body_format,
     )
 
 
@@ -69,6 +70,7 @@ class OutboxDispatcher:
         self._settings = settings
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
+        self._flusher_done = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
@@ -104,6 +106,7 @@ class OutboxDispatcher:
             logger.warning(
                 "Resending %d deliveries that were in flight at the last stop", recovered
             )
+        self._flusher_done.clear()
         flusher = asyncio.create_task(self._flush_loop())
         try:
             while not self._stopping:
@@ -111,9 +114,9 @@ class OutboxDispatcher:
         finally:
             if self._inflight:
                 await asyncio.wait(self._inflight)
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            # Never cancel a flush halfway: the outcomes it holds would be lost and re-sent.
+            self._flusher_done.set()
+            await flusher
             await self._final_flush()
 
     async def _fill(self) -> None:
@@ -209,8 +212,9 @@ class OutboxDispatcher:
         tries again after 0.4, 0.8 … 30 s: they are never dropped, and the deliveries stay
         "sending" meanwhile, which this process never claims again (no resend).
         """
-        while True:
-            await asyncio.sleep(self._flush_wait())
+        while not self._flusher_done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flusher_done.wait(), self._flush_wait())
             await self._flush()
 
     def _flush_wait(self) -> float:

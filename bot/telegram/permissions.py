@@ -44,9 +44,16 @@ _COMPOSER = (
     Action.COMPOSE_PICKED,
     Action.COMPOSE_SEND,
     Action.COMPOSE_CANCEL,
+    Action.COMPOSE_RESEND,
     Action.DIRECTIVE_UNACKED,
 )
-_STATS = (Action.STATS_DETAIL, Action.STATS_LATE, Action.STATS_XLSX, Action.STATS_NUDGE)
+_STATS = (
+    Action.STATS_DETAIL,
+    Action.STATS_LATE,
+    Action.STATS_XLSX,
+    Action.STATS_NUDGE,
+    Action.LATE_INVITE,
+)
 _SCHEDULES = (
     Action.SCHEDULE_RUN,
     Action.SCHEDULE_TOGGLE,
@@ -54,6 +61,10 @@ _SCHEDULES = (
     Action.SCHEDULE_EDIT,
     Action.SCHEDULE_ADD,
     Action.SCHEDULE_KIND,
+    Action.SCHEDULE_DELETE_YES,
+    Action.SCHEDULE_KEEP,
+    Action.SCHEDULE_PICK_DAY,
+    Action.SCHEDULE_PICK_HOUR,
 )
 
 # Every button's action decides who may press it; a test checks that each one is here.

@@ -9,6 +9,7 @@ from typing import Any
 from bot.services.broadcasts.content import DirectiveContent
 from bot.texts.catalog import N_, Translator
 from bot.texts.formatting import escape, split_for_telegram
+from bot.texts.markdown import markdown_blocks
 from models import MessageKind
 
 MAX_TEXT = 4096
@@ -61,7 +62,10 @@ def _footer(content: DirectiveContent, t: Translator, course_url: str) -> list[s
 def _escalation(t: Translator, params: dict[str, Any]) -> str:
     """Officers' note after the deadline: the late units and their contacts."""
     late: list[list[Any]] = params["late"]
+    trial = params.get("trial")
     if not late:
+        if trial:
+            return t.plain("message.escalation.trial_none", period=params["period"], deadline=trial)
         return t.plain("message.escalation.none", period=params["period"])
     lines = [
         t.plain(
@@ -71,6 +75,14 @@ def _escalation(t: Translator, params: dict[str, Any]) -> str:
         )
         for name, contacts in late
     ]
+    if trial:
+        return t.plain(
+            "message.escalation.trial",
+            period=params["period"],
+            deadline=trial,
+            count=len(late),
+            lines="\n".join(lines),
+        )
     return t.plain(
         "message.escalation", period=params["period"], count=len(late), lines="\n".join(lines)
     )
@@ -129,12 +141,18 @@ def render_directive(
     Reminders and chases are short notes to heads: no official heading, just the text.
     """
     body = generated_text(content, t)
+    if content.kind == MessageKind.DIGEST:
+        # Officers' own notes (escalation, digest): no course link, it is not for them.
+        return Rendered(None, None, split_for_telegram([escape(body)], MAX_TEXT))
     if content.kind != "directive":
         text = f"{escape(body)}\n\n" + "\n".join(_footer(content, t, course_url))
         return Rendered(None, None, split_for_telegram([text], MAX_TEXT))
     heading = "\n".join(_heading(content, t, commune))
     footer = "\n".join(_footer(content, t, course_url))
-    paragraphs = [escape(p.strip()) for p in body.split("\n\n") if p.strip()]
+    if content.body_format == "markdown":
+        paragraphs = markdown_blocks(body)
+    else:
+        paragraphs = [escape(p.strip()) for p in body.split("\n\n") if p.strip()]
     caption = None
     if content.document_file_id:
         caption = heading if len(heading) <= MAX_CAPTION else heading[:MAX_CAPTION]

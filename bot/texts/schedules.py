@@ -18,6 +18,16 @@ WEEKDAYS = (
     N_("weekday.5"),
     N_("weekday.6"),
 )
+# Button labels of the picker ("T2" … "CN").
+WEEKDAYS_SHORT = (
+    N_("weekday.short.0"),
+    N_("weekday.short.1"),
+    N_("weekday.short.2"),
+    N_("weekday.short.3"),
+    N_("weekday.short.4"),
+    N_("weekday.short.5"),
+    N_("weekday.short.6"),
+)
 KIND_LABELS = {
     ScheduleKind.REMINDER: N_("schedule.kind.reminder"),
     ScheduleKind.CHASE: N_("schedule.kind.chase"),

@@ -104,14 +104,25 @@ async def unknown_codes(session: AsyncSession, audience: Audience) -> list[str]:
 
 @dataclass(frozen=True)
 class AudienceSize:
-    """How many units an audience covers and how many people will receive."""
+    """How many units an audience covers, how many people will receive, and the units' names.
+
+    Names are given for chosen units only (groups read by their own label).
+    """
 
     units: int
     people: int
+    names: tuple[str, ...] = ()
 
 
 async def count_audience(db: Database, audience: Audience) -> AudienceSize:
-    """The size of an audience, read in one snapshot."""
+    """The size of an audience and its units' names, read in one snapshot."""
     async with db.read() as session:
         units, people = await audience_size(session, audience)
-    return AudienceSize(units, people)
+        names: tuple[str, ...] = ()
+        if audience.kind == "units":
+            names = tuple(
+                await session.scalars(
+                    select(Unit.name).where(audience.unit_filter()).order_by(Unit.code)
+                )
+            )
+    return AudienceSize(units, people, names)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.broadcasts.audience import Audience
@@ -14,7 +15,7 @@ from bot.services.broadcasts.directives import OutboxSignal, create_directive
 from bot.services.common.keys import N_
 from bot.services.reports.periods import Period
 from bot.services.stats.stats import UnitStat, late_units, summary_and_units
-from models import MessageKind
+from models import Contact, ContactStatus, MessageKind
 from models.db import Database
 
 
@@ -29,6 +30,23 @@ def chase_content(period: Period) -> DirectiveContent:
     )
 
 
+async def reachable(session: AsyncSession, late: list[UnitStat]) -> list[UnitStat]:
+    """The late units that have someone registered: a chase to the others reaches no one."""
+    if not late:
+        return []
+    with_contacts = set(
+        await session.scalars(
+            select(Contact.unit_id)
+            .where(
+                Contact.unit_id.in_([stat.unit_id for stat in late]),
+                Contact.status == ContactStatus.ACTIVE,
+            )
+            .distinct()
+        )
+    )
+    return [stat for stat in late if stat.unit_id in with_contacts]
+
+
 async def queue_chase(
     session: AsyncSession,
     late: list[UnitStat],
@@ -36,7 +54,11 @@ async def queue_chase(
     actor_user_id: int | None,
     now: datetime,
 ) -> int:
-    """Write the chase to these units' contacts in the caller's transaction; returns people."""
+    """Write the chase to these units' contacts in the caller's transaction; returns people.
+
+    Only units with someone to reach are chased (and named in the message's audience).
+    """
+    late = await reachable(session, late)
     if not late:
         return 0
     audience = Audience("units", tuple(stat.code for stat in late))
@@ -48,9 +70,10 @@ async def queue_chase(
 
 @dataclass(frozen=True)
 class ChaseResult:
-    """How many late units there were and how many people the chase will reach."""
+    """How many units are late, how many of them the chase reaches, and how many people."""
 
     late_units: int
+    chased_units: int
     recipients: int
 
 
@@ -67,7 +90,8 @@ async def chase_now(
     async with db.write() as session:
         summary, stats = await summary_and_units(session, now, tz, period_kind)
         late = late_units(stats)
-        recipients = await queue_chase(session, late, summary.period, actor_user_id, now)
+        chased = await reachable(session, late)
+        recipients = await queue_chase(session, chased, summary.period, actor_user_id, now)
     if recipients:
         outbox.wake()
-    return ChaseResult(len(late), recipients)
+    return ChaseResult(len(late), len(chased), recipients)

@@ -25,3 +25,5 @@ class DirectiveContent:
     document_name: str | None = None
     body_key: str | None = None
     body_params: dict[str, Any] = field(default_factory=dict)
+    # "text" (shown as typed) or "markdown" (a file's formatting, rendered for Telegram).
+    body_format: str = "text"

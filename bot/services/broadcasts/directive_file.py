@@ -13,6 +13,8 @@ from bot.services.common.folding import fold
 # "Số: …", "Ngày: …", "V/v …", "Hạn: …" (labels compared without diacritics, see HEADER_LABELS).
 HEADER = re.compile(r"^(V/v|\w+)\s*[:.]?\s*(.+)$", re.IGNORECASE)
 HEADER_LABELS = frozenset({"so", "ngay", "v/v", "han"})
+# The body of a file is Markdown (a documented subset, see bot/texts/markdown.py).
+MARKDOWN = "markdown"
 
 
 class FileProblem(enum.StrEnum):
@@ -61,6 +63,7 @@ def parse_directive_file(text: str, today: date) -> DirectiveContent:
         number=_number(fields, today)[0],
         issued_on=_date(fields, "ngay", today) or _number(fields, today)[1],
         deadline=_date(fields, "han", today),
+        body_format=MARKDOWN,
     )
 
 

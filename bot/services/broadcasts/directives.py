@@ -9,7 +9,7 @@ from typing import Protocol
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.broadcasts.audience import Audience, recipients_query
+from bot.services.broadcasts.audience import ALL, Audience, AudienceError, recipients_query
 from bot.services.broadcasts.content import DirectiveContent
 from bot.services.common.audit import record_event
 from models import (
@@ -56,6 +56,7 @@ async def create_directive(
         body=content.body,
         body_key=content.body_key,
         body_params=content.body_params or None,
+        body_format=content.body_format,
         document_file_id=content.document_file_id,
         document_name=content.document_name,
         deadline=content.deadline,
@@ -303,9 +304,44 @@ async def ack_status(db: Database, directive_id: int) -> AckStatus | None:
 
 
 async def recent(db: Database, limit: int = 5) -> list[RecentDirective]:
-    """The "🕘 Đã gửi gần đây" list, read in one snapshot."""
+    """The "🕘 Đã gửi gần đây" list: officers' directives only, not the bot's own nudges."""
     async with db.read() as session:
-        return await recent_directives(session, limit)
+        return await recent_directives(session, limit, (MessageKind.DIRECTIVE,))
+
+
+@dataclass(frozen=True)
+class Resend:
+    """A sent directive's content and audience, to compose it again."""
+
+    content: DirectiveContent
+    audience: Audience
+
+
+async def directive_to_resend(db: Database, directive_id: int, today: date) -> Resend | None:
+    """Handle "🔁 Gửi lại": the directive as it was sent; None when it is gone or not one.
+
+    A deadline that has passed is dropped: the officer sets a new one in the preview.
+    """
+    async with db.read() as session:
+        directive = await session.get(Directive, directive_id)
+    if directive is None or directive.kind != MessageKind.DIRECTIVE:
+        return None
+    deadline = directive.deadline if directive.deadline and directive.deadline >= today else None
+    content = DirectiveContent(
+        subject=directive.subject,
+        body=directive.body,
+        number=directive.number,
+        issued_on=directive.issued_on,
+        deadline=deadline,
+        document_file_id=directive.document_file_id,
+        document_name=directive.document_name,
+        body_format=directive.body_format,
+    )
+    try:
+        audience = Audience.parse(directive.audience)
+    except AudienceError:
+        audience = Audience(ALL)
+    return Resend(content, audience)
 
 
 @dataclass(frozen=True)

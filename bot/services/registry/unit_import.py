@@ -23,6 +23,7 @@ from models import UnitKind
 
 MAX_ADULTS = 10_000_000
 MAX_NAME = 200
+MAX_PHONE = 32
 # A commune has tens of units, a province thousands: far above any real list, far below harm.
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
@@ -37,7 +38,26 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (and .doc)
 # Combining tone marks Windows-1258 writes after a vowel (NFC folds them into the letter).
 VIETNAMESE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
-VIETNAMESE_LETTERS = frozenset("ăâđêôơưĂÂĐÊÔƠƯ")
+# ă â đ ê ô ơ ư and their capitals.
+VIETNAMESE_LETTERS = frozenset(
+    chr(code)
+    for code in (
+        0x103,
+        0xE2,
+        0x111,
+        0xEA,
+        0xF4,
+        0x1A1,
+        0x1B0,
+        0x102,
+        0xC2,
+        0x110,
+        0xCA,
+        0xD4,
+        0x1A0,
+        0x1AF,
+    )
+)
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 # Header aliases, compared after lower-casing and stripping diacritics.
@@ -52,6 +72,25 @@ HEADER_ALIASES = {
     "loai": "kind",
     "adults": "adults",
     "so nguoi truong thanh": "adults",
+    # Optional: the head's name and phone, for the export until someone registers.
+    "head_name": "head_name",
+    "head name": "head_name",
+    "head": "head_name",
+    "truong thon": "head_name",
+    "truong buon": "head_name",
+    "truong thon/buon": "head_name",
+    "ho ten truong thon": "head_name",
+    "ho va ten truong thon": "head_name",
+    "ten truong thon": "head_name",
+    "nguoi phu trach": "head_name",
+    "head_phone": "head_phone",
+    "head phone": "head_phone",
+    "phone": "head_phone",
+    "dien thoai": "head_phone",
+    "so dien thoai": "head_phone",
+    "sdt": "head_phone",
+    "dien thoai truong thon": "head_phone",
+    "so dien thoai truong thon": "head_phone",
 }
 
 KIND_ALIASES = {
@@ -77,6 +116,8 @@ class UnitRow:
     name: str
     kind: UnitKind
     adults: int | None
+    head_name: str | None = None
+    head_phone: str | None = None
 
 
 class Problem(enum.StrEnum):
@@ -194,7 +235,14 @@ def parse_row(row: Sequence[str], columns: dict[str, int]) -> UnitRow:
         adults = parse_adults(raw_adults)
     except ValueError:
         raise RowProblem(Problem.BAD_ADULTS, adults=raw_adults.strip()) from None
-    return UnitRow(code=code, name=name, kind=kind, adults=adults)
+    return UnitRow(
+        code=code,
+        name=name,
+        kind=kind,
+        adults=adults,
+        head_name=nfc(_cell(row, columns, "head_name"))[:MAX_NAME] or None,
+        head_phone=nfc(_cell(row, columns, "head_phone"))[:MAX_PHONE] or None,
+    )
 
 
 def _find_header(rows: list[Sequence[str]]) -> tuple[int, dict[str, int]]:

@@ -35,15 +35,27 @@ async def upsert_units(
     for row in rows:
         unit = existing.get(row.code)
         if unit is None:
-            session.add(Unit(code=row.code, name=row.name, kind=row.kind, adults=row.adults))
+            session.add(
+                Unit(
+                    code=row.code,
+                    name=row.name,
+                    kind=row.kind,
+                    adults=row.adults,
+                    head_name=row.head_name,
+                    head_phone=row.head_phone,
+                )
+            )
             created += 1
-        elif (unit.name, unit.kind, unit.adults, unit.active) != (
-            row.name,
-            row.kind,
-            row.adults,
-            True,
+            continue
+        # A file without the optional head columns (or a blank cell) keeps what is stored.
+        head_name = row.head_name or unit.head_name
+        head_phone = row.head_phone or unit.head_phone
+        wanted = (row.name, row.kind, row.adults, True, head_name, head_phone)
+        if (unit.name, unit.kind, unit.adults, unit.active, unit.head_name, unit.head_phone) != (
+            wanted
         ):
             unit.name, unit.kind, unit.adults, unit.active = row.name, row.kind, row.adults, True
+            unit.head_name, unit.head_phone = head_name, head_phone
             updated += 1
     record_event(session, actor_user_id, "units.imported", created=created, updated=updated)
     return ImportResult(created=created, updated=updated)

@@ -1,7 +1,8 @@
 """Schedule rules: when a schedule fires, and how village life moves it (nights, rest days).
 
-Rules are stored as text and typed by officers in Vietnamese:
-"hằng ngày 07:30", "thứ 2 08:00", "t2,t5 16:00", "ngày 5 08:00", "01/12/2026 08:00".
+Rules are stored as text ("t2,t5 16:00") and typed by officers in Vietnamese, as they would
+say them: "hằng ngày 07:30", "thứ 5 lúc 4 giờ chiều", "8 giờ sáng thứ hai", "16h thứ năm",
+"ngày 5 08:00", "01/12/2026 08:00".
 """
 
 from __future__ import annotations
@@ -98,31 +99,114 @@ def _clock(text: str) -> time:
     return time(hour, minute)
 
 
-def parse_rule(text: str) -> Rule:
-    """Read a rule as officers type it, or raise RuleError."""
-    words = fold(" ".join(text.split())).split(" ")
-    if len(words) < 2:
-        raise RuleError(BAD_RULE)
-    at = _clock(words[-1])
-    head = " ".join(words[:-1]).strip(" ,")
-    if head in ("hang ngay", "moi ngay", "daily"):
+# A time of day, anywhere in the (folded) text: "16:00", "9h00", "16h", "16g30", "4 gio",
+# "4 gio 30 (phut)", "4 gio ruoi", "5 gio kem 15". Letters right after "h"/"g" mean a word
+# ("5 hang thang"), not a time; a "/" next to the digits means a date.
+CLOCK = re.compile(
+    r"""
+    (?<![\d/])(?P<hour>\d{1,2})
+    (?:
+        \s*:\s*(?P<minute>\d{2})
+      | \s*(?:gio|h|g)(?![a-z])
+        (?:\s*(?P<minutes>\d{1,2})(?![\d/])(?:\s*(?:phut|p)(?![a-z]))?)?
+        (?:\s+(?P<half>ruoi))?
+        (?:\s+kem\s*(?P<less>\d{1,2})(?:\s*(?:phut|p)(?![a-z]))?)?
+    )
+    (?![\d/])
+    """,
+    re.VERBOSE,
+)
+PART_OF_DAY = re.compile(r"\b(sang|trua|chieu|toi|dem)\b")
+# Words that only connect ("lúc", "vào", "các", "hằng tuần"): dropped before reading the days.
+FILLERS = re.compile(r"\b(?:vao luc|luc|vao|cac|hang tuan|moi tuan|hang thang|moi thang)\b")
+DAILY = frozenset({"hang ngay", "moi ngay", "hangngay", "daily", "ngay nao cung"})
+MONTHLY = re.compile(r"ngay (?:mung |mong )?(\d{1,2})")
+ONCE = re.compile(r"(?:ngay )?(\d{1,2})/(\d{1,2})/(\d{4})")
+LIST_SEPARATOR = re.compile(r"\s*(?:,|;|\bva\b|&)\s*")
+
+
+def _in_part_of_day(hour: int, part: str) -> int:
+    """Move a 12-hour reading into the day: "4 giờ chiều" is 16:00, "12 giờ đêm" 00:00."""
+    if part == "sang" and hour <= 11:
+        return hour
+    if part == "trua" and (10 <= hour <= 14 or hour in (1, 2)):
+        return hour + 12 if hour <= 2 else hour
+    if part == "chieu" and 1 <= hour <= 23:
+        return hour + 12 if hour < 12 else hour
+    if part == "toi" and (5 <= hour <= 11 or 17 <= hour <= 23):
+        return hour + 12 if hour <= 11 else hour
+    if part == "dem" and (hour <= 4 or 9 <= hour <= 12 or 21 <= hour <= 23):
+        if hour == 12:
+            return 0
+        return hour + 12 if 9 <= hour <= 11 else hour
+    raise RuleError(BAD_TIME)
+
+
+def _read_clock(match: re.Match[str], part: str | None) -> time:
+    """The time a CLOCK match names, in the part of the day if one was said."""
+    hour = int(match["hour"])
+    minute = int(match["minute"] or match["minutes"] or 0)
+    if match["half"]:
+        minute += 30
+    if match["less"]:
+        minute -= int(match["less"])
+        hour -= 1
+        if minute < 0:
+            minute += 60
+    if part is not None:
+        hour = _in_part_of_day(hour, part)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise RuleError(BAD_TIME)
+    return time(hour, minute)
+
+
+def _days(head: str, at: time) -> Rule:
+    """Read the day part: every day, a day of the month, a date, or weekdays."""
+    if head in DAILY:
         return Rule("daily", at)
-    if head.startswith("ngay ") and head[5:].strip().isdigit():
-        day = int(head[5:].strip())
+    monthly = MONTHLY.fullmatch(head)
+    if monthly:
+        day = int(monthly[1])
         if not 1 <= day <= 28:
             raise RuleError(BAD_DAY)
         return Rule("monthly", at, day=day)
-    once = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", head)
+    once = ONCE.fullmatch(head)
     if once:
         try:
             return Rule("once", at, on=date(int(once[3]), int(once[2]), int(once[1])))
         except ValueError:
             raise RuleError(BAD_RULE) from None
-    found = [WEEKDAY_WORDS.get(part.strip()) for part in head.split(",")]
+    found = [WEEKDAY_WORDS.get(part.strip()) for part in LIST_SEPARATOR.split(head)]
     days = sorted({d for d in found if d is not None})
     if not days or None in found:
         raise RuleError(BAD_RULE)
     return Rule("weekly", at, weekdays=tuple(days))
+
+
+def parse_rule(text: str) -> Rule:
+    """Read a rule as officers type or say it, or raise RuleError.
+
+    The time and the days may come in either order, with or without diacritics: "thứ 2
+    08:00", "t2,t5 16:00", "thứ 5 lúc 4 giờ chiều", "8 giờ sáng thứ hai", "16h thứ năm",
+    "hằng ngày 7h30", "ngày 5 hằng tháng lúc 8 giờ", "01/12/2026 08:00".
+    """
+    folded = " ".join(fold(text).split())
+    clocks = list(CLOCK.finditer(folded))
+    rest = CLOCK.sub(" ", folded, count=1) if clocks else folded
+    parts = PART_OF_DAY.findall(rest)
+    if len(parts) > 1:
+        raise RuleError(BAD_TIME)
+    rest = PART_OF_DAY.sub(" ", FILLERS.sub(" ", rest))
+    head = " ".join(rest.split()).strip(" ,;")
+    if not clocks:
+        # A day with no time reads as a missing time; anything else is not understood.
+        try:
+            _days(head, time(0))
+        except RuleError:
+            raise RuleError(BAD_RULE) from None
+        raise RuleError(BAD_TIME)
+    at = _read_clock(clocks[0], parts[0] if parts else None)
+    return _days(head, at)
 
 
 def _matches(rule: Rule, day: date) -> bool:

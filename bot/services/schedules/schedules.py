@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +15,7 @@ from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.directives import create_directive
 from bot.services.common.audit import record_event
 from bot.services.common.keys import N_
+from bot.services.reports.periods import MONTHLY, Period, period_at
 from bot.services.schedules.rules import (
     Rule,
     RuleError,
@@ -77,6 +78,23 @@ def _default_rules(settings: Settings) -> list[tuple[ScheduleKind, str]]:
         (ScheduleKind.ESCALATION, f"{'cn' if weekday == 6 else f't{weekday + 2}'} {deadline}"),
         (ScheduleKind.DIGEST, "t7 08:00"),
     ]
+
+
+def period_deadline(period: Period, settings: Settings) -> datetime:
+    """When a period's reports are due (REPORT_DEADLINE_*): what the escalation waits for."""
+    hour, minute = (int(part) for part in settings.report_deadline_time.split(":"))
+    if settings.report_period == MONTHLY:
+        days = (period.first_day + timedelta(days=n) for n in range(40))
+        day = next(d for d in days if d.day == settings.report_deadline_day)
+    else:
+        day = period.first_day + timedelta(days=settings.report_deadline_weekday)
+    return datetime.combine(day, time(hour, minute), tzinfo=settings.tz)
+
+
+def trial_deadline(now: datetime, settings: Settings) -> datetime | None:
+    """The current period's deadline while it is still ahead: an escalation now is a trial."""
+    deadline = period_deadline(period_at(now, settings.report_period, settings.tz), settings)
+    return deadline if now < deadline else None
 
 
 async def ensure_defaults(session: AsyncSession, settings: Settings) -> bool:
@@ -202,7 +220,7 @@ async def fire(
     status = RunStatus.MANUAL if manual else RunStatus.DONE
     if not await _record(session, schedule_id, nominal, status, now):
         return None
-    recipients = await _send(session, schedule, now, settings)
+    recipients = await _send(session, schedule, now, settings, manual=manual)
     run = await session.scalar(
         select(ScheduleRun).where(
             ScheduleRun.schedule_id == schedule_id, ScheduleRun.fire_time == nominal
@@ -221,7 +239,7 @@ def _reminder(schedule: Schedule, kind: MessageKind) -> DirectiveContent:
 
 
 async def _send(
-    session: AsyncSession, schedule: Schedule, now: datetime, settings: Settings
+    session: AsyncSession, schedule: Schedule, now: datetime, settings: Settings, *, manual: bool
 ) -> int:
     """Queue what the schedule sends; returns the number of recipients."""
     tz, kind = settings.tz, schedule.kind
@@ -238,15 +256,20 @@ async def _send(
         return await queue_chase(session, late, summary.period, schedule.created_by, now)
     if kind == ScheduleKind.ESCALATION:
         names = await contact_names(session, [s.unit_id for s in late])
+        params: dict[str, object] = {
+            "period": summary.period.label,
+            "late": [[s.name, names.get(s.unit_id, [])] for s in late],
+        }
+        deadline = trial_deadline(now, settings) if manual else None
+        if deadline is not None:
+            # Run by hand before the deadline: the officers read it as a trial, not a verdict.
+            params["trial"] = f"{deadline.astimezone(tz):%d/%m/%Y %H:%M}"
         content = DirectiveContent(
             kind=MessageKind.DIGEST.value,
             subject="",
             body="",
             body_key=N_("message.escalation"),
-            body_params={
-                "period": summary.period.label,
-                "late": [[s.name, names.get(s.unit_id, [])] for s in late],
-            },
+            body_params=params,
         )
     else:
         content = DirectiveContent(

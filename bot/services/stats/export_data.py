@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.broadcasts.directives import recent_directives
 from bot.services.stats.export_rows import DirectiveRow, HistoryRow
 from bot.services.stats.stats import Summary, UnitStat, summary_and_units
-from models import MessageKind, Report, Unit
+from models import Contact, ContactStatus, MessageKind, Report, Role, Unit
 from models.db import Database
 
 MAX_DIRECTIVES = 500
@@ -27,6 +27,9 @@ class ExportData:
     history: list[HistoryRow]
     directives: list[DirectiveRow]
     now: datetime
+    # Who "Người báo cáo" names per unit id: the last reporter, else a registered contact,
+    # else the head from the imported unit list.
+    people: dict[int, str] = field(default_factory=dict)
 
 
 async def report_history(session: AsyncSession) -> list[HistoryRow]:
@@ -54,10 +57,42 @@ async def directive_rows(session: AsyncSession) -> list[DirectiveRow]:
     ]
 
 
+async def unit_people(session: AsyncSession, stats: list[UnitStat]) -> dict[int, str]:
+    """The name to show for each unit: who reported last, a registered head, or the list's."""
+    registered: dict[int, str] = {}
+    rows = await session.execute(
+        select(Contact.unit_id, Contact.display_name)
+        .where(Contact.unit_id.is_not(None), Contact.status == ContactStatus.ACTIVE)
+        # Heads first (an officer may also be bound to a unit), then the first to register.
+        .order_by(Contact.role != Role.HEAD, Contact.id)
+    )
+    for unit_id, name in rows:
+        if unit_id is not None and name:
+            registered.setdefault(unit_id, name)
+    imported = {
+        unit_id: name
+        for unit_id, name in await session.execute(
+            select(Unit.id, Unit.head_name).where(Unit.head_name.is_not(None))
+        )
+        if name
+    }
+    people: dict[int, str] = {}
+    for stat in stats:
+        name = stat.reporter or registered.get(stat.unit_id) or imported.get(stat.unit_id)
+        if name:
+            people[stat.unit_id] = name
+    return people
+
+
 async def export_data(db: Database, now: datetime, tz: ZoneInfo, period_kind: str) -> ExportData:
     """Read the report's content in one snapshot."""
     async with db.read() as session:
         summary, stats = await summary_and_units(session, now, tz, period_kind)
         return ExportData(
-            summary, stats, await report_history(session), await directive_rows(session), now
+            summary,
+            stats,
+            await report_history(session),
+            await directive_rows(session),
+            now,
+            await unit_people(session, stats),
         )

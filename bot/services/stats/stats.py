@@ -197,6 +197,11 @@ async def commune_summary(
     )
 
 
+def chart_bars(stats: list[UnitStat]) -> list[tuple[str, float]]:
+    """Every thôn/buôn whose adults are known with its share, those with no report at 0 %."""
+    return [(s.name, s.percent or 0.0) for s in stats if s.residential and s.adults]
+
+
 def late_units(stats: list[UnitStat]) -> list[UnitStat]:
     """Units with no report in the current period."""
     return [s for s in stats if not s.reported_this_period]
@@ -232,11 +237,32 @@ async def overview(
 
 
 @dataclass(frozen=True)
+class LateContact:
+    """Someone registered for a late unit, to be mentioned by their Telegram id."""
+
+    user_id: int
+    name: str
+
+
+async def late_contacts(session: AsyncSession, unit_ids: list[int]) -> dict[int, list[LateContact]]:
+    """The active contacts of each unit, first registered first."""
+    rows = await session.execute(
+        select(Contact.unit_id, Contact.telegram_user_id, Contact.display_name)
+        .where(Contact.unit_id.in_(unit_ids), Contact.status == ContactStatus.ACTIVE)
+        .order_by(Contact.id)
+    )
+    found: dict[int, list[LateContact]] = {}
+    for unit_id, user_id, name in rows:
+        found.setdefault(unit_id, []).append(LateContact(user_id, name or ""))
+    return found
+
+
+@dataclass(frozen=True)
 class LateUnit:
     """A unit with no report this period, and the people registered for it."""
 
     stat: UnitStat
-    contacts: list[str]
+    contacts: list[LateContact]
 
 
 @dataclass(frozen=True)
@@ -247,13 +273,28 @@ class LateList:
     units: int
     late: list[LateUnit]
 
+    @property
+    def reachable(self) -> list[LateUnit]:
+        """Late units with someone registered: the ones a chase reaches."""
+        return [unit for unit in self.late if unit.contacts]
+
+    @property
+    def unregistered(self) -> list[LateUnit]:
+        """Late units with nobody to reach (none registered, or all blocked the bot): invite."""
+        return [unit for unit in self.late if not unit.contacts]
+
+    @property
+    def people(self) -> int:
+        """How many people a chase of the late units reaches."""
+        return sum(len(unit.contacts) for unit in self.late)
+
 
 async def late_list(db: Database, now: datetime, tz: ZoneInfo, period_kind: str) -> LateList:
     """The units with no report this period, with their contacts, in one snapshot."""
     async with db.read() as session:
         summary, stats = await summary_and_units(session, now, tz, period_kind)
         late = late_units(stats)
-        names = await contact_names(session, [s.unit_id for s in late])
+        contacts = await late_contacts(session, [s.unit_id for s in late])
     return LateList(
-        summary.period, len(stats), [LateUnit(s, names.get(s.unit_id, [])) for s in late]
+        summary.period, len(stats), [LateUnit(s, contacts.get(s.unit_id, [])) for s in late]
     )

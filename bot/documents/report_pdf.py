@@ -1,0 +1,232 @@
+"""The progress report as a PDF to print, sign and file: the same content as the XLSX."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.documents.fonts import SERIF
+from bot.documents.report_table import (
+    COLUMNS,
+    ReportLine,
+    ReportTable,
+    Signatures,
+    Totals,
+    period_line,
+    place_date,
+    report_table,
+)
+from bot.services.stats.export_data import ExportData
+from bot.texts import Translator
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+FAMILY = "DejaVuSerif"
+# NĐ 30/2020 margins, in mm, adapted to a landscape table.
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 20.0, 15.0, 15.0, 15.0
+LEFT_BLOCK = 95.0
+LINE = 5.5
+TABLE_FONT = 10.0
+# Room to sign and seal (mm), and the whole signature block with its titles and names.
+SIGN_SPACE = 24.0
+SIGNATURE_HEIGHT = 3 * LINE + SIGN_SPACE
+# NĐ 30 practice: the signatures never stand alone on a page; these last rows go with them.
+CARRIED_ROWS = 3
+ALIGN = ("CENTER", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "CENTER", "LEFT", "CENTER")
+
+
+def _new_pdf() -> FPDF:
+    """An A4 landscape document with DejaVu Serif in its four styles."""
+    # fpdf2 (with fontTools) costs ~50 MB; load it only when a PDF is made.
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="landscape", unit="mm", format="A4")
+    pdf.set_margins(MARGIN_LEFT, MARGIN_TOP, MARGIN_RIGHT)
+    pdf.set_auto_page_break(auto=True, margin=MARGIN_BOTTOM)
+    for style, path in SERIF.items():
+        pdf.add_font(FAMILY, style, str(path))
+    return pdf
+
+
+def _centred(pdf: FPDF, x: float, width: float, text: str, style: str, size: float) -> float:
+    """Write one centred line in a block; returns the text's width."""
+    pdf.set_font(FAMILY, style, size)
+    pdf.set_x(x)
+    pdf.cell(width, LINE, text, align="C")
+    return float(pdf.get_string_width(text))
+
+
+def _rule(pdf: FPDF, centre: float, width: float, y: float) -> None:
+    """A thin line under a heading, centred."""
+    pdf.set_line_width(0.3)
+    pdf.line(centre - width / 2, y, centre + width / 2, y)
+
+
+def _heading(pdf: FPDF, table: ReportTable, t: Translator) -> None:
+    """The issuing body beside the national motto, number, place and date, title and period."""
+    left_x = MARGIN_LEFT
+    right_x = MARGIN_LEFT + LEFT_BLOCK
+    right_width = pdf.w - MARGIN_RIGHT - right_x
+    top = pdf.get_y()
+    _centred(pdf, left_x, LEFT_BLOCK, t.plain("document.authority"), "B", 12)
+    _centred(pdf, right_x, right_width, t.plain("document.motto"), "B", 12)
+    pdf.ln(LINE)
+    commune = t.plain("document.commune", commune=table.commune.upper())
+    width = _centred(pdf, left_x, LEFT_BLOCK, commune, "B", 12)
+    motto = _centred(pdf, right_x, right_width, t.plain("document.motto_line"), "B", 13)
+    under = top + 2 * LINE + 0.3
+    _rule(pdf, left_x + LEFT_BLOCK / 2, width / 3, under)
+    _rule(pdf, right_x + right_width / 2, motto, under)
+    pdf.set_y(under + 3)
+    _centred(pdf, left_x, LEFT_BLOCK, t.plain("document.number"), "", 12)
+    _centred(pdf, right_x, right_width, place_date(t, table.commune, table.made_on), "I", 12)
+    pdf.ln(LINE + 6)
+    full = pdf.w - MARGIN_LEFT - MARGIN_RIGHT
+    _centred(pdf, MARGIN_LEFT, full, t.plain("document.type"), "B", 14)
+    pdf.ln(LINE + 1)
+    pdf.set_font(FAMILY, "B", 12)
+    pdf.set_x(MARGIN_LEFT)
+    pdf.multi_cell(full, LINE, t.plain("document.subject", commune=table.commune), align="C")
+    _centred(pdf, MARGIN_LEFT, full, period_line(t, table.period), "I", 12)
+    pdf.ln(LINE + 3)
+
+
+def _figures(
+    t: Translator,
+    adults: int | None,
+    enrolled: int | None,
+    completed: int | None,
+    share: float | None,
+) -> list[str]:
+    """Adults, enrolled, share and completed as the language writes them."""
+    return [
+        t.number(adults) if adults is not None else "",
+        t.number(enrolled) if enrolled is not None else "",
+        t.percent(share * 100) if share is not None else "",
+        t.number(completed) if completed is not None else "",
+    ]
+
+
+def _line_cells(line: ReportLine, t: Translator) -> list[str]:
+    """One unit's row."""
+    return [
+        str(line.number),
+        line.unit,
+        *_figures(t, line.adults, line.enrolled, line.completed, line.share),
+        t.date(line.reported_on) if line.reported_on else "",
+        line.reporter,
+        t.plain("report.late") if line.late else "",
+    ]
+
+
+def _total_cells(first: str, label: str, totals: Totals, t: Translator) -> list[str]:
+    """A subtotal or the grand total."""
+    figures = _figures(t, totals.adults, totals.enrolled, totals.completed, totals.share)
+    return [first, label, *figures, "", "", ""]
+
+
+Row = tuple[list[str], bool]
+
+
+def _rows(table: ReportTable, t: Translator) -> list[Row]:
+    """Every row of the table under its header: (cells, bold)."""
+    rows: list[Row] = []
+    for section in table.sections:
+        rows.append(
+            (_total_cells(section.numeral, t.plain(section.title_key), section.totals, t), True)
+        )
+        rows += [(_line_cells(line, t), False) for line in section.lines]
+    rows.append((_total_cells("", t.plain("report.grand_total"), table.total, t), True))
+    return rows
+
+
+def _table(pdf: FPDF, rows: list[Row], t: Translator) -> None:
+    """The header row and these rows; the header repeats on every page."""
+    from fpdf.fonts import FontFace
+
+    bold = FontFace(emphasis="BOLD")
+    pdf.set_font(FAMILY, "", TABLE_FONT)
+    with pdf.table(
+        col_widths=tuple(width for _, _, width in COLUMNS),
+        width=pdf.w - MARGIN_LEFT - MARGIN_RIGHT,
+        text_align=ALIGN,
+        line_height=4.6,
+        repeat_headings=1,
+        headings_style=bold,
+        padding=1,
+    ) as grid:
+        heading = grid.row()
+        for title, _, _ in COLUMNS:
+            heading.cell(t.plain(title), align="CENTER")
+        for cells, strong in rows:
+            row = grid.row()
+            for text in cells:
+                row.cell(text, style=bold if strong else None)
+
+
+def _body(pdf: FPDF, table: ReportTable, t: Translator, carried: int) -> bool:
+    """Heading, table and note; the last `carried` rows start a new page with the signatures.
+
+    Returns whether the signature block fits on the page where the note ends.
+    """
+    _heading(pdf, table, t)
+    rows = _rows(table, t)
+    if carried:
+        _table(pdf, rows[:-carried], t)
+        pdf.add_page()
+        _table(pdf, rows[-carried:], t)
+    else:
+        _table(pdf, rows, t)
+    pdf.ln(2)
+    pdf.set_font(FAMILY, "I", 10)
+    pdf.multi_cell(0, 4.6, t.plain("report.footnote"))
+    pdf.ln(4)
+    return pdf.get_y() + SIGNATURE_HEIGHT <= pdf.h - MARGIN_BOTTOM
+
+
+def _signatures(pdf: FPDF, signatures: Signatures, t: Translator) -> None:
+    """Write "NGƯỜI LẬP BIỂU" on the left, the signer on the right, room to sign, the names."""
+    left_x = MARGIN_LEFT
+    right_x = pdf.w / 2 + 20
+    right_width = pdf.w - MARGIN_RIGHT - right_x
+    top = pdf.get_y()
+    _centred(pdf, left_x, LEFT_BLOCK, t.plain("document.preparer"), "B", 12)
+    pdf.ln(LINE)
+    _centred(pdf, left_x, LEFT_BLOCK, t.plain("document.preparer_hint"), "I", 11)
+    pdf.set_y(top)
+    for line in (signatures.authority, signatures.title):
+        if line:
+            _centred(pdf, right_x, right_width, line, "B", 12)
+            pdf.ln(LINE)
+    names = top + 2 * LINE + SIGN_SPACE
+    pdf.set_y(names)
+    _centred(pdf, left_x, LEFT_BLOCK, signatures.preparer, "B", 12)
+    _centred(pdf, right_x, right_width, signatures.signer, "B", 12)
+
+
+def report_pdf(
+    data: ExportData, commune: str, signatures: Signatures, tz: ZoneInfo, t: Translator
+) -> bytes:
+    """The report's "Tổng hợp" as an A4 landscape PDF, in the reader's language."""
+    table = report_table(data, commune, signatures, tz)
+    pdf = _draft(table, t, carried=0)
+    if pdf is None:
+        carried = min(CARRIED_ROWS, len(_rows(table, t)))
+        pdf = _draft(table, t, carried=carried)
+        assert pdf is not None
+    return bytes(pdf.output())
+
+
+def _draft(table: ReportTable, t: Translator, *, carried: int) -> FPDF | None:
+    """Lay the report out; None when the signatures would not fit after the table."""
+    pdf = _new_pdf()
+    pdf.set_title(t.plain("document.subject", commune=table.commune))
+    pdf.add_page()
+    fits = _body(pdf, table, t, carried)
+    if not fits and not carried:
+        return None
+    if not fits:
+        pdf.add_page()  # a table too long even for the carried rows: sign on the next page
+    _signatures(pdf, table.signatures, t)
+    return pdf
