@@ -34,6 +34,7 @@ async def _sending(factory: SessionFactory) -> int:
     return int(count or 0)
 
 
+@pytest.mark.sqlite_only("holds SQLite's write lock past its busy timeout")
 async def test_r12_outcomes_survive_a_lock_held_past_the_busy_timeout(
     make_settings: SettingsFactory,
     units: None,

@@ -16,8 +16,11 @@ from telegram import Update
 
 from bot.sandbox import Sandbox
 from bot.sandbox.client import SandboxClient
+from bot.services.maintenance import inbox
 from bot.telegram.context import BotApplication
 from models import ReceivedUpdate, Report, UpdateStatus
+from models.base import utcnow
+from models.db import Database
 from tests.helpers import register_many
 from tests.test_faults import _bot_env
 
@@ -175,3 +178,15 @@ async def test_r11_soak_three_kills_with_400_queued_updates(
         sandbox, client, db_url, session_factory, tmp_path, per_head=130, kills=3, heads=heads
     )
     assert duplicates <= 3 * len(heads)
+
+
+async def test_a_reused_update_id_with_new_content_is_a_new_update(db: Database) -> None:
+    """A sandbox restarted on a kept database (or Telegram after a quiet week) reuses ids."""
+    first = inbox.Incoming(1, 7, '{"update_id": 1, "message": {"text": "một"}}')
+    assert await inbox.store(db, first, utcnow())
+    assert not await inbox.store(db, first, utcnow()), "a redelivery was stored twice"
+    await inbox.mark_done(db, [1], utcnow())
+    other = inbox.Incoming(1, 7, '{"update_id": 1, "message": {"text": "hai"}}')
+    assert await inbox.store(db, other, utcnow())
+    [pending] = await inbox.unfinished(db)
+    assert pending.payload == other.payload

@@ -81,6 +81,7 @@ def test_unwritable_database_folder_is_one_line(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.sqlite_only("opens the SQLite file read-only")
 def test_read_only_database_is_one_line(db_url: str, tmp_path: Path) -> None:
     path = db_url.removeprefix("sqlite+aiosqlite:///")
     read_only = f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true"

@@ -22,7 +22,12 @@ class Incoming:
 
 
 async def store(db: Database, incoming: Incoming, now: datetime) -> bool:
-    """Write the update before Telegram is told it arrived; False if it was already stored."""
+    """Write the update before Telegram is told it arrived; False if it was already stored.
+
+    The same id with the same content is a redelivery. The same id with other content is a
+    new update: Telegram restarts its ids at random after a week without updates, and a local
+    Bot API (the sandbox) restarts them at 1; the old row is replaced.
+    """
     async with db.write() as session:
         inserted = await session.scalar(
             upsert.insert(session, ReceivedUpdate)
@@ -36,7 +41,23 @@ async def store(db: Database, incoming: Incoming, now: datetime) -> bool:
             .on_conflict_do_nothing(index_elements=["update_id"])
             .returning(ReceivedUpdate.update_id)
         )
-    return inserted is not None
+        if inserted is not None:
+            return True
+        replaced = await session.execute(
+            update(ReceivedUpdate)
+            .where(
+                ReceivedUpdate.update_id == incoming.update_id,
+                ReceivedUpdate.payload != incoming.payload,
+            )
+            .values(
+                chat_key=incoming.chat_key,
+                payload=incoming.payload,
+                status=UpdateStatus.PENDING,
+                received_at=now,
+                processed_at=None,
+            )
+        )
+        return int(getattr(replaced, "rowcount", 0) or 0) > 0
 
 
 async def mark_done(db: Database, update_ids: Iterable[int], now: datetime) -> None:
