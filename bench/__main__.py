@@ -8,7 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import broadcast, footprint, report_ingest, stats_query
+from bench import broadcast, flood, footprint, report_ingest, stats_query
 from bench.common import Section, machine_facts
 
 BENCHMARKS: dict[str, Callable[[], Awaitable[Section]]] = {
@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, Callable[[], Awaitable[Section]]] = {
     "ingest": report_ingest.run,
     "stats": stats_query.run,
     "footprint": footprint.run,
+    "flood": flood.run,
 }
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

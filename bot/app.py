@@ -20,8 +20,10 @@ from bot.telegram.dispatcher import OutboxDispatcher
 from bot.telegram.drafts import UserData
 from bot.telegram.evidence import EvidenceKeeper
 from bot.telegram.groups import GroupNotices
+from bot.telegram.inbox import InboxQueue
 from bot.telegram.menus import set_chat_menu, set_default_menu, set_descriptions
 from bot.telegram.ratelimit import FloodRateLimiter, Limits
+from bot.telegram.throttle import UserThrottle
 from bot.telegram.updates import ChatOrderedUpdateProcessor
 from bot.texts import translator
 from models import Role
@@ -42,9 +44,20 @@ def limits_from(settings: Settings) -> Limits:
 
 
 async def _post_init(application: BotApplication) -> None:
+    """Start everything; if any step fails, stop what already started before raising."""
+    try:
+        await _start_resources(application)
+    except BaseException:
+        await _post_shutdown(application)
+        raise
+
+
+async def _start_resources(application: BotApplication) -> None:
     """Open the database, learn the bot's name, make the configured admins, set menus."""
     deps = application.bot_data
     deps.db = open_database(deps.settings.database_url)
+    # Before polling starts: updates a crash left unprocessed are queued first.
+    await deps.inbox.attach(deps.db, application.bot, deps.settings.inbox_keep_days)
     deps.bot_username = application.bot.username
     deps.report_writer = ReportWriter(deps.db, deps.settings.report_period, deps.settings.tz)
     deps.report_writer.start()
@@ -62,19 +75,16 @@ async def _post_init(application: BotApplication) -> None:
 
 
 async def _post_shutdown(application: BotApplication) -> None:
-    """Finish what is in flight, then close the database."""
-    evidence = getattr(application.bot_data, "evidence", None)
-    if evidence is not None:
-        await evidence.stop()
-    outbox = getattr(application.bot_data, "outbox", None)
-    if outbox is not None:
-        await outbox.stop()
-    writer = getattr(application.bot_data, "report_writer", None)
-    if writer is not None:
-        await writer.stop()
-    db = getattr(application.bot_data, "db", None)
-    if db is not None:
-        await db.close()
+    """Finish what is in flight, then close the database; one failing step stops no other."""
+    deps = application.bot_data
+    for name in ("inbox", "evidence", "outbox", "report_writer", "db"):
+        resource = getattr(deps, name, None)
+        if resource is None:
+            continue
+        try:
+            await (resource.close() if name == "db" else resource.stop())
+        except Exception:
+            logger.exception("Could not stop the %s cleanly", name)
 
 
 def build_application(settings: Settings) -> BotApplication:
@@ -82,6 +92,10 @@ def build_application(settings: Settings) -> BotApplication:
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     context_types = ContextTypes(context=BotContext, bot_data=BotData, user_data=UserData)
+    # The durable inbox is the update queue: every update is stored before it is acknowledged,
+    # and marked done by the processor (bot/telegram/inbox.py).
+    inbox = InboxQueue()
+    processor = ChatOrderedUpdateProcessor(settings.update_concurrency, on_done=inbox.mark_done)
     application = cast(
         BotApplication,
         ApplicationBuilder()
@@ -91,7 +105,8 @@ def build_application(settings: Settings) -> BotApplication:
         .context_types(context_types)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .rate_limiter(FloodRateLimiter(limits_from(settings)))
-        .concurrent_updates(ChatOrderedUpdateProcessor(settings.update_concurrency))
+        .update_queue(inbox)
+        .concurrent_updates(processor)
         # httpcore's pool bookkeeping grows with connections × waiting requests; a few
         # keep-alive connections carry ~30 msg/s comfortably.
         .connection_pool_size(settings.http_connections)
@@ -104,6 +119,8 @@ def build_application(settings: Settings) -> BotApplication:
     application.bot_data.settings = settings
     application.bot_data.identities = IdentityCache()
     application.bot_data.group_notices = GroupNotices()
+    application.bot_data.inbox = inbox
+    application.bot_data.throttle = UserThrottle(settings.user_rate_per_second, settings.user_burst)
     handlers.register_all(application)
     return application
 

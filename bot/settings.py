@@ -2,16 +2,77 @@
 
 from __future__ import annotations
 
+import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 ReportPeriod = Literal["weekly", "monthly"]
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DATABASE_BACKENDS = ("sqlite", "postgresql")
+CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+
+# Error types of our own: the CLI renders each with the catalog (bot/cli/main.py).
+CLOCK_TIME = "clock_time"
+TIME_RANGE = "time_range"
+TIME_ZONE = "time_zone"
+LOG_LEVEL = "log_level"
+DATABASE_URL = "database_url"
+DATABASE_FOLDER = "database_folder"
+DATABASE_FILE = "database_file"
+ADMIN_ID = "admin_id"
+
+
+def _problem(kind: str, value: object) -> PydanticCustomError:
+    """A validation error the CLI turns into one catalog line."""
+    return PydanticCustomError(kind, "{value}", {"value": str(value)})
+
+
+def check_clock(value: str) -> str:
+    """Return "HH:MM" for a real time of day (00:00–23:59), or raise."""
+    match = CLOCK.fullmatch(value.strip())
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        raise _problem(CLOCK_TIME, value)
+    return f"{int(match[1]):02d}:{match[2]}"
+
+
+def _nearest_existing(path: Path) -> Path:
+    """The path itself or its closest ancestor that exists."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_database_url(value: str) -> str:
+    """Refuse a URL SQLAlchemy cannot read, an unknown backend, or an unwritable SQLite file."""
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):
+        shown = value.split("://", 1)[0] + "://…" if "://" in value else value[:40]
+        raise _problem(DATABASE_URL, shown) from None
+    if url.get_backend_name() not in DATABASE_BACKENDS:
+        raise _problem(DATABASE_URL, url.drivername)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return value
+    if url.query.get("uri") == "true" or str(url.database).startswith("file:"):
+        return value  # a SQLite URI (e.g. mode=ro) says for itself what it may do
+    path = Path(str(url.database))
+    if path.exists():
+        if path.is_dir() or not os.access(path, os.R_OK | os.W_OK):
+            raise _problem(DATABASE_FILE, path)
+        return value
+    existing = _nearest_existing(path.parent.absolute())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise _problem(DATABASE_FOLDER, path.parent)
+    return value
 
 
 class Settings(BaseSettings):
@@ -23,7 +84,7 @@ class Settings(BaseSettings):
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_base_file_url: str = "https://api.telegram.org/file/bot"
     bot_username: str = ""
-    database_url: str = "sqlite+aiosqlite:///data/binhdan.db"
+    database_url: str = Field(default="sqlite+aiosqlite:///data/binhdan.db", validate_default=True)
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     timezone: str = "Asia/Ho_Chi_Minh"
     course_url: str = "https://binhdanhocvuso.gov.vn"
@@ -39,8 +100,8 @@ class Settings(BaseSettings):
 
     report_deadline_weekday: int = Field(default=4, ge=0, le=6)
     report_deadline_day: int = Field(default=14, ge=1, le=28)
-    report_deadline_time: str = Field(default="17:00", pattern=r"^\d{2}:\d{2}$")
-    quiet_hours: str = Field(default="21:00-06:30", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    report_deadline_time: str = "17:00"
+    quiet_hours: str = "21:00-06:30"
     rest_on_sundays: bool = True
     rest_on_holidays: bool = True
     schedule_grace_hours: float = Field(default=6.0, ge=0)
@@ -64,6 +125,18 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(default=5, ge=1)
     send_retry_base_seconds: float = Field(default=2.0, gt=0)
 
+    # Floods: each user may send this many updates per second on average, in bursts of this
+    # many; beyond it updates are dropped with one notice per episode.
+    user_rate_per_second: float = Field(default=1.0, gt=0)
+    user_burst: int = Field(default=8, ge=1)
+    # Wrong invite codes: after this many in the window, /start CODE is refused for the window.
+    invite_failures_allowed: int = Field(default=5, ge=1)
+    invite_lockout_minutes: int = Field(default=30, ge=1)
+    # Received updates are kept this many days after they were handled, then pruned.
+    inbox_keep_days: int = Field(default=7, ge=1)
+    # `binhdan run` tries this many times to reach the Bot API at start (waits 1, 2, 4 … 30 s).
+    startup_attempts: int = Field(default=8, ge=1)
+
     log_level: str = "INFO"
 
     @field_validator("admin_ids", mode="before")
@@ -73,8 +146,8 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             parts = [part.strip() for part in value.split(",") if part.strip()]
             for part in parts:
-                if not part.isdigit():
-                    raise ValueError(f"ADMIN_IDS: '{part}' is not a Telegram user id")
+                if not (part.isascii() and part.isdigit()):
+                    raise _problem(ADMIN_ID, part)
             return tuple(int(part) for part in parts)
         if isinstance(value, int):
             return (value,)
@@ -84,8 +157,43 @@ class Settings(BaseSettings):
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         """Refuse an unknown zone at start rather than at the first scheduled job."""
-        ZoneInfo(value)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _problem(TIME_ZONE, value) from None
         return value
+
+    @field_validator("report_deadline_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        """A real time of day, so it can never reach a stored schedule otherwise."""
+        return check_clock(value)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _time_range(cls, value: str) -> str:
+        """Two real times of day, "HH:MM-HH:MM" (the range may cross midnight)."""
+        start, dash, end = value.partition("-")
+        try:
+            if not dash:
+                raise _problem(TIME_RANGE, value)
+            return f"{check_clock(start)}-{check_clock(end)}"
+        except PydanticCustomError:
+            raise _problem(TIME_RANGE, value) from None
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        """One of Python's level names."""
+        if value.strip().upper() not in LOG_LEVELS:
+            raise _problem(LOG_LEVEL, value)
+        return value.strip().upper()
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database(cls, value: str) -> str:
+        """A URL SQLAlchemy reads, for a backend we support, with a writable SQLite file."""
+        return check_database_url(value)
 
     @property
     def tz(self) -> ZoneInfo:

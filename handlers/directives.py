@@ -50,6 +50,7 @@ from handlers.common import (
     remove_buttons_of,
     reply,
 )
+from handlers.staff import staff_only
 
 MENU, CONTENT, PREVIEW, NUMBER, SUBJECT, DEADLINE, AUDIENCE, PICK = range(8)
 PAGE_SIZE = 8
@@ -537,7 +538,9 @@ def build_conversation(timeout_seconds: int) -> ConversationHandler[BotContext]:
 def register(application: BotApplication) -> None:
     """Install /thongbao and the directive buttons."""
     timeout = application.bot_data.settings.conversation_timeout_seconds
-    application.add_handler(build_conversation(timeout))
+    application.add_handler(
+        staff_only(build_conversation(timeout), command="thongbao", slot="directive")
+    )
     application.add_handler(CallbackQueryHandler(acknowledge, pattern=pattern(Action.ACK, r"\d+")))
     application.add_handler(
         CallbackQueryHandler(show_unacknowledged, pattern=pattern(Action.DIRECTIVE_UNACKED, r"\d+"))

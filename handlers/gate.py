@@ -19,6 +19,7 @@ from bot.telegram.permissions import (
     command_allowed,
 )
 from bot.telegram.reply_keyboard import command_of_label
+from bot.telegram.throttle import Verdict
 from bot.texts import translator
 
 logger = logging.getLogger(__name__)
@@ -26,9 +27,15 @@ GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
 def _is_supported(update: Update) -> bool:
-    """New private messages of any kind and button presses are for us; edits are not."""
+    """New private messages of any kind and buttons pressed in private chats; edits are not."""
     if update.callback_query is not None:
-        return update.callback_query.from_user is not None
+        query = update.callback_query
+        # A button under a group message (or an inline message) is ignored like a message.
+        return (
+            query.from_user is not None
+            and query.message is not None
+            and query.message.chat.type == ChatType.PRIVATE
+        )
     message = update.message
     return (
         message is not None
@@ -97,6 +104,7 @@ async def check_access(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     assert update.effective_user is not None
     context.identity = await identity_of(context, update.effective_user.id)
+    await _throttle(update, context)
     role = context.identity.role
     if role is None and not _stranger_may(update):
         logger.info("Told user %s how to register", context.identity.user_id)
@@ -118,6 +126,22 @@ async def check_access(update: Update, context: BotContext) -> None:
         logger.info("Refused button %r to user %s", query.data, context.identity.user_id)
         await query.answer(context.t.plain("access.not_allowed"), show_alert=True)
         raise ApplicationHandlerStop
+
+
+async def _throttle(update: Update, context: BotContext) -> None:
+    """Drop a flood beyond the user's budget; say so once per episode (bot/telegram/throttle)."""
+    message = update.message
+    sent_at = message.date.timestamp() if message is not None else None
+    verdict = context.deps.throttle.check(context.who.user_id, sent_at)
+    if verdict is Verdict.PASS:
+        return
+    if verdict is Verdict.NOTICE:
+        logger.info("Throttling user %s", context.who.user_id)
+        if message is not None:
+            await message.reply_text(context.t("access.too_fast"))
+        elif update.callback_query is not None:
+            await update.callback_query.answer(context.t.plain("access.too_fast"))
+    raise ApplicationHandlerStop
 
 
 def register(application: BotApplication) -> None:

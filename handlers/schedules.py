@@ -34,6 +34,7 @@ from bot.texts.schedules import (
     schedule_text,
 )
 from handlers.common import callback_data, message_of, now_utc
+from handlers.staff import staff_only
 from models import ScheduleKind
 from scheduler.jobs import add, pause_or_resume, remove, retime, run_now
 
@@ -340,30 +341,28 @@ def register(application: BotApplication) -> None:
     application.add_handler(
         CallbackQueryHandler(keep_schedule, pattern=pattern(Action.SCHEDULE_KEEP, r"\d+"))
     )
-    application.add_handler(
-        ConversationHandler(
-            entry_points=[
-                CallbackQueryHandler(start_edit, pattern=pattern(Action.SCHEDULE_EDIT, r"\d+")),
-                CallbackQueryHandler(start_add, pattern=pattern(Action.SCHEDULE_ADD)),
+    conversation = ConversationHandler(
+        entry_points=[
+            CallbackQueryHandler(start_edit, pattern=pattern(Action.SCHEDULE_EDIT, r"\d+")),
+            CallbackQueryHandler(start_add, pattern=pattern(Action.SCHEDULE_ADD)),
+        ],
+        states={
+            ASK_RULE: [
+                MessageHandler(typed, receive_rule),
+                CallbackQueryHandler(choose_kind, pattern=pattern(Action.SCHEDULE_KIND, "[a-z]+")),
+                CallbackQueryHandler(
+                    pick_day, pattern=pattern(Action.SCHEDULE_PICK_DAY, "([0-6]|d)")
+                ),
+                CallbackQueryHandler(
+                    pick_hour, pattern=pattern(Action.SCHEDULE_PICK_HOUR, r"([0-6]|d):\d{1,2}")
+                ),
             ],
-            states={
-                ASK_RULE: [
-                    MessageHandler(typed, receive_rule),
-                    CallbackQueryHandler(
-                        choose_kind, pattern=pattern(Action.SCHEDULE_KIND, "[a-z]+")
-                    ),
-                    CallbackQueryHandler(
-                        pick_day, pattern=pattern(Action.SCHEDULE_PICK_DAY, "([0-6]|d)")
-                    ),
-                    CallbackQueryHandler(
-                        pick_hour, pattern=pattern(Action.SCHEDULE_PICK_HOUR, r"([0-6]|d):\d{1,2}")
-                    ),
-                ],
-                ASK_TEMPLATE: [MessageHandler(typed, receive_template)],
-            },
-            fallbacks=[CommandHandler("huy", cancel)],
-            conversation_timeout=application.bot_data.settings.conversation_timeout_seconds,
-            allow_reentry=True,
-            name="schedule",
-        )
+            ASK_TEMPLATE: [MessageHandler(typed, receive_template)],
+        },
+        fallbacks=[CommandHandler("huy", cancel)],
+        conversation_timeout=application.bot_data.settings.conversation_timeout_seconds,
+        allow_reentry=True,
+        name="schedule",
     )
+    # A demoted officer cannot finish an edit started before (handlers/staff.py).
+    application.add_handler(staff_only(conversation, command="lich", slot="schedule"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
@@ -10,6 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 from bot.services.registry import invites
 from bot.services.registry.contacts import choose_language
 from bot.services.registry.invites import RedeemOutcome, RedeemResult
+from bot.settings import Settings
 from bot.telegram.callbacks import Action, args_of, build, pattern
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.keyboards import buttons, report_button
@@ -36,6 +38,7 @@ REFUSALS = {
     RedeemOutcome.USED_UP: N_("invite.used_up"),
     RedeemOutcome.EXPIRED: N_("invite.expired"),
     RedeemOutcome.REVOKED: N_("invite.revoked"),
+    RedeemOutcome.LOCKED_OUT: N_("invite.locked_out"),
 }
 HELP = {
     None: N_("help.stranger"),
@@ -115,6 +118,13 @@ async def _answer_registration(
     await set_chat_menu(context.bot, chat_id_of(update), result.role, t)
 
 
+def invite_guard(settings: Settings) -> invites.InviteGuard:
+    """How many wrong invite codes a user may try, and for how long they are locked out."""
+    return invites.InviteGuard(
+        settings.invite_failures_allowed, timedelta(minutes=settings.invite_lockout_minutes)
+    )
+
+
 async def _redeem(update: Update, context: BotContext, code: str, *, confirmed: bool) -> None:
     """Redeem an invite (confirmed: the person chose to move or attach) and answer."""
     result = await invites.register(
@@ -125,6 +135,7 @@ async def _redeem(update: Update, context: BotContext, code: str, *, confirmed: 
         display_name=display_name(update),
         now=now_utc(),
         confirmed=confirmed,
+        guard=invite_guard(context.deps.settings),
     )
     context.deps.identities.forget(user_id_of(update))
     await _answer_registration(update, context, result, code)

@@ -17,6 +17,7 @@ from models.progress import UnitProgress
 from models.reports import Report
 from models.schedules import RunStatus, Schedule, ScheduleKind, ScheduleRun
 from models.units import Unit, UnitKind
+from models.updates import ReceivedUpdate, UpdateStatus
 
 __all__ = [
     "Acknowledgement",
@@ -34,6 +35,7 @@ __all__ = [
     "InviteRedemption",
     "LanguageChoice",
     "MessageKind",
+    "ReceivedUpdate",
     "Report",
     "Role",
     "RunStatus",
@@ -43,4 +45,5 @@ __all__ = [
     "Unit",
     "UnitKind",
     "UnitProgress",
+    "UpdateStatus",
 ]

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 # The newest revision; tests check it against Alembic's own view of migrations/versions.
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 
 # PostgreSQL advisory lock key ("binhdan" in ASCII) held around every migration run.
 MIGRATION_LOCK_KEY = 0x62696E6864616E
@@ -110,6 +110,27 @@ def ensure_head(database_url: str) -> None:
     ensure_sqlite_folder(database_url)
     if current_revision(database_url) != HEAD_REVISION:
         upgrade_to_head(database_url)
+
+
+def check_writable(database_url: str) -> None:
+    """Raise SQLAlchemyError now if the database cannot be written (a read-only SQLite file).
+
+    Without this, a read-only file is found by the first background task that writes.
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return
+    engine = create_engine(url.set(drivername="sqlite"))
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                # A write that changes nothing: SQLite refuses it on a read-only file.
+                connection.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+            finally:
+                connection.exec_driver_sql("ROLLBACK")
+    finally:
+        engine.dispose()
 
 
 async def upgrade_to_head_async(database_url: str) -> None:

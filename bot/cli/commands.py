@@ -13,10 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import make_url
 from telegram import Bot
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.cli.errors import CliError
-from bot.cli.logging_setup import configure_logging
+from bot.cli.logging_setup import configure_logging, redact
+from bot.documents.cells import csv_text
 from bot.services.broadcasts.audience import Audience, AudienceError, unknown_codes
 from bot.services.broadcasts.directive_file import DirectiveFileError, parse_directive_file
 from bot.services.broadcasts.directives import create_directive
@@ -41,9 +42,11 @@ from bot.texts.schedules import describe_rule, kind_label
 from bot.texts.units import unit_file_problems
 from models import Role
 from models.db import Database, open_database
-from models.migrate import ensure_head, upgrade_to_head
+from models.migrate import check_writable, ensure_head, upgrade_to_head
 
 M_ARENA_MAX = -8
+FIRST_RETRY_SECONDS = 1.0
+MAX_RETRY_SECONDS = 30.0
 
 
 def say(key: str, **values: object) -> None:
@@ -77,6 +80,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging(settings.log_level, settings.telegram_bot_token)
     limit_malloc_arenas()
     ensure_head(settings.database_url)
+    check_writable(settings.database_url)
     from bot.app import build_application
 
     with contextlib.ExitStack() as stack:
@@ -87,8 +91,52 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             except BackupError as error:
                 reason = backup_problem(translator(), error)
                 raise CliError(N_("cli.backup_error"), reason=reason) from None
-        build_application(settings).run_polling(drop_pending_updates=False)
+        asyncio.run(reach_telegram(settings))
+        try:
+            build_application(settings).run_polling(drop_pending_updates=False)
+        except InvalidToken:
+            raise CliError(N_("cli.token_rejected")) from None
+        except NetworkError as error:
+            raise CliError(N_("cli.telegram_lost"), reason=redact(error.message)) from None
     return 0
+
+
+async def reach_telegram(settings: Settings, *, first_wait: float = FIRST_RETRY_SECONDS) -> None:
+    """Ask the Bot API who we are, retrying a network failure `STARTUP_ATTEMPTS` times.
+
+    A rejected token is final at once (one line, exit 2). An unreachable Bot API (the commune
+    PC booted before its network) is tried again after 1, 2, 4 … 30 s, one line each time;
+    after the last attempt the command exits 2 so a service manager can restart it later.
+    """
+    assert settings.telegram_bot_token is not None
+    wait = first_wait
+    for attempt in range(1, settings.startup_attempts + 1):
+        bot = Bot(
+            settings.telegram_bot_token.get_secret_value(),
+            base_url=settings.telegram_base_url,
+            base_file_url=settings.telegram_base_file_url,
+        )
+        try:
+            async with bot:
+                return
+        except InvalidToken:
+            raise CliError(N_("cli.token_rejected")) from None
+        except NetworkError as error:
+            reason = redact(error.message)
+            if attempt == settings.startup_attempts:
+                raise CliError(
+                    N_("cli.telegram_unreachable"), attempts=attempt, reason=reason
+                ) from None
+            line = translator().plain(
+                "cli.telegram_retry",
+                reason=reason,
+                seconds=int(wait),
+                attempt=attempt,
+                attempts=settings.startup_attempts,
+            )
+            print(f"binhdan: {redact(line)}", file=sys.stderr, flush=True)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, MAX_RETRY_SECONDS)
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -172,8 +220,10 @@ async def _bot_username(settings: Settings) -> str:
     try:
         async with bot:
             return bot.username
+    except InvalidToken:
+        raise CliError(N_("cli.token_rejected")) from None
     except TelegramError as error:
-        raise CliError(N_("cli.telegram_error"), reason=error.message) from None
+        raise CliError(N_("cli.telegram_error"), reason=redact(error.message)) from None
 
 
 def cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
@@ -189,7 +239,11 @@ def cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["unit_code", "unit_name", "invite_code", "link"])
-    writer.writerows(links)
+    # Unit codes and names come from an imported file: never let a spreadsheet run them. The
+    # invite code and link are ours (a code may start with "-" and must stay as it is).
+    writer.writerows(
+        (csv_text(code), csv_text(name), invite, link) for code, name, invite, link in links
+    )
     return 0
 
 

@@ -4,28 +4,62 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot import settings as setting_checks
 from bot.cli.errors import CliError
+from bot.cli.logging_setup import redact
 from bot.settings import Settings
 from bot.texts import N_, translator
 
 EXIT_BAD_INPUT = 2
+EXIT_UNEXPECTED = 1
+MAX_REASON = 300
+
+logger = logging.getLogger("binhdan")
+
+# Our own validation problems (bot/settings.py), each one catalog line.
+SETTING_PROBLEMS = {
+    setting_checks.CLOCK_TIME: N_("cli.setting_clock_time"),
+    setting_checks.TIME_RANGE: N_("cli.setting_time_range"),
+    setting_checks.TIME_ZONE: N_("cli.setting_time_zone"),
+    setting_checks.LOG_LEVEL: N_("cli.setting_log_level"),
+    setting_checks.DATABASE_URL: N_("cli.setting_database_url"),
+    setting_checks.DATABASE_FOLDER: N_("cli.setting_database_folder"),
+    setting_checks.DATABASE_FILE: N_("cli.setting_database_file"),
+    setting_checks.ADMIN_ID: N_("cli.setting_admin_id"),
+}
 
 
 def load_settings() -> Settings:
     """Read settings, turning validation errors into one readable line."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]).upper() or "settings"
-        raise CliError(N_("cli.bad_setting"), field=field, problem=first["msg"]) from None
+        key = SETTING_PROBLEMS.get(first["type"])
+        if key is None:
+            problem = redact(first["msg"])
+        else:
+            value = redact(str((first.get("ctx") or {}).get("value", "")))
+            problem = translator().plain(key, value=value)
+        raise CliError(N_("cli.bad_setting"), field=field, problem=problem) from None
+    redact.add(settings.telegram_bot_token)
+    return settings
+
+
+def one_line(error: BaseException) -> str:
+    """An exception as one redacted line, for messages built from library errors."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return redact(text)[:MAX_REASON]
 
 
 def _run_async(coroutine: Coroutine[Any, Any, int]) -> int:
@@ -104,7 +138,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args)
     except CliError as error:
         message = translator().plain(error.key, **error.values)
-        print(f"binhdan: {message}", file=sys.stderr)
+        print(f"binhdan: {redact(message)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
+    except SQLAlchemyError as error:
+        # A database that cannot be opened, migrated or written: a setting to fix, not a bug.
+        logger.debug("Database error", exc_info=True)  # redacted by the log formatter
+        reason = one_line(getattr(error, "orig", None) or error)
+        _print_line(N_("cli.database_error"), reason=reason)
+        return EXIT_BAD_INPUT
+    except Exception as error:
+        # The last resort: one redacted line, never a traceback that could carry the token.
+        logger.debug("Unexpected error", exc_info=True)  # redacted by the log formatter
+        _print_line(N_("cli.unexpected"), kind=type(error).__name__, reason=one_line(error))
+        return EXIT_UNEXPECTED
+
+
+def _print_line(key: str, **values: object) -> None:
+    """Print one catalog line on standard error, redacted."""
+    print(f"binhdan: {redact(translator().plain(key, **values))}", file=sys.stderr)

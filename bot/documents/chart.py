@@ -46,6 +46,8 @@ def chart_png(
     matplotlib.use("Agg")  # no screen on the commune PC's service account, nor in CI
     from matplotlib import pyplot as plt
 
+    # Unit names are user text: "$…$" must stay dollars, not become mathtext (or an error).
+    matplotlib.rcParams["text.parse_math"] = False
     ordered = sorted(bars, key=lambda bar: (bar[1], bar[0]))
     columns, rows = layout(len(ordered))
     width = SINGLE_COLUMN_INCHES if columns == 1 else COLUMN_INCHES * columns

@@ -12,7 +12,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.documents.cells import put_user_text
+from bot.documents.cells import put_user_text, seal_text
 from bot.documents.report_table import (
     COLUMNS,
     ReportLine,
@@ -52,6 +52,8 @@ RIGHT_BLOCK = (4, LAST_COLUMN)  # the national motto, the place and date
 SIGN_LEFT = (1, 3)
 SIGN_RIGHT = (5, LAST_COLUMN)
 SIGN_SPACE_ROWS = 4
+# The summary's figure columns (adults, enrolled, share, completed): the report's own formulas.
+FIGURES = (3, 4, 5, 6)
 
 HISTORY_HEADERS = [
     N_("xlsx.history.time"),
@@ -84,7 +86,8 @@ def _merged(
     first, last = columns
     if last > first:
         sheet.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
-    cell = sheet.cell(row=row, column=first, value=value)
+    cell = sheet.cell(row=row, column=first)
+    put_user_text(cell, value)  # titles, the commune and the signers' names: text, always
     cell.font, cell.alignment = font, alignment
 
 
@@ -314,6 +317,12 @@ def build_workbook(
     )
     _directive_sheet(
         workbook.create_sheet(t.plain("xlsx.sheet.directives")), data.directives, subtitle, tz, t
+    )
+    # A second line of defence behind put_user_text: the only formulas are the summary's
+    # figure columns (subtotals, totals, shares); anything else that reads as one is text.
+    seal_text(
+        workbook,
+        keep=lambda cell: cell.parent is sheet and cell.column in FIGURES and cell.row > HEADER_ROW,
     )
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -14,6 +14,8 @@ from bot.telegram.dispatcher import OutboxDispatcher
 from bot.telegram.drafts import UserData
 from bot.telegram.evidence import EvidenceKeeper
 from bot.telegram.groups import GroupNotices
+from bot.telegram.inbox import InboxQueue
+from bot.telegram.throttle import UserThrottle
 from bot.texts import Translator, translator
 from models.db import Database
 
@@ -21,13 +23,15 @@ from models.db import Database
 class BotData:
     """What every handler may use.
 
-    `settings` and `identities` are set at build, the rest in post_init (they need the running
-    event loop and the bot's name).
+    `settings`, `identities`, `throttle` and `inbox` are set at build, the rest in post_init
+    (they need the running event loop and the bot's name).
     """
 
     settings: Settings
     identities: IdentityCache
     group_notices: GroupNotices
+    throttle: UserThrottle
+    inbox: InboxQueue
     db: Database
     bot_username: str
     report_writer: ReportWriter

@@ -35,6 +35,10 @@ logger = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.2
 RENDER_CACHE = 64
+# Recording outcomes is retried until it succeeds; the wait doubles up to this.
+MAX_FLUSH_BACKOFF_SECONDS = 30.0
+# At shutdown the last outcomes are retried this long before the next start must resend them.
+STOP_FLUSH_SECONDS = 30.0
 
 
 def content_of(directive: Directive) -> DirectiveContent:
@@ -76,6 +80,7 @@ class OutboxDispatcher:
             tuple[int, str | None, str | None], tuple[Rendered, InlineKeyboardMarkup | None]
         ] = OrderedDict()
         self._progress = ProgressPresenter(bot, db)
+        self._flush_failures = 0
 
     def start(self) -> None:
         """Launch the dispatcher loop."""
@@ -113,7 +118,7 @@ class OutboxDispatcher:
             # Never cancel a flush halfway: the outcomes it holds would be lost and re-sent.
             self._flusher_done.set()
             await flusher
-            await self._flush()
+            await self._final_flush()
 
     async def _fill(self) -> None:
         """Top up the tasks in flight, or wait for work."""
@@ -212,17 +217,39 @@ class OutboxDispatcher:
         self._results.append(result)
 
     async def _flush_loop(self) -> None:
-        """Record outcomes every FLUSH_SECONDS, so a crash repeats as little as possible."""
+        """Record outcomes every FLUSH_SECONDS, so a crash repeats as little as possible.
+
+        A failed write (the database locked past its busy timeout) keeps the outcomes and
+        tries again after 0.4, 0.8 … 30 s: they are never dropped, and the deliveries stay
+        "sending" meanwhile, which this process never claims again (no resend).
+        """
         while not self._flusher_done.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._flusher_done.wait(), FLUSH_SECONDS)
+                await asyncio.wait_for(self._flusher_done.wait(), self._flush_wait())
             await self._flush()
 
-    async def _flush(self) -> None:
-        """Write the queued outcomes in one transaction, then update progress messages."""
+    def _flush_wait(self) -> float:
+        """The pause before the next flush: short, or backing off after failures."""
+        if not self._flush_failures:
+            return FLUSH_SECONDS
+        return min(FLUSH_SECONDS * 2.0**self._flush_failures, MAX_FLUSH_BACKOFF_SECONDS)
+
+    async def _final_flush(self) -> None:
+        """At stop: keep trying for a while; what is left goes back to pending at next start."""
+        deadline = asyncio.get_running_loop().time() + STOP_FLUSH_SECONDS
+        for _ in range(1000):
+            if await self._flush() or asyncio.get_running_loop().time() >= deadline:
+                return
+            await asyncio.sleep(self._flush_wait())
+
+    async def _flush(self) -> bool:
+        """Write the queued outcomes in one transaction, then update progress messages.
+
+        Return False when the write failed (the outcomes are kept for the next try).
+        """
         results, self._results = self._results, []
         if not results:
-            return
+            return True
         try:
             async with self._db.write() as session:
                 touched = await record_results(
@@ -232,12 +259,25 @@ class OutboxDispatcher:
                     max_attempts=self._settings.send_max_attempts,
                     retry_base=self._settings.send_retry_base_seconds,
                 )
-        except Exception:
-            logger.exception("Could not record %d outcomes; they stay 'sending'", len(results))
-            return
+        except Exception as error:
+            self._results[:0] = results
+            self._flush_failures += 1
+            logger.warning(
+                "Could not record %d outcomes (%s); retrying in %.1f s",
+                len(results),
+                type(error).__name__,
+                self._flush_wait(),
+            )
+            return False
+        if self._flush_failures:
+            logger.warning(
+                "Recorded %d outcomes after %d failed tries", len(results), self._flush_failures
+            )
+            self._flush_failures = 0
         if any(r.outcome == Outcome.RETRY for r in results):
             self.wake()
         try:
             await self._progress.report(touched)
         except Exception:
             logger.exception("Could not update broadcast progress")
+        return True

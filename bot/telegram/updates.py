@@ -1,36 +1,54 @@
-"""Concurrent update processing that keeps each chat's updates in order."""
+"""Concurrent update processing: each chat in order, and no chat holding more than one slot."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+# PTB takes its own semaphore *before* `do_process_update`, i.e. before we know whether the
+# chat is busy: 16 updates of one flooding chat would fill every slot while they queue on
+# that chat's lock. So PTB's semaphore is made wide enough never to wait, and ours is taken
+# after the chat's turn has come.
+UNBOUNDED = 1_000_000
+
 
 class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
     """Run updates of different chats concurrently, and those of one chat one after another.
 
-    One slow database write for a thôn never holds up the others, while a head's answers
-    still reach their conversation in the order they were typed.
+    An update first waits for its chat's earlier updates, and only then for one of the
+    `max_concurrent_updates` slots: one chat occupies at most one slot, so a flood from one
+    user delays that user alone. `on_done(update)` (the durable inbox) is told when an update
+    was processed, still in the chat's order.
     """
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int,
+        on_done: Callable[[object], None] | None = None,
+    ) -> None:
         """Allow up to `max_concurrent_updates` chats to be served at once."""
-        super().__init__(max_concurrent_updates)
+        super().__init__(UNBOUNDED)
+        self.slots = max_concurrent_updates
+        self.on_done = on_done
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int | None, asyncio.Lock] = {}
         self._users: dict[int | None, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Wait for the chat's earlier updates, then process this one."""
-        key = _chat_key(update)
+        """Wait for the chat's earlier updates, then for a slot, then process this one."""
+        key = chat_key(update)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:
             async with lock:
-                await coroutine
+                async with self._slots:
+                    await coroutine
+                if self.on_done is not None:
+                    self.on_done(update)
         finally:
             self._users[key] -= 1
             if self._users[key] == 0:
@@ -44,7 +62,7 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         """Nothing to close."""
 
 
-def _chat_key(update: object) -> int | None:
+def chat_key(update: object) -> int | None:
     """The chat (or, failing that, the user) an update belongs to."""
     if isinstance(update, Update):
         if update.effective_chat is not None:

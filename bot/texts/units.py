@@ -14,15 +14,26 @@ PROBLEMS = {
     Problem.BAD_KIND: N_("units.file.bad_kind"),
     Problem.BAD_ADULTS: N_("units.file.bad_adults"),
     Problem.DUPLICATE_CODE: N_("units.file.duplicate_code"),
+    Problem.TOO_BIG: N_("units.file.too_big"),
+    Problem.TOO_MANY_ROWS: N_("units.file.too_many_rows"),
+    Problem.LEGACY_XLS: N_("units.file.legacy_xls"),
+    Problem.BAD_XLSX: N_("units.file.bad_xlsx"),
+    Problem.BAD_ENCODING: N_("units.file.bad_encoding"),
+    Problem.BAD_CSV: N_("units.file.bad_csv"),
 }
 
 
 def row_error(t: Translator, error: RowError) -> str:
     """One bad line: "dòng 3: loại đơn vị 'x' không hợp lệ"."""
     reason = t.plain(PROBLEMS[error.problem], **dict(error.values))
+    if error.line == 0:
+        return reason  # the whole file
     return t.plain("units.file.line", line=str(error.line), reason=reason)
 
 
 def unit_file_problems(t: Translator, error: UnitFileError) -> str:
-    """Every bad line of a refused file, separated by semicolons."""
-    return "; ".join(row_error(t, row) for row in error.errors)
+    """The bad lines of a refused file, separated by semicolons; past the first ones, a count."""
+    parts = [row_error(t, row) for row in error.errors]
+    if error.more:
+        parts.append(t.plain("units.file.more", count=error.more))
+    return "; ".join(parts)

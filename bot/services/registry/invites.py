@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.common.audit import record_event
 from bot.services.registry.units import find_unit
-from models import Contact, ContactStatus, Invite, InviteRedemption, Role, Unit
+from models import AuditEvent, Contact, ContactStatus, Invite, InviteRedemption, Role, Unit
 from models.db import Database
 
 # 16 random bytes = 128 bits, rendered as 22 URL-safe characters (A-Za-z0-9_-), which is
@@ -43,6 +43,20 @@ class RedeemOutcome(enum.StrEnum):
     USED_UP = "used_up"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    LOCKED_OUT = "locked_out"
+
+
+# Audited wrong codes; counted per user (in the database, so a restart does not reset them).
+INVITE_REFUSED = "invite.refused"
+CODE_PREFIX_KEPT = 4
+
+
+@dataclass(frozen=True)
+class InviteGuard:
+    """After `failures_allowed` wrong codes within `window`, /start CODE is refused for it."""
+
+    failures_allowed: int
+    window: timedelta
 
 
 @dataclass(frozen=True)
@@ -203,7 +217,7 @@ async def redeem_invite(
     counted = invite is not None and await _has_redeemed(session, invite.id, user_id)
     refusal = _refusal(invite, now, counted=counted)
     if invite is None or refusal is not None:
-        # Refusals change nothing, not even the audit trail; the handler logs them.
+        # Refusals change nothing here; `register` audits the invalid ones (guessing).
         return RedeemResult(refusal or RedeemOutcome.INVALID)
     contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == user_id))
     current = contact if contact is not None and contact.status != ContactStatus.LEFT else None
@@ -292,6 +306,20 @@ class UnitInvite:
     code: str
 
 
+async def recent_failures(session: AsyncSession, user_id: int, since: datetime) -> list[datetime]:
+    """When this user typed a wrong code since `since`, oldest first."""
+    rows = await session.scalars(
+        select(AuditEvent.created_at)
+        .where(
+            AuditEvent.action == INVITE_REFUSED,
+            AuditEvent.actor_user_id == user_id,
+            AuditEvent.created_at >= since,
+        )
+        .order_by(AuditEvent.created_at)
+    )
+    return list(rows)
+
+
 async def register(
     db: Database,
     *,
@@ -301,10 +329,22 @@ async def register(
     display_name: str,
     now: datetime,
     confirmed: bool = False,
+    guard: InviteGuard | None = None,
 ) -> RedeemResult:
-    """/start CODE (or the confirming button): redeem the invite in one transaction."""
+    """/start CODE (or the confirming button): redeem the invite in one transaction.
+
+    Wrong codes are audited and limited.
+
+    Guessing is bounded: after `guard.failures_allowed` invalid codes within `guard.window`,
+    every code (even a right one, so the lock-out is no oracle) is refused until the oldest of
+    them leaves the window. Attempts during the lock-out are not recorded again.
+    """
     async with db.write() as session:
-        return await redeem_invite(
+        if guard is not None:
+            failures = await recent_failures(session, user_id, now - guard.window)
+            if len(failures) >= guard.failures_allowed:
+                return RedeemResult(RedeemOutcome.LOCKED_OUT)
+        result = await redeem_invite(
             session,
             code=code,
             user_id=user_id,
@@ -313,6 +353,16 @@ async def register(
             now=now,
             confirmed=confirmed,
         )
+        if result.outcome == RedeemOutcome.INVALID:
+            session.add(
+                AuditEvent(
+                    actor_user_id=user_id,
+                    action=INVITE_REFUSED,
+                    details={"code_prefix": code[:CODE_PREFIX_KEPT]},
+                    created_at=now,
+                )
+            )
+        return result
 
 
 async def keep_unit(db: Database, user_id: int, code: str) -> str | None:

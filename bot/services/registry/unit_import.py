@@ -1,4 +1,10 @@
-"""Reading a unit list (CSV or XLSX) into validated rows; pure parsing, no database."""
+"""Reading a unit list (CSV or XLSX) into validated rows; pure parsing, no database.
+
+Files come as communes have them: a title above the header (merged or not), an "STT" column,
+Excel's CSV (doubled quotes, semicolons), Windows-1258 or Windows-1252 text, UTF-16. Whatever
+cannot be read is refused with one reason, cheaply: sizes are checked before anything is
+parsed, a ZIP's members before openpyxl opens it, and the rows and errors kept are capped.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,10 @@ import csv
 import enum
 import io
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.services.common.folding import fold, nfc
@@ -16,6 +24,40 @@ from models import UnitKind
 MAX_ADULTS = 10_000_000
 MAX_NAME = 200
 MAX_PHONE = 32
+# A commune has tens of units, a province thousands: far above any real list, far below harm.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 10_000
+MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
+MAX_ZIP_RATIO = 100
+MAX_ERRORS = 20
+MAX_VALUE_SHOWN = 40
+# The header may sit below a title and a blank line or two.
+HEADER_SEARCH_ROWS = 15
+CSV_SAMPLE = 64 * 1024
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (and .doc)
+# Combining tone marks Windows-1258 writes after a vowel (NFC folds them into the letter).
+VIETNAMESE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
+# ă â đ ê ô ơ ư and their capitals.
+VIETNAMESE_LETTERS = frozenset(
+    chr(code)
+    for code in (
+        0x103,
+        0xE2,
+        0x111,
+        0xEA,
+        0xF4,
+        0x1A1,
+        0x1B0,
+        0x102,
+        0xC2,
+        0x110,
+        0xCA,
+        0xD4,
+        0x1A0,
+        0x1AF,
+    )
+)
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 # Header aliases, compared after lower-casing and stripping diacritics.
@@ -89,11 +131,17 @@ class Problem(enum.StrEnum):
     BAD_KIND = "bad_kind"
     BAD_ADULTS = "bad_adults"
     DUPLICATE_CODE = "duplicate_code"
+    TOO_BIG = "too_big"
+    TOO_MANY_ROWS = "too_many_rows"
+    LEGACY_XLS = "legacy_xls"
+    BAD_XLSX = "bad_xlsx"
+    BAD_ENCODING = "bad_encoding"
+    BAD_CSV = "bad_csv"
 
 
 @dataclass(frozen=True)
 class RowError:
-    """One bad line, by its line number in the file (header = line 1), with the values named."""
+    """One bad line, by its line number in the file (0 = the whole file), with values named."""
 
     line: int
     problem: Problem
@@ -104,19 +152,30 @@ class RowProblem(ValueError):
     """A data row that cannot be imported."""
 
     def __init__(self, problem: Problem, **values: str) -> None:
-        """Keep the problem and the values it names."""
+        """Keep the problem and the values it names (shortened: they come from the file)."""
         super().__init__(problem.value)
         self.problem = problem
-        self.values = tuple(values.items())
+        self.values = tuple((key, _shown(value)) for key, value in values.items())
+
+
+def _shown(value: str) -> str:
+    """A value from the file as an error message may quote it."""
+    return value if len(value) <= MAX_VALUE_SHOWN else value[:MAX_VALUE_SHOWN] + "…"
 
 
 class UnitFileError(Exception):
-    """The file cannot be imported; `errors` names each bad line."""
+    """The file cannot be imported; `errors` names the first bad lines, `more` counts the rest."""
 
-    def __init__(self, errors: Sequence[RowError]) -> None:
-        """Keep every error so the message can name each bad line."""
+    def __init__(self, errors: Sequence[RowError], more: int = 0) -> None:
+        """Keep the first errors (the message names each) and how many more there were."""
         self.errors = list(errors)
+        self.more = more
         super().__init__("; ".join(f"{e.line}: {e.problem.value}" for e in self.errors))
+
+
+def _file_error(problem: Problem, **values: str) -> UnitFileError:
+    """A refusal of the whole file."""
+    return UnitFileError([RowError(0, problem, tuple(values.items()))])
 
 
 def parse_kind(raw: str) -> UnitKind | None:
@@ -186,34 +245,60 @@ def parse_row(row: Sequence[str], columns: dict[str, int]) -> UnitRow:
     )
 
 
-def parse_unit_table(table: Iterable[Sequence[str]]) -> list[UnitRow]:
-    """Validate a whole table (header first). Raises UnitFileError naming every bad line."""
-    lines = iter(table)
-    header = next(lines, None)
-    if header is None:
+def _find_header(rows: list[Sequence[str]]) -> tuple[int, dict[str, int]]:
+    """The header's index and columns: the first row naming code, name and kind.
+
+    Rows above it (a title, merged or not, a date line) are skipped. When no row qualifies,
+    the first non-empty row is judged as the header, so its missing columns are named.
+    """
+    first: int | None = None
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if not any(cell.strip() for cell in row):
+            continue
+        first = index if first is None else first
+        try:
+            return index, map_header(row)
+        except UnitFileError:
+            continue
+    if first is None:
         raise UnitFileError([RowError(1, Problem.EMPTY_FILE)])
-    columns = map_header(header)
+    try:
+        map_header(rows[first])
+    except UnitFileError as error:
+        raise UnitFileError([replace(e, line=first + 1) for e in error.errors]) from None
+    raise AssertionError("unreachable: the first row was refused above")
+
+
+def parse_unit_table(table: Iterable[Sequence[str]]) -> list[UnitRow]:
+    """Validate a whole table. Raises UnitFileError naming the bad lines (the first ones)."""
+    rows = list(table)
+    header_index, columns = _find_header(rows)
     units: list[UnitRow] = []
     errors: list[RowError] = []
+    more = 0
     seen: dict[str, int] = {}
-    for line_number, row in enumerate(lines, start=2):
+    for line_number, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
         if not any(cell.strip() for cell in row):
             continue
         try:
             unit = parse_row(row, columns)
         except RowProblem as problem:
-            errors.append(RowError(line_number, problem.problem, problem.values))
-            continue
-        if unit.code in seen:
+            error = RowError(line_number, problem.problem, problem.values)
+        else:
+            if unit.code not in seen:
+                seen[unit.code] = line_number
+                units.append(unit)
+                continue
             values = (("code", unit.code), ("first", str(seen[unit.code])))
-            errors.append(RowError(line_number, Problem.DUPLICATE_CODE, values))
-            continue
-        seen[unit.code] = line_number
-        units.append(unit)
+            error = RowError(line_number, Problem.DUPLICATE_CODE, values)
+        if len(errors) < MAX_ERRORS:
+            errors.append(error)
+        else:
+            more += 1
     if errors:
-        raise UnitFileError(errors)
+        raise UnitFileError(errors, more)
     if not units:
-        raise UnitFileError([RowError(2, Problem.NO_ROWS)])
+        raise UnitFileError([RowError(header_index + 2, Problem.NO_ROWS)])
     return units
 
 
@@ -227,16 +312,136 @@ def _cell_text(value: object) -> str:
 
 
 def read_table(path: Path) -> list[list[str]]:
-    """Read a CSV (UTF-8, with or without BOM) or XLSX file as rows of text."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        # openpyxl is heavy; the running bot never reads XLSX, so load it only here.
-        from openpyxl import load_workbook
+    """Read a CSV or XLSX unit file as rows of text. Raises UnitFileError for what cannot be."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise _file_error(Problem.TOO_BIG, limit=f"{MAX_FILE_BYTES // (1024 * 1024)} MB")
+    data = path.read_bytes()
+    suffix = path.suffix.lower()
+    if suffix == ".xls" or data.startswith(OLE2_MAGIC):
+        raise _file_error(Problem.LEGACY_XLS)
+    if suffix in (".xlsx", ".xlsm") or data.startswith(ZIP_MAGIC):
+        return _capped(_read_xlsx(data))
+    return _capped(_read_csv(data))
 
-        workbook = load_workbook(path, read_only=True, data_only=True)
+
+def _capped(rows: Iterable[list[str]]) -> list[list[str]]:
+    """Take rows up to the cap; refuse the file beyond it (without reading the rest)."""
+    taken: list[list[str]] = []
+    for row in rows:
+        if len(taken) > MAX_ROWS + HEADER_SEARCH_ROWS:
+            raise _file_error(Problem.TOO_MANY_ROWS, limit=str(MAX_ROWS))
+        taken.append(row)
+    return taken
+
+
+def _check_zip(data: bytes) -> None:
+    """Refuse a corrupt ZIP or a ZIP bomb from its directory alone, before openpyxl opens it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        raise _file_error(Problem.BAD_XLSX) from None
+    total = sum(member.file_size for member in members)
+    packed = sum(member.compress_size for member in members)
+    if total > MAX_UNZIPPED_BYTES or total > MAX_ZIP_RATIO * max(packed, 1) + 1024 * 1024:
+        raise _file_error(Problem.TOO_BIG, limit=f"{MAX_UNZIPPED_BYTES // (1024 * 1024)} MB")
+
+
+def _read_xlsx(data: bytes) -> Iterator[list[str]]:
+    """The first sheet's rows, every one of them whatever the dimension tag claims."""
+    _check_zip(data)
+    # openpyxl is heavy; the running bot never reads XLSX, so load it only here.
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds (KeyError, XML and ZIP errors) on bad files
+        raise _file_error(Problem.BAD_XLSX) from None
+    try:
         sheet = workbook.worksheets[0]
-        rows = [[_cell_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+        # Read-only mode stops at the <dimension> tag's last row; some writers under-report it.
+        reset = getattr(sheet, "reset_dimensions", None)
+        if reset is not None:
+            reset()
+        for row in sheet.iter_rows(values_only=True):
+            yield [_cell_text(c) for c in row]
+    except UnitFileError:
+        raise
+    except Exception:
+        raise _file_error(Problem.BAD_XLSX) from None
+    finally:
         workbook.close()
-        return rows
-    text = path.read_bytes().decode("utf-8-sig")
-    dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
-    return [list(row) for row in csv.reader(io.StringIO(text), dialect)]
+
+
+def decode_text(data: bytes) -> str:
+    """Text from a CSV's bytes: UTF-8 (± BOM), UTF-16, Windows-1258 or Windows-1252, in NFC.
+
+    Windows-1258 writes Vietnamese tones as combining marks after the vowel; NFC turns them
+    into the letters UTF-8 files hold. Raises UnitFileError when no encoding fits.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates = ["utf-16"]
+    elif data.startswith(b"\xef\xbb\xbf"):
+        candidates = ["utf-8-sig"]
+    elif len(data) >= 2 and data.count(b"\x00") * 4 >= len(data):
+        # UTF-16 without its BOM: every other byte of Latin text is zero.
+        candidates = ["utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"]
+    else:
+        candidates = ["utf-8", "cp1258", "cp1252"]
+    decoded: dict[str, str] = {}
+    for encoding in candidates:
+        try:
+            decoded[encoding] = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    if not decoded:
+        raise _file_error(Problem.BAD_ENCODING)
+    if "utf-8" in decoded or len(decoded) == 1:
+        text = next(iter(decoded.values()))
+    elif "cp1258" in decoded and _looks_vietnamese(decoded["cp1258"]):
+        text = decoded["cp1258"]
+    else:
+        text = decoded.get("cp1252") or decoded["cp1258"]
+    if "\x00" in text:
+        raise _file_error(Problem.BAD_ENCODING)
+    return unicodedata.normalize("NFC", text)
+
+
+def _looks_vietnamese(text: str) -> bool:
+    """Whether text decoded as Windows-1258 carries Vietnamese tones or letters."""
+    return any(ch in VIETNAMESE_MARKS or ch in VIETNAMESE_LETTERS for ch in text)
+
+
+class _ExcelCsv(csv.Dialect):
+    """Excel's CSV: quotes doubled inside quoted fields; the delimiter is sniffed."""
+
+    delimiter = ","
+    quotechar = '"'
+    doublequote = True
+    skipinitialspace = False
+    lineterminator = "\r\n"
+    quoting = csv.QUOTE_MINIMAL
+    strict = False
+
+
+def _read_csv(data: bytes) -> Iterator[list[str]]:
+    """Rows of a CSV file, its delimiter sniffed from a sample of the whole file."""
+    text = decode_text(data)
+    if not text.strip():
+        return iter([])
+    dialect = _ExcelCsv()
+    try:
+        dialect.delimiter = csv.Sniffer().sniff(text[:CSV_SAMPLE], delimiters=",;\t").delimiter
+    except csv.Error:
+        header = text.split("\n", 1)[0]
+        dialect.delimiter = max(",;\t", key=header.count)
+    return _csv_rows(text, dialect)
+
+
+def _csv_rows(text: str, dialect: csv.Dialect) -> Iterator[list[str]]:
+    """Parse, turning the csv module's errors (a runaway quoted field) into one refusal."""
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""), dialect)
+    except csv.Error:
+        raise _file_error(Problem.BAD_CSV) from None

@@ -24,6 +24,8 @@ from bot.services.reports.number_words import (
 )
 
 MAX_WITHOUT_ADULTS = 1_000_000
+# Longer than any figure typed in words ("một triệu hai trăm …"): refused before reading.
+MAX_TEXT = 120
 
 
 class Refusal(enum.StrEnum):
@@ -65,8 +67,8 @@ RANGE = Refusal.RANGE
 PERCENT = Refusal.PERCENT
 NOT_A_NUMBER = Refusal.NOT_A_NUMBER
 
-GROUPED = re.compile(r"^\d{1,3}(?:[. ]\d{3})+$")
-PLAIN = re.compile(r"^\d+$")
+GROUPED = re.compile(r"^\d{1,3}(?:[. ]\d{3})+$", re.ASCII)
+PLAIN = re.compile(r"^\d+$", re.ASCII)
 
 
 def normalise(text: str) -> str:
@@ -111,7 +113,7 @@ def _digits_value(tokens: list[str]) -> int | None:
 
 def _token_value(token: str) -> int | None:
     """Value of a digit word or a run of digits."""
-    if token.isdigit():
+    if token.isascii() and token.isdigit():
         return int(token)
     grouped = _digits_value([token])
     if grouped is not None:
@@ -191,9 +193,19 @@ def _words_value(tokens: list[str]) -> int:
     return reader.result()
 
 
+def _refuse_foreign(text: str, normalised: str) -> None:
+    """Only ASCII and full-width digits are read (NFKC makes the latter ASCII); cap the length.
+
+    Other scripts' digits ("፩", "٣") would reach int() or regexes in surprising ways.
+    """
+    if len(text) > MAX_TEXT or any(ch.isdigit() and not ch.isascii() for ch in normalised):
+        raise NumberRefusal(NOT_A_NUMBER)
+
+
 def parse_count(text: str) -> int:
     """Read one non-negative whole figure from what a person typed, or raise NumberRefusal."""
     normalised = normalise(text)
+    _refuse_foreign(text, normalised)
     _refuse_shapes(normalised)
     tokens = _strip_fillers(normalised)
     if not tokens:
@@ -227,6 +239,8 @@ def split_figures(text: str) -> list[str]:
     only when it could not be the completed figure, i.e. when it is larger than the number
     so far ("304 101" is 304 enrolled and 101 completed; "1 250" is 1.250).
     """
+    if len(text) > MAX_TEXT:
+        return [text]  # parse_count refuses it with its usual reason
     normalised = normalise(text)
     if re.search(r"[;|+]|,\s", normalised):
         return [part.strip() for part in re.split(r"[;|+]|,\s", normalised) if part.strip()]

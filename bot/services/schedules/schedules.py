@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,6 +36,8 @@ from models import (
     upsert,
 )
 from models.db import Database
+
+logger = logging.getLogger(__name__)
 
 DEFAULTS_MARKER = "schedules.defaults_created"
 NUDGES = (ScheduleKind.REMINDER, ScheduleKind.CHASE)
@@ -138,7 +141,14 @@ async def plan(
     """
     if not schedule.enabled:
         return None, None
-    rule = parse_rule(schedule.rule)
+    rule = _parsed(schedule.rule)
+    if rule is None:
+        # A rule stored by an older version (or by hand) that no longer reads is reported and
+        # skipped, never fatal: /lich shows it as typed so an officer can fix it.
+        logger.warning(
+            "Schedule %s has a rule that no longer reads (%r); skipped", schedule.id, schedule.rule
+        )
+        return None, None
     tz = settings.tz
     catch_up: Due | None = None
     last = previous_fire(rule, now, tz)

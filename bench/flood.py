@@ -1,0 +1,122 @@
+"""P5: a head's report while another chat floods, against the earlier update processor."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import statistics
+import time
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram.ext import BaseUpdateProcessor
+
+from bench.common import Section, Series, bench_settings, fresh_database, repeat, sandbox_process
+from bench.report_ingest import FIRST_USER, _seed
+from bot.app import build_application, polling
+from bot.sandbox.client import SandboxClient
+from bot.telegram.updates import chat_key
+
+FLOOD = 60
+REPORTS = 10
+REPORT_EVERY = 1.0
+STRANGER = 6_000_000
+
+
+class SlotFirstUpdateProcessor(BaseUpdateProcessor):
+    """The peer: the processor before issue 13 (a global slot first, then the chat's lock)."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int | None, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        async with self._locks.setdefault(chat_key(update), asyncio.Lock()):
+            await coroutine
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+def _p95(values: list[float]) -> float:
+    """The 95th percentile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
+async def _measure(naive: bool) -> list[float]:
+    """Seconds from each of the head's /baocao to its echo, while a stranger floods."""
+    database_url, folder = await fresh_database()
+    try:
+        await _seed(database_url)
+        async with sandbox_process() as sandbox:  # Telegram's limits: ~1 msg/s per chat
+            overrides: dict[str, Any] = {"user_burst": 1_000_000} if naive else {}
+            settings = bench_settings(
+                sandbox.base_url, sandbox.base_file_url, sandbox.token, database_url, **overrides
+            )
+            application = build_application(settings)
+            if naive:
+                # The earlier processor, as it was wired before (no inbox marks needed here).
+                application._update_processor = SlotFirstUpdateProcessor(
+                    settings.update_concurrency
+                )
+            client = SandboxClient(sandbox.control_url)
+            head = FIRST_USER
+            latencies: list[float] = []
+            async with polling(application):
+                await client.converse(head, "/baocao 1", timeout=60)  # warm up
+                # Our own pacing (1 s between two messages to one chat) is not what we measure.
+                await asyncio.sleep(REPORT_EVERY)
+                await asyncio.gather(*(client.send(STRANGER, f"chào {i}") for i in range(FLOOD)))
+                for n in range(REPORTS):
+                    started = time.perf_counter()
+                    await client.converse(head, f"/baocao {10 + n}", timeout=300)
+                    latencies.append(time.perf_counter() - started)
+                    await asyncio.sleep(REPORT_EVERY)
+            await client.aclose()
+        return latencies
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def run(runs: int = 3) -> Section:
+    """Alternate ours and the peer; p50 and p95 of the head's report latency."""
+
+    async def once() -> dict[str, float]:
+        naive = await _measure(naive=True)
+        ours = await _measure(naive=False)
+        return {
+            "ours_p50": statistics.median(ours),
+            "ours_p95": _p95(ours),
+            "naive_p50": statistics.median(naive),
+            "naive_p95": _p95(naive),
+        }
+
+    series = await repeat(runs, once)
+    ratio = Series(
+        "ratio",
+        "×",
+        [n / o for n, o in zip(series["naive_p95"].values, series["ours_p95"].values, strict=True)],
+    )
+    body = [
+        f"One unregistered user sends {FLOOD} messages at once; meanwhile a registered head "
+        f"sends `/baocao N` {REPORTS} times, every {REPORT_EVERY} s after the previous echo. "
+        "Latency = from the head's message to the bot's echo in the head's chat. The sandbox "
+        "(own process) enforces Telegram's limits (~1 msg/s per private chat, 30 msg/s "
+        "overall), and the bot its own (UPDATE_CONCURRENCY=16, defaults otherwise). The peer "
+        "is the processor before issue 13 (a global slot taken before the chat's turn) "
+        "without the per-user throttle.",
+        "",
+        "| update processor | head's report p50 (s) | p95 (s) |",
+        "|---|---|---|",
+        f"| binhdan-bot: chat turn, then a slot; per-user throttle | "
+        f"{series['ours_p50'].cell(3)} | {series['ours_p95'].cell(3)} |",
+        f"| slot first, no throttle (peer, before issue 13) | "
+        f"{series['naive_p50'].cell(2)} | {series['naive_p95'].cell(2)} |",
+        "",
+        f"p95 ratio peer / ours (median): **{ratio.cell(0)}×**.",
+    ]
+    return Section("P5 — a head's report beside a flooding chat", body)

@@ -1,0 +1,144 @@
+"""The durable inbox: the Application's update queue, which stores each update before it is queued.
+
+With long polling, PTB's Updater acknowledges a batch of updates by asking for the next one
+(`getUpdates` with `offset = last update_id + 1`), and it asks only after every update of the
+batch was `put` on the Application's `update_queue`. So the queue's `put` is the one place
+that runs after an update is received and before Telegram is told so: `InboxQueue.put` writes
+the update to the `updates` table there (retrying until the database takes it; polling simply
+waits meanwhile, and Telegram keeps the update). A webhook receiver that puts updates on the
+same queue gets the same guarantee before it answers 200.
+
+Then:
+- an update already stored (Telegram delivered it again, e.g. after a crash before the
+  acknowledgement) is not queued a second time: its `update_id` is the table's key;
+- the update processor tells `mark_done` when an update was processed; a writer task records
+  that at once (several at a time when busy);
+- at start, `recover` queues the stored updates never marked done, oldest first, before
+  polling begins, so they are processed first and, per chat, in order;
+- rows handled more than `INBOX_KEEP_DAYS` ago are pruned at start and every hour.
+
+A crash between a reply and its `done` mark processes that update again at the next start
+(at-least-once; reports are idempotent on their update id, R6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import timedelta
+
+from telegram import Bot, Update
+
+from bot.services.maintenance import inbox
+from bot.telegram.updates import chat_key
+from models.base import utcnow
+from models.db import Database
+
+logger = logging.getLogger(__name__)
+
+FIRST_RETRY_SECONDS = 0.2
+MAX_RETRY_SECONDS = 10.0
+PRUNE_EVERY_SECONDS = 3600.0
+
+
+class InboxQueue(asyncio.Queue[object]):
+    """An update queue that stores every Telegram update before queueing it (see the module)."""
+
+    def __init__(self) -> None:
+        """Create the queue; `attach` gives it the database (in post_init)."""
+        super().__init__()
+        self._db: Database | None = None
+        self._keep = timedelta(days=7)
+        self._done: set[int] = set()
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+
+    async def attach(self, db: Database, bot: Bot, keep_days: int) -> int:
+        """Start storing, prune old rows, and queue what a crash left unprocessed."""
+        self._db, self._keep = db, timedelta(days=keep_days)
+        await self._prune()
+        pending = await inbox.unfinished(db)
+        for row in pending:
+            # Queued directly (not stored again): they are in the table already.
+            await super().put(Update.de_json(json.loads(row.payload), bot))
+        self._writer = asyncio.create_task(self._write_loop(), name="inbox-writer")
+        if pending:
+            logger.warning("Processing %d updates received before the last stop", len(pending))
+        return len(pending)
+
+    async def put(self, item: object) -> None:
+        """Store a Telegram update first (retrying until it is stored), then queue it."""
+        if isinstance(item, Update) and self._db is not None:
+            incoming = inbox.Incoming(item.update_id, chat_key(item), item.to_json())
+            if not await self._store(incoming):
+                logger.info("Update %s was delivered again; already stored", item.update_id)
+                return
+        await super().put(item)
+
+    async def _store(self, incoming: inbox.Incoming) -> bool:
+        """Write one update, retrying with backoff: it must be stored before it is acknowledged."""
+        assert self._db is not None
+        wait = FIRST_RETRY_SECONDS
+        while True:
+            try:
+                return await inbox.store(self._db, incoming, utcnow())
+            except Exception:
+                logger.exception(
+                    "Could not store update %s; retrying in %.1f s", incoming.update_id, wait
+                )
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, MAX_RETRY_SECONDS)
+
+    def mark_done(self, update: object) -> None:
+        """The processor finished this update: record it soon (the writer task)."""
+        if isinstance(update, Update):
+            self._done.add(update.update_id)
+            self._wake.set()
+
+    async def _write_loop(self) -> None:
+        """Record done marks as soon as there are any; prune every hour."""
+        loop = asyncio.get_running_loop()
+        next_prune = loop.time() + PRUNE_EVERY_SECONDS
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), PRUNE_EVERY_SECONDS)
+            self._wake.clear()
+            await self._flush()
+            if loop.time() >= next_prune:
+                next_prune = loop.time() + PRUNE_EVERY_SECONDS
+                with contextlib.suppress(Exception):
+                    await self._prune()
+
+    async def _flush(self) -> None:
+        """Write the pending done marks; on failure keep them for the next round (log line)."""
+        if not self._done or self._db is None:
+            return
+        batch, self._done = self._done, set()
+        try:
+            await inbox.mark_done(self._db, batch, utcnow())
+        except Exception:
+            logger.exception("Could not mark %d updates done; retrying", len(batch))
+            self._done |= batch
+            await asyncio.sleep(FIRST_RETRY_SECONDS)
+            self._wake.set()
+
+    async def _prune(self) -> None:
+        """Forget updates handled long ago."""
+        assert self._db is not None
+        removed = await inbox.prune(self._db, utcnow() - self._keep)
+        if removed:
+            logger.info("Pruned %d old updates from the inbox", removed)
+
+    async def stop(self) -> None:
+        """Write the last done marks and stop the writer."""
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+        for _ in range(3):
+            if not self._done:
+                break
+            await self._flush()
