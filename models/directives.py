@@ -65,6 +65,10 @@ class Directive(Base):
     # "text" (escaped as typed) or "markdown" (a file from `binhdan broadcast`, rendered to
     # Telegram HTML at sending time).
     body_format: Mapped[str] = mapped_column(String(16), default="text", server_default="text")
+    # Photos sent before the text (Telegram file ids), and extra button rows
+    # ([[catalog key, callback data], …] per row) labelled in each recipient's language.
+    photo_file_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    buttons: Mapped[list[list[list[str]]] | None] = mapped_column(JSON, nullable=True)
     document_file_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     document_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     deadline: Mapped[date | None] = mapped_column(Date, nullable=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -429,3 +431,40 @@ async def test_recent_lists_directives_only_and_resends_one(
         )
     assert len(again) == 2 and again[1].audience == "units:T02"
     assert again[1].number == "310/UBND-VHXH"
+
+
+async def _photo_id(client: SandboxClient, colour: tuple[int, int, int]) -> str:
+    """A real JPEG stored in the sandbox, as a user's upload would be."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buffer, "JPEG")
+    return await client.upload(buffer.getvalue(), "anh.jpg", "image/jpeg")
+
+
+async def test_outbox_messages_carry_photos_and_their_own_buttons(
+    make_settings: SettingsFactory,
+    units: None,
+    client: SandboxClient,
+    session_factory: SessionFactory,
+) -> None:
+    [user] = await register_many(session_factory, client, 1, 840_500)
+    photos = (await _photo_id(client, (200, 0, 0)), await _photo_id(client, (0, 200, 0)))
+    content = DirectiveContent(
+        subject="Ảnh",
+        body="Hai ảnh minh chứng",
+        photo_file_ids=photos,
+        buttons=((("button.report", "report:start"),),),
+    )
+    async with session_factory.begin() as session:
+        await create_directive(
+            session, content, Audience.parse("all"), actor_user_id=None, now=utcnow()
+        )
+    async with polling(build_application(make_settings())):
+        await _wait_statuses(session_factory, {"sent": 1})
+    events = await client.events(user)
+    album, text = [e for e in events if e["method"] in ("sendMediaGroup", "sendMessage")][-2:]
+    assert album["method"] == "sendMediaGroup" and text["method"] == "sendMessage"
+    assert "Hai ảnh minh chứng" in text["text"]
+    rows = text["reply_markup"]["inline_keyboard"]
+    # The directive's own "✅ Đã nhận" first, then the stored row, labelled from the catalog.
+    assert rows[-1] == [{"text": "📝 Báo cáo", "callback_data": "report:start"}]
+    assert rows[0][0]["callback_data"].startswith("ack:")

@@ -21,7 +21,7 @@ from bot.services.broadcasts.outbox import (
     save_progress_part,
 )
 from bot.settings import Settings
-from bot.telegram.keyboards import ack_keyboard, report_button
+from bot.telegram.keyboards import ack_keyboard, report_button, with_extra_buttons
 from bot.telegram.progress import ProgressPresenter
 from bot.telegram.ratelimit import retry_seconds
 from bot.telegram.sending import send_rendered
@@ -55,6 +55,10 @@ def content_of(directive: Directive) -> DirectiveContent:
         body_key=directive.body_key,
         body_params=directive.body_params or {},
         body_format=directive.body_format,
+        photo_file_ids=tuple(directive.photo_file_ids or ()),
+        buttons=tuple(
+            tuple((str(key), str(data)) for key, data in row) for row in directive.buttons or ()
+        ),
     )
 
 
@@ -173,6 +177,7 @@ class OutboxDispatcher:
                 markup = ack_keyboard(t, directive_id, asks_report=content.deadline is not None)
             elif kind in (MessageKind.REMINDER, MessageKind.CHASE):
                 markup = report_button(t)
+            markup = with_extra_buttons(markup, content.buttons, t)
             cached = self._rendered[key] = (rendered, markup)
             while len(self._rendered) > RENDER_CACHE:
                 self._rendered.popitem(last=False)

@@ -55,3 +55,19 @@ def asks_report(markup: InlineKeyboardMarkup | None) -> bool:
         for row in markup.inline_keyboard
         for button in row
     )
+
+
+def with_extra_buttons(
+    markup: InlineKeyboardMarkup | None,
+    rows: Sequence[Sequence[tuple[str, str]]],
+    t: Translator,
+) -> InlineKeyboardMarkup | None:
+    """A message's own buttons followed by stored rows of (catalog key, callback data)."""
+    if not rows:
+        return markup
+    extra = [
+        [InlineKeyboardButton(t.plain(key), callback_data=data) for key, data in row]
+        for row in rows
+    ]
+    existing = [list(row) for row in markup.inline_keyboard] if markup is not None else []
+    return InlineKeyboardMarkup([*existing, *extra])

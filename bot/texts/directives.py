@@ -22,19 +22,25 @@ PART_MARKER_ROOM = 40
 
 @dataclass(frozen=True)
 class Rendered:
-    """What is sent: an optional document with caption, then text parts.
+    """What is sent: photos (one, or an album), an optional document, then text parts.
 
-    The last part carries the "✅ Đã nhận" button.
+    The last part carries the buttons ("✅ Đã nhận" and the like).
     """
 
     document_file_id: str | None
     caption: str | None
     parts: list[str]
+    photo_file_ids: tuple[str, ...] = ()
 
     @property
     def message_count(self) -> int:
-        """How many messages one recipient gets."""
-        return len(self.parts) + (1 if self.document_file_id else 0)
+        """How many sends one recipient gets (an album is one)."""
+        return len(self.parts) + (1 if self.document_file_id else 0) + (1 if self.photos else 0)
+
+    @property
+    def photos(self) -> bool:
+        """Whether photos go first."""
+        return bool(self.photo_file_ids)
 
 
 def _heading(content: DirectiveContent, t: Translator, commune: str) -> list[str]:
@@ -191,10 +197,12 @@ def render_directive(
     body = generated_text(content, t, unit)
     if content.kind == MessageKind.DIGEST:
         # Officers' own notes (escalation, digest): no course link, it is not for them.
-        return Rendered(None, None, split_for_telegram([escape(body)], MAX_TEXT))
+        return Rendered(
+            None, None, split_for_telegram([escape(body)], MAX_TEXT), content.photo_file_ids
+        )
     if content.kind != "directive":
         text = f"{escape(body)}\n\n" + "\n".join(_footer(content, t, course_url))
-        return Rendered(None, None, split_for_telegram([text], MAX_TEXT))
+        return Rendered(None, None, split_for_telegram([text], MAX_TEXT), content.photo_file_ids)
     heading = "\n".join(_heading(content, t, commune))
     footer = "\n".join(_footer(content, t, course_url))
     if content.body_format == "markdown":
@@ -215,7 +223,7 @@ def render_directive(
         chunk if index == 0 else t("directive.part", index=index + 1, total=total) + "\n" + chunk
         for index, chunk in enumerate(chunks)
     ]
-    return Rendered(content.document_file_id, caption, parts)
+    return Rendered(content.document_file_id, caption, parts, content.photo_file_ids)
 
 
 # What a message is called when it has no subject of its own (progress, summaries, lists).

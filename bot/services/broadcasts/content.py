@@ -27,3 +27,8 @@ class DirectiveContent:
     body_params: dict[str, Any] = field(default_factory=dict)
     # "text" (shown as typed) or "markdown" (a file's formatting, rendered for Telegram).
     body_format: str = "text"
+    # Telegram file ids of photos sent before the text (an album when there are several).
+    photo_file_ids: tuple[str, ...] = ()
+    # Extra button rows under the message: (catalog key of the label, callback data) each,
+    # labelled in each recipient's language (e.g. "↩️ Trả lời" on a note sent to officers).
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()

@@ -57,6 +57,8 @@ async def create_directive(
         body_key=content.body_key,
         body_params=content.body_params or None,
         body_format=content.body_format,
+        photo_file_ids=list(content.photo_file_ids) or None,
+        buttons=[[list(button) for button in row] for row in content.buttons] or None,
         document_file_id=content.document_file_id,
         document_name=content.document_name,
         deadline=content.deadline,
