@@ -110,9 +110,8 @@ CARRY_ROWS = [
 
 
 def _at(url: str, minute: int) -> datetime:
-    """A report time as each database's driver takes it (SQLite keeps naive UTC)."""
-    moment = datetime(2026, 11, 24, 8, minute, tzinfo=UTC)
-    return moment.replace(tzinfo=None) if url.startswith("sqlite") else moment
+    """A report time as revision 0007 stored it: naive UTC (timestamptz came with 0008)."""
+    return datetime(2026, 11, 24, 8, minute, tzinfo=UTC).replace(tzinfo=None)
 
 
 def _seed_reports(url: str) -> None:
