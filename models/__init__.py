@@ -3,6 +3,7 @@
 from models.audit import AuditEvent
 from models.base import Base
 from models.contacts import Contact, ContactStatus, Role
+from models.coordination import ChatClaim, ConversationState, SyncMark, UserDrafts
 from models.directives import (
     Acknowledgement,
     Delivery,
@@ -23,8 +24,10 @@ __all__ = [
     "Acknowledgement",
     "AuditEvent",
     "Base",
+    "ChatClaim",
     "Contact",
     "ContactStatus",
+    "ConversationState",
     "Delivery",
     "DeliveryStatus",
     "Directive",
@@ -42,8 +45,10 @@ __all__ = [
     "Schedule",
     "ScheduleKind",
     "ScheduleRun",
+    "SyncMark",
     "Unit",
     "UnitKind",
     "UnitProgress",
     "UpdateStatus",
+    "UserDrafts",
 ]

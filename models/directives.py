@@ -90,8 +90,11 @@ class DeliveryStatus(enum.StrEnum):
        │                    │ ──400 / too many─► failed
        └──network, 5xx, 429─┘  (attempts += 1, next_attempt_at = now + backoff)
 
-    A crash leaves rows in `sending`; at start they go back to `pending`, so at most the
-    messages in flight at the moment of the crash may arrive twice.
+    A claim is a lease: the sender writes its name in `claimed_by` and `lease_until`, renews
+    the lease while the send is under way, and only a row whose lease ran out (its sender died
+    or lost the database) goes back to `pending`. So a second process never takes rows another
+    one is sending, and at most the messages in flight when a sender died may arrive twice.
+    Outcomes are written only by the lease holder.
     """
 
     PENDING = "pending"
@@ -128,6 +131,9 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
     message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The process sending it (while `sending`) and until when that claim holds.
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Acknowledgement(Base):
