@@ -144,15 +144,10 @@ async def test_utc_columns_hand_back_aware_utc(
         assert kind == "timestamp with time zone"
 
 
-@pytest.mark.xfail(
-    ON_POSTGRESQL,
-    strict=True,
-    reason="bot/services/invites.py:redeem_invite reads `uses` without a row lock: under "
-    "READ COMMITTED two redemptions both see it free (SQLite serialises with BEGIN IMMEDIATE)",
-)
 async def test_a_single_use_invite_admits_one_of_two_concurrent_redeemers(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
+    """The conditional UPDATE takes the one use; the other redeemer is told it is used up."""
     now = datetime.now(UTC)
     async with session_factory.begin() as session:
         invite = await create_invite(
@@ -178,15 +173,10 @@ async def test_a_single_use_invite_admits_one_of_two_concurrent_redeemers(
     assert sorted(outcomes) == sorted([RedeemOutcome.REGISTERED, RedeemOutcome.USED_UP])
 
 
-@pytest.mark.xfail(
-    ON_POSTGRESQL,
-    strict=True,
-    reason="bot/services/invites.py:current_unit_invites checks then creates without a lock: "
-    "two concurrent callers (the CLI and /moi) each create a set (SQLite serialises them)",
-)
 async def test_concurrent_invite_listings_create_one_invite_per_unit(
     session_factory: async_sessionmaker[AsyncSession], units: None
 ) -> None:
+    """The listings run one after the other (an advisory lock): one invite set, not two."""
     now = datetime.now(UTC)
 
     async def listing() -> list[str]:

@@ -199,8 +199,9 @@ async def test_escalation_run_by_hand_before_the_deadline_is_a_trial(
     async with session_factory.begin() as session:
         await fire(session, escalation, wednesday, wednesday, SETTINGS, manual=True)
         await fire(session, escalation, friday_evening, friday_evening, SETTINGS, manual=True)
-        # A timed firing is never a trial, whenever it comes.
-        await fire(session, escalation, wednesday.replace(hour=9), wednesday, SETTINGS)
+        # A timed firing is never a trial, whenever it comes (here: last Friday's, on Wednesday).
+        last_friday = datetime(2026, 11, 27, 17, 0, tzinfo=TZ)
+        await fire(session, escalation, last_friday, wednesday, SETTINGS)
     async with session_factory() as session:
         trial, late, timed = list(await session.scalars(select(Directive).order_by(Directive.id)))
     assert trial.body_params is not None and trial.body_params["trial"] == "04/12/2026 17:00"

@@ -7,11 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ScalarSelect, select
+from sqlalchemy import ScalarSelect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.common.audit import record_event
+from bot.services.common.sync import IDENTITIES, bump
 from models import Contact, ContactStatus, LanguageChoice, Role, upsert
+from models.base import utcnow
 from models.db import Database
 
 
@@ -88,6 +90,7 @@ async def choose_language(db: Database, user_id: int, language: str, now: dateti
             )
         )
         record_event(session, user_id, "language.chosen", language=language)
+        await bump(session, IDENTITIES)
 
 
 async def reactivate(session: AsyncSession, user_id: int) -> None:
@@ -127,16 +130,61 @@ async def grant_role(
         return GrantResult(GrantOutcome.HEAD_NEEDS_UNIT)
     if contact is None:
         # In private chats the chat id equals the user id, so they can be reached at once.
-        contact = Contact(telegram_user_id=user_id, chat_id=user_id, role=role)
-        session.add(contact)
-    elif contact.role == role and contact.status == ContactStatus.ACTIVE:
+        created = await create_contact(session, user_id, user_id, role)
+        if created is not None:
+            record_event(
+                session,
+                actor_user_id,
+                "role.granted",
+                user_id=user_id,
+                role=role.value,
+                previous=None,
+            )
+            await bump(session, IDENTITIES)
+            return GrantResult(GrantOutcome.GRANTED, created.chat_id)
+        # Someone else created the contact at this very moment: grant on the row they made.
+        contact = await session.scalar(
+            select(Contact)
+            .where(Contact.telegram_user_id == user_id)
+            .execution_options(populate_existing=True)
+        )
+        assert contact is not None
+    if contact.role == role and contact.status == ContactStatus.ACTIVE:
         return GrantResult(GrantOutcome.UNCHANGED, contact.chat_id)
     previous = contact.role.value if contact.role else None
     contact.role, contact.status = role, ContactStatus.ACTIVE
     record_event(
         session, actor_user_id, "role.granted", user_id=user_id, role=role.value, previous=previous
     )
+    await bump(session, IDENTITIES)
     return GrantResult(GrantOutcome.GRANTED, contact.chat_id)
+
+
+async def create_contact(
+    session: AsyncSession, user_id: int, chat_id: int, role: Role
+) -> Contact | None:
+    """Insert a new contact, or return None when the user already has one.
+
+    An INSERT … ON CONFLICT DO NOTHING: two transactions creating the same person at once
+    (two processes, a double tap) leave one row and raise nothing.
+    """
+    created_id = await session.scalar(
+        upsert.insert(session, Contact)
+        .values(
+            telegram_user_id=user_id,
+            chat_id=chat_id,
+            role=role,
+            status=ContactStatus.ACTIVE,
+            display_name="",
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["telegram_user_id"])
+        .returning(Contact.id)
+    )
+    if created_id is None:
+        return None
+    return await session.get(Contact, created_id)
 
 
 async def grant(
@@ -150,12 +198,46 @@ async def grant(
 
 
 async def ensure_admins(session: AsyncSession, admin_ids: Iterable[int]) -> list[int]:
-    """Make every id in ADMIN_IDS an admin; return the chat ids whose role changed."""
+    """Make every id in ADMIN_IDS an admin; return the chat ids whose role changed.
+
+    Both steps are safe when several processes start together: the contact is created with
+    INSERT … ON CONFLICT DO NOTHING, and promoted with an UPDATE that re-checks the role, so
+    exactly one of them records each change.
+    """
     changed = []
     for user_id in admin_ids:
-        result = await grant_role(session, actor_user_id=None, user_id=user_id, role=Role.ADMIN)
-        if result.outcome == GrantOutcome.GRANTED and result.chat_id is not None:
-            changed.append(result.chat_id)
+        created = await create_contact(session, user_id, user_id, Role.ADMIN)
+        if created is not None:
+            record_event(
+                session, None, "role.granted", user_id=user_id, role=Role.ADMIN.value, previous=None
+            )
+            changed.append(created.chat_id)
+            continue
+        previous = await session.scalar(
+            select(Contact.role).where(Contact.telegram_user_id == user_id)
+        )
+        chat_id = await session.scalar(
+            update(Contact)
+            .where(
+                Contact.telegram_user_id == user_id,
+                or_(Contact.role != Role.ADMIN, Contact.status != ContactStatus.ACTIVE),
+            )
+            .values(role=Role.ADMIN, status=ContactStatus.ACTIVE, updated_at=utcnow())
+            .returning(Contact.chat_id)
+            .execution_options(synchronize_session=False)
+        )
+        if chat_id is not None:
+            record_event(
+                session,
+                None,
+                "role.granted",
+                user_id=user_id,
+                role=Role.ADMIN.value,
+                previous=previous.value if previous else None,
+            )
+            changed.append(chat_id)
+    if changed:
+        await bump(session, IDENTITIES)
     return changed
 
 

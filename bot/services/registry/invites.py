@@ -7,12 +7,24 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.services.common.audit import record_event
+from bot.services.common.sync import IDENTITIES, UNIT_INVITES_LOCK, bump, serialize
+from bot.services.registry.contacts import create_contact
 from bot.services.registry.units import find_unit
-from models import AuditEvent, Contact, ContactStatus, Invite, InviteRedemption, Role, Unit
+from models import (
+    AuditEvent,
+    Contact,
+    ContactStatus,
+    Invite,
+    InviteRedemption,
+    Role,
+    Unit,
+    upsert,
+)
 from models.db import Database
 
 # 16 random bytes = 128 bits, rendered as 22 URL-safe characters (A-Za-z0-9_-), which is
@@ -129,7 +141,12 @@ async def create_invite(
 async def current_unit_invites(
     session: AsyncSession, now: datetime, *, max_uses: int, ttl: timedelta
 ) -> list[tuple[Unit, Invite]]:
-    """Return each active unit with a usable head invite, creating the missing ones."""
+    """Return each active unit with a usable head invite, creating the missing ones.
+
+    Two callers at once (the CLI and /moi, two processes) would each find a unit without an
+    invite and create one: they run one after the other, the second finding the first's.
+    """
+    await serialize(session, UNIT_INVITES_LOCK)
     units = list(
         await session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.code))
     )
@@ -233,20 +250,25 @@ async def redeem_invite(
         return RedeemResult(
             choice, role, unit_name, previous_unit.name if previous_unit is not None else None
         )
+    if not counted:
+        use = await _take_use(session, invite, user_id, now)
+        if use is None:
+            return RedeemResult(RedeemOutcome.USED_UP)
+        counted = not use
     if contact is None:
-        contact = Contact(telegram_user_id=user_id, chat_id=chat_id, role=role)
-        session.add(contact)
+        contact = await create_contact(session, user_id, chat_id, role) or await session.scalar(
+            select(Contact)
+            .where(Contact.telegram_user_id == user_id)
+            .execution_options(populate_existing=True)
+        )
+        assert contact is not None
     contact.chat_id, contact.display_name, contact.role = chat_id, display_name, role
     contact.unit_id, contact.unit, contact.status = (
         invite.unit_id,
         invite.unit,
         ContactStatus.ACTIVE,
     )
-    if not counted:
-        invite.uses += 1
-        session.add(
-            InviteRedemption(invite_id=invite.id, telegram_user_id=user_id, redeemed_at=now)
-        )
+    await bump(session, IDENTITIES)
     moved = (
         previous_unit is not None and invite.unit is not None and previous_unit.id != invite.unit.id
     )
@@ -266,6 +288,44 @@ async def redeem_invite(
         unit_name=unit_name,
         previous_unit_name=previous_unit.name if moved and previous_unit else None,
     )
+
+
+async def _take_use(
+    session: AsyncSession, invite: Invite, user_id: int, now: datetime
+) -> bool | None:
+    """Count this person among the invite's uses: True if counted now, False if already.
+
+    None when the invite is used up. Safe when several redeem at once, on both databases:
+    the person's redemption row is inserted with ON CONFLICT DO NOTHING (the same person
+    twice counts once), and the use is taken by one conditional
+    `UPDATE … SET uses = uses + 1 WHERE uses < max_uses RETURNING`, which PostgreSQL
+    re-checks on the row's newest version after waiting for a concurrent one.
+    """
+    inserted = await session.scalar(
+        upsert.insert(session, InviteRedemption)
+        .values(invite_id=invite.id, telegram_user_id=user_id, redeemed_at=now)
+        .on_conflict_do_nothing(index_elements=["invite_id", "telegram_user_id"])
+        .returning(InviteRedemption.id)
+    )
+    if inserted is None:
+        return False
+    uses = await session.scalar(
+        update(Invite)
+        .where(
+            Invite.id == invite.id,
+            Invite.revoked.is_(False),
+            or_(Invite.max_uses.is_(None), Invite.uses < Invite.max_uses),
+        )
+        .values(uses=Invite.uses + 1)
+        .returning(Invite.uses)
+        .execution_options(synchronize_session=False)
+    )
+    if uses is None:
+        await session.execute(delete(InviteRedemption).where(InviteRedemption.id == inserted))
+        return None
+    # The row already holds this value: keep the session's copy in step without a write.
+    set_committed_value(invite, "uses", uses)
+    return True
 
 
 async def _has_redeemed(session: AsyncSession, invite_id: int, user_id: int) -> bool:

@@ -15,6 +15,7 @@ from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.directives import create_directive
 from bot.services.common.audit import record_event
 from bot.services.common.keys import N_
+from bot.services.common.sync import DEFAULT_SCHEDULES, SCHEDULES, bump, mark_once
 from bot.services.reports.periods import DeadlineRule, Period, period_at
 from bot.services.schedules.rules import (
     Rule,
@@ -27,7 +28,6 @@ from bot.services.schedules.rules import (
 from bot.services.stats.stats import commune_summary, contact_names, late_units, unit_stats
 from bot.settings import Settings
 from models import (
-    AuditEvent,
     MessageKind,
     RunStatus,
     Schedule,
@@ -88,14 +88,18 @@ def trial_deadline(now: datetime, settings: Settings) -> datetime | None:
 
 
 async def ensure_defaults(session: AsyncSession, settings: Settings) -> bool:
-    """Create the default schedules once, on the first start; later they are the users'."""
-    done = await session.scalar(select(AuditEvent.id).where(AuditEvent.action == DEFAULTS_MARKER))
-    if done is not None:
+    """Create the default schedules once, on the first start; later they are the users'.
+
+    The once-only marker is inserted with ON CONFLICT DO NOTHING: of several processes
+    starting together, exactly one creates the defaults.
+    """
+    if not await mark_once(session, DEFAULT_SCHEDULES):
         return False
     for kind, rule in _default_rules(settings):
         # An empty template means "the catalog's reminder, in each recipient's language".
         session.add(Schedule(kind=kind, rule=rule, audience=audience_for(kind), template=""))
     record_event(session, None, DEFAULTS_MARKER)
+    await bump(session, SCHEDULES)
     return True
 
 
@@ -202,10 +206,17 @@ async def fire(
     """Record the firing first, then queue its messages, in the caller's transaction.
 
     Returns the number of recipients, or None when the firing was already done (a restart,
-    a second process, a re-fired job): nothing is sent twice.
+    a second process, a re-fired job) or is no longer wanted: nothing is sent twice, and a
+    job registered before a schedule was paused or re-timed (possibly by another process)
+    sends nothing.
     """
     schedule = await session.get(Schedule, schedule_id)
     if schedule is None:
+        return None
+    if not manual and not still_due(schedule, nominal, settings):
+        logger.info(
+            "Schedule %s is paused or re-timed; its firing at %s is dropped", schedule_id, nominal
+        )
         return None
     status = RunStatus.MANUAL if manual else RunStatus.DONE
     if not await _record(session, schedule_id, nominal, status, now):
@@ -219,6 +230,14 @@ async def fire(
     assert run is not None
     run.recipients = recipients
     return recipients
+
+
+def still_due(schedule: Schedule, nominal: datetime, settings: Settings) -> bool:
+    """Whether the schedule, as stored now, is enabled and fires at `nominal`."""
+    if not schedule.enabled:
+        return False
+    rule = _parsed(schedule.rule)
+    return rule is not None and previous_fire(rule, nominal, settings.tz) == nominal
 
 
 def _reminder(
@@ -418,6 +437,7 @@ async def toggle(db: Database, schedule_id: int, actor_user_id: int) -> bool | N
             schedule_id=schedule_id,
             enabled=schedule.enabled,
         )
+        await bump(session, SCHEDULES)
         return schedule.enabled
 
 
@@ -429,6 +449,7 @@ async def delete(db: Database, schedule_id: int, actor_user_id: int) -> bool:
             return False
         await session.delete(schedule)
         record_event(session, actor_user_id, "schedule.deleted", schedule_id=schedule_id)
+        await bump(session, SCHEDULES)
         return True
 
 
@@ -440,6 +461,7 @@ async def change_rule(db: Database, schedule_id: int, rule: str, actor_user_id: 
             return False
         schedule.rule = rule
         record_event(session, actor_user_id, "schedule.changed", schedule_id=schedule_id, rule=rule)
+        await bump(session, SCHEDULES)
         return True
 
 
@@ -464,6 +486,7 @@ async def create(
         session.add(schedule)
         await session.flush()
         record_event(session, actor_user_id, "schedule.created", schedule_id=schedule.id)
+        await bump(session, SCHEDULES)
         return schedule.id
 
 
