@@ -11,24 +11,27 @@ from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
+from bot.runtime import Runtime, running
+from bot.services.common.sync import process_name
 from bot.services.registry.contacts import make_admins
 from bot.services.registry.identity_cache import IdentityCache
 from bot.services.reports.submission import ReportWriter
 from bot.settings import Settings
 from bot.telegram.context import BotApplication, BotContext, BotData
+from bot.telegram.coordination import Leadership
 from bot.telegram.dispatcher import OutboxDispatcher
 from bot.telegram.drafts import UserData
 from bot.telegram.evidence import EvidenceKeeper
 from bot.telegram.groups import GroupNotices
 from bot.telegram.inbox import InboxQueue
 from bot.telegram.menus import set_chat_menu, set_default_menu, set_descriptions
+from bot.telegram.persistence import DatabasePersistence
 from bot.telegram.ratelimit import FloodRateLimiter, Limits
 from bot.telegram.throttle import UserThrottle
 from bot.telegram.updates import ChatOrderedUpdateProcessor
 from bot.texts import translator
 from models import Role
 from models.db import open_database
-from scheduler.jobs import sync_all
 
 logger = logging.getLogger(__name__)
 
@@ -53,19 +56,22 @@ async def _post_init(application: BotApplication) -> None:
 
 
 async def _start_resources(application: BotApplication) -> None:
-    """Open the database, learn the bot's name, make the configured admins, set menus."""
+    """Open the database, learn the bot's name, make the configured admins, set menus.
+
+    What only the leader does (polling, the scheduler, the outbox, the evidence backlog)
+    starts when this process becomes the leader (bot/runtime.py).
+    """
     deps = application.bot_data
     deps.db = open_database(deps.settings.database_url)
-    # Before polling starts: updates a crash left unprocessed are queued first.
     await deps.inbox.attach(deps.db, application.bot, deps.settings.inbox_keep_days)
+    deps.persistence.attach(deps.db, application)
     deps.bot_username = application.bot.username
     deps.report_writer = ReportWriter(deps.db, deps.settings.report_period, deps.settings.tz)
     deps.report_writer.start()
-    deps.outbox = OutboxDispatcher(application.bot, deps.db, deps.settings)
-    deps.outbox.start()
+    deps.outbox = OutboxDispatcher(
+        application.bot, deps.db, deps.settings, worker=deps.leadership.worker
+    )
     deps.evidence = EvidenceKeeper(application.bot, deps.db, deps.settings)
-    deps.evidence.start()
-    await sync_all(application)
     new_admins = await make_admins(deps.db, deps.settings.admin_ids)
     await set_default_menu(application.bot)
     await set_descriptions(application.bot)
@@ -96,10 +102,15 @@ def build_application(settings: Settings) -> BotApplication:
     # and marked done by the processor (bot/telegram/inbox.py).
     inbox = InboxQueue()
     processor = ChatOrderedUpdateProcessor(settings.update_concurrency, on_done=inbox.mark_done)
+    # Drafts and conversation states live in the database, shared by every process.
+    persistence = DatabasePersistence()
+    builder = ApplicationBuilder()
+    if settings.webhook_mode:
+        # Webhook workers receive with their own server (bot/telegram/webhook.py).
+        builder = builder.updater(None)
     application = cast(
         BotApplication,
-        ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
+        builder.token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .context_types(context_types)
@@ -107,6 +118,7 @@ def build_application(settings: Settings) -> BotApplication:
         .rate_limiter(FloodRateLimiter(limits_from(settings)))
         .update_queue(inbox)
         .concurrent_updates(processor)
+        .persistence(persistence)
         # httpcore's pool bookkeeping grows with connections × waiting requests; a few
         # keep-alive connections carry ~30 msg/s comfortably.
         .connection_pool_size(settings.http_connections)
@@ -117,6 +129,8 @@ def build_application(settings: Settings) -> BotApplication:
         .build(),
     )
     application.bot_data.settings = settings
+    application.bot_data.leadership = Leadership(process_name())
+    application.bot_data.persistence = persistence
     application.bot_data.identities = IdentityCache()
     application.bot_data.group_notices = GroupNotices()
     application.bot_data.inbox = inbox
@@ -126,21 +140,11 @@ def build_application(settings: Settings) -> BotApplication:
 
 
 @asynccontextmanager
-async def polling(application: BotApplication, poll_timeout: float = 1) -> AsyncIterator[None]:
-    """Run the application as `run_polling` would, inside an already running event loop.
+async def polling(application: BotApplication, poll_timeout: float = 1) -> AsyncIterator[Runtime]:
+    """Run the application as its only process: the leader from the start, no election.
 
-    Used by the demo, the tests and the benchmarks; `run_polling` owns its own loop.
+    Used by the demo, the tests and the benchmarks (in webhook mode it receives instead of
+    polling); `binhdan run` elects its leader (bot/runtime.py `serve`).
     """
-    async with application:
-        assert application.post_init is not None
-        assert application.updater is not None
-        await application.post_init(application)
-        await application.updater.start_polling(poll_interval=0, timeout=int(poll_timeout))
-        await application.start()
-        try:
-            yield
-        finally:
-            await application.updater.stop()
-            await application.stop()
-            assert application.post_shutdown is not None
-            await application.post_shutdown(application)
+    async with running(application, elect=False, poll_timeout=poll_timeout) as runtime:
+        yield runtime

@@ -7,9 +7,10 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -29,6 +30,15 @@ DATABASE_URL = "database_url"
 DATABASE_FOLDER = "database_folder"
 DATABASE_FILE = "database_file"
 ADMIN_ID = "admin_id"
+WEBHOOK_URL = "webhook_url"
+WEBHOOK_SECRET = "webhook_secret"  # noqa: S105 - an error type, not a secret
+WEBHOOK_LISTEN = "webhook_listen"
+LEASE = "lease"
+
+# What Telegram accepts: setWebhook's secret_token, and the ports it delivers webhooks to.
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+WEBHOOK_PORTS = (None, 443, 80, 88, 8443)
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def _problem(kind: str, value: object) -> PydanticCustomError:
@@ -73,6 +83,37 @@ def check_database_url(value: str) -> str:
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise _problem(DATABASE_FOLDER, path.parent)
     return value
+
+
+def check_webhook_url(value: str) -> str:
+    """Empty (long polling), or an https URL Telegram can deliver to (http on loopback only)."""
+    value = value.strip()
+    if not value:
+        return value
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise _problem(WEBHOOK_URL, value) from None
+    loopback = parts.hostname in LOOPBACK_HOSTS
+    if (
+        not parts.hostname
+        or parts.fragment
+        or parts.scheme not in ("https", "http")
+        or (parts.scheme == "http" and not loopback)
+        or (not loopback and port not in WEBHOOK_PORTS)
+    ):
+        raise _problem(WEBHOOK_URL, value)
+    return value
+
+
+def check_listen(value: str) -> tuple[str, int]:
+    """Split "host:port" (an IPv6 host in brackets) into its parts, or raise."""
+    host, colon, port = value.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise _problem(WEBHOOK_LISTEN, value)
+    return host, int(port)
 
 
 class Settings(BaseSettings):
@@ -137,6 +178,18 @@ class Settings(BaseSettings):
     # `binhdan run` tries this many times to reach the Bot API at start (waits 1, 2, 4 … 30 s).
     startup_attempts: int = Field(default=8, ge=1)
 
+    # Webhook mode: Telegram posts updates to WEBHOOK_URL (empty: long polling). Every process
+    # is then a worker listening on WEBHOOK_LISTEN (host:port) at the URL's path, behind a TLS
+    # proxy; WEBHOOK_SECRET is checked on every update.
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+    webhook_listen: str = "127.0.0.1:8081"
+    # Several processes on one database: how often a standby tries to become the leader (and
+    # the leader checks its database connection), and how long a claim on a delivery or a
+    # chat holds without being renewed (a dead process's work is taken over after it).
+    leader_check_seconds: float = Field(default=1.0, gt=0, le=60)
+    lease_seconds: float = Field(default=15.0, ge=1, le=3600)
+
     log_level: str = "INFO"
 
     @field_validator("admin_ids", mode="before")
@@ -194,6 +247,57 @@ class Settings(BaseSettings):
     def _usable_database(cls, value: str) -> str:
         """A URL SQLAlchemy reads, for a backend we support, with a writable SQLite file."""
         return check_database_url(value)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        """An https URL on a port Telegram delivers to, or empty."""
+        return check_webhook_url(value)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """Required in webhook mode; 1–256 of A-Z a-z 0-9 _ - (Telegram's rule)."""
+        if value is not None and not value.get_secret_value():
+            value = None
+        if value is None:
+            if info.data.get("webhook_url"):
+                raise _problem(WEBHOOK_SECRET, "")
+            return None
+        if not WEBHOOK_SECRET_PATTERN.fullmatch(value.get_secret_value()):
+            raise _problem(WEBHOOK_SECRET, "***")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _webhook_listen(cls, value: str) -> str:
+        """host:port to bind the webhook receiver."""
+        check_listen(value)
+        return value.strip()
+
+    @field_validator("lease_seconds")
+    @classmethod
+    def _lease_outlasts_checks(cls, value: float, info: ValidationInfo) -> float:
+        """A lease is renewed every few checks, so it must outlast three of them."""
+        check = info.data.get("leader_check_seconds")
+        if check is not None and value < 3 * check:
+            raise _problem(LEASE, value)
+        return value
+
+    @property
+    def webhook_mode(self) -> bool:
+        """Whether Telegram delivers to a webhook (every process a worker) or is polled."""
+        return bool(self.webhook_url)
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the receiver answers on: WEBHOOK_URL's path ("/" when it has none)."""
+        return urlsplit(self.webhook_url).path or "/"
+
+    @property
+    def listen_address(self) -> tuple[str, int]:
+        """WEBHOOK_LISTEN as (host, port)."""
+        return check_listen(self.webhook_listen)
 
     @property
     def tz(self) -> ZoneInfo:

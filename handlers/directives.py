@@ -532,6 +532,7 @@ def build_conversation(timeout_seconds: int) -> ConversationHandler[BotContext]:
         conversation_timeout=timeout_seconds,
         allow_reentry=True,
         name="directive",
+        persistent=True,
     )
 
 

@@ -363,6 +363,7 @@ def register(application: BotApplication) -> None:
         conversation_timeout=application.bot_data.settings.conversation_timeout_seconds,
         allow_reentry=True,
         name="schedule",
+        persistent=True,
     )
     # A demoted officer cannot finish an edit started before (handlers/staff.py).
     application.add_handler(staff_only(conversation, command="lich", slot="schedule"))

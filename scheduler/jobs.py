@@ -15,9 +15,12 @@ from models.base import utcnow
 logger = logging.getLogger(__name__)
 
 
+JOB_PREFIX = "schedule:"
+
+
 def job_id(schedule_id: int) -> str:
     """The one job id of a schedule: re-registering replaces, never duplicates."""
-    return f"schedule:{schedule_id}"
+    return f"{JOB_PREFIX}{schedule_id}"
 
 
 def _register(application: BotApplication, due: Due) -> None:
@@ -42,8 +45,14 @@ def _unregister(application: BotApplication, schedule_id: int) -> None:
 
 
 async def sync_schedule(application: BotApplication, schedule_id: int) -> None:
-    """Catch up a missed firing if due, then register the next one (or none when paused)."""
+    """Catch up a missed firing if due, then register the next one (or none when paused).
+
+    Only the leader keeps schedule jobs: elsewhere (a webhook worker where /lich was used) the
+    change reaches the leader through the `schedules` counter (bot/runtime.py).
+    """
     deps = application.bot_data
+    if not deps.leadership.leading:
+        return
     catch_up, following = await next_due(deps.db, schedule_id, utcnow(), deps.settings)
     _unregister(application, schedule_id)
     if catch_up is not None:
@@ -54,10 +63,30 @@ async def sync_schedule(application: BotApplication, schedule_id: int) -> None:
 
 
 async def sync_all(application: BotApplication) -> None:
-    """At start: create the defaults once, then sync every schedule."""
+    """Create the defaults once, then sync every schedule and drop jobs of deleted ones.
+
+    Run when this process becomes the leader, and again whenever any process changed a
+    schedule (the `schedules` counter moved; bot/runtime.py).
+    """
     deps = application.bot_data
-    for schedule_id in await prepare_all(deps.db, deps.settings):
+    schedule_ids = await prepare_all(deps.db, deps.settings)
+    queue = application.job_queue
+    assert queue is not None
+    wanted = {job_id(schedule_id) for schedule_id in schedule_ids}
+    for job in queue.jobs():
+        if job.name and job.name.startswith(JOB_PREFIX) and job.name not in wanted:
+            job.schedule_removal()
+    for schedule_id in schedule_ids:
         await sync_schedule(application, schedule_id)
+
+
+def unregister_all(application: BotApplication) -> None:
+    """Drop every schedule's job (this process stopped leading)."""
+    queue = application.job_queue
+    assert queue is not None
+    for job in queue.jobs():
+        if job.name and job.name.startswith(JOB_PREFIX):
+            job.schedule_removal()
 
 
 async def _fire(

@@ -74,7 +74,7 @@ def limit_malloc_arenas() -> None:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Migrate, then poll Telegram until interrupted."""
+    """Migrate, then lead (poll or set the webhook) or stand by until SIGTERM or SIGINT."""
     if settings.telegram_bot_token is None:
         raise CliError(N_("cli.no_token"))
     configure_logging(settings.log_level, settings.telegram_bot_token)
@@ -82,18 +82,19 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     ensure_head(settings.database_url)
     check_writable(settings.database_url)
     from bot.app import build_application
+    from bot.runtime import serve
 
     with contextlib.ExitStack() as stack:
         if make_url(settings.database_url).get_backend_name() == "sqlite":
-            # Held while polling: a restore is refused, and a second bot on the same file too.
+            # Held (shared) while running: a restore is refused while any bot runs.
             try:
-                stack.enter_context(running_lock(sqlite_path(settings.database_url)))
+                stack.enter_context(running_lock(sqlite_path(settings.database_url), shared=True))
             except BackupError as error:
                 reason = backup_problem(translator(), error)
                 raise CliError(N_("cli.backup_error"), reason=reason) from None
         asyncio.run(reach_telegram(settings))
         try:
-            build_application(settings).run_polling(drop_pending_updates=False)
+            asyncio.run(serve(build_application(settings)))
         except InvalidToken:
             raise CliError(N_("cli.token_rejected")) from None
         except NetworkError as error:

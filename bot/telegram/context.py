@@ -10,11 +10,13 @@ from bot.services.registry.contacts import Identity
 from bot.services.registry.identity_cache import IdentityCache
 from bot.services.reports.submission import ReportWriter
 from bot.settings import Settings
+from bot.telegram.coordination import Leadership
 from bot.telegram.dispatcher import OutboxDispatcher
 from bot.telegram.drafts import UserData
 from bot.telegram.evidence import EvidenceKeeper
 from bot.telegram.groups import GroupNotices
 from bot.telegram.inbox import InboxQueue
+from bot.telegram.persistence import DatabasePersistence
 from bot.telegram.throttle import UserThrottle
 from bot.texts import Translator, translator
 from models.db import Database
@@ -23,11 +25,13 @@ from models.db import Database
 class BotData:
     """What every handler may use.
 
-    `settings`, `identities`, `throttle` and `inbox` are set at build, the rest in post_init
-    (they need the running event loop and the bot's name).
+    `settings`, `identities`, `throttle`, `inbox`, `persistence` and `leadership` are set at
+    build, the rest in post_init (they need the running event loop and the bot's name).
     """
 
     settings: Settings
+    leadership: Leadership
+    persistence: DatabasePersistence
     identities: IdentityCache
     group_notices: GroupNotices
     throttle: UserThrottle

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
+from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -17,7 +18,8 @@ from bot.services.broadcasts.outbox import (
     Result,
     claim_due,
     record_results,
-    recover_inflight,
+    recover_expired,
+    renew_leases,
     save_progress_part,
 )
 from bot.settings import Settings
@@ -63,16 +65,35 @@ def content_of(directive: Directive) -> DirectiveContent:
 
 
 class OutboxDispatcher:
-    """Sends pending deliveries with bounded concurrency; the rows are the memory."""
+    """Sends pending deliveries with bounded concurrency; the rows are the memory.
+
+    Only the leader runs one. Rows are claimed under `worker`'s name with a lease of
+    LEASE_SECONDS, renewed while they are sent; rows whose lease ran out (a sender that died)
+    are taken back every lease period. Nothing is reset at start, so a process joining (or
+    restarting) never resends what another one is sending.
+    """
 
     def __init__(
-        self, bot: Bot, db: Database, settings: Settings, *, poll_seconds: float = 2.0
+        self,
+        bot: Bot,
+        db: Database,
+        settings: Settings,
+        *,
+        worker: str = "single",
+        poll_seconds: float = 2.0,
     ) -> None:
         """Prepare; `start` launches the loop."""
         self._bot = bot
         self._db = db
         self._settings = settings
+        self._process = worker
+        self._term = 0
+        self.worker = worker
+        self._lease = timedelta(seconds=settings.lease_seconds)
         self._poll_seconds = poll_seconds
+        self._aborting = False
+        self._next_recovery = 0.0
+        self._next_renewal = 0.0
         self._wake = asyncio.Event()
         self._flusher_done = asyncio.Event()
         self._stopping = False
@@ -87,34 +108,78 @@ class OutboxDispatcher:
         self._flush_failures = 0
 
     def start(self) -> None:
-        """Launch the dispatcher loop."""
+        """Launch the dispatcher loop.
+
+        Each start (each time this process becomes the leader) claims under a new name, so
+        rows an earlier, aborted run of this process left are taken back like anyone's.
+        """
+        self._term += 1
+        self.worker = f"{self._process}/{self._term}"
         self._stopping = False
+        self._aborting = False
         self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
+
+    @property
+    def running(self) -> bool:
+        """Whether the loop runs (this process leads)."""
+        return self._task is not None
 
     def wake(self) -> None:
         """New rows were queued: look now instead of at the next poll."""
         self._wake.set()
 
-    async def stop(self) -> None:
-        """Finish the sends in flight, record them, and stop."""
+    async def stop(self, *, abort: bool = False) -> None:
+        """Finish the sends in flight, record them, and stop.
+
+        `abort` (the process stopped leading, e.g. it lost the database): sends not yet made
+        are cancelled at once and outcomes are tried once; the new leader takes the rows back
+        when their leases run out.
+        """
         self._stopping = True
+        self._aborting = abort
         self._wake.set()
+        if abort:
+            for task in list(self._inflight):
+                task.cancel()
         if self._task is not None:
             await self._task
             self._task = None
 
+    async def _recover(self) -> None:
+        """Every lease period: take back rows whose sender's lease ran out."""
+        now = asyncio.get_running_loop().time()
+        if now < self._next_recovery:
+            return
+        self._next_recovery = now + self._settings.lease_seconds / 2
+        try:
+            async with self._db.write() as session:
+                recovered = await recover_expired(session, utcnow(), worker=self.worker)
+        except Exception:
+            logger.exception("Could not take back expired deliveries; retrying later")
+            return
+        if recovered:
+            logger.warning("Resending %d deliveries whose sender stopped mid-send", recovered)
+
+    async def _renew(self) -> None:
+        """Keep the leases of the rows in flight (and of outcomes not yet written) alive."""
+        now = asyncio.get_running_loop().time()
+        if now < self._next_renewal or not (self._inflight or self._results):
+            return
+        self._next_renewal = now + self._settings.lease_seconds / 3
+        try:
+            async with self._db.write() as session:
+                await renew_leases(session, self.worker, utcnow() + self._lease)
+        except Exception:
+            logger.warning("Could not renew delivery leases; retrying", exc_info=True)
+
     async def _run(self) -> None:
         """Claim due rows while there is room, and spawn one task per delivery."""
-        async with self._db.write() as session:
-            recovered = await recover_inflight(session)
-        if recovered:
-            logger.warning(
-                "Resending %d deliveries that were in flight at the last stop", recovered
-            )
+        self._next_recovery = 0.0
         self._flusher_done.clear()
         flusher = asyncio.create_task(self._flush_loop())
         try:
             while not self._stopping:
+                await self._recover()
                 await self._fill()
         finally:
             if self._inflight:
@@ -122,7 +187,10 @@ class OutboxDispatcher:
             # Never cancel a flush halfway: the outcomes it holds would be lost and re-sent.
             self._flusher_done.set()
             await flusher
-            await self._final_flush()
+            if self._aborting:
+                await self._flush()
+            else:
+                await self._final_flush()
 
     async def _fill(self) -> None:
         """Top up the tasks in flight, or wait for work."""
@@ -132,7 +200,9 @@ class OutboxDispatcher:
             return
         try:
             async with self._db.write() as session:
-                claimed = await claim_due(session, utcnow(), room)
+                claimed = await claim_due(
+                    session, utcnow(), room, worker=self.worker, lease=self._lease
+                )
         except Exception:
             logger.exception("Could not claim deliveries; retrying shortly")
             claimed = []
@@ -190,7 +260,7 @@ class OutboxDispatcher:
 
             async def remember_part(parts_sent: int) -> None:
                 async with self._db.write() as session:
-                    await save_progress_part(session, row.id, parts_sent)
+                    await save_progress_part(session, row.id, parts_sent, worker=self.worker)
 
             message = await send_rendered(
                 self._bot,
@@ -216,6 +286,9 @@ class OutboxDispatcher:
             result = Result(row, Outcome.RETRY, error=error.message)
         except TelegramError as error:
             result = Result(row, Outcome.FAILED, error=error.message)
+        except asyncio.CancelledError:
+            # Stopped leading mid-send: whether it went out is unknown; the lease decides.
+            raise
         except Exception as error:
             logger.exception("Unexpected error delivering %s", row.id)
             result = Result(row, Outcome.RETRY, error=repr(error))
@@ -231,13 +304,16 @@ class OutboxDispatcher:
         while not self._flusher_done.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._flusher_done.wait(), self._flush_wait())
+            await self._renew()
             await self._flush()
 
     def _flush_wait(self) -> float:
         """The pause before the next flush: short, or backing off after failures."""
         if not self._flush_failures:
             return FLUSH_SECONDS
-        return min(FLUSH_SECONDS * 2.0**self._flush_failures, MAX_FLUSH_BACKOFF_SECONDS)
+        # Never so long that the leases of the rows waiting for their outcome run out.
+        ceiling = min(MAX_FLUSH_BACKOFF_SECONDS, self._settings.lease_seconds / 3)
+        return min(FLUSH_SECONDS * 2.0**self._flush_failures, ceiling)
 
     async def _final_flush(self) -> None:
         """At stop: keep trying for a while; what is left goes back to pending at next start."""
@@ -257,10 +333,11 @@ class OutboxDispatcher:
             return True
         try:
             async with self._db.write() as session:
-                touched = await record_results(
+                recorded = await record_results(
                     session,
                     results,
                     utcnow(),
+                    worker=self.worker,
                     max_attempts=self._settings.send_max_attempts,
                     retry_base=self._settings.send_retry_base_seconds,
                 )
@@ -279,10 +356,15 @@ class OutboxDispatcher:
                 "Recorded %d outcomes after %d failed tries", len(results), self._flush_failures
             )
             self._flush_failures = 0
+        if recorded.lost:
+            logger.warning(
+                "%d outcomes dropped: their leases ran out and another sender took them",
+                recorded.lost,
+            )
         if any(r.outcome == Outcome.RETRY for r in results):
             self.wake()
         try:
-            await self._progress.report(touched)
+            await self._progress.report(recorded.directives)
         except Exception:
             logger.exception("Could not update broadcast progress")
         return True

@@ -56,7 +56,19 @@ class ScheduleDraft:
 
 
 class UserData:
-    """PTB's per-user storage, typed: one slot per conversation, None when idle."""
+    """PTB's per-user storage, typed: one slot per conversation, None when idle.
+
+    Stored in the database after every update (bot/telegram/persistence.py), so any process
+    can continue a conversation: every slot needs a class-level annotation (that is what is
+    stored and how it is read back) and a frozen dataclass of plain values (see
+    bot/telegram/draft_codec.py for the types that can be stored).
+    """
+
+    report: ReportDraft | None
+    directive: DirectiveDraft | None
+    schedule: ScheduleDraft | None
+    free_reading: FreeReading | None
+    media_group: str | None
 
     def __init__(self) -> None:
         """Start with nothing in progress (PTB creates one per user)."""

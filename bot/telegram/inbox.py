@@ -19,6 +19,13 @@ Then:
 
 A crash between a reply and its `done` mark processes that update again at the next start
 (at-least-once; reports are idempotent on their update id, R6).
+
+With several processes on one database (bot/runtime.py): in long polling only the leader
+polls, and it queues the unfinished rows when it becomes the leader (`recover`). In webhook
+mode every worker stores what it receives and hands the chat to its `router`
+(bot/telegram/chats.py), which queues a chat's stored updates, in order, only in the one
+worker holding that chat's claim. `queued` remembers what is in this process's pipeline, so
+nothing is queued twice.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from telegram import Bot, Update
@@ -51,22 +59,45 @@ class InboxQueue(asyncio.Queue[object]):
         super().__init__()
         self._db: Database | None = None
         self._keep = timedelta(days=7)
+        self._bot: Bot | None = None
         self._done: set[int] = set()
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        # Updates in this process's pipeline (queued, being processed, or done but not yet
+        # recorded), by id, with their chat.
+        self.queued: dict[int, int | None] = {}
+        # Webhook mode: called with a stored update's chat; the router decides who queues it.
+        self.route: Callable[[int | None], None] | None = None
 
-    async def attach(self, db: Database, bot: Bot, keep_days: int) -> int:
-        """Start storing, prune old rows, and queue what a crash left unprocessed."""
-        self._db, self._keep = db, timedelta(days=keep_days)
+    async def attach(self, db: Database, bot: Bot, keep_days: int) -> None:
+        """Start storing and prune old rows (`recover` queues what was left unprocessed)."""
+        self._db, self._bot, self._keep = db, bot, timedelta(days=keep_days)
         await self._prune()
-        pending = await inbox.unfinished(db)
-        for row in pending:
-            # Queued directly (not stored again): they are in the table already.
-            await super().put(Update.de_json(json.loads(row.payload), bot))
         self._writer = asyncio.create_task(self._write_loop(), name="inbox-writer")
-        if pending:
-            logger.warning("Processing %d updates received before the last stop", len(pending))
-        return len(pending)
+
+    async def recover(self) -> int:
+        """Queue the stored updates never marked done, oldest first (the new leader)."""
+        assert self._db is not None
+        pending = await inbox.unfinished(self._db)
+        queued = [row for row in pending if await self.enqueue_stored(row)]
+        if queued:
+            logger.warning("Processing %d updates received before the last stop", len(queued))
+        return len(queued)
+
+    async def enqueue_stored(self, row: inbox.Incoming) -> bool:
+        """Queue an update already in the table, unless it is in the pipeline already."""
+        if row.update_id in self.queued:
+            return False
+        assert self._bot is not None
+        update = Update.de_json(json.loads(row.payload), self._bot)
+        self.queued[row.update_id] = row.chat_key
+        await super().put(update)
+        return True
+
+    def skipped(self, update: object) -> None:
+        """The processor left this update to another process: it leaves our pipeline."""
+        if isinstance(update, Update):
+            self.queued.pop(update.update_id, None)
 
     async def put(self, item: object) -> None:
         """Store a Telegram update first (retrying until it is stored), then queue it."""
@@ -75,6 +106,12 @@ class InboxQueue(asyncio.Queue[object]):
             if not await self._store(incoming):
                 logger.info("Update %s was delivered again; already stored", item.update_id)
                 return
+            if self.route is not None:
+                self.route(incoming.chat_key)
+                return
+            if item.update_id in self.queued:
+                return
+            self.queued[item.update_id] = incoming.chat_key
         await super().put(item)
 
     async def _store(self, incoming: inbox.Incoming) -> bool:
@@ -123,6 +160,9 @@ class InboxQueue(asyncio.Queue[object]):
             self._done |= batch
             await asyncio.sleep(FIRST_RETRY_SECONDS)
             self._wake.set()
+            return
+        for update_id in batch:
+            self.queued.pop(update_id, None)
 
     async def _prune(self) -> None:
         """Forget updates handled long ago."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import Update
@@ -15,6 +16,11 @@ from telegram.ext import BaseUpdateProcessor
 # after the chat's turn has come.
 UNBOUNDED = 1_000_000
 
+logger = logging.getLogger(__name__)
+
+Admit = Callable[[object], Awaitable[bool]]
+Step = Callable[[object], Awaitable[None]]
+
 
 class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
     """Run updates of different chats concurrently, and those of one chat one after another.
@@ -23,6 +29,11 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
     `max_concurrent_updates` slots: one chat occupies at most one slot, so a flood from one
     user delays that user alone. `on_done(update)` (the durable inbox) is told when an update
     was processed, still in the chat's order.
+
+    With several processes (set by the runtime): `admit(update)` says whether this process
+    may still process it (it leads, or holds the chat); one it may not is left pending in the
+    inbox for the process that may. `before` loads shared state (the sender's drafts) and
+    `after` stores it, both in the chat's turn, before the update is marked done.
     """
 
     def __init__(
@@ -34,6 +45,9 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         super().__init__(UNBOUNDED)
         self.slots = max_concurrent_updates
         self.on_done = on_done
+        self.admit: Admit | None = None
+        self.before: Step | None = None
+        self.after: Step | None = None
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int | None, asyncio.Lock] = {}
         self._users: dict[int | None, int] = {}
@@ -46,7 +60,10 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         try:
             async with lock:
                 async with self._slots:
+                    if not await self._begin(update, coroutine):
+                        return
                     await coroutine
+                    await self._end(update)
                 if self.on_done is not None:
                     self.on_done(update)
         finally:
@@ -54,6 +71,28 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
             if self._users[key] == 0:
                 # Forget idle chats so memory does not grow with the number of users.
                 del self._users[key], self._locks[key]
+
+    async def _begin(self, update: object, coroutine: Awaitable[Any]) -> bool:
+        """Admit the update and load what it needs; False leaves it for another process."""
+        if self.admit is not None and not await self.admit(update):
+            if isinstance(coroutine, Coroutine):
+                coroutine.close()  # never started: nothing ran
+            return False
+        if self.before is not None:
+            try:
+                await self.before(update)
+            except Exception:
+                logger.exception("Could not load the shared state of an update; going on")
+        return True
+
+    async def _end(self, update: object) -> None:
+        """Store what the update changed (drafts, conversation states)."""
+        if self.after is None:
+            return
+        try:
+            await self.after(update)
+        except Exception:
+            logger.exception("Could not store the shared state of an update")
 
     async def initialize(self) -> None:
         """Nothing to open."""

@@ -1,4 +1,10 @@
-"""The outbox's database side: recover after a crash, claim due rows, record outcomes."""
+"""The outbox's database side: claim due rows under a lease, record outcomes, recover.
+
+Several processes may share the database. A sender claims rows by writing its name and a
+lease deadline on them (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two senders never wait
+for or take each other's rows), renews the lease while it sends, and writes an outcome only
+while the row is still its own. Only rows whose lease ran out go back to `pending`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.registry.contacts import mark_blocked
@@ -51,29 +57,63 @@ class Result:
     retry_after: float | None = None
 
 
-async def recover_inflight(session: AsyncSession) -> int:
-    """Put rows a crash left in `sending` back to `pending`; they may arrive twice, no more."""
-    result = await session.execute(
-        update(Delivery)
-        .where(Delivery.status == DeliveryStatus.SENDING)
-        .values(status=DeliveryStatus.PENDING)
-    )
+def _rowcount(result: object) -> int:
+    """Rows an UPDATE or DELETE touched."""
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Claimed]:
-    """Mark up to `limit` due pending rows as `sending` and return them, oldest first."""
-    due = (
-        select(Delivery.id)
-        .where(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now)
-        .order_by(Delivery.next_attempt_at, Delivery.id)
-        .limit(limit)
-        .scalar_subquery()
+async def recover_expired(session: AsyncSession, now: datetime, *, worker: str) -> int:
+    """Put rows whose sender's lease ran out back to `pending`; they may arrive twice, no more.
+
+    A live sender renews its leases, so only the rows of a sender that died (or lost the
+    database) come back; rows claimed before leases existed have none and come back too. The
+    caller's own rows never do: it still holds them (or their outcomes) in memory.
+    """
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.status == DeliveryStatus.SENDING,
+            or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+            or_(Delivery.claimed_by.is_(None), Delivery.claimed_by != worker),
+        )
+        .values(status=DeliveryStatus.PENDING, claimed_by=None, lease_until=None)
     )
+    return _rowcount(result)
+
+
+async def renew_leases(session: AsyncSession, worker: str, until: datetime) -> int:
+    """Extend the leases of every row this sender is sending; return how many it holds."""
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_by == worker)
+        .values(lease_until=until)
+    )
+    return _rowcount(result)
+
+
+async def claim_due(
+    session: AsyncSession, now: datetime, limit: int, *, worker: str, lease: timedelta
+) -> list[Claimed]:
+    """Claim up to `limit` due pending rows for `worker` until `now + lease`, oldest first.
+
+    On PostgreSQL rows another transaction is claiming are skipped (`SKIP LOCKED`), not
+    waited for; SQLite's single writer needs no row locks.
+    """
+    due = list(
+        await session.scalars(
+            select(Delivery.id)
+            .where(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now)
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not due:
+        return []
     rows = await session.execute(
         update(Delivery)
         .where(Delivery.id.in_(due), Delivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.SENDING)
+        .values(status=DeliveryStatus.SENDING, claimed_by=worker, lease_until=now + lease)
         .returning(
             Delivery.id,
             Delivery.directive_id,
@@ -121,18 +161,41 @@ async def record_results(
     results: Sequence[Result],
     now: datetime,
     *,
+    worker: str,
     max_attempts: int,
     retry_base: float,
-) -> set[int]:
-    """Apply outcomes; return the directives touched. Blocked chats are marked on contacts."""
+) -> Recorded:
+    """Apply outcomes of rows `worker` still holds; blocked chats are marked on contacts.
+
+    A row whose lease was taken back (this sender was presumed dead) is left to its new
+    sender: the outcome is dropped and counted in `lost`.
+    """
+    lost = 0
     for result in results:
         values = _values_for(result, now, max_attempts=max_attempts, retry_base=retry_base)
-        await session.execute(
-            update(Delivery).where(Delivery.id == result.claimed.id).values(**values)
+        applied = await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == result.claimed.id,
+                Delivery.status == DeliveryStatus.SENDING,
+                Delivery.claimed_by == worker,
+            )
+            .values(**values, claimed_by=None, lease_until=None)
         )
+        if not _rowcount(applied):
+            lost += 1
+            continue
         if result.outcome == Outcome.BLOCKED:
             await mark_blocked(session, result.claimed.chat_id)
-    return {result.claimed.directive_id for result in results}
+    return Recorded({result.claimed.directive_id for result in results}, lost)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The directives whose rows changed, and the outcomes dropped for a lost lease."""
+
+    directives: set[int]
+    lost: int
 
 
 def _values_for(
@@ -173,10 +236,14 @@ def _values_for(
     }
 
 
-async def save_progress_part(session: AsyncSession, delivery_id: int, parts_sent: int) -> None:
+async def save_progress_part(
+    session: AsyncSession, delivery_id: int, parts_sent: int, *, worker: str
+) -> None:
     """Remember how many parts of a long directive one recipient already has."""
     await session.execute(
-        update(Delivery).where(Delivery.id == delivery_id).values(parts_sent=parts_sent)
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.claimed_by == worker)
+        .values(parts_sent=parts_sent)
     )
 
 

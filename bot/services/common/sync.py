@@ -8,6 +8,10 @@ with ON CONFLICT DO NOTHING, so of several processes exactly one does the once-o
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
+
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +28,11 @@ DEFAULT_SCHEDULES = "schedules.defaults"
 
 # Transaction-scoped PostgreSQL advisory lock keys ("binhdan" + a byte per purpose).
 UNIT_INVITES_LOCK = 0x62696E6864616E01
+
+
+def process_name() -> str:
+    """A name for this process, unique among all that share the database (host:pid:random)."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 async def bump(session: AsyncSession, name: str) -> None:

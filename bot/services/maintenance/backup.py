@@ -68,13 +68,17 @@ def lock_path(database: Path) -> Path:
 
 
 @contextlib.contextmanager
-def running_lock(database: Path) -> Iterator[IO[str]]:
-    """Hold the database's run lock (released by the OS even if the process is killed)."""
+def running_lock(database: Path, *, shared: bool = False) -> Iterator[IO[str]]:
+    """Hold the database's run lock (released by the OS even if the process is killed).
+
+    A running bot holds it shared (a leader and its standbys at once); a restore holds it
+    exclusive, so it is refused while any bot runs, and no bot starts during a restore.
+    """
     database.parent.mkdir(parents=True, exist_ok=True)
-    handle = lock_path(database).open("w")
+    handle = lock_path(database).open("a")
     try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             raise BackupError(Problem.BOT_RUNNING) from None
         yield handle

@@ -1,0 +1,326 @@
+"""One process among several on one database: a leader, a hot standby, or a webhook worker.
+
+Every process builds the same Application and opens the database. Then:
+
+- **One leader**, elected through the database (models/leader.py: `pg_try_advisory_lock` on a
+  connection of its own on PostgreSQL, a file lock on SQLite). Only the leader long-polls
+  (in polling mode), runs the schedules, drains the outbox (so one rate limit holds for all
+  broadcasts), fetches the evidence backlog, and in webhook mode sets the webhook.
+- **Standbys** try the lock every LEADER_CHECK_SECONDS; the leader checks its lock's
+  connection as often. A leader that dies releases the lock with its session, and a standby
+  takes over within a few seconds: it queues the updates the old leader stored but did not
+  finish, and resends only the deliveries whose leases ran out. A leader whose check fails
+  (its database connection is gone) stops polling and sending at once.
+- **Webhook mode** (WEBHOOK_URL set): every process is also a worker receiving updates
+  (bot/telegram/webhook.py) and processing the chats it holds (bot/telegram/chats.py).
+- Every process watches the shared counters (bot/telegram/coordination.py): a role change
+  drops the identity cache everywhere, a schedule change makes the leader re-read them.
+
+SIGTERM (or SIGINT) stops gracefully: no more polling or receiving, the sends in flight
+finish and are recorded, the updates already queued are processed, the chat claims and the
+leader lock are released, so a standby takes over at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from telegram import Update
+
+from bot.services.common.sync import IDENTITIES, SCHEDULES
+from bot.telegram.chats import ChatRouter
+from bot.telegram.context import BotApplication
+from bot.telegram.coordination import SyncWatcher
+from bot.telegram.updates import ChatOrderedUpdateProcessor, chat_key
+from bot.telegram.webhook import WebhookReceiver
+from models.leader import LeaderLock, leader_lock_for
+from scheduler.jobs import sync_all, unregister_all
+
+logger = logging.getLogger(__name__)
+
+# The updates the bot handles: Telegram sends nothing else (polling and webhook alike).
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+
+class Runtime:
+    """Leadership and the duties that come with it, for one Application (see the module)."""
+
+    def __init__(
+        self,
+        application: BotApplication,
+        *,
+        elect: bool = True,
+        poll_timeout: float = 10,
+        lock: LeaderLock | None = None,
+    ) -> None:
+        """Prepare; `start` begins (the Application must be initialised and started)."""
+        self.application = application
+        deps = application.bot_data
+        self.settings = deps.settings
+        self.elect = elect
+        self.poll_timeout = poll_timeout
+        self.lock = lock or leader_lock_for(
+            self.settings.database_url, timeout=max(2.0, 3 * self.settings.leader_check_seconds)
+        )
+        self.router: ChatRouter | None = None
+        self.receiver: WebhookReceiver | None = None
+        self._watcher: SyncWatcher | None = None
+        self._election: asyncio.Task[None] | None = None
+        self._transition = asyncio.Lock()
+        self.terms = 0
+
+    @property
+    def leading(self) -> bool:
+        """Whether this process leads now."""
+        return self.application.bot_data.leadership.leading
+
+    @property
+    def webhook_mode(self) -> bool:
+        """Whether updates come by webhook (every process receives)."""
+        return self.settings.webhook_mode
+
+    async def start(self) -> None:
+        """Wire the shared state, start receiving (webhook), then lead or stand by."""
+        deps = self.application.bot_data
+        processor = self.application.update_processor
+        assert isinstance(processor, ChatOrderedUpdateProcessor)
+        processor.admit = self._admit
+        processor.before = deps.persistence.prepare
+        processor.after = self._store_shared_state
+        deps.persistence.owns = self._owns
+        self._watcher = SyncWatcher(
+            deps.db,
+            self.settings.leader_check_seconds,
+            {IDENTITIES: self._identities_changed, SCHEDULES: self._schedules_changed},
+        )
+        await self._watcher.look()
+        self._watcher.start()
+        if self.webhook_mode:
+            await self._start_receiving()
+        if self.elect:
+            self._election = asyncio.create_task(self._elect(), name="leader-election")
+        else:
+            await self._lead()
+
+    async def _start_receiving(self) -> None:
+        """Every webhook worker: claim chats, and listen for Telegram's posts."""
+        deps = self.application.bot_data
+        self.router = ChatRouter(
+            deps.db,
+            deps.inbox,
+            deps.leadership.worker,
+            lease_seconds=self.settings.lease_seconds,
+            keep_seconds=float(self.settings.conversation_timeout_seconds),
+            on_change=deps.persistence.forget,
+        )
+        deps.inbox.route = self.router.route
+        self.router.start()
+        secret = self.settings.webhook_secret
+        assert secret is not None
+        self.receiver = WebhookReceiver(
+            self.application.bot,
+            self.application.update_queue,
+            path=self.settings.webhook_path,
+            secret=secret.get_secret_value(),
+            listen=self.settings.listen_address,
+            database_ready=self._database_ready,
+            describe=lambda: {"leader": self.leading, "worker": deps.leadership.worker},
+        )
+        await self.receiver.start()
+
+    async def _elect(self) -> None:
+        """Try to lead while standing by; check the lock while leading."""
+        interval = self.settings.leader_check_seconds
+        while True:
+            try:
+                if not self.leading:
+                    if await self.lock.try_acquire():
+                        await self._lead()
+                elif not await self.lock.check():
+                    logger.error("Lost the database connection that holds the leadership")
+                    await self._step_down(abort=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Leadership step failed; standing by")
+                await self._step_down(abort=True)
+                await self.lock.release()
+            await asyncio.sleep(interval)
+
+    async def _lead(self) -> None:
+        """Take over the leader's duties."""
+        async with self._transition:
+            if self.leading:
+                return
+            deps = self.application.bot_data
+            deps.leadership.leading = True
+            self.terms += 1
+            logger.warning("This process (%s) is now the leader", deps.leadership.worker)
+            try:
+                await sync_all(self.application)
+                deps.outbox.start()
+                deps.evidence.start()
+                if not self.webhook_mode:
+                    # Everyone's drafts may have changed under another leader: read again.
+                    deps.persistence.forget_all()
+                    await deps.inbox.recover()
+                    updater = self.application.updater
+                    assert updater is not None
+                    await updater.start_polling(
+                        poll_interval=0,
+                        timeout=int(self.poll_timeout),
+                        allowed_updates=ALLOWED_UPDATES,
+                        drop_pending_updates=False,
+                    )
+                else:
+                    await self._set_webhook()
+            except BaseException:
+                deps.leadership.leading = False
+                await self._stop_duties(abort=True)
+                raise
+
+    async def _set_webhook(self) -> None:
+        """Point Telegram at WEBHOOK_URL with the secret (each new leader, once)."""
+        secret = self.settings.webhook_secret
+        assert secret is not None
+        await self.application.bot.set_webhook(
+            url=self.settings.webhook_url,
+            secret_token=secret.get_secret_value(),
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+        )
+        logger.info("Webhook set to %s", self.settings.webhook_url)
+
+    async def _step_down(self, *, abort: bool) -> None:
+        """Stop the leader's duties (`abort`: at once, the leadership is in doubt)."""
+        async with self._transition:
+            if not self.leading:
+                return
+            self.application.bot_data.leadership.leading = False
+            await self._stop_duties(abort=abort)
+            logger.warning("This process stopped leading")
+
+    async def _stop_duties(self, *, abort: bool) -> None:
+        """Polling, schedules, outbox, evidence backlog: each stopped even if one fails."""
+        deps = self.application.bot_data
+        updater = self.application.updater
+
+        async def stop_polling() -> None:
+            if updater is not None and updater.running:
+                await updater.stop()
+
+        unregister_all(self.application)
+        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("polling", stop_polling),
+            ("outbox", lambda: deps.outbox.stop(abort=abort)),
+            ("evidence", deps.evidence.stop),
+        ]
+        for name, step in steps:
+            try:
+                await step()
+            except Exception:
+                logger.exception("Could not stop the %s cleanly", name)
+
+    async def _admit(self, update: object) -> bool:
+        """Process an update only where it belongs: the leader (polling) or the chat's holder."""
+        router = self.router
+        admitted = router.holds(chat_key(update)) if router is not None else self.leading
+        if not admitted:
+            self.application.bot_data.inbox.skipped(update)
+        return admitted
+
+    def _owns(self, chat: int) -> bool:
+        """Whether this process may write a chat's drafts now."""
+        if self.router is not None:
+            return self.router.holds(chat)
+        return self.leading
+
+    async def _store_shared_state(self, update: object) -> None:
+        """After each update: write the drafts and conversation states it changed."""
+        await self.application.update_persistence()
+
+    async def _identities_changed(self) -> None:
+        """Someone's role, unit or language changed (maybe in another process)."""
+        self.application.bot_data.identities.forget()
+
+    async def _schedules_changed(self) -> None:
+        """A schedule changed (maybe on another worker): the leader re-registers them."""
+        if self.leading:
+            await sync_all(self.application)
+
+    async def _database_ready(self) -> bool:
+        """Whether the database answers a query."""
+        async with self.application.bot_data.db.read() as session:
+            await session.execute(text("SELECT 1"))
+        return True
+
+    async def stop(self) -> None:
+        """Stop gracefully (see the module); the Application is stopped here too."""
+        if self._election is not None:
+            self._election.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._election
+            self._election = None
+        deps = self.application.bot_data
+        if self.receiver is not None:
+            await self.receiver.stop()
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        # The sends in flight finish and are recorded; the queued updates are processed
+        # (this process still counts as the one responsible for them until they are).
+        await self._stop_duties(abort=False)
+        if self.application.running:
+            await self.application.stop()
+        await deps.inbox.stop()
+        if self.router is not None:
+            await self.router.stop()
+        deps.leadership.leading = False
+        await self.lock.release()
+        if self._watcher is not None:
+            await self._watcher.stop()
+
+
+@asynccontextmanager
+async def running(
+    application: BotApplication,
+    *,
+    elect: bool,
+    poll_timeout: float = 10,
+    lock: LeaderLock | None = None,
+) -> AsyncIterator[Runtime]:
+    """Run the application inside the current event loop until the block ends."""
+    async with application:
+        assert application.post_init is not None and application.post_shutdown is not None
+        await application.post_init(application)
+        runtime = Runtime(application, elect=elect, poll_timeout=poll_timeout, lock=lock)
+        try:
+            await application.start()
+            await runtime.start()
+            yield runtime
+        finally:
+            try:
+                await runtime.stop()
+            finally:
+                await application.post_shutdown(application)
+
+
+async def serve(application: BotApplication) -> None:
+    """`binhdan run`: lead or stand by until SIGTERM or SIGINT, then stop gracefully."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with running(application, elect=True):
+            await stop.wait()
+            logger.warning("Stopping: finishing the sends and updates in flight")
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
