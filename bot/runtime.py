@@ -31,21 +31,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
-from telegram import Update
 
 from bot.services.common.sync import IDENTITIES, SCHEDULES
 from bot.telegram.chats import ChatRouter
 from bot.telegram.context import BotApplication
 from bot.telegram.coordination import SyncWatcher
-from bot.telegram.updates import ChatOrderedUpdateProcessor, chat_key
+from bot.telegram.updates import ALLOWED_UPDATES, ChatOrderedUpdateProcessor, chat_key
 from bot.telegram.webhook import WebhookReceiver
 from models.leader import LeaderLock, leader_lock_for
 from scheduler.jobs import sync_all, unregister_all
 
 logger = logging.getLogger(__name__)
 
-# The updates the bot handles: Telegram sends nothing else (polling and webhook alike).
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
 class Runtime:

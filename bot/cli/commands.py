@@ -329,6 +329,72 @@ async def _queue_broadcast(settings: Settings, text: str, to: str) -> int:
     return 0
 
 
+def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    """Set, delete or show the Telegram webhook by hand."""
+    if settings.telegram_bot_token is None:
+        raise CliError(N_("cli.no_token"))
+    if args.webhook_command == "set" and not settings.webhook_mode:
+        raise CliError(N_("cli.webhook_no_url"))
+    return asyncio.run(_webhook(settings, args.webhook_command))
+
+
+async def _webhook(settings: Settings, command: str) -> int:
+    """Talk to the Bot API with the token; one line per answer."""
+    from bot.telegram.updates import ALLOWED_UPDATES
+
+    assert settings.telegram_bot_token is not None
+    bot = Bot(settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_base_url)
+    try:
+        async with bot:
+            if command == "set":
+                assert settings.webhook_secret is not None
+                await bot.set_webhook(
+                    url=settings.webhook_url,
+                    secret_token=settings.webhook_secret.get_secret_value(),
+                    allowed_updates=ALLOWED_UPDATES,
+                    drop_pending_updates=False,
+                )
+                say("cli.webhook_set", url=settings.webhook_url)
+            elif command == "delete":
+                await bot.delete_webhook(drop_pending_updates=False)
+                say("cli.webhook_deleted")
+            else:
+                info = await bot.get_webhook_info()
+                _print_webhook_info(
+                    info.url,
+                    info.pending_update_count,
+                    info.last_error_date,
+                    info.last_error_message,
+                    settings,
+                )
+    except InvalidToken:
+        raise CliError(N_("cli.token_rejected")) from None
+    except TelegramError as error:
+        raise CliError(N_("cli.webhook_failed"), reason=redact(error.message)) from None
+    return 0
+
+
+def _print_webhook_info(
+    url: str,
+    pending: int,
+    error_date: datetime | None,
+    error: str | None,
+    settings: Settings,
+) -> None:
+    """The webhook's state in a few catalog lines."""
+    t = translator()
+    if not url:
+        say("cli.webhook_none", pending=pending)
+        return
+    say("cli.webhook_info", url=url, pending=pending)
+    if error_date is not None:
+        say(
+            "cli.webhook_last_error",
+            at=t.datetime(error_date, settings.tz),
+            reason=redact(error or ""),
+        )
+
+
 def cmd_schedules(args: argparse.Namespace, settings: Settings) -> int:
     """Print each schedule with its next firing time, as /lich shows it."""
     upgrade_to_head(settings.database_url)

@@ -35,6 +35,10 @@ SETTING_PROBLEMS = {
     setting_checks.DATABASE_FOLDER: N_("cli.setting_database_folder"),
     setting_checks.DATABASE_FILE: N_("cli.setting_database_file"),
     setting_checks.ADMIN_ID: N_("cli.setting_admin_id"),
+    setting_checks.WEBHOOK_URL: N_("cli.setting_webhook_url"),
+    setting_checks.WEBHOOK_SECRET: N_("cli.setting_webhook_secret"),
+    setting_checks.WEBHOOK_LISTEN: N_("cli.setting_webhook_listen"),
+    setting_checks.LEASE: N_("cli.setting_lease"),
 }
 
 
@@ -73,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="binhdan", description=translator().plain("cli.description")
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="migrate the database, then start long polling")
+    commands.add_parser(
+        "run", help="migrate, then lead (poll or set the webhook) or stand by; webhook: receive"
+    )
     demo = commands.add_parser("demo", help="run the whole loop offline on the sandbox")
     demo.add_argument("--out", type=Path, default=Path("demo-output"))
     play = commands.add_parser("play", help="the browser playground: the bot on the sandbox")
@@ -106,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     schedules = commands.add_parser("schedules", help="the schedules")
     schedule_commands = schedules.add_subparsers(dest="schedules_command", required=True)
     schedule_commands.add_parser("list", help="each schedule with its next firing time")
+    webhook = commands.add_parser("webhook", help="the Telegram webhook, by hand")
+    webhook_commands = webhook.add_subparsers(dest="webhook_command", required=True)
+    webhook_commands.add_parser("set", help="point Telegram at WEBHOOK_URL with WEBHOOK_SECRET")
+    webhook_commands.add_parser("delete", help="remove the webhook (back to long polling)")
+    webhook_commands.add_parser("info", help="the webhook Telegram has, and its last error")
     grant = commands.add_parser("grant", help="grant a role")
     grant.add_argument("user_id", type=int)
     grant.add_argument("role", choices=["admin", "officer"])
@@ -127,6 +138,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "broadcast": impl.cmd_broadcast,
         "export": impl.cmd_export,
         "schedules": impl.cmd_schedules,
+        "webhook": impl.cmd_webhook,
     }
     return table[args.command](args, load_settings())
 

@@ -18,6 +18,9 @@ UNBOUNDED = 1_000_000
 
 logger = logging.getLogger(__name__)
 
+# The updates the bot handles; Telegram sends nothing else (polling and webhook alike).
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
 Admit = Callable[[object], Awaitable[bool]]
 Step = Callable[[object], Awaitable[None]]
 

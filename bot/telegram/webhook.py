@@ -72,10 +72,10 @@ class WebhookReceiver:
 
     async def start(self) -> None:
         """Listen on WEBHOOK_LISTEN."""
-        self._runner = web.AppRunner(self.build(), access_log=None)
+        self._runner = web.AppRunner(self.build(), access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
         host, port = self._listen
-        site = web.TCPSite(self._runner, host, port, shutdown_timeout=5.0)
+        site = web.TCPSite(self._runner, host, port)
         await site.start()
         self.port = self._runner.addresses[0][1] if self._runner.addresses else port
         logger.info("Receiving webhook updates on %s:%s%s", host, self.port, self._path)

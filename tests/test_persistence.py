@@ -1,0 +1,164 @@
+"""Drafts and conversation states in the database: any process continues a conversation."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import types
+import typing
+from datetime import date, datetime, time, timedelta
+from typing import Any, Union
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.ext import ConversationHandler
+from telegram.ext._utils.trackingdict import TrackingDict
+
+from bot.app import build_application, polling
+from bot.sandbox.client import SandboxClient
+from bot.telegram.draft_codec import (
+    DraftCodecError,
+    decode,
+    dump_slots,
+    encode,
+    hints_of,
+    load_slots,
+    slots_of,
+)
+from bot.telegram.drafts import UserData
+from bot.telegram.persistence import conversation_states, persistent_conversations
+from models import ConversationState, UserDrafts
+from tests.conftest import SettingsFactory
+from tests.helpers import register, reports_of
+
+SessionFactory = async_sessionmaker[AsyncSession]
+HEAD = 960_001
+
+
+def sample(hint: Any, depth: int = 0) -> Any:
+    """A value of the annotated type that is not its default, built from the annotation alone."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (Union, types.UnionType):
+        return sample(next(arg for arg in args if arg is not type(None)), depth)
+    if origin is typing.Literal:
+        return args[-1]
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return (sample(args[0], depth + 1), sample(args[0], depth + 1))
+        return tuple(sample(arg, depth + 1) for arg in args)
+    if origin in (list, set, frozenset):
+        return origin([sample(args[0], depth + 1)])
+    if origin is dict:
+        return {"k": [1, "x", None]} if args[1] is Any else {"k": sample(args[1], depth + 1)}
+    if hint is Any:
+        return {"any": [1, 2]}
+    if hint is bool:
+        return True
+    if hint is int:
+        return 7 + depth
+    if hint is float:
+        return 2.5
+    if hint is str:
+        return f"Thôn {depth} <b>&"
+    if hint is datetime:
+        return datetime(2026, 11, 27, 8, 30)
+    if hint is date:
+        return date(2026, 11, 27)
+    if hint is time:
+        return time(8, 30)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return list(hint)[-1]
+    if dataclasses.is_dataclass(hint):
+        hints = hints_of(hint)
+        return hint(**{f.name: sample(hints[f.name], depth + 1) for f in dataclasses.fields(hint)})
+    raise AssertionError(f"no sample for {hint!r}: teach the codec and this test the type")
+
+
+def test_every_user_data_slot_is_annotated_and_stored_whole() -> None:
+    """A new draft slot needs an annotation (what is stored) and storable fields."""
+    fresh = UserData()
+    assert set(vars(fresh)) == set(slots_of(UserData)), "annotate every UserData slot"
+    full = UserData()
+    for name, hint in slots_of(UserData).items():
+        setattr(full, name, sample(hint))
+    text = dump_slots(full)
+    back = UserData()
+    assert load_slots(back, json.dumps(json.loads(text))) == []
+    for name in slots_of(UserData):
+        assert getattr(back, name) == getattr(full, name), name
+
+
+def test_stored_drafts_that_no_longer_fit_are_dropped_not_trusted() -> None:
+    user_data = UserData()
+    stored = {
+        "report": {"target": {"unit_id": "1; DROP TABLE"}},  # wrong type
+        "directive": {"__class__": "os.system"},  # a name is never looked up
+        "schedule": {"schedule_id": 3, "kind": "chase", "rule": "t2 08:00"},
+        "gone_slot": 1,
+    }
+    dropped = load_slots(user_data, json.dumps(stored))
+    assert sorted(dropped) == ["directive", "gone_slot", "report"]
+    assert user_data.report is None and user_data.directive is None
+    assert user_data.schedule is not None and user_data.schedule.rule == "t2 08:00"
+
+
+def test_values_outside_the_annotations_are_refused() -> None:
+    with pytest.raises(DraftCodecError):
+        encode(object())
+    with pytest.raises(DraftCodecError):
+        decode(int, "12")
+    with pytest.raises(DraftCodecError):
+        decode(tuple[int, int], [1])
+    assert decode(tuple[int, ...], [1, 2]) == (1, 2)
+    assert decode(dict[int, str], {"5": "x"}) == {5: "x"}
+    assert decode(timedelta | None, None) is None
+
+
+async def test_every_conversation_is_named_and_persistent(make_settings: SettingsFactory) -> None:
+    application = build_application(make_settings())
+    conversations = [
+        handler
+        for group in application.handlers.values()
+        for handler in group
+        if isinstance(handler, ConversationHandler)
+    ]
+    assert conversations
+    assert all(c.name and c.persistent for c in conversations), "add name= and persistent=True"
+    async with application:
+        # The one place that reaches into PTB: fails here if a PTB release moves it.
+        for conversation in persistent_conversations(application):
+            assert conversation.name is not None
+            states = conversation_states(application, conversation.name)
+            assert isinstance(states, TrackingDict)
+
+
+async def test_a_report_begun_in_one_process_is_finished_by_the_next(
+    make_settings: SettingsFactory,
+    units: None,
+    client: SandboxClient,
+    session_factory: SessionFactory,
+) -> None:
+    """The first process asks, stops; the second one takes the answer where it was left."""
+    async with polling(build_application(make_settings())):
+        await register(client, session_factory, HEAD, "T01")
+        [question] = await client.converse(HEAD, "/baocao")
+        assert "đã đăng ký học" in question["text"]
+        [ask_completed] = await client.converse(HEAD, "120")
+    async with session_factory() as session:
+        drafts = await session.scalar(select(UserDrafts.data).where(UserDrafts.user_id == HEAD))
+        states = list(await session.scalars(select(ConversationState.name)))
+    assert drafts is not None and json.loads(drafts)["report"]["enrolled"] == 120
+    assert states == ["report"]
+    async with polling(build_application(make_settings())):
+        [echo] = await client.converse(HEAD, "45")
+    assert "Đã ghi nhận" in echo["text"], echo["text"]
+    [report] = await reports_of(session_factory, "T01")
+    assert (report.enrolled, report.completed) == (120, 45)
+    async with session_factory() as session:
+        assert await session.scalar(select(ConversationState.name)) is None
+        left = await session.scalar(select(UserDrafts.data).where(UserDrafts.user_id == HEAD))
+    assert left is None or "report" not in json.loads(left)
+    assert ask_completed["message_id"]
