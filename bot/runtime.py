@@ -134,11 +134,16 @@ class Runtime:
     async def _elect(self) -> None:
         """Try to lead while standing by; check the lock while leading."""
         interval = self.settings.leader_check_seconds
+        standing_by = False
         while True:
             try:
                 if not self.leading:
                     if await self.lock.try_acquire():
+                        standing_by = False
                         await self._lead()
+                    elif not standing_by:
+                        standing_by = True
+                        logger.info("Standing by: another process leads")
                 elif not await self.lock.check():
                     logger.error("Lost the database connection that holds the leadership")
                     await self._step_down(abort=True)

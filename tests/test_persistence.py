@@ -7,7 +7,7 @@ import enum
 import json
 import types
 import typing
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Union
 
 import pytest
@@ -64,14 +64,14 @@ def sample(hint: Any, depth: int = 0) -> Any:
     if hint is str:
         return f"Thôn {depth} <b>&"
     if hint is datetime:
-        return datetime(2026, 11, 27, 8, 30)
+        return datetime(2026, 11, 27, 8, 30, tzinfo=UTC)
     if hint is date:
         return date(2026, 11, 27)
     if hint is time:
         return time(8, 30)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return list(hint)[-1]
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         hints = hints_of(hint)
         return hint(**{f.name: sample(hints[f.name], depth + 1) for f in dataclasses.fields(hint)})
     raise AssertionError(f"no sample for {hint!r}: teach the codec and this test the type")
