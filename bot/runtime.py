@@ -44,7 +44,6 @@ from scheduler.jobs import sync_all, unregister_all
 logger = logging.getLogger(__name__)
 
 
-
 class Runtime:
     """Leadership and the duties that come with it, for one Application (see the module)."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import re
 import signal
 import socket
 import sys
@@ -218,6 +219,41 @@ async def test_kill_9_of_the_leader_mid_broadcast_the_standby_finishes(
     assert all(per_chat[user] >= 1 for user in users), "a recipient never got the directive"
     duplicates = sum(count - 1 for count in per_chat.values())
     assert duplicates <= in_flight, (duplicates, in_flight)
+    assert await standby.stop() == 0
+
+
+async def test_sigterm_of_the_leader_mid_broadcast_hands_over_without_a_duplicate(
+    sandbox: Sandbox,
+    client: SandboxClient,
+    db_url: str,
+    session_factory: SessionFactory,
+    units: None,
+    tmp_path: Path,
+    bots: list[BotProcess],
+) -> None:
+    """Graceful stop: the sends in flight finish and are recorded, the lock is released."""
+    users = await register_many(session_factory, client, 60, 993_000)
+    await client.set_faults([], latency=0.05)
+    leader = await _start(bots, sandbox, db_url, tmp_path)
+    await _until(lambda: leader.leads, what="the first leader")
+    standby = await _start(bots, sandbox, db_url, tmp_path)
+    await _until(lambda: "Standing by" in standby.text, what="the standby")
+    await _queue(session_factory)
+    await _until(lambda: _sent_at_least(client, 15), what="15 sends")
+    assert await leader.stop(signal.SIGTERM) == 0
+    match = re.search(r"This process \((\S+)\) is now the leader", leader.text)
+    assert match is not None
+    left = await _count(
+        session_factory,
+        Delivery,
+        Delivery.status == DeliveryStatus.SENDING,
+        Delivery.claimed_by.startswith(match[1]),
+    )
+    assert left == 0, "the stopped leader left deliveries in flight"
+    await _all_sent(session_factory, 60)
+    per_chat = await _per_chat(client)
+    assert [per_chat[user] for user in users] == [1] * 60
+    assert standby.leads
     assert await standby.stop() == 0
 
 

@@ -12,7 +12,9 @@ from bot.services.registry.contacts import Identity
 class IdentityCache:
     """Identities by user id, kept `ttl` seconds and dropped at once on any change in-process.
 
-    Changes made by another process (e.g. `binhdan grant`) take effect within `ttl` seconds.
+    Changes made by another process (`binhdan grant`, a registration on another webhook
+    worker) bump the shared `identities` counter; every process drops its cache within
+    LEADER_CHECK_SECONDS of it (bot/runtime.py). The TTL remains a backstop.
     """
 
     def __init__(
