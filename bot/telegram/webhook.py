@@ -8,6 +8,8 @@ returns only once the update is stored, so the receiver:
 1. refuses (403) a request without the right `X-Telegram-Bot-Api-Secret-Token`, compared in
    constant time;
 2. stores the update (its `update_id` is the key: Telegram's redeliveries change nothing);
+   a database that does not take it within STORE_TIMEOUT_SECONDS gets a 503, so Telegram
+   retries (perhaps through the proxy to another worker);
 3. answers 200 at once: processing happens afterwards, in the worker holding the chat
    (bot/telegram/chats.py).
 
@@ -33,6 +35,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 READY_TIMEOUT_SECONDS = 3.0
+# Storing waits for the database this long; then Telegram is told to retry (503), perhaps
+# to another worker, while the store goes on (a redelivery is recognised by its id).
+STORE_TIMEOUT_SECONDS = 10.0
 # Telegram's updates are a few kB; a file is never posted, only its id.
 MAX_BODY = 1024 * 1024
 
@@ -98,7 +103,11 @@ class WebhookReceiver:
         except (ValueError, TypeError, KeyError):
             logger.warning("Refused a webhook request that is not an update")
             return web.Response(status=400)
-        await self._queue.put(update)
+        try:
+            await asyncio.wait_for(asyncio.shield(self._queue.put(update)), STORE_TIMEOUT_SECONDS)
+        except TimeoutError:
+            logger.warning("Could not store update %s in time; Telegram retries", update.update_id)
+            return web.Response(status=503)
         return web.Response(status=200)
 
     async def healthz(self, request: web.Request) -> web.Response:
