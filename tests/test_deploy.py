@@ -99,3 +99,12 @@ def test_the_worker_unit_stops_gracefully() -> None:
     assert timeout is not None and int(timeout[1]) > 30
     assert "Requires=binhdan-migrate.service" in unit
     assert "WEBHOOK_LISTEN=127.0.0.1:808%i" in unit
+
+
+def test_every_setting_is_in_env_example_and_the_readme() -> None:
+    root = DEPLOY.parent
+    example = (root / ".env.example").read_text(encoding="utf-8")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    names = [name.upper() for name in Settings.model_fields]
+    assert [n for n in names if f"\n{n}=" not in example] == []
+    assert [n for n in names if f"| `{n}` |" not in readme] == []
