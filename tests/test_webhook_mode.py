@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -15,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import build_application, polling
 from bot.sandbox import Sandbox
 from bot.sandbox.client import SandboxClient
+from bot.services.maintenance import claims
 from bot.settings import Settings
 from bot.telegram.webhook import SECRET_HEADER
 from bot.texts import translator
 from models import ReceivedUpdate, UpdateStatus
+from models.db import Database
 from tests.cli_helpers import run_cli
 from tests.conftest import SettingsFactory
 from tests.helpers import register, reports_of
@@ -175,3 +178,40 @@ def test_bad_webhook_and_lease_settings_are_one_line(setting: str, value: str, f
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert field in line and "Traceback" not in result.stderr
+
+
+async def test_a_stale_read_of_pending_rows_never_queues_a_done_update_again(
+    db: Database, sandbox: Sandbox
+) -> None:
+    """A read that began before an update's done mark (a snapshot) must not requeue it."""
+    from telegram import Bot, Update
+
+    from bot.services.maintenance import inbox as stored
+    from bot.telegram.inbox import InboxQueue
+
+    queue = InboxQueue()
+    bot = Bot(sandbox.config.token, base_url=sandbox.base_url)
+    await queue.attach(db, bot, keep_days=7)
+    try:
+        payload = {
+            "update_id": 5,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "text": "x",
+                "chat": {"id": 9, "type": "private"},
+            },
+        }
+        row = stored.Incoming(5, 9, json.dumps(payload))
+        await stored.store(db, row, datetime.now(UTC))
+        stale = await claims.pending_of(db, 9)  # read before the update is done
+        assert await queue.enqueue_stored(row) is True
+        update = await queue.get()
+        assert isinstance(update, Update)
+        queue.mark_done(update)
+        await queue._flush()  # the writer's step, done here at once
+        assert await claims.pending_of(db, 9) == []
+        assert [await queue.enqueue_stored(r) for r in stale] == [False]
+        assert queue.empty()
+    finally:
+        await queue.stop()

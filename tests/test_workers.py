@@ -339,6 +339,7 @@ async def test_two_webhook_workers_behind_one_url_process_each_update_once_in_or
         assert "Đăng ký thành công" in reply["text"]
     # Rising figures (the agency has 40 adults): a report handled out of order would be a
     # decrease, which is asked about instead of stored.
+    after_registration = await client.last_seq()
     figures = {
         unit: [(4 if unit == "CA" else 100) + 4 * step for step in range(8)]
         for unit in heads.values()
@@ -353,9 +354,12 @@ async def test_two_webhook_workers_behind_one_url_process_each_update_once_in_or
 
     await _until(all_stored, timeout=90, what="every report")
     await asyncio.sleep(1.0)  # a duplicate would arrive now
-    for unit in heads.values():
+    for user, unit in heads.items():
         stored = [report.enrolled for report in await reports_of(session_factory, unit)]
         assert stored == figures[unit], (unit, stored)  # once each, in the order sent
+        # Processed once each: one answer per update (a report is idempotent, a reply not).
+        answers = await client.events(user, after=after_registration)
+        assert len([e for e in answers if e["method"] == "sendMessage"]) == 8, (user, answers)
     assert (
         await _count(session_factory, ReceivedUpdate, ReceivedUpdate.status == UpdateStatus.PENDING)
         == 0

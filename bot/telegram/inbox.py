@@ -49,6 +49,9 @@ logger = logging.getLogger(__name__)
 FIRST_RETRY_SECONDS = 0.2
 MAX_RETRY_SECONDS = 10.0
 PRUNE_EVERY_SECONDS = 3600.0
+# An update recorded done is remembered this long: a read of pending rows that began before
+# the done mark was committed (a snapshot) must not queue it again.
+RECENTLY_DONE_SECONDS = 120.0
 
 
 class InboxQueue(asyncio.Queue[object]):
@@ -64,8 +67,9 @@ class InboxQueue(asyncio.Queue[object]):
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         # Updates in this process's pipeline (queued, being processed, or done but not yet
-        # recorded), by id, with their chat.
+        # recorded), by id, with their chat; and those recorded done lately (id → when).
         self.queued: dict[int, int | None] = {}
+        self._recently_done: dict[int, float] = {}
         # Webhook mode: called with a stored update's chat; the router decides who queues it.
         self.route: Callable[[int | None], None] | None = None
 
@@ -85,8 +89,8 @@ class InboxQueue(asyncio.Queue[object]):
         return len(queued)
 
     async def enqueue_stored(self, row: inbox.Incoming) -> bool:
-        """Queue an update already in the table, unless it is in the pipeline already."""
-        if row.update_id in self.queued:
+        """Queue an update already in the table, unless it is in the pipeline or just done."""
+        if row.update_id in self.queued or row.update_id in self._recently_done:
             return False
         assert self._bot is not None
         update = Update.de_json(json.loads(row.payload), self._bot)
@@ -161,8 +165,16 @@ class InboxQueue(asyncio.Queue[object]):
             await asyncio.sleep(FIRST_RETRY_SECONDS)
             self._wake.set()
             return
+        now = asyncio.get_running_loop().time()
         for update_id in batch:
             self.queued.pop(update_id, None)
+            self._recently_done[update_id] = now
+        # Forget the oldest (the dict keeps insertion order).
+        horizon = now - RECENTLY_DONE_SECONDS
+        for update_id, at in list(self._recently_done.items()):
+            if at >= horizon:
+                break
+            del self._recently_done[update_id]
 
     async def _prune(self) -> None:
         """Forget updates handled long ago."""
