@@ -20,7 +20,7 @@ from bot.telegram.dispatcher import OutboxDispatcher
 from bot.telegram.drafts import UserData
 from bot.telegram.evidence import EvidenceKeeper
 from bot.telegram.groups import GroupNotices
-from bot.telegram.inbox import InboxQueue
+from bot.telegram.inbox import InboxQueue, InboxRequest
 from bot.telegram.menus import set_chat_menu, set_default_menu, set_descriptions
 from bot.telegram.ratelimit import FloodRateLimiter, Limits
 from bot.telegram.throttle import UserThrottle
@@ -106,6 +106,8 @@ def build_application(settings: Settings) -> BotApplication:
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .rate_limiter(FloodRateLimiter(limits_from(settings)))
         .update_queue(inbox)
+        # getUpdates acknowledges the previous batch: its request stores the batch first.
+        .get_updates_request(InboxRequest(inbox, connection_pool_size=1))
         .concurrent_updates(processor)
         # httpcore's pool bookkeeping grows with connections × waiting requests; a few
         # keep-alive connections carry ~30 msg/s comfortably.

@@ -16,8 +16,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, ScalarSelect, case, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import noload
 
 from bot.services.common.audit import record_event
 from bot.services.reports.periods import Period, period_at
@@ -96,32 +97,41 @@ class _UnitState:
         return max(candidates, key=lambda c: (c[0], c[1]))[2] if candidates else None
 
 
-def _newest_id(unit_id: int, *conditions: ColumnElement[bool]) -> ScalarSelect[int]:
-    """The id of a unit's newest report matching `conditions` (ix_reports_unit_id_reported_at)."""
-    return (
-        select(Report.id)
-        .where(Report.unit_id == unit_id, *conditions)
-        .order_by(Report.reported_at.desc(), Report.id.desc())
-        .limit(1)
-        .scalar_subquery()
+def _newest_ids(unit_ids: list[int], before: datetime | None = None) -> Select[tuple[int]]:
+    """The id of each unit's newest report (before an instant, if given).
+
+    One window over the batch's units: its shape does not depend on how many requests the
+    batch holds, so SQLAlchemy compiles it once (ix_reports_unit_id_reported_at serves it).
+    """
+    rank = (
+        func.row_number()
+        .over(partition_by=Report.unit_id, order_by=(Report.reported_at.desc(), Report.id.desc()))
+        .label("rank")
     )
+    ranked = select(Report.id, rank).where(Report.unit_id.in_(unit_ids))
+    if before is not None:
+        ranked = ranked.where(Report.reported_at < before)
+    window = ranked.subquery()
+    return select(window.c.id).where(window.c.rank == 1)
 
 
 async def _read_state(
     session: AsyncSession, requests: list[Request], periods: list[Period], tz: ZoneInfo
 ) -> tuple[dict[int, _UnitState], dict[int, Report]]:
     """Each unit's newest report and newest before its period, plus rows of these updates."""
-    wanted: list[ScalarSelect[int]] = []
-    for request, period in zip(requests, periods, strict=True):
-        unit_id = request.target.unit_id
-        wanted += [_newest_id(unit_id), _newest_id(unit_id, Report.reported_at < period.start(tz))]
-    condition: ColumnElement[bool] = Report.id.in_(wanted)
+    unit_ids = sorted({request.target.unit_id for request in requests})
+    condition: ColumnElement[bool] = Report.id.in_(_newest_ids(unit_ids))
+    # Usually one period for the whole batch; a batch across midnight of a period's end has two.
+    for start in sorted({period.start(tz) for period in periods}):
+        condition = condition | Report.id.in_(_newest_ids(unit_ids, start))
     update_ids = [r.update_id for r in requests if r.update_id is not None]
     if update_ids:
         condition = condition | Report.source_update_id.in_(update_ids)
     states: dict[int, _UnitState] = defaultdict(_UnitState)
     by_update: dict[int, Report] = {}
-    for row in await session.scalars(select(Report).where(condition)):
+    # The unit is known already (the request carries it): no join to units.
+    query = select(Report).where(condition).options(noload(Report.unit))
+    for row in await session.scalars(query):
         states[row.unit_id].add(row)
         if row.source_update_id is not None:
             by_update[row.source_update_id] = row
@@ -148,42 +158,50 @@ def _new_row(request: Request, period: Period, previous: Report | None) -> Repor
     )
 
 
-def _insert_statement(session: AsyncSession, rows: list[Report]) -> Any:
+REPORT_COLUMNS = [c.key for c in Report.__table__.columns if c.key != "id"]
+
+
+async def _insert_rows(session: AsyncSession, rows: list[Report]) -> list[tuple[int, int]]:
     """INSERT … ON CONFLICT (source_update_id) DO NOTHING RETURNING id, source_update_id.
 
     Only rows with an update id go through here: RETURNING order is unspecified, so rows are
-    matched back by that id.
+    matched back by that id. The rows are parameters of one statement whose shape never
+    changes, so it is compiled once however many rows a batch holds.
     """
-    columns = [c.key for c in Report.__table__.columns if c.key != "id"]
-    values = [{key: getattr(row, key) for key in columns} for row in rows]
-    return (
+    statement = (
         upsert.insert(session, Report)
-        .values(values)
         .on_conflict_do_nothing(index_elements=["source_update_id"])
         .returning(Report.id, Report.source_update_id)
     )
+    values = [{key: getattr(row, key) for key in REPORT_COLUMNS} for row in rows]
+    returned = await session.execute(statement, values)
+    return [(row_id, update_id) for row_id, update_id in returned.all()]
 
 
-def _progress_upsert(session: AsyncSession, rows: list[Report]) -> Any:
+async def _move_progress(session: AsyncSession, rows: list[Report]) -> None:
     """Move each unit's current figures forward (newest row per unit; older rows never win)."""
     newest: dict[int, Report] = {}
     for row in rows:
         if row.unit_id not in newest or row.reported_at >= newest[row.unit_id].reported_at:
             newest[row.unit_id] = row
-    statement = upsert.insert(session, UnitProgress).values(
-        [
-            {
-                "unit_id": r.unit_id,
-                "enrolled": r.enrolled,
-                "completed": r.completed,
-                "reported_at": r.reported_at,
-                "reporter_name": r.reporter_name,
-                "period_key": r.period_key,
-                "before_enrolled": None,
-            }
-            for r in newest.values()
-        ]
-    )
+    values = [
+        {
+            "unit_id": r.unit_id,
+            "enrolled": r.enrolled,
+            "completed": r.completed,
+            "reported_at": r.reported_at,
+            "reporter_name": r.reporter_name,
+            "period_key": r.period_key,
+            "before_enrolled": None,
+        }
+        for r in newest.values()
+    ]
+    await session.execute(_progress_statement(session), values)
+
+
+def _progress_statement(session: AsyncSession) -> Any:
+    """The upsert of one unit's current figures (run with every unit's values at once)."""
+    statement = upsert.insert(session, UnitProgress)
     new = statement.excluded
     return statement.on_conflict_do_update(
         index_elements=["unit_id"],
@@ -271,8 +289,7 @@ async def _insert(
     keyed = [row for _, row, _, _ in pending if row.source_update_id is not None]
     ids: dict[int | None, int] = {}
     if keyed:
-        returned = (await session.execute(_insert_statement(session, keyed))).all()
-        ids = {update_id: row_id for row_id, update_id in returned}
+        ids = {update_id: row_id for row_id, update_id in await _insert_rows(session, keyed)}
     for _, row, _, _ in pending:
         if row.source_update_id is None:
             session.add(row)
@@ -284,7 +301,7 @@ async def _insert(
         if row.source_update_id is None or row.source_update_id in ids
     ]
     if stored:
-        await session.execute(_progress_upsert(session, stored))
+        await _move_progress(session, stored)
     for index, row, previous, before in pending:
         request = requests[index]
         row_id = row.id if row.source_update_id is None else ids.get(row.source_update_id)
