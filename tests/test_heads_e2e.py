@@ -419,9 +419,12 @@ async def test_strangers_always_learn_how_to_register(
 ) -> None:
     how_to = VI("stranger.how_to")
     before = await snapshot(session_factory)
-    for text in ("được 35 người", "/baocao 35", "/huy", "📝 Báo cáo", "/khongco"):
+    for text in ("được 35 người", "/baocao 35", "📝 Báo cáo", "/khongco"):
         [reply] = await client.converse(STRANGER, text)
         assert reply["html"] == how_to, text
+    # /huy is for anyone (the contract): a stranger simply has nothing to cancel.
+    [cancelled] = await client.converse(STRANGER, "/huy")
+    assert cancelled["html"] == VI("cancel.nothing")
     for send in (client.send_voice, client.send_sticker):
         after = await client.last_seq()
         await send(STRANGER)

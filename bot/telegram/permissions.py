@@ -28,8 +28,7 @@ COMMAND_ROLES: Mapping[str, Roles] = {
     "moi": ADMINS,
     "phanquyen": ADMINS,
     "ngonngu": ANYONE,
-    # Strangers have nothing to cancel: everything they send gets how to register instead.
-    "huy": REGISTERED,
+    "huy": ANYONE,
 }
 
 _COMPOSER = (
@@ -90,7 +89,7 @@ CALLBACK_ROLES: Mapping[Action, Roles] = {
 
 
 # What someone who is not registered may still do; everything else gets how to register.
-STRANGER_COMMANDS = frozenset({"start", "huongdan", "ngonngu"})
+STRANGER_COMMANDS = frozenset({"start", "huongdan", "ngonngu", "huy"})
 STRANGER_ACTIONS = frozenset({Action.LANGUAGE})
 
 
