@@ -114,7 +114,8 @@ class Settings(BaseSettings):
     evidence_dir: str = ""
     evidence_max_mb: int = Field(default=20, ge=1, le=2000)
 
-    update_concurrency: int = Field(default=16, ge=1)
+    # Many chats at once: their reports are written together (one transaction per batch).
+    update_concurrency: int = Field(default=64, ge=1)
     http_connections: int = Field(default=8, ge=1)
     http_read_timeout_seconds: float = Field(default=10.0, gt=0)
     send_rate_per_second: float = Field(default=29.0, gt=0)

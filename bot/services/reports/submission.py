@@ -158,24 +158,32 @@ def _new_row(request: Request, period: Period, previous: Report | None) -> Repor
     )
 
 
-REPORT_COLUMNS = [c.key for c in Report.__table__.columns if c.key != "id"]
+REPORT_COLUMNS = [c for c in Report.__table__.columns if c.key != "id"]
+PROGRESS_COLUMNS = list(UnitProgress.__table__.columns)
 
 
 async def _insert_rows(session: AsyncSession, rows: list[Report]) -> list[tuple[int, int]]:
-    """INSERT … ON CONFLICT (source_update_id) DO NOTHING RETURNING id, source_update_id.
+    """INSERT … ON CONFLICT (source_update_id) DO NOTHING, then the ids by update id.
 
-    Only rows with an update id go through here: RETURNING order is unspecified, so rows are
-    matched back by that id. The rows are parameters of one statement whose shape never
-    changes, so it is compiled once however many rows a batch holds.
+    Only rows with an update id go through here. One statement, compiled once, runs with every
+    row's values; a row another process stored first keeps that process's id.
     """
-    statement = (
-        upsert.insert(session, Report)
-        .on_conflict_do_nothing(index_elements=["source_update_id"])
-        .returning(Report.id, Report.source_update_id)
+    statement = upsert.compiled_once(
+        session,
+        "reports.insert",
+        lambda: upsert.insert(session, Report).on_conflict_do_nothing(
+            index_elements=["source_update_id"]
+        ),
+        REPORT_COLUMNS,
     )
-    values = [{key: getattr(row, key) for key in REPORT_COLUMNS} for row in rows]
-    returned = await session.execute(statement, values)
-    return [(row_id, update_id) for row_id, update_id in returned.all()]
+    values = [{c.key: getattr(row, c.key) for c in REPORT_COLUMNS} for row in rows]
+    await session.execute(statement, values)
+    stored = await session.execute(
+        select(Report.id, Report.source_update_id).where(
+            Report.source_update_id.in_([row.source_update_id for row in rows])
+        )
+    )
+    return [(row_id, update_id) for row_id, update_id in stored.all()]
 
 
 async def _move_progress(session: AsyncSession, rows: list[Report]) -> None:
@@ -196,7 +204,10 @@ async def _move_progress(session: AsyncSession, rows: list[Report]) -> None:
         }
         for r in newest.values()
     ]
-    await session.execute(_progress_statement(session), values)
+    statement = upsert.compiled_once(
+        session, "unit_progress.upsert", lambda: _progress_statement(session), PROGRESS_COLUMNS
+    )
+    await session.execute(statement, values)
 
 
 def _progress_statement(session: AsyncSession) -> Any:
