@@ -90,8 +90,14 @@ class InboxQueue(asyncio.Queue[object]):
             for item in json.loads(payload).get("result", []):
                 self._raw[int(item["update_id"])] = json.dumps(item, ensure_ascii=False)
 
-    async def store(self, update: Update) -> None:
-        """Store one update now and queue it (a webhook answers 200 only after this)."""
+    async def store(self, update: Update, raw: str | None = None) -> None:
+        """Store one update now and queue it (a webhook answers 200 only after this).
+
+        `raw` is the update's JSON as received: a redelivery is recognised by comparing it
+        with what was stored.
+        """
+        if raw is not None:
+            self._raw[update.update_id] = raw
         await self.put(update)
         await self.store_received()
 
