@@ -250,11 +250,14 @@ async def test_a_unit_writing_again_reopens_its_thread(
         if e["method"] == "editMessageReplyMarkup"
     ]
     assert _labels(edited) == ["↩️ Trả lời"]
-    # The officer still answers; the head answers back: the thread is open again.
+    # The officer still answers, with a photo; the head answers back: the thread is open again.
     await client.click(OFFICER, forward["message_id"], _data(forward, "↩️ Trả lời"))
     after = await client.last_seq()
-    await client.converse(OFFICER, ANSWER)
-    _, answer = await _arrives(client, HEAD, after, "Cán bộ xã trả lời")
+    await client.send_photo(OFFICER, _jpeg((0, 90, 200)))
+    seen, answer = await _arrives(client, HEAD, after, "Cán bộ xã trả lời")
+    [photo] = [e for e in seen if e["method"] == "sendPhoto"]
+    assert photo["file_id"] and photo["message_id"] < answer["message_id"]
+    assert answer["html"].startswith(VI("thread.unit.answer", text=VI.plain("thread.photo_only")))
     await client.click(HEAD, answer["message_id"], _data(answer, "↩️ Trả lời"))
     await client.converse(HEAD, "Vâng ạ")
     async with session_factory() as session:
