@@ -16,6 +16,7 @@ from models.languages import LanguageChoice
 from models.progress import UnitProgress
 from models.reports import Report
 from models.schedules import RunStatus, Schedule, ScheduleKind, ScheduleRun
+from models.threads import Thread, ThreadMessage, ThreadMessageKind, ThreadSide, ThreadStatus
 from models.units import Unit, UnitKind
 from models.updates import ReceivedUpdate, UpdateStatus
 
@@ -42,6 +43,11 @@ __all__ = [
     "Schedule",
     "ScheduleKind",
     "ScheduleRun",
+    "Thread",
+    "ThreadMessage",
+    "ThreadMessageKind",
+    "ThreadSide",
+    "ThreadStatus",
     "Unit",
     "UnitKind",
     "UnitProgress",

@@ -30,6 +30,10 @@ class MessageKind(enum.StrEnum):
     REMINDER = "reminder"
     CHASE = "chase"
     DIGEST = "digest"
+    # A unit's note, photo or answer, forwarded to the officers (with "↩️ Trả lời").
+    FEEDBACK = "feedback"
+    # An officer's answer, to the unit's contacts (with "↩️ Trả lời" to answer back).
+    ANSWER = "answer"
 
 
 class Directive(Base):

@@ -33,7 +33,7 @@ SIGN_SPACE = 24.0
 SIGNATURE_HEIGHT = 3 * LINE + SIGN_SPACE
 # NĐ 30 practice: the signatures never stand alone on a page; these last rows go with them.
 CARRIED_ROWS = 3
-ALIGN = ("CENTER", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "CENTER", "LEFT", "CENTER")
+ALIGN = ("CENTER", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "CENTER", "LEFT", "RIGHT", "CENTER")
 
 
 def _new_pdf() -> FPDF:
@@ -116,6 +116,7 @@ def _line_cells(line: ReportLine, t: Translator) -> list[str]:
         *_figures(t, line.adults, line.enrolled, line.completed, line.share),
         t.date(line.reported_on) if line.reported_on else "",
         line.reporter,
+        t.number(line.evidence),
         t.plain("report.late") if line.late else "",
     ]
 
@@ -123,7 +124,7 @@ def _line_cells(line: ReportLine, t: Translator) -> list[str]:
 def _total_cells(first: str, label: str, totals: Totals, t: Translator) -> list[str]:
     """A subtotal or the grand total."""
     figures = _figures(t, totals.adults, totals.enrolled, totals.completed, totals.share)
-    return [first, label, *figures, "", "", ""]
+    return [first, label, *figures, "", "", t.number(totals.evidence), ""]
 
 
 Row = tuple[list[str], bool]
@@ -168,7 +169,7 @@ def _table(pdf: FPDF, rows: list[Row], t: Translator) -> None:
 def _body(pdf: FPDF, table: ReportTable, t: Translator, carried: int) -> bool:
     """Heading, table and note; the last `carried` rows start a new page with the signatures.
 
-    Returns whether the signature block fits on the page where the note ends.
+    Returns whether the note and the signature block fit on the page where the table ends.
     """
     _heading(pdf, table, t)
     rows = _rows(table, t)
@@ -178,11 +179,13 @@ def _body(pdf: FPDF, table: ReportTable, t: Translator, carried: int) -> bool:
         _table(pdf, rows[-carried:], t)
     else:
         _table(pdf, rows, t)
+    table_page = pdf.page
     pdf.ln(2)
     pdf.set_font(FAMILY, "I", 10)
     pdf.multi_cell(0, 4.6, t.plain("report.footnote"))
     pdf.ln(4)
-    return pdf.get_y() + SIGNATURE_HEIGHT <= pdf.h - MARGIN_BOTTOM
+    # A note pushed (even partly) onto a page of its own would leave the table behind.
+    return pdf.page == table_page and pdf.get_y() + SIGNATURE_HEIGHT <= pdf.h - MARGIN_BOTTOM
 
 
 def _signatures(pdf: FPDF, signatures: Signatures, t: Translator) -> None:

@@ -64,6 +64,13 @@ class Action(enum.StrEnum):
     SCHEDULE_KEEP = "sched:keep"
     SCHEDULE_PICK_DAY = "sched:pday"
     SCHEDULE_PICK_HOUR = "sched:phour"
+    # Threads: "↩️ Trả lời" under a unit's message (officers) and under an officer's answer
+    # (the unit), "✅ Đã xử lý" (argument: the thread; "list" when pressed in /phanhoi), and
+    # /thongke's button to /phanhoi.
+    THREAD_ANSWER = "thread:answer"
+    THREAD_WRITE = "thread:write"
+    THREAD_RESOLVE = "thread:done"
+    THREAD_LIST = "thread:list"
     # Anyone: choosing the language.
     LANGUAGE = "lang"
 

@@ -55,6 +55,23 @@ class ScheduleDraft:
     rule: str | None = None
 
 
+@dataclass(frozen=True)
+class ThreadReplyDraft:
+    """A "↩️ Trả lời" waiting for its text or photo.
+
+    `side` is who answers: "commune" (an officer, to the unit) or "unit" (to the officers).
+    The question lapses after CONVERSATION_TIMEOUT_SECONDS from `asked_at` (POSIX seconds),
+    or as soon as the person does something else (a command, a key, another button).
+    """
+
+    thread_id: int
+    side: str
+    unit_name: str
+    asked_at: float
+    # After the first photo of an album: only the album's other photos still belong here.
+    album: str | None = None
+
+
 class UserData:
     """PTB's per-user storage, typed: one slot per conversation, None when idle."""
 
@@ -66,3 +83,4 @@ class UserData:
         self.free_reading: FreeReading | None = None
         # The album being received, so that several photos get one answer.
         self.media_group: str | None = None
+        self.thread_reply: ThreadReplyDraft | None = None

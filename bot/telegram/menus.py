@@ -27,6 +27,7 @@ DESCRIPTIONS = {
     "chuabaocao": N_("command.chuabaocao"),
     "xuatexcel": N_("command.xuatexcel"),
     "lich": N_("command.lich"),
+    "phanhoi": N_("command.phanhoi"),
     "ngonngu": N_("command.ngonngu"),
 }
 
