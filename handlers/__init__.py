@@ -7,7 +7,19 @@ from typing import TYPE_CHECKING
 
 from telegram.warnings import PTBUserWarning
 
-from handlers import admin, chat, directives, errors, gate, reports, schedules, start, stats
+from handlers import (
+    admin,
+    chat,
+    commendations,
+    directives,
+    errors,
+    gate,
+    good_models,
+    reports,
+    schedules,
+    start,
+    stats,
+)
 
 if TYPE_CHECKING:
     from bot.telegram.context import BotApplication
@@ -21,6 +33,8 @@ def register_all(application: BotApplication) -> None:
     gate.register(application)
     reports.register(application)
     directives.register(application)
+    good_models.register(application)
+    commendations.register(application)
     stats.register(application)
     schedules.register(application)
     admin.register(application)

@@ -66,6 +66,33 @@ class Action(enum.StrEnum):
     SCHEDULE_PICK_HOUR = "sched:phour"
     # Anyone: choosing the language.
     LANGUAGE = "lang"
+    # Good models: units share ("🌟 Chia sẻ cách làm hay", "📤 Gửi"), anyone registered opens
+    # one from /mohinh, officers review (argument: the model's id) and spread.
+    MODEL_START = "model:start"
+    MODEL_PREVIEW = "model:preview"
+    MODEL_SEND = "model:send"
+    MODEL_CANCEL = "model:cancel"
+    MODEL_SHOW = "model:show"
+    MODEL_APPROVE = "model:ok"
+    MODEL_REJECT = "model:no"
+    MODEL_TITLE = "model:title"
+    MODEL_AUDIENCE = "model:aud"
+    MODEL_AUDIENCE_SET = "model:audset"
+    MODEL_PICK = "model:pick"
+    MODEL_PAGE = "model:page"
+    MODEL_PICKED = "model:picked"
+    MODEL_SPREAD = "model:spread"
+    # Commendation lists (/bieuduong): the period, removing (argument: unit id) and adding
+    # units, the printable PDF, and sending.
+    COMMEND_PERIOD = "praise:period"
+    COMMEND_REMOVE = "praise:rm"
+    COMMEND_ADD = "praise:add"
+    COMMEND_PICK = "praise:pick"
+    COMMEND_PAGE = "praise:page"
+    COMMEND_PICKED = "praise:picked"
+    COMMEND_PDF = "praise:pdf"
+    COMMEND_SEND = "praise:send"
+    COMMEND_CANCEL = "praise:cancel"
 
 
 def build(action: Action, *args: object) -> str:

@@ -28,6 +28,9 @@ DESCRIPTIONS = {
     "xuatexcel": N_("command.xuatexcel"),
     "lich": N_("command.lich"),
     "ngonngu": N_("command.ngonngu"),
+    "chiase": N_("command.chiase"),
+    "mohinh": N_("command.mohinh"),
+    "bieuduong": N_("command.bieuduong"),
 }
 
 
