@@ -32,6 +32,9 @@ from bot.texts.recognition import commend_lines, threshold_text
 from handlers.common import callback_data, message_of, now_utc, remove_buttons
 
 PAGE_SIZE = 8
+MAX_TEXT = 4096
+# Room kept for the "… and N more units" line.
+MORE_ROOM = 120
 # Telegram shows up to 100 buttons; "➖" buttons beyond these are left out (the text lists all).
 MAX_REMOVE_BUTTONS = 40
 
@@ -78,12 +81,20 @@ def _text(context: BotContext, proposal: Proposal, which: str) -> Html:
     if proposal.sent_at is not None:
         lines.append(t("commend.sent_before", when=t.datetime(proposal.sent_at, settings.tz)))
     lines.append("")
+    rule = t("commend.rule_shown", rule=rule_text(t, context))
     units = [candidate_values(candidate) for candidate in proposal.candidates]
-    if units:
-        lines += commend_lines(t, units, settings.target_percent)
-    else:
+    if not units:
         lines.append(t("commend.none"))
-    lines += ["", t("commend.rule_shown", rule=rule_text(t, context))]
+    # One message holds the list: past Telegram's limit, the rest is named by count (the PDF
+    # and the message units receive, cut into parts, list every unit).
+    room = MAX_TEXT - len(rule) - sum(len(line) + 1 for line in lines) - MORE_ROOM
+    for shown, line in enumerate(commend_lines(t, units, settings.target_percent)):
+        room -= len(line) + 1
+        if room < 0:
+            lines.append(t("commend.more", count=len(units) - shown))
+            break
+        lines.append(line)
+    lines += ["", rule]
     return Html("\n".join(lines))
 
 

@@ -411,3 +411,36 @@ async def test_cli_writes_the_list_and_refuses_bad_input(
     assert unknown.returncode == 2 and "hôm qua" in unknown.stderr
     async with session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(Commendation)) == 0
+
+
+def test_a_long_list_fits_in_one_message_and_names_the_rest_by_count(
+    make_settings: SettingsFactory,
+) -> None:
+    from types import SimpleNamespace
+    from typing import cast
+
+    from bot.services.recognition.commendations import Proposal
+    from bot.telegram.context import BotContext
+    from handlers.commendations import MAX_TEXT, _text
+
+    context = cast(
+        BotContext, SimpleNamespace(t=VI, deps=SimpleNamespace(settings=make_settings()))
+    )
+    units = [
+        Candidate(
+            UnitFacts(
+                i, f"U{i}", f"Tổ dân phố số {i} khu dân cư", UnitKind.THON, 100, 95, 80, EARLY, 0
+            ),
+            (Merit(Achievement.REACHED_TARGET),),
+        )
+        for i in range(60)
+    ]
+    period = period_of_day(date(2026, 11, 25), "weekly")
+    text = _text(context, Proposal(period, units, None), PREVIOUS)
+    assert len(text) <= MAX_TEXT
+    shown = text.count("Tổ dân phố số")
+    assert 10 < shown < 60
+    assert VI("commend.more", count=60 - shown) in text
+    assert text.endswith(
+        VI("commend.rule_shown", rule=VI.plain("commend.rule", top=3, target="90%"))
+    )

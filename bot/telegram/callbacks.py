@@ -84,15 +84,15 @@ class Action(enum.StrEnum):
     MODEL_SPREAD = "model:spread"
     # Commendation lists (/bieuduong): the period, removing (argument: unit id) and adding
     # units, the printable PDF, and sending.
-    COMMEND_PERIOD = "praise:period"
-    COMMEND_REMOVE = "praise:rm"
-    COMMEND_ADD = "praise:add"
-    COMMEND_PICK = "praise:pick"
-    COMMEND_PAGE = "praise:page"
-    COMMEND_PICKED = "praise:picked"
-    COMMEND_PDF = "praise:pdf"
-    COMMEND_SEND = "praise:send"
-    COMMEND_CANCEL = "praise:cancel"
+    COMMEND_PERIOD = "commend:period"
+    COMMEND_REMOVE = "commend:rm"
+    COMMEND_ADD = "commend:add"
+    COMMEND_PICK = "commend:pick"
+    COMMEND_PAGE = "commend:page"
+    COMMEND_PICKED = "commend:picked"
+    COMMEND_PDF = "commend:pdf"
+    COMMEND_SEND = "commend:send"
+    COMMEND_CANCEL = "commend:cancel"
 
 
 def build(action: Action, *args: object) -> str:
