@@ -35,7 +35,8 @@ PAGE_SIZE = 8
 MAX_TEXT = 4096
 # Room kept for the "… and N more units" line.
 MORE_ROOM = 120
-# Telegram shows up to 100 buttons; "➖" buttons beyond these are left out (the text lists all).
+# Telegram shows up to 100 buttons: "➖" goes under the first units only (a longer list is
+# edited through "➕ Thêm đơn vị", whose picker ticks and unticks any unit).
 MAX_REMOVE_BUTTONS = 40
 
 
@@ -62,13 +63,13 @@ async def _view(context: BotContext, draft: CommendationDraft | None, which: str
     )
 
 
-def rule_text(t: Translator, context: BotContext, target: float | None = None) -> str:
-    """How the list was chosen, as the officer, the units and the PDF read it."""
+def _rule_text(t: Translator, context: BotContext) -> str:
+    """How the list is chosen (the PDF prints the same words)."""
     settings = context.deps.settings
     return t.plain(
         "commend.rule",
         top=settings.commend_top,
-        target=threshold_text(t, settings.target_percent if target is None else target),
+        target=threshold_text(t, settings.target_percent),
     )
 
 
@@ -81,7 +82,7 @@ def _text(context: BotContext, proposal: Proposal, which: str) -> Html:
     if proposal.sent_at is not None:
         lines.append(t("commend.sent_before", when=t.datetime(proposal.sent_at, settings.tz)))
     lines.append("")
-    rule = t("commend.rule_shown", rule=rule_text(t, context))
+    rule = t("commend.rule_shown", rule=_rule_text(t, context))
     units = [candidate_values(candidate) for candidate in proposal.candidates]
     if not units:
         lines.append(t("commend.none"))

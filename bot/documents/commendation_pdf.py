@@ -23,7 +23,7 @@ from bot.documents.letterhead import (
 from bot.documents.report_table import Signatures, period_line
 from bot.services.recognition.commendations import Candidate, Sheet, candidate_values
 from bot.texts import N_, Translator
-from bot.texts.recognition import merits_text
+from bot.texts.recognition import merits_text, threshold_text
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -125,11 +125,7 @@ def commendation_pdf(
         if sheet.sent_at is not None
         else t.plain("commend.pdf.proposed", date=t.date(made_on))
     )
-    rule = t.plain(
-        "commend.rule",
-        top=top,
-        target=t.percent(sheet.target_percent, digits=0),
-    )
+    rule = t.plain("commend.rule", top=top, target=threshold_text(t, sheet.target_percent))
     pdf.multi_cell(0, 4.6, f"{status}\n{rule}")
     pdf.ln(4)
     if pdf.get_y() + SIGNATURE_HEIGHT > pdf.h - pdf.b_margin:
