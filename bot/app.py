@@ -59,10 +59,18 @@ async def _start_resources(application: BotApplication) -> None:
     # Before polling starts: updates a crash left unprocessed are queued first.
     await deps.inbox.attach(deps.db, application.bot, deps.settings.inbox_keep_days)
     deps.bot_username = application.bot.username
-    deps.report_writer = ReportWriter(deps.db, deps.settings.report_period, deps.settings.tz)
-    deps.report_writer.start()
     deps.outbox = OutboxDispatcher(application.bot, deps.db, deps.settings)
     deps.outbox.start()
+    # Reports check milestones (50 %, the target) in their own transaction; the officers'
+    # line about one goes through the outbox.
+    deps.report_writer = ReportWriter(
+        deps.db,
+        deps.settings.report_period,
+        deps.settings.tz,
+        target_percent=deps.settings.target_percent,
+        outbox=deps.outbox,
+    )
+    deps.report_writer.start()
     deps.evidence = EvidenceKeeper(application.bot, deps.db, deps.settings)
     deps.evidence.start()
     await sync_all(application)

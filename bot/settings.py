@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     commune_name: str = "Ea Knốp"
     report_period: ReportPeriod = "weekly"
     target_percent: float = Field(default=90.0, ge=0, le=100)
+    # /bieuduong proposes this many places for the highest share and for the biggest rise.
+    commend_top: int = Field(default=3, ge=1, le=20)
 
     # The report's signature block (NĐ 30/2020): who prepares the table, and who signs it.
     report_preparer_name: str = ""

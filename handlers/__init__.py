@@ -10,9 +10,11 @@ from telegram.warnings import PTBUserWarning
 from handlers import (
     admin,
     chat,
+    commendations,
     directives,
     errors,
     gate,
+    good_models,
     reports,
     schedules,
     start,
@@ -35,6 +37,8 @@ def register_all(application: BotApplication) -> None:
     threads.register(application)
     reports.register(application)
     directives.register(application)
+    good_models.register(application)
+    commendations.register(application)
     stats.register(application)
     schedules.register(application)
     admin.register(application)

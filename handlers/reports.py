@@ -33,6 +33,7 @@ from bot.telegram.drafts import ReportDraft
 from bot.telegram.keyboards import buttons, staff_thread_buttons
 from bot.telegram.reply_keyboard import label_filter, typed_text
 from bot.texts import N_, Html
+from bot.texts.recognition import milestone_congrats
 from bot.texts.reports import (
     decrease_question,
     echo_text,
@@ -211,8 +212,15 @@ async def _echo(
     """Repeat back exactly what was stored, with the note button."""
     assert submission.echo is not None and submission.report_id is not None
     t = context.t
-    note = buttons([(t("button.note"), build(Action.REPORT_NOTE, submission.report_id))])
-    await reply(update, echo_text(t, submission.echo, on_behalf=on_behalf), note)
+    text = echo_text(t, submission.echo, on_behalf=on_behalf)
+    rows = [[(t("button.note"), build(Action.REPORT_NOTE, submission.report_id))]]
+    if submission.milestones:
+        # 🎉 the first time the unit reaches 50 % or the target (stored with the report).
+        congrats = milestone_congrats(t, submission.echo.unit_name, submission.milestones)
+        text = Html(f"{text}\n\n{congrats}")
+        if not on_behalf:
+            rows.append([(t("share.button.start"), build(Action.MODEL_START))])
+    await reply(update, text, buttons(*rows))
 
 
 async def confirm_reading(update: Update, context: BotContext) -> int:

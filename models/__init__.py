@@ -14,6 +14,14 @@ from models.evidence import Evidence, EvidenceKind, EvidenceStatus
 from models.invites import Invite, InviteRedemption
 from models.languages import LanguageChoice
 from models.progress import UnitProgress
+from models.recognition import (
+    Commendation,
+    CommendationUnit,
+    GoodModel,
+    GoodModelStatus,
+    Milestone,
+    MilestoneKind,
+)
 from models.reports import Report
 from models.schedules import RunStatus, Schedule, ScheduleKind, ScheduleRun
 from models.threads import Thread, ThreadMessage, ThreadMessageKind, ThreadSide, ThreadStatus
@@ -24,6 +32,8 @@ __all__ = [
     "Acknowledgement",
     "AuditEvent",
     "Base",
+    "Commendation",
+    "CommendationUnit",
     "Contact",
     "ContactStatus",
     "Delivery",
@@ -32,10 +42,14 @@ __all__ = [
     "Evidence",
     "EvidenceKind",
     "EvidenceStatus",
+    "GoodModel",
+    "GoodModelStatus",
     "Invite",
     "InviteRedemption",
     "LanguageChoice",
     "MessageKind",
+    "Milestone",
+    "MilestoneKind",
     "ReceivedUpdate",
     "Report",
     "Role",

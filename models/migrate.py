@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 # The newest revision; tests check it against Alembic's own view of migrations/versions.
-HEAD_REVISION = "0013"
+HEAD_REVISION = "0014"
 
 # PostgreSQL advisory lock key ("binhdan" in ASCII) held around every migration run.
 MIGRATION_LOCK_KEY = 0x62696E6864616E

@@ -417,6 +417,104 @@ async def act_schedules(demo: Demo) -> None:
         after = fresh[-1]["seq"] if fresh else after
 
 
+def _sample_adults() -> dict[str, int]:
+    """Adults of each unit of the sample list, by name."""
+    import csv
+
+    with SAMPLE_UNITS.open(encoding="utf-8") as handle:
+        return {row["name"]: int(row["adults"]) for row in csv.DictReader(handle) if row["adults"]}
+
+
+async def _wait_text(demo: Demo, chat: int, after: int, needle: str, count: int = 1) -> list[Event]:
+    """Wait until `count` events in a chat contain `needle`; return them (with photos before)."""
+    found: list[Event] = []
+    for _ in range(60):
+        for event in await demo.client.events(chat, after=after, count=1, wait=1):
+            after = event["seq"]
+            if event["method"] in ("sendPhoto", "sendMediaGroup") or needle in (
+                event.get("text") or ""
+            ):
+                found.append(event)
+            if sum(needle in (e.get("text") or "") for e in found) >= count:
+                return found
+    raise RuntimeError(f"no message with {needle!r}")
+
+
+async def act_good_models_and_commendation(demo: Demo) -> None:
+    """Share a good model, approve and spread it; reach the target; send the commendations.
+
+    A head shares a model with a photo, the officer approves and spreads it to every unit, the
+    head reaches the target once, and the officer sends the period's commendation list.
+    """
+    demo.say("━━ 8. Lan tỏa cách làm hay, biểu dương đơn vị tiêu biểu ━━")
+    names = list(demo.head_ids)
+    name, reader = names[0], names[2]
+    head = demo.head_ids[name]
+    demo.user(f"Trưởng {name}", "/chiase")
+    demo.bot(await demo.client.converse(head, "/chiase", first_name=f"Trưởng {name}"))
+    demo.user(f"Trưởng {name}", "[gửi ảnh lớp học buổi tối]")
+    after = await demo.client.last_seq()
+    await demo.client.send_photo(head, _sign_up_photo())
+    demo.bot(await demo.client.expect(head, after=after))
+    text = (
+        "Lớp học điện thoại buổi tối ở nhà văn hóa\n"
+        "Tối thứ Bảy hằng tuần, đoàn viên thanh niên mang máy chiếu ra nhà văn hóa, hướng dẫn "
+        "bà con cài VNeID và vào học trên nền tảng Bình dân học vụ số. Ai không có điện thoại "
+        "thông minh thì học chung máy với con cháu."
+    )
+    demo.user(f"Trưởng {name}", text.replace("\n", " / "))
+    photo, preview = await demo.client.converse(head, text, replies=2)
+    demo.bot([photo, preview])
+    demo.user(f"Trưởng {name}", "[bấm] 📤 Gửi")
+    after = await demo.client.last_seq()
+    sent = await demo.client.click(
+        head, preview["message_id"], _button(preview, "📤 Gửi"), replies=2
+    )
+    demo.bot(sent[-1:])
+    review = await _wait_text(demo, OFFICER_ID, after, "cần duyệt")
+    demo.say("— Cán bộ xã nhận cách làm hay qua hộp thư đi (outbox):")
+    demo.bot(review)
+    demo.user("Cán bộ VHXH", "[bấm] ✅ Duyệt")
+    before_approval = await demo.client.last_seq()
+    approved = await demo.client.click(
+        OFFICER_ID, review[-1]["message_id"], _button(review[-1], "✅ Duyệt"), replies=4
+    )
+    demo.bot(approved[1:])
+    controls = approved[-1]
+    demo.user("Cán bộ VHXH", "[bấm] 📢 Lan tỏa")
+    after = await demo.client.last_seq()
+    await demo.client.click(OFFICER_ID, controls["message_id"], _button(controls, "📢 Lan tỏa"))
+    demo.bot([await _wait_summary(demo, controls)])
+    demo.say(f"— Tin nhắn Trưởng {reader} nhận được (các đơn vị khác nhận giống hệt):")
+    demo.bot(await _wait_text(demo, demo.head_ids[reader], after, "Mô hình hay"))
+    demo.say(f"— Trưởng {name} nhận lời cảm ơn:")
+    thanks = await _wait_text(demo, head, before_approval, "UBND xã duyệt")
+    demo.bot(thanks[-1:])
+
+    demo.say(f"— Trưởng {name} báo cáo đạt mục tiêu 90%; lời chúc mừng chỉ đến một lần:")
+    adults = _sample_adults()[name]
+    for enrolled in (-(-adults * 9 // 10), -(-adults * 9 // 10) + 5):
+        demo.user(f"Trưởng {name}", f"/baocao {enrolled} 200")
+        demo.bot(await demo.client.converse(head, f"/baocao {enrolled} 200"))
+
+    demo.user("Cán bộ VHXH", "/bieuduong")
+    [proposal] = await demo.client.converse(OFFICER_ID, "/bieuduong")
+    demo.bot([proposal])
+    demo.user("Cán bộ VHXH", "[bấm] 📤 Gửi biểu dương")
+    after = await demo.client.last_seq()
+    await demo.client.click(
+        OFFICER_ID, proposal["message_id"], _button(proposal, "📤 Gửi biểu dương")
+    )
+    document = (await _wait_text(demo, OFFICER_ID, after, "Danh sách đề nghị biểu dương"))[-1]
+    demo.bot([document])
+    await _save_file(demo, document, "bieu-duong.pdf")
+    demo.bot([await _wait_summary(demo, proposal)])
+    demo.say(f"— Trưởng {reader} nhận danh sách biểu dương:")
+    demo.bot(await _wait_text(demo, demo.head_ids[reader], after, "Biểu dương kỳ"), brief=True)
+    demo.say(f"— Trưởng {name} nhận lời chúc mừng riêng:")
+    demo.bot(await _wait_text(demo, head, after, f"Chúc mừng {name}"))
+
+
 ACTS: list[Act] = [
     act_admin_setup,
     act_heads_register,
@@ -426,6 +524,7 @@ ACTS: list[Act] = [
     act_broadcast,
     act_statistics,
     act_schedules,
+    act_good_models_and_commendation,
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from bot.services.broadcasts.audience import ALL, Audience
 from bot.services.broadcasts.content import DirectiveContent
@@ -72,6 +73,43 @@ class ThreadReplyDraft:
     album: str | None = None
 
 
+@dataclass(frozen=True)
+class ModelDraft:
+    """A good model being shared through /chiase: the unit, the text and the photos."""
+
+    target: Target
+    author_name: str = ""
+    text: str = ""
+    photo_file_ids: tuple[str, ...] = ()
+    # The preview with the live "📤 Gửi": a new preview takes its buttons away.
+    controls_message_id: int | None = None
+    # The album being received, so that its photos get one answer.
+    media_group: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelReviewDraft:
+    """An officer reviewing a good model: typing a reason or a title, or picking units."""
+
+    model_id: int
+    picked: frozenset[str] = frozenset()
+    page: int = 0
+    # The approved preview's controls ("📢 Lan tỏa"): a new preview takes their buttons away.
+    controls_message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CommendationDraft:
+    """The commendation list /bieuduong is editing, for the period beginning `period_first`."""
+
+    period_first: date
+    which: str
+    unit_ids: tuple[int, ...]
+    # The list message with the live buttons (edited in place) and the unit picker's page.
+    controls_message_id: int | None = None
+    page: int = 0
+
+
 class UserData:
     """PTB's per-user storage, typed: one slot per conversation, None when idle."""
 
@@ -81,6 +119,9 @@ class UserData:
         self.directive: DirectiveDraft | None = None
         self.schedule: ScheduleDraft | None = None
         self.free_reading: FreeReading | None = None
+        self.good_model: ModelDraft | None = None
+        self.model_review: ModelReviewDraft | None = None
+        self.commendation: CommendationDraft | None = None
         # The album being received, so that several photos get one answer.
         self.media_group: str | None = None
         self.thread_reply: ThreadReplyDraft | None = None

@@ -36,13 +36,16 @@ def ack_keyboard(
 
 
 def head_menu(t: Translator) -> InlineKeyboardMarkup:
-    """What a head can do, as buttons: report, see progress, read the help."""
+    """What a head can do, as buttons: report, see progress, read the help, share a model."""
     return buttons(
         [
             (t("button.report"), build(Action.REPORT_START)),
             (t("button.progress"), build(Action.PROGRESS)),
         ],
-        [(t("button.help"), build(Action.HELP))],
+        [
+            (t("button.help"), build(Action.HELP)),
+            (t("share.button.start"), build(Action.MODEL_START)),
+        ],
     )
 
 

@@ -29,6 +29,9 @@ DESCRIPTIONS = {
     "lich": N_("command.lich"),
     "phanhoi": N_("command.phanhoi"),
     "ngonngu": N_("command.ngonngu"),
+    "chiase": N_("command.chiase"),
+    "mohinh": N_("command.mohinh"),
+    "bieuduong": N_("command.bieuduong"),
 }
 
 

@@ -25,6 +25,9 @@ COMMAND_ROLES: Mapping[str, Roles] = {
     "xuatexcel": STAFF,
     "lich": STAFF,
     "phanhoi": STAFF,
+    "chiase": REGISTERED,
+    "mohinh": REGISTERED,
+    "bieuduong": STAFF,
     "donvi": ADMINS,
     "moi": ADMINS,
     "phanquyen": ADMINS,
@@ -67,6 +70,35 @@ _SCHEDULES = (
     Action.SCHEDULE_PICK_DAY,
     Action.SCHEDULE_PICK_HOUR,
 )
+_MODEL_SHARING = (
+    Action.MODEL_START,
+    Action.MODEL_PREVIEW,
+    Action.MODEL_SEND,
+    Action.MODEL_CANCEL,
+    Action.MODEL_SHOW,
+)
+_MODEL_REVIEW = (
+    Action.MODEL_APPROVE,
+    Action.MODEL_REJECT,
+    Action.MODEL_TITLE,
+    Action.MODEL_AUDIENCE,
+    Action.MODEL_AUDIENCE_SET,
+    Action.MODEL_PICK,
+    Action.MODEL_PAGE,
+    Action.MODEL_PICKED,
+    Action.MODEL_SPREAD,
+)
+_COMMENDATION = (
+    Action.COMMEND_PERIOD,
+    Action.COMMEND_REMOVE,
+    Action.COMMEND_ADD,
+    Action.COMMEND_PICK,
+    Action.COMMEND_PAGE,
+    Action.COMMEND_PICKED,
+    Action.COMMEND_PDF,
+    Action.COMMEND_SEND,
+    Action.COMMEND_CANCEL,
+)
 
 # Every button's action decides who may press it; a test checks that each one is here.
 CALLBACK_ROLES: Mapping[Action, Roles] = {
@@ -91,6 +123,9 @@ CALLBACK_ROLES: Mapping[Action, Roles] = {
     **dict.fromkeys(_COMPOSER, STAFF),
     **dict.fromkeys(_STATS, STAFF),
     **dict.fromkeys(_SCHEDULES, STAFF),
+    **dict.fromkeys(_MODEL_SHARING, REGISTERED),
+    **dict.fromkeys(_MODEL_REVIEW, STAFF),
+    **dict.fromkeys(_COMMENDATION, STAFF),
 }
 
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +20,9 @@ from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import noload
 
+from bot.services.broadcasts.directives import OutboxSignal
 from bot.services.common.audit import record_event
+from bot.services.recognition.milestones import Reached, milestones_of_report, record_milestones
 from bot.services.reports.periods import Period, period_at
 from bot.services.reports.reports import (
     Echo,
@@ -47,6 +49,8 @@ class Submission:
     report_id: int | None
     echo: Echo | None
     previous: Figures | None
+    # Milestones (50 %, the target) this report reached for the first time: congratulate.
+    milestones: tuple[Reached, ...] = ()
 
     @property
     def needs_confirmation(self) -> bool:
@@ -252,16 +256,23 @@ async def _replay(
     """The same echo as when `report` was first stored."""
     period = period_at(report.reported_at, period_kind, tz)
     before = await latest_report(session, target.unit_id, before=period.start(tz))
-    return Submission(report.id, echo_for(report, target, before, period), None)
+    milestones = await milestones_of_report(session, report.id)
+    return Submission(report.id, echo_for(report, target, before, period), None, milestones)
 
 
 async def submit_batch(
-    session: AsyncSession, requests: list[Request], period_kind: str, tz: ZoneInfo
+    session: AsyncSession,
+    requests: list[Request],
+    period_kind: str,
+    tz: ZoneInfo,
+    target_percent: float | None = None,
 ) -> list[Submission]:
     """Decide and store a batch in the caller's transaction: two statements on the hot path.
 
     Requests are judged in order, each seeing the ones before it, exactly as if they had been
-    stored one by one. A redelivered update gets its stored row back and stores nothing.
+    stored one by one. A redelivered update gets its stored row back and stores nothing. With
+    `target_percent`, a report that crosses 50 % or the target for the first time records the
+    milestone in this same transaction (see bot/services/recognition/milestones.py).
     """
     periods = [period_at(r.now, period_kind, tz) for r in requests]
     states, by_update = await _read_state(session, requests, periods, tz)
@@ -283,6 +294,8 @@ async def submit_batch(
         pending.append((index, row, previous, state.newest(before=period.start(tz))))
     if pending:
         await _insert(session, requests, periods, pending, results, period_kind, tz)
+        if target_percent is not None:
+            await _milestones(session, requests, pending, results, target_percent)
     assert all(result is not None for result in results)
     return [result for result in results if result is not None]
 
@@ -339,14 +352,57 @@ async def _insert(
         )
 
 
+async def _milestones(
+    session: AsyncSession,
+    requests: list[Request],
+    pending: list[tuple[int, Report, Report | None, Report | None]],
+    results: list[Submission | None],
+    target_percent: float,
+) -> None:
+    """Record the milestones the stored rows crossed, and put them on their results."""
+    for index, row, previous, _ in pending:
+        result = results[index]
+        if result is None or result.report_id != row.id or row.id is None:
+            continue  # replayed: another process stored this update (and its milestones)
+        request = requests[index]
+        reached = await record_milestones(
+            session,
+            unit_id=request.target.unit_id,
+            unit_name=request.target.unit_name,
+            report_id=row.id,
+            previous=previous.enrolled if previous is not None else None,
+            enrolled=row.enrolled,
+            adults=request.target.adults,
+            target_percent=target_percent,
+            actor_user_id=request.reporter.user_id,
+            now=request.now,
+        )
+        if reached:
+            results[index] = replace(result, milestones=reached)
+
+
 class ReportWriter:
     """Group commit: one transaction for all reports submitted at about the same moment."""
 
-    def __init__(self, db: Database, period_kind: str, tz: ZoneInfo) -> None:
-        """Prepare the queue; `start` launches the worker."""
+    def __init__(
+        self,
+        db: Database,
+        period_kind: str,
+        tz: ZoneInfo,
+        *,
+        target_percent: float | None = None,
+        outbox: OutboxSignal | None = None,
+    ) -> None:
+        """Prepare the queue; `start` launches the worker.
+
+        With `target_percent`, milestones are checked with every report; their line to the
+        officers is an outbox row, and `outbox` is woken when one was queued.
+        """
         self._db = db
         self._period_kind = period_kind
         self._tz = tz
+        self._target_percent = target_percent
+        self._outbox = outbox
         self._queue: asyncio.Queue[tuple[Request, asyncio.Future[Submission]]] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
 
@@ -387,13 +443,17 @@ class ReportWriter:
         requests = [request for request, _ in batch]
         try:
             async with self._db.write() as session:
-                results = await submit_batch(session, requests, self._period_kind, self._tz)
+                results = await submit_batch(
+                    session, requests, self._period_kind, self._tz, self._target_percent
+                )
         except Exception as error:
             logger.exception("Could not store a batch of %d reports", len(batch))
             for _, future in batch:
                 if not future.done():
                     future.set_exception(error)
             return
+        if self._outbox is not None and any(result.milestones for result in results):
+            self._outbox.wake()
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)
