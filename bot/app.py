@@ -23,7 +23,7 @@ from bot.telegram.dispatcher import OutboxDispatcher
 from bot.telegram.drafts import UserData
 from bot.telegram.evidence import EvidenceKeeper
 from bot.telegram.groups import GroupNotices
-from bot.telegram.inbox import InboxQueue
+from bot.telegram.inbox import InboxQueue, InboxRequest
 from bot.telegram.menus import set_chat_menu, set_default_menu, set_descriptions
 from bot.telegram.persistence import DatabasePersistence
 from bot.telegram.ratelimit import FloodRateLimiter, Limits
@@ -66,11 +66,19 @@ async def _start_resources(application: BotApplication) -> None:
     await deps.inbox.attach(deps.db, application.bot, deps.settings.inbox_keep_days)
     deps.persistence.attach(deps.db, application)
     deps.bot_username = application.bot.username
-    deps.report_writer = ReportWriter(deps.db, deps.settings.report_period, deps.settings.tz)
-    deps.report_writer.start()
     deps.outbox = OutboxDispatcher(
         application.bot, deps.db, deps.settings, worker=deps.leadership.worker
     )
+    # Reports check milestones (50 %, the target) in their own transaction; the officers'
+    # line about one goes through the outbox.
+    deps.report_writer = ReportWriter(
+        deps.db,
+        deps.settings.report_period,
+        deps.settings.tz,
+        target_percent=deps.settings.target_percent,
+        outbox=deps.outbox,
+    )
+    deps.report_writer.start()
     deps.evidence = EvidenceKeeper(application.bot, deps.db, deps.settings)
     new_admins = await make_admins(deps.db, deps.settings.admin_ids)
     await set_default_menu(application.bot)
@@ -117,6 +125,8 @@ def build_application(settings: Settings) -> BotApplication:
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .rate_limiter(FloodRateLimiter(limits_from(settings)))
         .update_queue(inbox)
+        # getUpdates acknowledges the previous batch: its request stores the batch first.
+        .get_updates_request(InboxRequest(inbox, connection_pool_size=1))
         .concurrent_updates(processor)
         .persistence(persistence)
         # httpcore's pool bookkeeping grows with connections × waiting requests; a few

@@ -121,7 +121,7 @@ class Runtime:
         assert secret is not None
         self.receiver = WebhookReceiver(
             self.application.bot,
-            self.application.update_queue,
+            deps.inbox,
             path=self.settings.webhook_path,
             secret=secret.get_secret_value(),
             listen=self.settings.listen_address,

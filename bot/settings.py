@@ -132,6 +132,8 @@ class Settings(BaseSettings):
     commune_name: str = "Ea Knốp"
     report_period: ReportPeriod = "weekly"
     target_percent: float = Field(default=90.0, ge=0, le=100)
+    # /bieuduong proposes this many places for the highest share and for the biggest rise.
+    commend_top: int = Field(default=3, ge=1, le=20)
 
     # The report's signature block (NĐ 30/2020): who prepares the table, and who signs it.
     report_preparer_name: str = ""
@@ -155,7 +157,8 @@ class Settings(BaseSettings):
     evidence_dir: str = ""
     evidence_max_mb: int = Field(default=20, ge=1, le=2000)
 
-    update_concurrency: int = Field(default=16, ge=1)
+    # Many chats at once: their reports are written together (one transaction per batch).
+    update_concurrency: int = Field(default=64, ge=1)
     http_connections: int = Field(default=8, ge=1)
     http_read_timeout_seconds: float = Field(default=10.0, gt=0)
     send_rate_per_second: float = Field(default=29.0, gt=0)

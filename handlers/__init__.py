@@ -7,7 +7,20 @@ from typing import TYPE_CHECKING
 
 from telegram.warnings import PTBUserWarning
 
-from handlers import admin, chat, directives, errors, gate, reports, schedules, start, stats
+from handlers import (
+    admin,
+    chat,
+    commendations,
+    directives,
+    errors,
+    gate,
+    good_models,
+    reports,
+    schedules,
+    start,
+    stats,
+    threads,
+)
 
 if TYPE_CHECKING:
     from bot.telegram.context import BotApplication
@@ -19,8 +32,13 @@ def register_all(application: BotApplication) -> None:
     # button tracking per message, which we do not want.
     warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
     gate.register(application)
+    # Before every conversation: an answer after "↩️ Trả lời" is never taken for another
+    # conversation's typed answer.
+    threads.register(application)
     reports.register(application)
     directives.register(application)
+    good_models.register(application)
+    commendations.register(application)
     stats.register(application)
     schedules.register(application)
     admin.register(application)

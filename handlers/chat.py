@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot.services.reports.evidence import IncomingFile, file_of, record_evidence
+from bot.services.reports.evidence import file_of
 from bot.services.reports.free_text import Verdict, read_report_text
 from bot.services.reports.numbers import NumberRefusal
 from bot.services.reports.reports import (
@@ -25,10 +25,11 @@ from bot.services.reports.reports import (
     own_target,
     validate_figures,
 )
+from bot.services.threads.threads import receive_evidence
 from bot.telegram.callbacks import Action, build
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.drafts import FreeReading
-from bot.telegram.keyboards import buttons, head_menu, report_button
+from bot.telegram.keyboards import buttons, head_menu, report_button, staff_thread_buttons
 from bot.telegram.reply_keyboard import keyboard_for
 from bot.texts import N_, Html
 from bot.texts.chat import doubt_text, evidence_text, reading_text
@@ -36,12 +37,12 @@ from bot.texts.reports import number_refusal
 from handlers.common import (
     chat_id_of,
     display_name,
+    incoming_file,
     message_of,
     now_utc,
     remove_buttons,
     remove_buttons_of,
 )
-from models import EvidenceKind
 
 MEDIA_KINDS = (
     (filters.VOICE | filters.AUDIO, N_("chat.voice")),
@@ -124,47 +125,30 @@ async def read_typed(update: Update, context: BotContext) -> None:
     await _offer_figures(update, context, target, message_of(update).text or "")
 
 
-def _incoming(message: Message) -> IncomingFile:
-    """What Telegram says about the photo (its largest size) or the document."""
-    if message.photo:
-        largest = message.photo[-1]
-        return IncomingFile(
-            EvidenceKind.PHOTO,
-            largest.file_id,
-            largest.file_unique_id,
-            file_size=largest.file_size,
-            caption=message.caption,
-        )
-    document = message.document
-    assert document is not None
-    return IncomingFile(
-        EvidenceKind.DOCUMENT,
-        document.file_id,
-        document.file_unique_id,
-        file_name=document.file_name,
-        mime_type=document.mime_type,
-        file_size=document.file_size,
-        caption=message.caption,
-    )
-
-
 async def keep_evidence(update: Update, context: BotContext) -> None:
-    """A photo or document: kept for the unit's period; a caption with figures is offered."""
+    """A photo or document: kept for the unit's period and sent to the officers.
+
+    A caption with figures is offered as a report.
+    """
     target = _target(context)
     if target is None:
         await message_of(update).reply_text(context.t("evidence.no_unit"))
         return
     message = message_of(update)
     settings = context.deps.settings
-    stored = await record_evidence(
+    # Kept, and sent to the officers with "↩️ Trả lời", in one transaction.
+    stored = await receive_evidence(
         context.deps.db,
+        context.deps.outbox,
         target,
         Reporter(context.who.user_id, display_name(update)),
-        _incoming(message),
+        incoming_file(message),
         update_id=update.update_id,
+        media_group_id=message.media_group_id,
         now=now_utc(),
         period_kind=settings.report_period,
         tz=settings.tz,
+        buttons_for=staff_thread_buttons,
     )
     album = message.media_group_id
     # An album arrives as one message per photo: answer its first photo only.

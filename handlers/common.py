@@ -9,7 +9,9 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboard
 from telegram.error import BadRequest
 
 from bot.services.registry.invites import InviteLimits
+from bot.services.reports.evidence import IncomingFile
 from bot.settings import Settings
+from models import EvidenceKind
 
 
 def now_utc() -> datetime:
@@ -77,3 +79,27 @@ async def remove_buttons_of(update: Update, chat_id: int, message_id: int | None
         return
     with contextlib.suppress(BadRequest):
         await update.get_bot().edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+
+
+def incoming_file(message: Message) -> IncomingFile:
+    """What Telegram says about a message's photo (its largest size) or document."""
+    if message.photo:
+        largest = message.photo[-1]
+        return IncomingFile(
+            EvidenceKind.PHOTO,
+            largest.file_id,
+            largest.file_unique_id,
+            file_size=largest.file_size,
+            caption=message.caption,
+        )
+    document = message.document
+    assert document is not None
+    return IncomingFile(
+        EvidenceKind.DOCUMENT,
+        document.file_id,
+        document.file_unique_id,
+        file_name=document.file_name,
+        mime_type=document.mime_type,
+        file_size=document.file_size,
+        caption=message.caption,
+    )

@@ -23,16 +23,17 @@ from bot.services.reports.reports import (
     own_target,
     progress_of,
     read_command,
-    save_note,
     validate_figures,
 )
 from bot.services.reports.submission import Request, Submission
+from bot.services.threads.threads import send_note
 from bot.telegram.callbacks import Action, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.drafts import ReportDraft
-from bot.telegram.keyboards import buttons
+from bot.telegram.keyboards import buttons, staff_thread_buttons
 from bot.telegram.reply_keyboard import label_filter, typed_text
 from bot.texts import N_, Html
+from bot.texts.recognition import milestone_congrats
 from bot.texts.reports import (
     decrease_question,
     echo_text,
@@ -211,8 +212,15 @@ async def _echo(
     """Repeat back exactly what was stored, with the note button."""
     assert submission.echo is not None and submission.report_id is not None
     t = context.t
-    note = buttons([(t("button.note"), build(Action.REPORT_NOTE, submission.report_id))])
-    await reply(update, echo_text(t, submission.echo, on_behalf=on_behalf), note)
+    text = echo_text(t, submission.echo, on_behalf=on_behalf)
+    rows = [[(t("button.note"), build(Action.REPORT_NOTE, submission.report_id))]]
+    if submission.milestones:
+        # 🎉 the first time the unit reaches 50 % or the target (stored with the report).
+        congrats = milestone_congrats(t, submission.echo.unit_name, submission.milestones)
+        text = Html(f"{text}\n\n{congrats}")
+        if not on_behalf:
+            rows.append([(t("share.button.start"), build(Action.MODEL_START))])
+    await reply(update, text, buttons(*rows))
 
 
 async def confirm_reading(update: Update, context: BotContext) -> int:
@@ -265,12 +273,24 @@ async def start_note(update: Update, context: BotContext) -> int:
 
 
 async def receive_note(update: Update, context: BotContext) -> int:
-    """Attach the note to the report."""
+    """Attach the note to the report and send it to the officers (with "↩️ Trả lời")."""
     draft = _draft(context)
     note = " ".join((message_of(update).text or "").split())
     assert draft.note_report_id is not None
-    saved = await save_note(context.deps.db, draft.note_report_id, note, context.who.user_id)
-    await reply(update, context.t(N_("note.saved") if saved else N_("note.refused")))
+    settings = context.deps.settings
+    sent = await send_note(
+        context.deps.db,
+        context.deps.outbox,
+        draft.note_report_id,
+        note,
+        Reporter(context.who.user_id, display_name(update)),
+        update_id=update.update_id,
+        now=now_utc(),
+        tz=settings.tz,
+        period_kind=settings.report_period,
+        buttons_for=staff_thread_buttons,
+    )
+    await reply(update, context.t(N_("note.saved") if sent else N_("note.refused")))
     return _clear(context)
 
 

@@ -68,6 +68,7 @@ def render_summary(t: Translator, summary: Summary, commune: str) -> Html:
             agencies_enrolled=summary.agency_enrolled,
         )
     ]
+    lines.append(t("stats.open_threads", count=summary.open_threads))
     if summary.top:
         lines += ["", t("stats.top"), *(_ranked(t, s) for s in summary.top[:RANKED])]
     if summary.bottom:
@@ -84,13 +85,17 @@ async def show_stats(update: Update, context: BotContext) -> None:
     if not stats:
         await message_of(update).reply_text(t("stats.no_units"))
         return
-    controls = buttons(
+    rows: list[list[tuple[str, str]]] = [
         [(t("button.detail"), build(Action.STATS_DETAIL, 0))],
         [
             (t("button.late"), build(Action.STATS_LATE)),
             (t("button.excel"), build(Action.STATS_XLSX)),
         ],
-    )
+    ]
+    if summary.open_threads:
+        label = t.plain("button.threads", count=summary.open_threads)
+        rows.append([(label, build(Action.THREAD_LIST))])
+    controls = buttons(*rows)
     await message_of(update).reply_text(
         render_summary(t, summary, settings.commune_name), reply_markup=controls
     )

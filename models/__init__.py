@@ -15,8 +15,17 @@ from models.evidence import Evidence, EvidenceKind, EvidenceStatus
 from models.invites import Invite, InviteRedemption
 from models.languages import LanguageChoice
 from models.progress import UnitProgress
+from models.recognition import (
+    Commendation,
+    CommendationUnit,
+    GoodModel,
+    GoodModelStatus,
+    Milestone,
+    MilestoneKind,
+)
 from models.reports import Report
 from models.schedules import RunStatus, Schedule, ScheduleKind, ScheduleRun
+from models.threads import Thread, ThreadMessage, ThreadMessageKind, ThreadSide, ThreadStatus
 from models.units import Unit, UnitKind
 from models.updates import ReceivedUpdate, UpdateStatus
 
@@ -25,6 +34,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "ChatClaim",
+    "Commendation",
+    "CommendationUnit",
     "Contact",
     "ContactStatus",
     "ConversationState",
@@ -34,10 +45,14 @@ __all__ = [
     "Evidence",
     "EvidenceKind",
     "EvidenceStatus",
+    "GoodModel",
+    "GoodModelStatus",
     "Invite",
     "InviteRedemption",
     "LanguageChoice",
     "MessageKind",
+    "Milestone",
+    "MilestoneKind",
     "ReceivedUpdate",
     "Report",
     "Role",
@@ -46,6 +61,11 @@ __all__ = [
     "ScheduleKind",
     "ScheduleRun",
     "SyncMark",
+    "Thread",
+    "ThreadMessage",
+    "ThreadMessageKind",
+    "ThreadSide",
+    "ThreadStatus",
     "Unit",
     "UnitKind",
     "UnitProgress",

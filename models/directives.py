@@ -24,12 +24,30 @@ from models.base import Base, UTCDateTime, str_enum, utcnow
 
 
 class MessageKind(enum.StrEnum):
-    """What an outbox message is: a directive (acknowledged) or a nudge to report."""
+    """What an outbox message is: a directive (acknowledged), a nudge to report, or a note.
+
+    A shared good model goes to officers for review (`model_review`), then to the units
+    (`model`); a period's commendation list goes to every unit (`commendation`); thanks,
+    refusals, congratulations and milestone lines are short notes (`notice`).
+    """
 
     DIRECTIVE = "directive"
     REMINDER = "reminder"
     CHASE = "chase"
     DIGEST = "digest"
+    # A unit's note, photo or answer, forwarded to the officers (with "↩️ Trả lời").
+    FEEDBACK = "feedback"
+    # An officer's answer, to the unit's contacts (with "↩️ Trả lời" to answer back).
+    ANSWER = "answer"
+    MODEL_REVIEW = "model_review"
+    MODEL = "model"
+    COMMENDATION = "commendation"
+    NOTICE = "notice"
+
+    @property
+    def acknowledged(self) -> bool:
+        """Whether recipients confirm it with "✅ Đã nhận" (and officers track who has not)."""
+        return self in (MessageKind.DIRECTIVE, MessageKind.MODEL, MessageKind.COMMENDATION)
 
 
 class Directive(Base):

@@ -16,8 +16,9 @@ from bot.documents.cells import csv_text
 from bot.documents.report_table import Signatures
 from bot.documents.xlsx import build_workbook
 from bot.services.stats.export_data import export_data
-from bot.services.stats.export_rows import DirectiveRow, HistoryRow
+from bot.services.stats.export_rows import DirectiveRow, HistoryRow, OpinionRow
 from bot.texts import translator
+from models import ThreadMessageKind, ThreadSide, ThreadStatus
 from models.db import Database
 from tests.cli_helpers import run_cli
 
@@ -43,6 +44,17 @@ async def test_every_user_text_cell_is_text_and_only_totals_are_formulas(
         ],
         history=[HistoryRow(NOW, EVIL[0], 5, 1, EVIL[1], EVIL[2])],
         directives=[DirectiveRow(NOW, EVIL[3], EVIL[0], 3, 2, 1, 1)],
+        opinions=[
+            OpinionRow(
+                NOW,
+                EVIL[1],
+                EVIL[2],
+                ThreadSide.UNIT,
+                ThreadMessageKind.NOTE,
+                EVIL[3],
+                ThreadStatus.OPEN,
+            )
+        ],
     )
     signers = Signatures(EVIL[0], EVIL[1], EVIL[2], EVIL[3])
     content_bytes = build_workbook(hostile, EVIL[1], signers, TZ, translator("vi"))
@@ -56,11 +68,14 @@ async def test_every_user_text_cell_is_text_and_only_totals_are_formulas(
                 if isinstance(cell.value, str) and any(e in cell.value for e in EVIL):
                     hostile_cells += 1
                     assert cell.data_type == "s", (sheet.title, cell.coordinate)
-    assert hostile_cells >= 2 * len(content.units) + 5, "the hostile text was not written"
+    assert hostile_cells >= 2 * len(content.units) + 8, "the hostile text was not written"
     summary = translator("vi").plain("xlsx.sheet.summary")
-    # Subtotals per section, the grand total and the shares: the report's own, nothing else.
+    # Subtotals per section, the grand total and the shares: the report's own, nothing else
+    # (figures in C–F, evidence counts in I).
     assert formulas and {title for title, _, _ in formulas} == {summary}
-    own = re.compile(r'=(SUM\([C-F]\d+:[C-F]\d+\)|IF\(C\d+>0,D\d+/C\d+,""\)|[C-F]\d+(\+[C-F]\d+)*)')
+    own = re.compile(
+        r'=(SUM\([C-FI]\d+:[C-FI]\d+\)|IF\(C\d+>0,D\d+/C\d+,""\)|[C-FI]\d+(\+[C-FI]\d+)*)'
+    )
     assert all(own.fullmatch(str(value)) for _, _, value in formulas), formulas
 
 

@@ -353,14 +353,19 @@ async def test_voice_stickers_and_the_like_get_a_kind_answer(
 async def test_greetings_get_buttons_that_work(head: int, client: SandboxClient) -> None:
     [reply] = await client.converse(head, "Xin chào bot")
     assert reply["html"] == VI("chat.head_other", unit="Thôn 1")
-    assert _labels(reply) == ["📝 Báo cáo", "📈 Tiến độ", "❓ Hướng dẫn"]
+    assert _labels(reply) == ["📝 Báo cáo", "📈 Tiến độ", "❓ Hướng dẫn", "🌟 Chia sẻ cách làm hay"]
     [progress] = await client.click(head, reply["message_id"], _data(reply, "📈 Tiến độ"))
     assert progress["html"] == VI("progress.none")
     [help_] = await client.click(head, reply["message_id"], _data(reply, "❓ Hướng dẫn"))
     assert "/tiendo" in help_["text"] and "/thongbao" not in help_["text"]
     [unknown] = await client.converse(head, "/khongco")
     assert unknown["html"] == VI("chat.unknown_command", command="/khongco")
-    assert _labels(unknown) == ["📝 Báo cáo", "📈 Tiến độ", "❓ Hướng dẫn"]
+    assert _labels(unknown) == [
+        "📝 Báo cáo",
+        "📈 Tiến độ",
+        "❓ Hướng dẫn",
+        "🌟 Chia sẻ cách làm hay",
+    ]
 
 
 async def test_the_heads_keyboard_does_what_the_commands_do(
@@ -419,9 +424,12 @@ async def test_strangers_always_learn_how_to_register(
 ) -> None:
     how_to = VI("stranger.how_to")
     before = await snapshot(session_factory)
-    for text in ("được 35 người", "/baocao 35", "/huy", "📝 Báo cáo", "/khongco"):
+    for text in ("được 35 người", "/baocao 35", "📝 Báo cáo", "/khongco"):
         [reply] = await client.converse(STRANGER, text)
         assert reply["html"] == how_to, text
+    # /huy is for anyone (the contract): a stranger simply has nothing to cancel.
+    [cancelled] = await client.converse(STRANGER, "/huy")
+    assert cancelled["html"] == VI("cancel.nothing")
     for send in (client.send_voice, client.send_sticker):
         after = await client.last_seq()
         await send(STRANGER)

@@ -65,7 +65,7 @@ async def test_updates_are_stored_marked_done_and_redelivery_is_harmless(
     # Telegram delivering the same update again (e.g. after a crash before the acknowledgement).
     again = Update.de_json(__import__("json").loads(row.payload), app.bot)
     after = await client.last_seq()
-    await app.update_queue.put(again)
+    await app.bot_data.inbox.store(again, row.payload)
     assert await client.events(user, after=after, count=1, wait=1.0) == []
     assert await _count(session_factory) == 1
 

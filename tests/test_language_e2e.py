@@ -91,7 +91,7 @@ async def test_officer_and_admin_get_statistics_menus_and_the_xlsx_in_english(
     await _choose(client, ADMIN_ID, "English")
     document, pdf = await client.converse(ADMIN_ID, "/xuatexcel", replies=2)
     workbook = load_workbook(io.BytesIO(await client.download(str(document["file_id"]))))
-    assert workbook.sheetnames == ["Summary", "History", "Directives"]
+    assert workbook.sheetnames == ["Summary", "History", "Directives", "Notes"]
     headers = [cell.value for cell in workbook["Summary"][10]][:3]
     assert headers == ["No.", "Unit", "Adults"]
     assert workbook["Summary"]["A6"].value == "REPORT"

@@ -203,3 +203,66 @@ def test_0010_keeps_the_completed_figure_a_one_figure_report_wiped(blank_db_url:
         (None,),
         (None,),
     ]
+
+
+def test_0013_gathers_the_notes_no_one_saw_into_one_open_thread_per_unit(
+    blank_db_url: str,
+) -> None:
+    url = blank_db_url
+    config = alembic_config(url)
+    command.upgrade(config, "0012")
+
+    def seed(connection: Connection) -> None:
+        for unit in (1, 2):
+            connection.execute(
+                text(
+                    "INSERT INTO units (id, code, name, kind, adults, active, created_at, "
+                    "updated_at) VALUES (:id, :code, :name, 'thon', 1000, :yes, :at, :at)"
+                ),
+                {
+                    "id": unit,
+                    "code": f"T{unit}",
+                    "name": f"Thôn {unit}",
+                    "yes": True,
+                    "at": _at(url, 0),
+                },
+            )
+        # Unit 1: two notes and a report without one; unit 2: an empty note only.
+        for number, (unit, minute, note, user) in enumerate(
+            [
+                (1, 1, "Thiếu máy", 11),
+                (1, 2, None, 11),
+                (1, 3, "Cần tài liệu", None),
+                (2, 1, "", 22),
+            ],
+            start=1,
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO reports (id, unit_id, period_key, enrolled, is_correction, "
+                    "reporter_user_id, reporter_name, on_behalf, note, reported_at, "
+                    "completed_carried) VALUES (:id, :unit, '2026-W48', 10, :no, :user, 'Ông Ba', "
+                    ":no, :note, :at, :no)"
+                ),
+                {
+                    "id": number,
+                    "unit": unit,
+                    "note": note,
+                    "user": user,
+                    "no": False,
+                    "at": _at(url, minute),
+                },
+            )
+        connection.commit()
+
+    _on_connection(url, seed)
+    command.upgrade(config, "0013")
+    assert _read(url, "SELECT id, unit_id, status FROM threads") == [(1, 1, "open")]
+    assert _read(
+        url,
+        "SELECT thread_id, side, kind, author_user_id, text, report_id FROM thread_messages "
+        "ORDER BY id",
+    ) == [(1, "unit", "note", 11, "Thiếu máy", 1), (1, "unit", "note", 0, "Cần tài liệu", 3)]
+    command.downgrade(config, "0012")
+    assert "threads" not in _tables(url)
+    assert _read(url, "SELECT note FROM reports WHERE id = 1") == [("Thiếu máy",)]

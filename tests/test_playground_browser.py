@@ -133,12 +133,14 @@ async def register_newcomer(page: Page, admin_id: int) -> int:
 
 
 async def report(page: Page, user_id: int) -> None:
-    """/baocao, then 35 enrolled, then "Bỏ qua" for the completed figure."""
-    await expect(await converse(page, user_id, "/baocao")).to_contain_text("Thôn 4")
-    question = await converse(page, user_id, "35")
-    await expect(question.locator("button.inline")).to_have_text("Bỏ qua")
-    await press_button(page, user_id, "Bỏ qua")
-    await expect(last_bot_message(page, user_id)).to_contain_text("35")
+    """The head types "được 35 người" as in a Zalo group, then confirms what the bot read."""
+    read = await converse(page, user_id, "được 35 người")
+    await expect(read).to_contain_text("35")
+    await expect(read.locator("button.inline").first).to_have_text("✅ Đúng")
+    await press_button(page, user_id, "✅ Đúng")
+    recorded = phone(page, user_id).locator(".msg.bot", has_text="Đã ghi nhận")
+    await expect(recorded).to_contain_text("Thôn 4")
+    await expect(recorded).to_contain_text("35")
 
 
 async def broadcast_template(page: Page) -> None:

@@ -119,7 +119,7 @@ async def test_xlsx_layout_sections_formats_and_signatures(
     workbook = load_workbook(
         io.BytesIO(build_workbook(content, "Ea Knốp", SIGNATURES, TZ, translator("vi")))
     )
-    assert workbook.sheetnames == ["Tổng hợp", "Lịch sử", "Thông báo"]
+    assert workbook.sheetnames == ["Tổng hợp", "Lịch sử", "Thông báo", "Ý kiến"]
     sheet = workbook["Tổng hợp"]
     # NĐ 30 heading: the issuing body beside the motto, the number, place and date, the title.
     assert sheet["A1"].value == "ỦY BAN NHÂN DÂN" and sheet["A2"].value == "XÃ EA KNỐP"
@@ -141,6 +141,7 @@ async def test_xlsx_layout_sections_formats_and_signatures(
         "Số người hoàn thành",
         "Ngày báo cáo gần nhất",
         "Người báo cáo",
+        "Ảnh, tệp minh chứng trong kỳ",
         "Ghi chú",
     ]
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=11, max_row=17)]
@@ -163,15 +164,16 @@ async def test_xlsx_layout_sections_formats_and_signatures(
         None,
         None,
         "Y Nguyên Êban",
+        0,
         "Chưa báo cáo",
     ]
     # Dates are real dates (spreadsheets store them without a zone), shown as dd/mm/yyyy.
     reported_on = THIS_WEEK.replace(hour=0, tzinfo=None)
     assert rows[2][:8] == [2, "Thôn 1", 1000, 400, 0.4, 90, reported_on, "Ông Ba"]
     assert sheet["G13"].number_format == "dd/mm/yyyy"
-    assert rows[2][8] is None
+    assert rows[2][9] is None
     # T02 reported last week only: its cumulative figure stands, marked as late.
-    assert rows[3][1:5] == ["Thôn 2", 800, 200, 0.25] and rows[3][8] == "Chưa báo cáo"
+    assert rows[3][1:5] == ["Thôn 2", 800, 200, 0.25] and rows[3][9] == "Chưa báo cáo"
     assert rows[4][:3] == ["II", "Cơ quan, trường học", "=SUM(C16:C16)"]
     assert rows[5][1] == '=HYPERLINK("http://x")' and sheet["B16"].data_type == "s"
     assert rows[6][1:6] == [

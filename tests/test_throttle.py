@@ -21,7 +21,18 @@ def test_tokens_come_back_and_a_new_episode_is_told_again() -> None:
         Verdict.DROP,
     ]
     assert throttle.check(7, 10.5) == Verdict.PASS  # one token after half a second
-    assert throttle.check(7, 10.5) == Verdict.NOTICE  # a new episode: told once more
+    assert throttle.check(7, 10.5) == Verdict.DROP  # the same flood: not told again
+    assert throttle.check(7, 11.5) == Verdict.PASS  # quiet until the bucket is full again
+    assert throttle.check(7, 11.5) == Verdict.PASS
+    assert throttle.check(7, 11.5) == Verdict.NOTICE  # a new episode: told once more
+
+
+def test_a_flood_across_seconds_is_told_once() -> None:
+    """Telegram's dates are whole seconds: a flood that crosses several is one episode."""
+    throttle = UserThrottle(rate=1.0, burst=8)
+    verdicts = [throttle.check(7, 100.0 + i // 20) for i in range(60)]
+    assert verdicts.count(Verdict.NOTICE) == 1
+    assert verdicts.count(Verdict.PASS) == 8 + 2
 
 
 def test_a_backlog_sent_slowly_is_not_a_flood() -> None:

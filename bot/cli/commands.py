@@ -28,11 +28,13 @@ from bot.services.maintenance.backup import (
     running_lock,
     sqlite_path,
 )
+from bot.services.recognition.commendations import Sheet, commendation_sheet, period_named
 from bot.services.registry.contacts import grant
 from bot.services.registry.directory import list_directory
 from bot.services.registry.invites import InviteLimits, deep_link, unit_invites
 from bot.services.registry.unit_import import UnitFileError
 from bot.services.registry.units import import_units_file
+from bot.services.reports.periods import Period
 from bot.services.schedules.schedules import schedule_views
 from bot.services.stats.export_data import export_data
 from bot.settings import Settings
@@ -279,6 +281,47 @@ async def _report_file(settings: Settings, suffix: str) -> bytes:
     signatures = Signatures.from_settings(settings)
     build = report_pdf if suffix == ".pdf" else build_workbook
     return build(data, settings.commune_name, signatures, settings.tz, translator())
+
+
+def cmd_commend(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the period's "Danh sách đề nghị biểu dương" as a PDF to print and sign."""
+    if args.file.suffix.lower() != ".pdf":
+        raise CliError(N_("cli.commend_suffix"))
+    now = datetime.now(UTC)
+    period = period_named(args.period, now, settings.report_period, settings.tz)
+    if period is None:
+        raise CliError(N_("cli.bad_period"), value=args.period)
+    upgrade_to_head(settings.database_url)
+    sheet = asyncio.run(_commendation_sheet(settings, period))
+    if not sheet.candidates:
+        raise CliError(N_("cli.commend_empty"), period=period.label)
+    from bot.documents.commendation_pdf import commendation_pdf
+    from bot.documents.report_table import Signatures
+
+    pdf = commendation_pdf(
+        sheet,
+        commune=settings.commune_name,
+        signatures=Signatures.from_settings(settings),
+        top=settings.commend_top,
+        tz=settings.tz,
+        made_on=now.astimezone(settings.tz).date(),
+        t=translator(),
+    )
+    args.file.write_bytes(pdf)
+    say("cli.commend_done", period=period.label, units=len(sheet.candidates), file=args.file)
+    return 0
+
+
+async def _commendation_sheet(settings: Settings, period: Period) -> Sheet:
+    """The list sent for the period, or the one the figures propose."""
+    async with database(settings) as db:
+        return await commendation_sheet(
+            db,
+            period,
+            settings.tz,
+            target_percent=settings.target_percent,
+            top=settings.commend_top,
+        )
 
 
 def cmd_grant(args: argparse.Namespace, settings: Settings) -> int:

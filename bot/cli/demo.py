@@ -244,8 +244,9 @@ async def act_head_chats(demo: Demo) -> None:
     demo.bot([e for e in events if e["method"] == "sendMessage"])
     demo.user(f"Trưởng {name}", "[gửi ảnh danh sách đăng ký]")
     after = await demo.client.last_seq()
-    await demo.client.send_photo(head, _sign_up_photo())
+    await demo.client.send_photo(head, _sign_up_photo(), first_name=f"Trưởng {name}")
     demo.bot(await demo.client.expect(head, after=after))
+    _to(demo, "Cán bộ VHXH", await _arrival(demo, OFFICER_ID, after, "Ảnh minh chứng"))
     demo.say(f"— Trưởng {name} quét nhầm mã QR của {other} trên phiếu in (6 mã mỗi trang):")
     wrong = demo.invite_codes[other]
     demo.user(f"Trưởng {name}", f"/start {wrong}")
@@ -256,9 +257,71 @@ async def act_head_chats(demo: Demo) -> None:
     demo.bot([e for e in events if e["method"] == "sendMessage"])
 
 
+async def _arrival(demo: Demo, chat: int, after: int, needle: str) -> Event:
+    """Wait for the message containing `needle` that the outbox delivers to `chat`."""
+    for _ in range(30):
+        for event in await demo.client.events(chat, after=after, count=1, wait=1):
+            after = event["seq"]
+            if needle in (event.get("text") or ""):
+                return event
+    raise RuntimeError(f"no message with {needle!r}")
+
+
+def _to(demo: Demo, who: str, event: Event) -> None:
+    """Print a message the bot sent to someone other than the last speaker."""
+    body = (event.get("text") or "").replace("\n", "\n         ")
+    demo.say(f"🤖 Bot → {who}: {body}")
+
+
+async def act_two_way(demo: Demo) -> None:
+    """A head's difficulty reaches the officers, who answer; the head answers back; handled."""
+    demo.say("━━ 5. Ý kiến hai chiều: trưởng thôn nêu khó khăn, cán bộ xã trả lời ━━")
+    name = next(iter(demo.head_ids))
+    head = demo.head_ids[name]
+    signed = f"Trưởng {name}"
+    demo.user(f"Trưởng {name}", "/baocao 260 45")
+    [echo] = await demo.client.converse(head, "/baocao 260 45", first_name=signed)
+    demo.bot([echo])
+    demo.user(f"Trưởng {name}", "[bấm] ✍️ Khó khăn, đề xuất")
+    demo.bot(await demo.client.click(head, echo["message_id"], _button(echo, "✍️")))
+    note = "Nhiều cụ cao tuổi không có điện thoại thông minh, xin xã hỗ trợ máy để học."
+    after = await demo.client.last_seq()
+    demo.user(f"Trưởng {name}", note)
+    demo.bot(await demo.client.converse(head, note, first_name=signed))
+    forward = await _arrival(demo, OFFICER_ID, after, "Ý kiến của")
+    _to(demo, "Cán bộ VHXH (và quản trị viên)", forward)
+    demo.user("Cán bộ VHXH", "[bấm] ↩️ Trả lời")
+    demo.bot(await demo.client.click(OFFICER_ID, forward["message_id"], _button(forward, "↩️")))
+    answer = "Tối thứ Bảy, Đoàn xã mang 10 máy tính bảng xuống nhà văn hóa thôn để hướng dẫn."
+    after = await demo.client.last_seq()
+    demo.user("Cán bộ VHXH", answer)
+    demo.bot(await demo.client.converse(OFFICER_ID, answer, first_name="Cán bộ VHXH"))
+    received = await _arrival(demo, head, after, "Cán bộ xã trả lời")
+    _to(demo, f"Trưởng {name}", received)
+    demo.user(f"Trưởng {name}", "[bấm] ↩️ Trả lời")
+    demo.bot(await demo.client.click(head, received["message_id"], _button(received, "↩️")))
+    thanks = "Cảm ơn xã, thôn sẽ mời bà con tới đông đủ."
+    after = await demo.client.last_seq()
+    demo.user(f"Trưởng {name}", thanks)
+    demo.bot(await demo.client.converse(head, thanks, first_name=signed))
+    _to(demo, "Cán bộ VHXH", await _arrival(demo, OFFICER_ID, after, "trả lời cán bộ xã"))
+    # The admin's copies arrive too, before the admin's own commands in the next acts.
+    await _arrival(demo, ADMIN_ID, after, "trả lời cán bộ xã")
+    demo.user("Cán bộ VHXH", "/phanhoi")
+    [listing] = await demo.client.converse(OFFICER_ID, "/phanhoi")
+    demo.bot([listing])
+    label = _label(listing, "✅")
+    demo.user("Cán bộ VHXH", f"[bấm] {label}")
+    events = await demo.client.click(
+        OFFICER_ID, listing["message_id"], _button(listing, "✅"), replies=2
+    )
+    demo.bot([e for e in events if e["method"] == "answerCallbackQuery"], brief=True)
+    demo.bot([e for e in events if e["method"] == "editMessageText"], brief=True)
+
+
 async def act_broadcast(demo: Demo) -> None:
     """The officer sends the commune's letter (the template) to every unit; heads acknowledge."""
-    demo.say("━━ 5. Cán bộ xã gửi công văn cho tất cả đơn vị ━━")
+    demo.say("━━ 6. Cán bộ xã gửi công văn cho tất cả đơn vị ━━")
     names = list(demo.head_ids)
     blocked_name = names[-1]
     await demo.client.block(demo.head_ids[blocked_name])
@@ -299,7 +362,7 @@ async def _save_file(demo: Demo, event: Event, name: str) -> None:
 
 async def act_statistics(demo: Demo) -> None:
     """The admin reads the statistics, chases the late units, exports and prints invites."""
-    demo.say("━━ 6. Thống kê, nhắc đơn vị chậm, xuất Excel, in mã mời ━━")
+    demo.say("━━ 7. Thống kê, nhắc đơn vị chậm, xuất Excel, in mã mời ━━")
     demo.user("Quản trị viên", "/thongke")
     summary, chart = await demo.client.converse(ADMIN_ID, "/thongke", replies=2)
     demo.bot([summary, chart])
@@ -332,7 +395,7 @@ async def act_statistics(demo: Demo) -> None:
 
 async def act_schedules(demo: Demo) -> None:
     """The officer opens /lich and runs the chase and the digest now."""
-    demo.say("━━ 7. Lịch tự động: nhắc đơn vị chậm và bản tin tổng hợp ━━")
+    demo.say("━━ 8. Lịch tự động: nhắc đơn vị chậm và bản tin tổng hợp ━━")
     demo.user("Cán bộ VHXH", "/lich")
     events = await demo.client.converse(OFFICER_ID, "/lich", replies=6, settle=1.5)
     demo.bot(events[:5], brief=True)
@@ -354,14 +417,114 @@ async def act_schedules(demo: Demo) -> None:
         after = fresh[-1]["seq"] if fresh else after
 
 
+def _sample_adults() -> dict[str, int]:
+    """Adults of each unit of the sample list, by name."""
+    import csv
+
+    with SAMPLE_UNITS.open(encoding="utf-8") as handle:
+        return {row["name"]: int(row["adults"]) for row in csv.DictReader(handle) if row["adults"]}
+
+
+async def _wait_text(demo: Demo, chat: int, after: int, needle: str, count: int = 1) -> list[Event]:
+    """Wait until `count` events in a chat contain `needle`; return them (with photos before)."""
+    found: list[Event] = []
+    for _ in range(60):
+        for event in await demo.client.events(chat, after=after, count=1, wait=1):
+            after = event["seq"]
+            if event["method"] in ("sendPhoto", "sendMediaGroup") or needle in (
+                event.get("text") or ""
+            ):
+                found.append(event)
+            if sum(needle in (e.get("text") or "") for e in found) >= count:
+                return found
+    raise RuntimeError(f"no message with {needle!r}")
+
+
+async def act_good_models_and_commendation(demo: Demo) -> None:
+    """Share a good model, approve and spread it; reach the target; send the commendations.
+
+    A head shares a model with a photo, the officer approves and spreads it to every unit, the
+    head reaches the target once, and the officer sends the period's commendation list.
+    """
+    demo.say("━━ 8. Lan tỏa cách làm hay, biểu dương đơn vị tiêu biểu ━━")
+    names = list(demo.head_ids)
+    name, reader = names[0], names[2]
+    head = demo.head_ids[name]
+    demo.user(f"Trưởng {name}", "/chiase")
+    demo.bot(await demo.client.converse(head, "/chiase", first_name=f"Trưởng {name}"))
+    demo.user(f"Trưởng {name}", "[gửi ảnh lớp học buổi tối]")
+    after = await demo.client.last_seq()
+    await demo.client.send_photo(head, _sign_up_photo())
+    demo.bot(await demo.client.expect(head, after=after))
+    text = (
+        "Lớp học điện thoại buổi tối ở nhà văn hóa\n"
+        "Tối thứ Bảy hằng tuần, đoàn viên thanh niên mang máy chiếu ra nhà văn hóa, hướng dẫn "
+        "bà con cài VNeID và vào học trên nền tảng Bình dân học vụ số. Ai không có điện thoại "
+        "thông minh thì học chung máy với con cháu."
+    )
+    demo.user(f"Trưởng {name}", text.replace("\n", " / "))
+    photo, preview = await demo.client.converse(head, text, replies=2)
+    demo.bot([photo, preview])
+    demo.user(f"Trưởng {name}", "[bấm] 📤 Gửi")
+    after = await demo.client.last_seq()
+    sent = await demo.client.click(
+        head, preview["message_id"], _button(preview, "📤 Gửi"), replies=2
+    )
+    demo.bot(sent[-1:])
+    review = await _wait_text(demo, OFFICER_ID, after, "cần duyệt")
+    demo.say("— Cán bộ xã nhận cách làm hay qua hộp thư đi (outbox):")
+    demo.bot(review)
+    demo.user("Cán bộ VHXH", "[bấm] ✅ Duyệt")
+    before_approval = await demo.client.last_seq()
+    approved = await demo.client.click(
+        OFFICER_ID, review[-1]["message_id"], _button(review[-1], "✅ Duyệt"), replies=4
+    )
+    demo.bot(approved[1:])
+    controls = approved[-1]
+    demo.user("Cán bộ VHXH", "[bấm] 📢 Lan tỏa")
+    after = await demo.client.last_seq()
+    await demo.client.click(OFFICER_ID, controls["message_id"], _button(controls, "📢 Lan tỏa"))
+    demo.bot([await _wait_summary(demo, controls)])
+    demo.say(f"— Tin nhắn Trưởng {reader} nhận được (các đơn vị khác nhận giống hệt):")
+    demo.bot(await _wait_text(demo, demo.head_ids[reader], after, "Mô hình hay"))
+    demo.say(f"— Trưởng {name} nhận lời cảm ơn:")
+    thanks = await _wait_text(demo, head, before_approval, "UBND xã duyệt")
+    demo.bot(thanks[-1:])
+
+    demo.say(f"— Trưởng {name} báo cáo đạt mục tiêu 90%; lời chúc mừng chỉ đến một lần:")
+    adults = _sample_adults()[name]
+    for enrolled in (-(-adults * 9 // 10), -(-adults * 9 // 10) + 5):
+        demo.user(f"Trưởng {name}", f"/baocao {enrolled} 200")
+        demo.bot(await demo.client.converse(head, f"/baocao {enrolled} 200"))
+
+    demo.user("Cán bộ VHXH", "/bieuduong")
+    [proposal] = await demo.client.converse(OFFICER_ID, "/bieuduong")
+    demo.bot([proposal])
+    demo.user("Cán bộ VHXH", "[bấm] 📤 Gửi biểu dương")
+    after = await demo.client.last_seq()
+    await demo.client.click(
+        OFFICER_ID, proposal["message_id"], _button(proposal, "📤 Gửi biểu dương")
+    )
+    document = (await _wait_text(demo, OFFICER_ID, after, "Danh sách đề nghị biểu dương"))[-1]
+    demo.bot([document])
+    await _save_file(demo, document, "bieu-duong.pdf")
+    demo.bot([await _wait_summary(demo, proposal)])
+    demo.say(f"— Trưởng {reader} nhận danh sách biểu dương:")
+    demo.bot(await _wait_text(demo, demo.head_ids[reader], after, "Biểu dương kỳ"), brief=True)
+    demo.say(f"— Trưởng {name} nhận lời chúc mừng riêng:")
+    demo.bot(await _wait_text(demo, head, after, f"Chúc mừng {name}"))
+
+
 ACTS: list[Act] = [
     act_admin_setup,
     act_heads_register,
     act_heads_report,
     act_head_chats,
+    act_two_way,
     act_broadcast,
     act_statistics,
     act_schedules,
+    act_good_models_and_commendation,
 ]
 
 

@@ -106,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--pdf", type=Path, metavar="FILE", help="an A4 sheet of QR invites")
     export = commands.add_parser("export", help="the progress report as XLSX or PDF")
     export.add_argument("file", type=Path)
+    commend = commands.add_parser("commend", help="the printable commendation list (PDF)")
+    commend.add_argument("file", type=Path)
+    commend.add_argument(
+        "--period",
+        default="current",
+        help="current | previous | a period key (2026-W48, 2026-11) | a day dd/mm/yyyy",
+    )
     broadcast = commands.add_parser("broadcast", help="queue a directive from a text file")
     broadcast.add_argument("file", type=Path)
     broadcast.add_argument("--to", default="all", help="all | thon | co_quan | CODE,CODE,…")
@@ -137,6 +144,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "grant": impl.cmd_grant,
         "broadcast": impl.cmd_broadcast,
         "export": impl.cmd_export,
+        "commend": impl.cmd_commend,
         "schedules": impl.cmd_schedules,
         "webhook": impl.cmd_webhook,
     }

@@ -19,16 +19,18 @@ from bot.texts import N_, Translator
 
 NUMERALS = ("I", "II", "III", "IV")
 # The table's columns, in order: (header key, width in XLSX characters, width in PDF mm).
+# The PDF widths fill A4 landscape between the margins (262 mm).
 COLUMNS = (
     (N_("xlsx.col.number"), 6, 12),
-    (N_("xlsx.col.unit"), 28, 55),
-    (N_("xlsx.col.adults"), 14, 25),
-    (N_("xlsx.col.enrolled"), 14, 25),
-    (N_("xlsx.col.percent"), 11, 20),
-    (N_("xlsx.col.completed"), 14, 25),
-    (N_("xlsx.col.reported_on"), 14, 25),
-    (N_("xlsx.col.reporter"), 24, 45),
-    (N_("xlsx.col.note"), 16, 30),
+    (N_("xlsx.col.unit"), 28, 52),
+    (N_("xlsx.col.adults"), 14, 23),
+    (N_("xlsx.col.enrolled"), 14, 23),
+    (N_("xlsx.col.percent"), 11, 19),
+    (N_("xlsx.col.completed"), 14, 23),
+    (N_("xlsx.col.reported_on"), 14, 23),
+    (N_("xlsx.col.reporter"), 24, 42),
+    (N_("xlsx.col.evidence"), 13, 20),
+    (N_("xlsx.col.note"), 16, 25),
 )
 SECTION_TITLES = (N_("report.section.residential"), N_("report.section.agencies"))
 
@@ -67,6 +69,7 @@ class Totals:
     adults: int
     enrolled: int
     completed: int
+    evidence: int = 0
 
     @property
     def share(self) -> float | None:
@@ -86,6 +89,8 @@ class ReportLine:
     reported_on: date | None
     reporter: str
     late: bool
+    # Evidence photos and files the unit sent this period.
+    evidence: int = 0
 
     @property
     def share(self) -> float | None:
@@ -121,10 +126,11 @@ def _sum(lines: list[ReportLine]) -> Totals:
         sum(line.adults or 0 for line in lines),
         sum(line.enrolled or 0 for line in lines),
         sum(line.completed or 0 for line in lines),
+        sum(line.evidence for line in lines),
     )
 
 
-def _line(number: int, stat: UnitStat, reporter: str, tz: ZoneInfo) -> ReportLine:
+def _line(number: int, stat: UnitStat, reporter: str, evidence: int, tz: ZoneInfo) -> ReportLine:
     """One unit's row: its latest figures, and whether it reported this period."""
     return ReportLine(
         number=number,
@@ -135,6 +141,7 @@ def _line(number: int, stat: UnitStat, reporter: str, tz: ZoneInfo) -> ReportLin
         reported_on=stat.reported_at.astimezone(tz).date() if stat.reported_at else None,
         reporter=reporter,
         late=not stat.reported_this_period,
+        evidence=evidence,
     )
 
 
@@ -152,7 +159,13 @@ def report_table(
             continue
         ordered = sorted(stats, key=lambda s: s.code)
         lines = [
-            _line(index, stat, data.people.get(stat.unit_id, ""), tz)
+            _line(
+                index,
+                stat,
+                data.people.get(stat.unit_id, ""),
+                data.evidence.get(stat.unit_id, 0),
+                tz,
+            )
             for index, stat in enumerate(ordered, start=1)
         ]
         sections.append(Section(NUMERALS[len(sections)], title, lines, _sum(lines)))
@@ -160,6 +173,7 @@ def report_table(
         sum(s.totals.adults for s in sections),
         sum(s.totals.enrolled for s in sections),
         sum(s.totals.completed for s in sections),
+        sum(s.totals.evidence for s in sections),
     )
     return ReportTable(
         commune,

@@ -24,8 +24,9 @@ from bot.documents.report_table import (
     report_table,
 )
 from bot.services.stats.export_data import ExportData
-from bot.services.stats.export_rows import DirectiveRow, HistoryRow
+from bot.services.stats.export_rows import DirectiveRow, HistoryRow, OpinionRow
 from bot.texts import N_, Translator
+from bot.texts.threads import label_of, status_label, words_of
 
 FONT = "Times New Roman"
 THIN = Side(style="thin")
@@ -52,8 +53,11 @@ RIGHT_BLOCK = (4, LAST_COLUMN)  # the national motto, the place and date
 SIGN_LEFT = (1, 3)
 SIGN_RIGHT = (5, LAST_COLUMN)
 SIGN_SPACE_ROWS = 4
-# The summary's figure columns (adults, enrolled, share, completed): the report's own formulas.
-FIGURES = (3, 4, 5, 6)
+# The summary's columns that add up (adults, enrolled, completed, evidence), and every figure
+# column (with the share): the report's own formulas live there.
+SUMMED = (3, 4, 6, 9)
+FIGURES = (3, 4, 5, 6, 9)
+NOTE_COLUMN = 10
 
 HISTORY_HEADERS = [
     N_("xlsx.history.time"),
@@ -62,6 +66,14 @@ HISTORY_HEADERS = [
     N_("xlsx.history.completed"),
     N_("xlsx.history.correction"),
     N_("xlsx.history.reporter"),
+]
+OPINION_HEADERS = [
+    N_("xlsx.opinions.time"),
+    N_("xlsx.opinions.unit"),
+    N_("xlsx.opinions.author"),
+    N_("xlsx.opinions.kind"),
+    N_("xlsx.opinions.text"),
+    N_("xlsx.opinions.status"),
 ]
 DIRECTIVE_HEADERS = [
     N_("xlsx.directives.sent_on"),
@@ -117,7 +129,7 @@ def _box(sheet: Worksheet, row: int, font: Font) -> None:
 
 def _formats(sheet: Worksheet, row: int) -> None:
     """Number formats and alignment of the figure columns."""
-    for column in (3, 4, 6):
+    for column in SUMMED:
         cell = sheet.cell(row=row, column=column)
         cell.number_format, cell.alignment = NUMBER, RIGHT
     share = sheet.cell(row=row, column=5)
@@ -143,8 +155,9 @@ def _unit_row(sheet: Worksheet, row: int, line: ReportLine, t: Translator) -> No
     reported.number_format, reported.alignment = DATE, CENTER
     put_user_text(sheet.cell(row=row, column=8), line.reporter)
     sheet.cell(row=row, column=8).alignment = LEFT
+    sheet.cell(row=row, column=9, value=line.evidence)
     if line.late:
-        note = sheet.cell(row=row, column=9, value=t.plain("report.late"))
+        note = sheet.cell(row=row, column=NOTE_COLUMN, value=t.plain("report.late"))
         note.alignment = CENTER
     _box(sheet, row, NORMAL)
     _formats(sheet, row)
@@ -155,7 +168,7 @@ def _section(sheet: Worksheet, row: int, section: Section, t: Translator) -> int
     first, last = row + 1, row + len(section.lines)
     sheet.cell(row=row, column=1, value=section.numeral)
     sheet.cell(row=row, column=2, value=t.plain(section.title_key))
-    for column in (3, 4, 6):
+    for column in SUMMED:
         letter = get_column_letter(column)
         sheet.cell(row=row, column=column, value=f"=SUM({letter}{first}:{letter}{last})")
     sheet.cell(row=row, column=5, value=_share_formula(row))
@@ -178,7 +191,7 @@ def _table(sheet: Worksheet, table: ReportTable, t: Translator) -> int:
         section_rows.append(row)
         row = _section(sheet, row, section, t)
     sheet.cell(row=row, column=2, value=t.plain("report.grand_total"))
-    for column in (3, 4, 6):
+    for column in SUMMED:
         letter = get_column_letter(column)
         terms = "+".join(f"{letter}{r}" for r in section_rows) or "0"
         sheet.cell(row=row, column=column, value=f"={terms}")
@@ -299,10 +312,27 @@ def _directive_sheet(
     _style_rows(sheet, [DATETIME, None, None, NUMBER, NUMBER, NUMBER, NUMBER])
 
 
+def _opinion_sheet(
+    sheet: Worksheet, opinions: list[OpinionRow], subtitle: str, tz: ZoneInfo, t: Translator
+) -> None:
+    """Fill "Ý kiến": every note, photo and answer of the threads, unit by unit."""
+    headers = [t.plain(title) for title in OPINION_HEADERS]
+    widths = [18, 26, 24, 22, 60, 14]
+    _listing(sheet, t.plain("xlsx.opinions.title"), subtitle, headers, widths)
+    for index, item in enumerate(opinions, start=4):
+        sheet.cell(row=index, column=1, value=_local(item.created_at, tz))
+        put_user_text(sheet.cell(row=index, column=2), item.unit)
+        put_user_text(sheet.cell(row=index, column=3), item.author)
+        put_user_text(sheet.cell(row=index, column=4), label_of(t, item.side, item.kind))
+        put_user_text(sheet.cell(row=index, column=5), words_of(t, item.kind, item.text))
+        put_user_text(sheet.cell(row=index, column=6), status_label(t, item.status))
+    _style_rows(sheet, [DATETIME, None, None, None, None, None])
+
+
 def build_workbook(
     data: ExportData, commune: str, signatures: Signatures, tz: ZoneInfo, t: Translator
 ) -> bytes:
-    """The three sheets as XLSX bytes, in the reader's language."""
+    """The four sheets as XLSX bytes, in the reader's language."""
     table = report_table(data, commune, signatures, tz)
     workbook = Workbook()
     sheet = workbook.active
@@ -317,6 +347,9 @@ def build_workbook(
     )
     _directive_sheet(
         workbook.create_sheet(t.plain("xlsx.sheet.directives")), data.directives, subtitle, tz, t
+    )
+    _opinion_sheet(
+        workbook.create_sheet(t.plain("xlsx.sheet.opinions")), data.opinions, subtitle, tz, t
     )
     # A second line of defence behind put_user_text: the only formulas are the summary's
     # figure columns (subtotals, totals, shares); anything else that reads as one is text.

@@ -64,8 +64,42 @@ class Action(enum.StrEnum):
     SCHEDULE_KEEP = "sched:keep"
     SCHEDULE_PICK_DAY = "sched:pday"
     SCHEDULE_PICK_HOUR = "sched:phour"
+    # Threads: "↩️ Trả lời" under a unit's message (officers) and under an officer's answer
+    # (the unit), "✅ Đã xử lý" (argument: the thread; "list" when pressed in /phanhoi), and
+    # /thongke's button to /phanhoi.
+    THREAD_ANSWER = "thread:answer"
+    THREAD_WRITE = "thread:write"
+    THREAD_RESOLVE = "thread:done"
+    THREAD_LIST = "thread:list"
     # Anyone: choosing the language.
     LANGUAGE = "lang"
+    # Good models: units share ("🌟 Chia sẻ cách làm hay", "📤 Gửi"), anyone registered opens
+    # one from /mohinh, officers review (argument: the model's id) and spread.
+    MODEL_START = "model:start"
+    MODEL_PREVIEW = "model:preview"
+    MODEL_SEND = "model:send"
+    MODEL_CANCEL = "model:cancel"
+    MODEL_SHOW = "model:show"
+    MODEL_APPROVE = "model:ok"
+    MODEL_REJECT = "model:no"
+    MODEL_TITLE = "model:title"
+    MODEL_AUDIENCE = "model:aud"
+    MODEL_AUDIENCE_SET = "model:audset"
+    MODEL_PICK = "model:pick"
+    MODEL_PAGE = "model:page"
+    MODEL_PICKED = "model:picked"
+    MODEL_SPREAD = "model:spread"
+    # Commendation lists (/bieuduong): the period, removing (argument: unit id) and adding
+    # units, the printable PDF, and sending.
+    COMMEND_PERIOD = "commend:period"
+    COMMEND_REMOVE = "commend:rm"
+    COMMEND_ADD = "commend:add"
+    COMMEND_PICK = "commend:pick"
+    COMMEND_PAGE = "commend:page"
+    COMMEND_PICKED = "commend:picked"
+    COMMEND_PDF = "commend:pdf"
+    COMMEND_SEND = "commend:send"
+    COMMEND_CANCEL = "commend:cancel"
 
 
 def build(action: Action, *args: object) -> str:

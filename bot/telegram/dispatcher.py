@@ -240,10 +240,11 @@ class OutboxDispatcher:
             rendered = render_directive(
                 content, t, self._settings.commune_name, self._settings.course_url, key[2]
             )
-            # Directives are acknowledged (and, with a deadline, reported on); reminders and
-            # chases ask for a report; digests for officers carry no button.
+            # Directives, good models and commendation lists are acknowledged (and, with a
+            # deadline, reported on); reminders and chases ask for a report; digests and
+            # notices carry no button of their own.
             markup: InlineKeyboardMarkup | None = None
-            if kind == MessageKind.DIRECTIVE:
+            if kind.acknowledged:
                 markup = ack_keyboard(t, directive_id, asks_report=content.deadline is not None)
             elif kind in (MessageKind.REMINDER, MessageKind.CHASE):
                 markup = report_button(t)

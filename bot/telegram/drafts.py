@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from bot.services.broadcasts.audience import ALL, Audience
 from bot.services.broadcasts.content import DirectiveContent
@@ -55,6 +56,60 @@ class ScheduleDraft:
     rule: str | None = None
 
 
+@dataclass(frozen=True)
+class ThreadReplyDraft:
+    """A "↩️ Trả lời" waiting for its text or photo.
+
+    `side` is who answers: "commune" (an officer, to the unit) or "unit" (to the officers).
+    The question lapses after CONVERSATION_TIMEOUT_SECONDS from `asked_at` (POSIX seconds),
+    or as soon as the person does something else (a command, a key, another button).
+    """
+
+    thread_id: int
+    side: str
+    unit_name: str
+    asked_at: float
+    # After the first photo of an album: only the album's other photos still belong here.
+    album: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelDraft:
+    """A good model being shared through /chiase: the unit, the text and the photos."""
+
+    target: Target
+    author_name: str = ""
+    text: str = ""
+    photo_file_ids: tuple[str, ...] = ()
+    # The preview with the live "📤 Gửi": a new preview takes its buttons away.
+    controls_message_id: int | None = None
+    # The album being received, so that its photos get one answer.
+    media_group: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelReviewDraft:
+    """An officer reviewing a good model: typing a reason or a title, or picking units."""
+
+    model_id: int
+    picked: frozenset[str] = frozenset()
+    page: int = 0
+    # The approved preview's controls ("📢 Lan tỏa"): a new preview takes their buttons away.
+    controls_message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CommendationDraft:
+    """The commendation list /bieuduong is editing, for the period beginning `period_first`."""
+
+    period_first: date
+    which: str
+    unit_ids: tuple[int, ...]
+    # The list message with the live buttons (edited in place) and the unit picker's page.
+    controls_message_id: int | None = None
+    page: int = 0
+
+
 class UserData:
     """PTB's per-user storage, typed: one slot per conversation, None when idle.
 
@@ -68,7 +123,11 @@ class UserData:
     directive: DirectiveDraft | None
     schedule: ScheduleDraft | None
     free_reading: FreeReading | None
+    good_model: ModelDraft | None
+    model_review: ModelReviewDraft | None
+    commendation: CommendationDraft | None
     media_group: str | None
+    thread_reply: ThreadReplyDraft | None
 
     def __init__(self) -> None:
         """Start with nothing in progress (PTB creates one per user)."""
@@ -76,5 +135,9 @@ class UserData:
         self.directive: DirectiveDraft | None = None
         self.schedule: ScheduleDraft | None = None
         self.free_reading: FreeReading | None = None
+        self.good_model: ModelDraft | None = None
+        self.model_review: ModelReviewDraft | None = None
+        self.commendation: CommendationDraft | None = None
         # The album being received, so that several photos get one answer.
         self.media_group: str | None = None
+        self.thread_reply: ThreadReplyDraft | None = None

@@ -1,12 +1,13 @@
 """The durable inbox: the Application's update queue, which stores each update before it is queued.
 
 With long polling, PTB's Updater acknowledges a batch of updates by asking for the next one
-(`getUpdates` with `offset = last update_id + 1`), and it asks only after every update of the
-batch was `put` on the Application's `update_queue`. So the queue's `put` is the one place
-that runs after an update is received and before Telegram is told so: `InboxQueue.put` writes
-the update to the `updates` table there (retrying until the database takes it; polling simply
-waits meanwhile, and Telegram keeps the update). A webhook receiver that puts updates on the
-same queue gets the same guarantee before it answers 200.
+(`getUpdates` with `offset = last update_id + 1`), after every update of the batch was `put`
+on the Application's `update_queue`. `InboxQueue.put` only gathers the update; the request
+object that carries `getUpdates` (`InboxRequest`) first writes everything gathered to the
+`updates` table in one transaction (retrying until the database takes it; polling simply
+waits meanwhile, and Telegram keeps the updates), and only then are they queued for
+processing and Telegram told. A webhook receiver calls `store`, which returns once the update
+is written, before it answers 200.
 
 Then:
 - an update already stored (Telegram delivered it again, e.g. after a crash before the
@@ -36,8 +37,11 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from http import HTTPStatus
+from typing import Any
 
 from telegram import Bot, Update
+from telegram.request import HTTPXRequest
 
 from bot.services.maintenance import inbox
 from bot.telegram.updates import chat_key
@@ -64,6 +68,11 @@ class InboxQueue(asyncio.Queue[object]):
         self._keep = timedelta(days=7)
         self._bot: Bot | None = None
         self._done: set[int] = set()
+        self._received: list[Update] = []
+        # Each update's JSON exactly as Telegram sent it (cheaper than re-serialising PTB's
+        # objects), by update id, until it is stored.
+        self._raw: dict[int, str] = {}
+        self._storing = asyncio.Lock()
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         # Updates in this process's pipeline (queued, being processed, or done but not yet
@@ -104,33 +113,61 @@ class InboxQueue(asyncio.Queue[object]):
             self.queued.pop(update.update_id, None)
 
     async def put(self, item: object) -> None:
-        """Store a Telegram update first (retrying until it is stored), then queue it."""
+        """Gather a Telegram update; it is stored and queued before the next `getUpdates`."""
         if isinstance(item, Update) and self._db is not None:
-            incoming = inbox.Incoming(item.update_id, chat_key(item), item.to_json())
-            if not await self._store(incoming):
-                logger.info("Update %s was delivered again; already stored", item.update_id)
-                return
-            if self.route is not None:
-                self.route(incoming.chat_key)
-                return
-            if item.update_id in self.queued:
-                return
-            self.queued[item.update_id] = incoming.chat_key
+            self._received.append(item)
+            return
         await super().put(item)
 
-    async def _store(self, incoming: inbox.Incoming) -> bool:
-        """Write one update, retrying with backoff: it must be stored before it is acknowledged."""
-        assert self._db is not None
-        wait = FIRST_RETRY_SECONDS
-        while True:
-            try:
-                return await inbox.store(self._db, incoming, utcnow())
-            except Exception:
-                logger.exception(
-                    "Could not store update %s; retrying in %.1f s", incoming.update_id, wait
+    def remember_raw(self, payload: bytes) -> None:
+        """Keep each update's JSON from a getUpdates answer (anything unreadable is skipped)."""
+        with contextlib.suppress(ValueError, TypeError, AttributeError, KeyError):
+            for item in json.loads(payload).get("result", []):
+                self._raw[int(item["update_id"])] = json.dumps(item, ensure_ascii=False)
+
+    async def store(self, update: Update, raw: str | None = None) -> None:
+        """Store one update now and queue it (a webhook answers 200 only after this).
+
+        `raw` is the update's JSON as received: a redelivery is recognised by comparing it
+        with what was stored.
+        """
+        if raw is not None:
+            self._raw[update.update_id] = raw
+        await self.put(update)
+        await self.store_received()
+
+    async def store_received(self) -> None:
+        """Write every gathered update in one transaction (retrying), then queue the new ones."""
+        async with self._storing:
+            batch, self._received = self._received, []
+            if not batch:
+                return
+            assert self._db is not None
+            incoming = [
+                inbox.Incoming(
+                    u.update_id, chat_key(u), self._raw.pop(u.update_id, "") or u.to_json()
                 )
-                await asyncio.sleep(wait)
-                wait = min(wait * 2, MAX_RETRY_SECONDS)
+                for u in batch
+            ]
+            wait = FIRST_RETRY_SECONDS
+            while True:
+                try:
+                    fresh = set(await inbox.store_many(self._db, incoming, utcnow()))
+                    break
+                except Exception:
+                    logger.exception(
+                        "Could not store %d updates; retrying in %.1f s", len(batch), wait
+                    )
+                    await asyncio.sleep(wait)
+                    wait = min(wait * 2, MAX_RETRY_SECONDS)
+            for update, row in zip(batch, incoming, strict=True):
+                if update.update_id not in fresh:
+                    logger.info("Update %s was delivered again; already stored", update.update_id)
+                elif self.route is not None:
+                    self.route(row.chat_key)  # webhook mode: the chat's claimant queues it
+                elif update.update_id not in self.queued:
+                    self.queued[update.update_id] = row.chat_key
+                    await super().put(update)
 
     def mark_done(self, update: object) -> None:
         """The processor finished this update: record it soon (the writer task)."""
@@ -194,3 +231,26 @@ class InboxQueue(asyncio.Queue[object]):
             if not self._done:
                 break
             await self._flush()
+
+
+class InboxRequest(HTTPXRequest):
+    """The request object of `getUpdates`: it stores what was gathered before it asks again.
+
+    Asking for the next updates is what acknowledges the previous ones, so the gathered batch
+    is written first; nothing Telegram forgets was left unstored.
+    """
+
+    def __init__(self, inbox: InboxQueue, **kwargs: Any) -> None:
+        """Wrap PTB's HTTPX request for this inbox."""
+        super().__init__(**kwargs)
+        self._inbox = inbox
+
+    async def do_request(
+        self, url: str, method: str, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
+        """Store the gathered updates, then ask Telegram (and keep what it sends, as sent)."""
+        await self._inbox.store_received()
+        code, payload = await super().do_request(url, method, *args, **kwargs)
+        if code == HTTPStatus.OK:
+            self._inbox.remember_raw(payload)
+        return code, payload

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.telegram.callbacks import Action, build
-from bot.texts import Translator
+from bot.texts import N_, Translator
 
 
 def buttons(*rows: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
@@ -36,13 +36,16 @@ def ack_keyboard(
 
 
 def head_menu(t: Translator) -> InlineKeyboardMarkup:
-    """What a head can do, as buttons: report, see progress, read the help."""
+    """What a head can do, as buttons: report, see progress, read the help, share a model."""
     return buttons(
         [
             (t("button.report"), build(Action.REPORT_START)),
             (t("button.progress"), build(Action.PROGRESS)),
         ],
-        [(t("button.help"), build(Action.HELP))],
+        [
+            (t("button.help"), build(Action.HELP)),
+            (t("share.button.start"), build(Action.MODEL_START)),
+        ],
     )
 
 
@@ -71,3 +74,18 @@ def with_extra_buttons(
     ]
     existing = [list(row) for row in markup.inline_keyboard] if markup is not None else []
     return InlineKeyboardMarkup([*existing, *extra])
+
+
+def staff_thread_buttons(thread_id: int) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """The stored row under a unit's message to officers: "↩️ Trả lời" and "✅ Đã xử lý"."""
+    return (
+        (
+            (N_("button.thread_reply"), build(Action.THREAD_ANSWER, thread_id)),
+            (N_("button.thread_resolve"), build(Action.THREAD_RESOLVE, thread_id)),
+        ),
+    )
+
+
+def unit_thread_buttons(thread_id: int) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """The stored row under an officer's answer to a unit: "↩️ Trả lời"."""
+    return (((N_("button.thread_reply"), build(Action.THREAD_WRITE, thread_id)),),)

@@ -27,7 +27,11 @@ DESCRIPTIONS = {
     "chuabaocao": N_("command.chuabaocao"),
     "xuatexcel": N_("command.xuatexcel"),
     "lich": N_("command.lich"),
+    "phanhoi": N_("command.phanhoi"),
     "ngonngu": N_("command.ngonngu"),
+    "chiase": N_("command.chiase"),
+    "mohinh": N_("command.mohinh"),
+    "bieuduong": N_("command.bieuduong"),
 }
 
 

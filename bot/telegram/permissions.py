@@ -24,12 +24,15 @@ COMMAND_ROLES: Mapping[str, Roles] = {
     "chuabaocao": STAFF,
     "xuatexcel": STAFF,
     "lich": STAFF,
+    "phanhoi": STAFF,
+    "chiase": REGISTERED,
+    "mohinh": REGISTERED,
+    "bieuduong": STAFF,
     "donvi": ADMINS,
     "moi": ADMINS,
     "phanquyen": ADMINS,
     "ngonngu": ANYONE,
-    # Strangers have nothing to cancel: everything they send gets how to register instead.
-    "huy": REGISTERED,
+    "huy": ANYONE,
 }
 
 _COMPOSER = (
@@ -67,6 +70,35 @@ _SCHEDULES = (
     Action.SCHEDULE_PICK_DAY,
     Action.SCHEDULE_PICK_HOUR,
 )
+_MODEL_SHARING = (
+    Action.MODEL_START,
+    Action.MODEL_PREVIEW,
+    Action.MODEL_SEND,
+    Action.MODEL_CANCEL,
+    Action.MODEL_SHOW,
+)
+_MODEL_REVIEW = (
+    Action.MODEL_APPROVE,
+    Action.MODEL_REJECT,
+    Action.MODEL_TITLE,
+    Action.MODEL_AUDIENCE,
+    Action.MODEL_AUDIENCE_SET,
+    Action.MODEL_PICK,
+    Action.MODEL_PAGE,
+    Action.MODEL_PICKED,
+    Action.MODEL_SPREAD,
+)
+_COMMENDATION = (
+    Action.COMMEND_PERIOD,
+    Action.COMMEND_REMOVE,
+    Action.COMMEND_ADD,
+    Action.COMMEND_PICK,
+    Action.COMMEND_PAGE,
+    Action.COMMEND_PICKED,
+    Action.COMMEND_PDF,
+    Action.COMMEND_SEND,
+    Action.COMMEND_CANCEL,
+)
 
 # Every button's action decides who may press it; a test checks that each one is here.
 CALLBACK_ROLES: Mapping[Action, Roles] = {
@@ -83,14 +115,22 @@ CALLBACK_ROLES: Mapping[Action, Roles] = {
     Action.REGISTER_JOIN: REGISTERED,
     Action.REGISTER_KEEP: REGISTERED,
     Action.LANGUAGE: ANYONE,
+    # Whoever is in the thread's unit answers the commune (the handler checks the unit).
+    Action.THREAD_WRITE: REGISTERED,
+    Action.THREAD_ANSWER: STAFF,
+    Action.THREAD_RESOLVE: STAFF,
+    Action.THREAD_LIST: STAFF,
     **dict.fromkeys(_COMPOSER, STAFF),
     **dict.fromkeys(_STATS, STAFF),
     **dict.fromkeys(_SCHEDULES, STAFF),
+    **dict.fromkeys(_MODEL_SHARING, REGISTERED),
+    **dict.fromkeys(_MODEL_REVIEW, STAFF),
+    **dict.fromkeys(_COMMENDATION, STAFF),
 }
 
 
 # What someone who is not registered may still do; everything else gets how to register.
-STRANGER_COMMANDS = frozenset({"start", "huongdan", "ngonngu"})
+STRANGER_COMMANDS = frozenset({"start", "huongdan", "ngonngu", "huy"})
 STRANGER_ACTIONS = frozenset({Action.LANGUAGE})
 
 

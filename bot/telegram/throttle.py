@@ -4,7 +4,9 @@ Each user may send `rate` updates per second on average, in bursts of `burst`. B
 updates are *dropped*, not delayed: delaying would only queue the flood and keep its chat's
 slot busy, and a person who really typed that fast gets one "Bạn gửi quá nhanh" notice per
 episode (not one per dropped message, which would itself be a flood of replies) and can send
-again a second later. The clock is the time the user *sent* the message (Telegram's
+again a second later. An episode ends only when the bucket is full again (the user was quiet):
+a flood that goes on earns a token each second, and those passes must not each open a new
+episode with a new notice. The clock is the time the user *sent* the message (Telegram's
 `message.date`) when there is one, so a backlog that arrives at once after the bot was down
 is not mistaken for a flood.
 """
@@ -60,9 +62,10 @@ class UserThrottle:
         if now > bucket.at:
             bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.at) * self.rate)
             bucket.at = now
+        if bucket.tokens >= self.burst:
+            bucket.told = False  # quiet long enough to refill: the episode is over
         if bucket.tokens >= 1:
             bucket.tokens -= 1
-            bucket.told = False
             return Verdict.PASS
         if bucket.told:
             return Verdict.DROP

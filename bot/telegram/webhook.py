@@ -2,7 +2,7 @@
 
 As python-telegram-bot's custom webhook example (examples/customwebhookbot/starlettebot.py)
 does with Starlette: the Application is built without an Updater, and the web server puts
-each update on `application.update_queue`. Here that queue is the durable inbox, whose `put`
+each update on `application.update_queue`. Here that queue is the durable inbox, whose `store`
 returns only once the update is stored, so the receiver:
 
 1. refuses (403) a request without the right `X-Telegram-Bot-Api-Secret-Token`, compared in
@@ -29,6 +29,8 @@ from typing import Any
 from aiohttp import web
 from telegram import Bot, Update
 
+from bot.telegram.inbox import InboxQueue
+
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
@@ -48,7 +50,7 @@ class WebhookReceiver:
     def __init__(
         self,
         bot: Bot,
-        queue: asyncio.Queue[object],
+        queue: InboxQueue,
         *,
         path: str,
         secret: str,
@@ -98,13 +100,15 @@ class WebhookReceiver:
             logger.warning("Refused a webhook request without the right secret")
             return web.Response(status=403)
         try:
-            data = json.loads(await request.read())
-            update = Update.de_json(data, self._bot)
+            body = await request.read()
+            update = Update.de_json(json.loads(body), self._bot)
         except (ValueError, TypeError, KeyError):
             logger.warning("Refused a webhook request that is not an update")
             return web.Response(status=400)
         try:
-            await asyncio.wait_for(asyncio.shield(self._queue.put(update)), STORE_TIMEOUT_SECONDS)
+            await asyncio.wait_for(
+                asyncio.shield(self._queue.store(update, body.decode())), STORE_TIMEOUT_SECONDS
+            )
         except TimeoutError:
             logger.warning("Could not store update %s in time; Telegram retries", update.update_id)
             return web.Response(status=503)

@@ -11,7 +11,9 @@ from bot.services.broadcasts.content import DirectiveContent
 from bot.texts.catalog import N_, Translator
 from bot.texts.formatting import escape, split_for_telegram
 from bot.texts.markdown import markdown_blocks
+from bot.texts.recognition import LAYOUTS
 from bot.texts.schedules import WEEKDAYS
+from bot.texts.threads import THREAD_KINDS, thread_message_html
 from models import MessageKind
 
 MAX_TEXT = 4096
@@ -192,8 +194,23 @@ def render_directive(
     """Lay out a message; long bodies are split between paragraphs, never inside a tag.
 
     Reminders and chases are short notes to heads: no official heading, just the text (which
-    names the recipient's `unit`).
+    names the recipient's `unit`). A thread's messages (a unit's note to officers, an officer's
+    answer) carry their own heading and no course link.
     """
+    if content.kind in THREAD_KINDS:
+        return Rendered(
+            content.document_file_id,
+            None,
+            split_for_telegram([thread_message_html(t, content)], MAX_TEXT),
+            content.photo_file_ids,
+        )
+    layout = LAYOUTS.get(content.body_key or "")
+    if layout is not None:
+        # Good models, commendations, milestones: HTML blocks, cut between blocks only.
+        blocks = layout(t, content.body_params, commune, course_url)
+        return Rendered(
+            None, None, split_for_telegram(list(blocks), MAX_TEXT), content.photo_file_ids
+        )
     body = generated_text(content, t, unit)
     if content.kind == MessageKind.DIGEST:
         # Officers' own notes (escalation, digest): no course link, it is not for them.
@@ -232,6 +249,12 @@ KIND_SUBJECTS = {
     MessageKind.REMINDER: N_("subject.reminder"),
     MessageKind.CHASE: N_("subject.chase"),
     MessageKind.DIGEST: N_("subject.digest"),
+    MessageKind.FEEDBACK: N_("subject.feedback"),
+    MessageKind.ANSWER: N_("subject.answer"),
+    MessageKind.MODEL_REVIEW: N_("subject.model_review"),
+    MessageKind.MODEL: N_("subject.model"),
+    MessageKind.COMMENDATION: N_("subject.commendation"),
+    MessageKind.NOTICE: N_("subject.notice"),
 }
 
 

@@ -1,7 +1,7 @@
 """Several processes on one database: delivery leases, chat claims, sync marks, shared drafts
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-11-27
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0012"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -42,11 +42,13 @@ async def create_directive(
     now: datetime,
     progress_chat_id: int | None = None,
     progress_message_id: int | None = None,
+    send_after: datetime | None = None,
 ) -> tuple[Directive, int]:
     """Store the directive and one pending delivery per recipient, in the caller's transaction.
 
     Nothing is sent here: the dispatcher drains the outbox, so a crash right after the commit
-    loses nothing. Returns the directive and the number of deliveries queued.
+    loses nothing. Returns the directive and the number of deliveries queued. `send_after`
+    holds the deliveries back a moment (an album's later photos join the message meanwhile).
     """
     directive = Directive(
         kind=MessageKind(content.kind),
@@ -90,7 +92,7 @@ async def create_directive(
                 literal(DeliveryStatus.PENDING.value),
                 literal(0),
                 literal(0),
-                literal(now),
+                literal(send_after or now),
             ),
         )
     )

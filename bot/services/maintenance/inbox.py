@@ -60,6 +60,54 @@ async def store(db: Database, incoming: Incoming, now: datetime) -> bool:
         return int(getattr(replaced, "rowcount", 0) or 0) > 0
 
 
+async def store_many(db: Database, batch: list[Incoming], now: datetime) -> list[int]:
+    """Write a batch of updates in one transaction; return the ids that were new.
+
+    One `getUpdates` answer (up to 100 updates) costs one transaction instead of one each.
+    """
+    if not batch:
+        return []
+    async with db.write() as session:
+        known = {
+            update_id: payload
+            for update_id, payload in await session.execute(
+                select(ReceivedUpdate.update_id, ReceivedUpdate.payload).where(
+                    ReceivedUpdate.update_id.in_([item.update_id for item in batch])
+                )
+            )
+        }
+        fresh: list[int] = []
+        for item in batch:
+            if item.update_id not in known:
+                session.add(
+                    ReceivedUpdate(
+                        update_id=item.update_id,
+                        chat_key=item.chat_key,
+                        payload=item.payload,
+                        status=UpdateStatus.PENDING,
+                        received_at=now,
+                    )
+                )
+            elif known[item.update_id] != item.payload:
+                # Same id, other content: see `store`.
+                await session.execute(
+                    update(ReceivedUpdate)
+                    .where(ReceivedUpdate.update_id == item.update_id)
+                    .values(
+                        chat_key=item.chat_key,
+                        payload=item.payload,
+                        status=UpdateStatus.PENDING,
+                        received_at=now,
+                        processed_at=None,
+                    )
+                )
+            else:
+                continue
+            known[item.update_id] = item.payload
+            fresh.append(item.update_id)
+        return fresh
+
+
 async def mark_done(db: Database, update_ids: Iterable[int], now: datetime) -> None:
     """Record that these updates were processed."""
     ids = sorted(set(update_ids))

@@ -97,3 +97,9 @@ async def unit_choices(db: Database) -> list[UnitChoice]:
     """The active units, by code, for pickers."""
     async with db.read() as session:
         return [UnitChoice(unit.code, unit.name) for unit in await list_units(session)]
+
+
+async def unit_ids_and_names(db: Database) -> list[tuple[int, str]]:
+    """(id, name) of the active units, by code, for pickers that keep ids."""
+    async with db.read() as session:
+        return [(unit.id, unit.name) for unit in await list_units(session)]

@@ -241,12 +241,6 @@ async def attach_note(session: AsyncSession, report_id: int, note: str, user_id:
     return True
 
 
-async def save_note(db: Database, report_id: int, note: str, user_id: int) -> bool:
-    """Store a note on the sender's own report, in its own transaction."""
-    async with db.write() as session:
-        return await attach_note(session, report_id, note, user_id)
-
-
 @dataclass(frozen=True)
 class PeriodFigure:
     """A unit's figure at the end of one period, and whether it reported within it."""

@@ -11,15 +11,18 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, ScalarSelect, case, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import noload
 
+from bot.services.broadcasts.directives import OutboxSignal
 from bot.services.common.audit import record_event
+from bot.services.recognition.milestones import Reached, milestones_of_report, record_milestones
 from bot.services.reports.periods import Period, period_at
 from bot.services.reports.reports import (
     Echo,
@@ -46,6 +49,8 @@ class Submission:
     report_id: int | None
     echo: Echo | None
     previous: Figures | None
+    # Milestones (50 %, the target) this report reached for the first time: congratulate.
+    milestones: tuple[Reached, ...] = ()
 
     @property
     def needs_confirmation(self) -> bool:
@@ -96,32 +101,41 @@ class _UnitState:
         return max(candidates, key=lambda c: (c[0], c[1]))[2] if candidates else None
 
 
-def _newest_id(unit_id: int, *conditions: ColumnElement[bool]) -> ScalarSelect[int]:
-    """The id of a unit's newest report matching `conditions` (ix_reports_unit_id_reported_at)."""
-    return (
-        select(Report.id)
-        .where(Report.unit_id == unit_id, *conditions)
-        .order_by(Report.reported_at.desc(), Report.id.desc())
-        .limit(1)
-        .scalar_subquery()
+def _newest_ids(unit_ids: list[int], before: datetime | None = None) -> Select[tuple[int]]:
+    """The id of each unit's newest report (before an instant, if given).
+
+    One window over the batch's units: its shape does not depend on how many requests the
+    batch holds, so SQLAlchemy compiles it once (ix_reports_unit_id_reported_at serves it).
+    """
+    rank = (
+        func.row_number()
+        .over(partition_by=Report.unit_id, order_by=(Report.reported_at.desc(), Report.id.desc()))
+        .label("rank")
     )
+    ranked = select(Report.id, rank).where(Report.unit_id.in_(unit_ids))
+    if before is not None:
+        ranked = ranked.where(Report.reported_at < before)
+    window = ranked.subquery()
+    return select(window.c.id).where(window.c.rank == 1)
 
 
 async def _read_state(
     session: AsyncSession, requests: list[Request], periods: list[Period], tz: ZoneInfo
 ) -> tuple[dict[int, _UnitState], dict[int, Report]]:
     """Each unit's newest report and newest before its period, plus rows of these updates."""
-    wanted: list[ScalarSelect[int]] = []
-    for request, period in zip(requests, periods, strict=True):
-        unit_id = request.target.unit_id
-        wanted += [_newest_id(unit_id), _newest_id(unit_id, Report.reported_at < period.start(tz))]
-    condition: ColumnElement[bool] = Report.id.in_(wanted)
+    unit_ids = sorted({request.target.unit_id for request in requests})
+    condition: ColumnElement[bool] = Report.id.in_(_newest_ids(unit_ids))
+    # Usually one period for the whole batch; a batch across midnight of a period's end has two.
+    for start in sorted({period.start(tz) for period in periods}):
+        condition = condition | Report.id.in_(_newest_ids(unit_ids, start))
     update_ids = [r.update_id for r in requests if r.update_id is not None]
     if update_ids:
         condition = condition | Report.source_update_id.in_(update_ids)
     states: dict[int, _UnitState] = defaultdict(_UnitState)
     by_update: dict[int, Report] = {}
-    for row in await session.scalars(select(Report).where(condition)):
+    # The unit is known already (the request carries it): no join to units.
+    query = select(Report).where(condition).options(noload(Report.unit))
+    for row in await session.scalars(query):
         states[row.unit_id].add(row)
         if row.source_update_id is not None:
             by_update[row.source_update_id] = row
@@ -148,42 +162,61 @@ def _new_row(request: Request, period: Period, previous: Report | None) -> Repor
     )
 
 
-def _insert_statement(session: AsyncSession, rows: list[Report]) -> Any:
-    """INSERT … ON CONFLICT (source_update_id) DO NOTHING RETURNING id, source_update_id.
+REPORT_COLUMNS = [c for c in Report.__table__.columns if c.key != "id"]
+PROGRESS_COLUMNS = list(UnitProgress.__table__.columns)
 
-    Only rows with an update id go through here: RETURNING order is unspecified, so rows are
-    matched back by that id.
+
+async def _insert_rows(session: AsyncSession, rows: list[Report]) -> list[tuple[int, int]]:
+    """INSERT … ON CONFLICT (source_update_id) DO NOTHING, then the ids by update id.
+
+    Only rows with an update id go through here. One statement, compiled once, runs with every
+    row's values; a row another process stored first keeps that process's id.
     """
-    columns = [c.key for c in Report.__table__.columns if c.key != "id"]
-    values = [{key: getattr(row, key) for key in columns} for row in rows]
-    return (
-        upsert.insert(session, Report)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["source_update_id"])
-        .returning(Report.id, Report.source_update_id)
+    statement = upsert.compiled_once(
+        session,
+        "reports.insert",
+        lambda: upsert.insert(session, Report).on_conflict_do_nothing(
+            index_elements=["source_update_id"]
+        ),
+        REPORT_COLUMNS,
     )
+    values = [{c.key: getattr(row, c.key) for c in REPORT_COLUMNS} for row in rows]
+    await session.execute(statement, values)
+    stored = await session.execute(
+        select(Report.id, Report.source_update_id).where(
+            Report.source_update_id.in_([row.source_update_id for row in rows])
+        )
+    )
+    return [(row_id, update_id) for row_id, update_id in stored.all()]
 
 
-def _progress_upsert(session: AsyncSession, rows: list[Report]) -> Any:
+async def _move_progress(session: AsyncSession, rows: list[Report]) -> None:
     """Move each unit's current figures forward (newest row per unit; older rows never win)."""
     newest: dict[int, Report] = {}
     for row in rows:
         if row.unit_id not in newest or row.reported_at >= newest[row.unit_id].reported_at:
             newest[row.unit_id] = row
-    statement = upsert.insert(session, UnitProgress).values(
-        [
-            {
-                "unit_id": r.unit_id,
-                "enrolled": r.enrolled,
-                "completed": r.completed,
-                "reported_at": r.reported_at,
-                "reporter_name": r.reporter_name,
-                "period_key": r.period_key,
-                "before_enrolled": None,
-            }
-            for r in newest.values()
-        ]
+    values = [
+        {
+            "unit_id": r.unit_id,
+            "enrolled": r.enrolled,
+            "completed": r.completed,
+            "reported_at": r.reported_at,
+            "reporter_name": r.reporter_name,
+            "period_key": r.period_key,
+            "before_enrolled": None,
+        }
+        for r in newest.values()
+    ]
+    statement = upsert.compiled_once(
+        session, "unit_progress.upsert", lambda: _progress_statement(session), PROGRESS_COLUMNS
     )
+    await session.execute(statement, values)
+
+
+def _progress_statement(session: AsyncSession) -> Any:
+    """The upsert of one unit's current figures (run with every unit's values at once)."""
+    statement = upsert.insert(session, UnitProgress)
     new = statement.excluded
     return statement.on_conflict_do_update(
         index_elements=["unit_id"],
@@ -223,16 +256,23 @@ async def _replay(
     """The same echo as when `report` was first stored."""
     period = period_at(report.reported_at, period_kind, tz)
     before = await latest_report(session, target.unit_id, before=period.start(tz))
-    return Submission(report.id, echo_for(report, target, before, period), None)
+    milestones = await milestones_of_report(session, report.id)
+    return Submission(report.id, echo_for(report, target, before, period), None, milestones)
 
 
 async def submit_batch(
-    session: AsyncSession, requests: list[Request], period_kind: str, tz: ZoneInfo
+    session: AsyncSession,
+    requests: list[Request],
+    period_kind: str,
+    tz: ZoneInfo,
+    target_percent: float | None = None,
 ) -> list[Submission]:
     """Decide and store a batch in the caller's transaction: two statements on the hot path.
 
     Requests are judged in order, each seeing the ones before it, exactly as if they had been
-    stored one by one. A redelivered update gets its stored row back and stores nothing.
+    stored one by one. A redelivered update gets its stored row back and stores nothing. With
+    `target_percent`, a report that crosses 50 % or the target for the first time records the
+    milestone in this same transaction (see bot/services/recognition/milestones.py).
     """
     periods = [period_at(r.now, period_kind, tz) for r in requests]
     states, by_update = await _read_state(session, requests, periods, tz)
@@ -254,6 +294,8 @@ async def submit_batch(
         pending.append((index, row, previous, state.newest(before=period.start(tz))))
     if pending:
         await _insert(session, requests, periods, pending, results, period_kind, tz)
+        if target_percent is not None:
+            await _milestones(session, requests, pending, results, target_percent)
     assert all(result is not None for result in results)
     return [result for result in results if result is not None]
 
@@ -271,8 +313,7 @@ async def _insert(
     keyed = [row for _, row, _, _ in pending if row.source_update_id is not None]
     ids: dict[int | None, int] = {}
     if keyed:
-        returned = (await session.execute(_insert_statement(session, keyed))).all()
-        ids = {update_id: row_id for row_id, update_id in returned}
+        ids = {update_id: row_id for row_id, update_id in await _insert_rows(session, keyed)}
     for _, row, _, _ in pending:
         if row.source_update_id is None:
             session.add(row)
@@ -284,7 +325,7 @@ async def _insert(
         if row.source_update_id is None or row.source_update_id in ids
     ]
     if stored:
-        await session.execute(_progress_upsert(session, stored))
+        await _move_progress(session, stored)
     for index, row, previous, before in pending:
         request = requests[index]
         row_id = row.id if row.source_update_id is None else ids.get(row.source_update_id)
@@ -311,14 +352,57 @@ async def _insert(
         )
 
 
+async def _milestones(
+    session: AsyncSession,
+    requests: list[Request],
+    pending: list[tuple[int, Report, Report | None, Report | None]],
+    results: list[Submission | None],
+    target_percent: float,
+) -> None:
+    """Record the milestones the stored rows crossed, and put them on their results."""
+    for index, row, previous, _ in pending:
+        result = results[index]
+        if result is None or result.report_id != row.id or row.id is None:
+            continue  # replayed: another process stored this update (and its milestones)
+        request = requests[index]
+        reached = await record_milestones(
+            session,
+            unit_id=request.target.unit_id,
+            unit_name=request.target.unit_name,
+            report_id=row.id,
+            previous=previous.enrolled if previous is not None else None,
+            enrolled=row.enrolled,
+            adults=request.target.adults,
+            target_percent=target_percent,
+            actor_user_id=request.reporter.user_id,
+            now=request.now,
+        )
+        if reached:
+            results[index] = replace(result, milestones=reached)
+
+
 class ReportWriter:
     """Group commit: one transaction for all reports submitted at about the same moment."""
 
-    def __init__(self, db: Database, period_kind: str, tz: ZoneInfo) -> None:
-        """Prepare the queue; `start` launches the worker."""
+    def __init__(
+        self,
+        db: Database,
+        period_kind: str,
+        tz: ZoneInfo,
+        *,
+        target_percent: float | None = None,
+        outbox: OutboxSignal | None = None,
+    ) -> None:
+        """Prepare the queue; `start` launches the worker.
+
+        With `target_percent`, milestones are checked with every report; their line to the
+        officers is an outbox row, and `outbox` is woken when one was queued.
+        """
         self._db = db
         self._period_kind = period_kind
         self._tz = tz
+        self._target_percent = target_percent
+        self._outbox = outbox
         self._queue: asyncio.Queue[tuple[Request, asyncio.Future[Submission]]] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
 
@@ -359,13 +443,17 @@ class ReportWriter:
         requests = [request for request, _ in batch]
         try:
             async with self._db.write() as session:
-                results = await submit_batch(session, requests, self._period_kind, self._tz)
+                results = await submit_batch(
+                    session, requests, self._period_kind, self._tz, self._target_percent
+                )
         except Exception as error:
             logger.exception("Could not store a batch of %d reports", len(batch))
             for _, future in batch:
                 if not future.done():
                     future.set_exception(error)
             return
+        if self._outbox is not None and any(result.milestones for result in results):
+            self._outbox.wake()
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)

@@ -6,16 +6,27 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.broadcasts.directives import recent_directives
-from bot.services.stats.export_rows import DirectiveRow, HistoryRow
+from bot.services.stats.export_rows import DirectiveRow, HistoryRow, OpinionRow
 from bot.services.stats.stats import Summary, UnitStat, summary_and_units
-from models import Contact, ContactStatus, MessageKind, Report, Role, Unit
+from models import (
+    Contact,
+    ContactStatus,
+    Evidence,
+    MessageKind,
+    Report,
+    Role,
+    Thread,
+    ThreadMessage,
+    Unit,
+)
 from models.db import Database
 
 MAX_DIRECTIVES = 500
+MAX_OPINIONS = 5000
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,10 @@ class ExportData:
     # Who "Người báo cáo" names per unit id: the last reporter, else a registered contact,
     # else the head from the imported unit list.
     people: dict[int, str] = field(default_factory=dict)
+    # Every message of every thread, by unit then time ("Ý kiến").
+    opinions: list[OpinionRow] = field(default_factory=list)
+    # Evidence photos and files each unit sent this period, by unit id.
+    evidence: dict[int, int] = field(default_factory=dict)
 
 
 async def report_history(session: AsyncSession) -> list[HistoryRow]:
@@ -55,6 +70,39 @@ async def directive_rows(session: AsyncSession) -> list[DirectiveRow]:
         DirectiveRow(r.created_at, r.number, r.subject, r.total, r.sent, r.acked_units, r.units)
         for r in await recent_directives(session, MAX_DIRECTIVES, (MessageKind.DIRECTIVE,))
     ]
+
+
+async def opinion_rows(session: AsyncSession) -> list[OpinionRow]:
+    """The threads' messages, unit by unit, oldest first within each (the newest 5.000)."""
+    newest = (
+        select(ThreadMessage.id).order_by(ThreadMessage.id.desc()).limit(MAX_OPINIONS).subquery()
+    )
+    rows = await session.execute(
+        select(
+            ThreadMessage.created_at,
+            Unit.name,
+            ThreadMessage.author_name,
+            ThreadMessage.side,
+            ThreadMessage.kind,
+            ThreadMessage.text,
+            Thread.status,
+        )
+        .join(Thread, Thread.id == ThreadMessage.thread_id)
+        .join(Unit, Unit.id == Thread.unit_id)
+        .where(ThreadMessage.id.in_(select(newest.c.id)))
+        .order_by(Unit.name, ThreadMessage.created_at, ThreadMessage.id)
+    )
+    return [OpinionRow(*row) for row in rows]
+
+
+async def evidence_counts(session: AsyncSession, period_key: str) -> dict[int, int]:
+    """How many photos and files each unit sent as evidence in a period."""
+    rows = await session.execute(
+        select(Evidence.unit_id, func.count())
+        .where(Evidence.period_key == period_key)
+        .group_by(Evidence.unit_id)
+    )
+    return {unit_id: int(count) for unit_id, count in rows}
 
 
 async def unit_people(session: AsyncSession, stats: list[UnitStat]) -> dict[int, str]:
@@ -95,4 +143,6 @@ async def export_data(db: Database, now: datetime, tz: ZoneInfo, period_kind: st
             await directive_rows(session),
             now,
             await unit_people(session, stats),
+            await opinion_rows(session),
+            await evidence_counts(session, summary.period.key),
         )

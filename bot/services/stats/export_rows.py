@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from models import ThreadMessageKind, ThreadSide, ThreadStatus
+
 
 @dataclass(frozen=True)
 class HistoryRow:
@@ -29,3 +31,19 @@ class DirectiveRow:
     delivered: int
     acknowledged_units: int
     units: int
+
+
+@dataclass(frozen=True)
+class OpinionRow:
+    """One message of a thread for the "Ý kiến" sheet, with its thread's status.
+
+    A unit's note, photo or answer, or an officer's answer.
+    """
+
+    created_at: datetime
+    unit: str
+    author: str
+    side: ThreadSide
+    kind: ThreadMessageKind
+    text: str | None
+    status: ThreadStatus

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Row, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.reports.periods import Period, period_at, previous_period
+from bot.services.threads.threads import count_open
 from models import Contact, ContactStatus, Unit, UnitKind, UnitProgress
 from models.db import Database
 
@@ -122,6 +123,8 @@ class Summary:
     agency_enrolled: int
     top: list[UnitStat]
     bottom: list[UnitStat]
+    # Threads (notes, photos, answers of units) waiting for an officer.
+    open_threads: int = 0
 
     @property
     def percent(self) -> float | None:
@@ -194,6 +197,7 @@ async def commune_summary(
         agency_enrolled=agency_enrolled,
         top=await _ranked(session, period, best=True, limit=ranked),
         bottom=await _ranked(session, period, best=False, limit=ranked),
+        open_threads=await count_open(session),
     )
 
 

@@ -1,0 +1,1 @@
+"""Spreading good models and commending units: sharing, review, commendation lists, milestones."""
