@@ -52,8 +52,10 @@ from bot.texts.directives import MAX_TEXT, Rendered
 from bot.texts.formatting import split_for_telegram
 from bot.texts.recognition import LAYOUTS, model_blocks
 from handlers.common import (
+    MEDIA,
     callback_data,
     display_name,
+    media_key,
     message_of,
     now_utc,
     remove_buttons,
@@ -192,6 +194,21 @@ async def receive_photo(update: Update, context: BotContext) -> int:
     return COLLECT
 
 
+async def receive_other(update: Update, context: BotContext) -> int:
+    """A file or a voice note while sharing: the model takes text and photos only.
+
+    Neither is kept as evidence nor read for figures (the head is sharing, not reporting); a
+    photo sent as a file is asked again as a photo (Telegram cannot show a file as one).
+    """
+    t = context.t
+    if message_of(update).document is not None:
+        text = t("share.file", photos=MAX_PHOTOS)
+    else:
+        text = t("share.media", what=t(media_key(update)))
+    await message_of(update).reply_text(text)
+    return _state(context)
+
+
 async def show_preview(update: Update, context: BotContext) -> int:
     """Handle "👁 Xem trước" after photos."""
     if update.callback_query is not None:
@@ -291,6 +308,7 @@ def build_share_conversation(timeout_seconds: int) -> ConversationHandler[BotCon
     collecting: list[BaseHandler[Update, BotContext, object]] = [
         MessageHandler(typed, receive_text),
         MessageHandler(filters.PHOTO, receive_photo),
+        MessageHandler(filters.Document.ALL | MEDIA, receive_other),
         CallbackQueryHandler(show_preview, pattern=pattern(Action.MODEL_PREVIEW)),
     ]
     return ConversationHandler(

@@ -1,0 +1,216 @@
+"""End-to-end: free chat, two-way threads, good models and commendations used together.
+
+Each feature was built on its own branch; these tests drive them through the real bot as a
+head and an officer mix them: a photo while sharing a model, an answer while a report or a
+title is asked, a milestone reached by a typed report, buttons pressed by the wrong person,
+and a restart in the middle of /chiase.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import Any
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.sandbox.client import Event, SandboxClient
+from bot.services.registry.contacts import grant
+from bot.telegram.context import BotApplication
+from bot.texts import translator
+from models import Evidence, GoodModel, Role, ThreadMessage, ThreadSide
+from models.db import Database
+from tests.conftest import ADMIN_ID
+from tests.helpers import register, reports_of
+
+SessionFactory = async_sessionmaker[AsyncSession]
+VI = translator("vi")
+HEAD = 880_001
+HEAD_T2 = 880_002
+OFFICER = 880_010
+NOTE = "Thiếu điện thoại thông minh cho người cao tuổi"
+ANSWER = "Xã sẽ mượn máy của trường để hỗ trợ"
+MODEL = "Lớp học buổi tối\nĐoàn viên hướng dẫn bà con cài VNeID tại nhà văn hóa."
+
+
+@pytest.fixture
+async def people(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory, db: Database
+) -> None:
+    """A head of Thôn 1, a head of Thôn 2, an officer; the admin's chat is open too."""
+    await register(client, session_factory, HEAD, "T01")
+    await register(client, session_factory, HEAD_T2, "T02")
+    await grant(db, actor_user_id=None, user_id=OFFICER, role=Role.OFFICER)
+    await client.open_chats([OFFICER, ADMIN_ID])
+
+
+def _labels(event: Event) -> list[str]:
+    """The inline buttons' labels, row after row."""
+    markup = event.get("reply_markup") or {}
+    return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+def _data(event: Event, label: str) -> str:
+    """The callback data of the inline button whose label starts with `label`."""
+    markup = event.get("reply_markup") or {}
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            if button["text"].startswith(label):
+                return str(button["callback_data"])
+    raise AssertionError(f"no button {label!r} in {markup}")
+
+
+def _jpeg(colour: tuple[int, int, int] = (200, 120, 40)) -> bytes:
+    """A real little JPEG, as a phone would send."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+async def _arrives(
+    client: SandboxClient, chat: int, after: int, needle: str, timeout: float = 15
+) -> Event:
+    """Wait (through the outbox) for the message in `chat` whose text contains `needle`."""
+    seen: list[Event] = []
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        for event in await client.events(chat, after=after, count=1, wait=1):
+            after = event["seq"]
+            seen.append(event)
+            if event["method"] == "sendMessage" and needle in (event.get("text") or ""):
+                return event
+    raise AssertionError(f"no message with {needle!r} in chat {chat}: {seen}")
+
+
+async def _quiet(client: SandboxClient, chat: int, after: int, wait: float = 1.5) -> list[Event]:
+    """What the bot sent to `chat` after `after`, once it has been quiet a moment."""
+    await asyncio.sleep(wait)
+    return await client.events(chat, after=after)
+
+
+async def _count(session_factory: SessionFactory, model: Any, *where: Any) -> int:
+    """How many rows of a table (matching `where`)."""
+    async with session_factory() as session:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def _officer_answers(client: SandboxClient, head: int = HEAD) -> Event:
+    """The head writes a note, an officer answers it: the head's "Cán bộ xã trả lời" message."""
+    [echo] = await client.converse(head, "/baocao 120 30")
+    await client.click(head, echo["message_id"], _data(echo, "✍️"))
+    await client.converse(head, NOTE)
+    after = await client.last_seq()
+    forward = await _arrives(client, OFFICER, after - 50, "Ý kiến của")
+    await client.click(OFFICER, forward["message_id"], _data(forward, "↩️"))
+    after = await client.last_seq()
+    await client.converse(OFFICER, ANSWER)
+    return await _arrives(client, head, after, "Cán bộ xã trả lời")
+
+
+# ── A head sharing a good model: photos, files and voice notes ─────────────────────────────
+
+
+async def test_a_photo_while_sharing_goes_to_the_model_then_is_evidence_again(
+    people: None, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await client.converse(HEAD, "/chiase")
+    after = await client.last_seq()
+    # The caption has figures: while sharing, it is the model's text, not a report.
+    await client.send_photo(HEAD, _jpeg(), caption="Lớp học buổi tối: được 40 người")
+    got = [e for e in await _quiet(client, HEAD, after) if e["method"] == "sendMessage"]
+    assert [e["html"] for e in got] == [VI("share.photo_ready", photos=3)]
+    # Sent: the model has the photo; no evidence, nothing in a thread.
+    *_, photo, preview = await client.click(
+        HEAD, got[0]["message_id"], _data(got[0], "👁"), replies=3
+    )
+    assert photo["method"] == "sendPhoto"
+    await client.click(HEAD, preview["message_id"], _data(preview, "📤"), replies=2)
+    async with session_factory() as session:
+        model = await session.scalar(select(GoodModel))
+    assert model is not None and model.photo_file_ids is not None
+    assert len(model.photo_file_ids) == 1
+    assert await _count(session_factory, Evidence) == 0
+    assert await _count(session_factory, ThreadMessage) == 0
+    # Afterwards a photo is evidence again, as after /huy.
+    after = await client.last_seq()
+    await client.send_photo(HEAD, _jpeg((0, 0, 200)))
+    await _arrives(client, HEAD, after, "Đã lưu ảnh")
+    await _arrives(client, OFFICER, after, "Ảnh minh chứng của Thôn 1")
+    await client.converse(HEAD, "/chiase")
+    [cancelled] = await client.converse(HEAD, "/huy")
+    assert cancelled["html"] == VI("share.cancelled")
+    after = await client.last_seq()
+    await client.send_photo(HEAD, _jpeg((0, 200, 0)))
+    await _arrives(client, HEAD, after, "Đã lưu ảnh")
+    assert await _count(session_factory, Evidence) == 2
+
+
+async def test_a_file_or_a_voice_note_while_sharing_is_no_evidence_and_no_report(
+    people: None, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await client.converse(HEAD, "/chiase")
+    # A photo sent "as a file": Telegram cannot show it as the model's photo, so the head is
+    # asked to send it as a photo; it is not evidence, not forwarded, not read as figures.
+    after = await client.last_seq()
+    await client.send_document(
+        HEAD, _jpeg(), "lop-hoc.jpg", mime="image/jpeg", caption="được 40 người"
+    )
+    got = await _quiet(client, HEAD, after)
+    assert [e["html"] for e in got] == [VI("share.file", photos=3)]
+    after = await client.last_seq()
+    await client.send_voice(HEAD)
+    [voice] = await client.expect(HEAD, after=after)
+    assert voice["html"] == VI("share.media", what=VI("chat.voice"))
+    assert voice.get("reply_markup") is None
+    assert await _count(session_factory, Evidence) == 0
+    assert await _count(session_factory, ThreadMessage) == 0
+    assert not await client.events(OFFICER, after=after)
+    # Still sharing: the text makes the preview.
+    events = await client.converse(HEAD, MODEL)
+    assert events[-1]["text"].startswith("🌟 Mô hình hay — Thôn 1: Lớp học buổi tối")
+
+
+# ── A head answering the commune ("↩️ Trả lời") ────────────────────────────────────────────
+
+
+async def test_figures_typed_as_an_answer_are_the_answer_and_a_command_drops_it(
+    people: None, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    answer = await _officer_answers(client)
+    await client.click(HEAD, answer["message_id"], _data(answer, "↩️"))
+    [sent] = await client.converse(HEAD, "được 40 người")
+    assert sent["html"] == VI("thread.sent_to_commune")
+    # A command drops the pending answer: what follows belongs to the command.
+    await client.click(HEAD, answer["message_id"], _data(answer, "↩️"))
+    [question] = await client.converse(HEAD, "/baocao")
+    assert question["html"] == VI("report.ask_enrolled", unit="Thôn 1")
+    await client.converse(HEAD, "140")
+    async with session_factory() as session:
+        unit_texts = list(
+            await session.scalars(
+                select(ThreadMessage.text)
+                .where(ThreadMessage.side == ThreadSide.UNIT)
+                .order_by(ThreadMessage.id)
+            )
+        )
+    assert unit_texts == [NOTE, "được 40 người"]
+    # No report from "được 40 người"; /baocao's question is waiting for its second figure.
+    assert [r.enrolled for r in await reports_of(session_factory, "T01")] == [120]
+
+
+async def test_a_voice_note_while_answering_asks_for_the_answer_in_writing(
+    people: None, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    answer = await _officer_answers(client)
+    await client.click(HEAD, answer["message_id"], _data(answer, "↩️"))
+    after = await client.last_seq()
+    await client.send_voice(HEAD)
+    [kind] = await client.expect(HEAD, after=after)
+    # Not "to report, press 📝 Báo cáo": that button would drop the answer being written.
+    assert kind["html"] == VI("thread.media", what=VI("chat.voice"))
+    assert kind.get("reply_markup") is None
+    [sent] = await client.converse(HEAD, "Thôn đã nhận máy, cảm ơn xã")
+    assert sent["html"] == VI("thread.sent_to_commune")
