@@ -214,3 +214,30 @@ async def test_a_voice_note_while_answering_asks_for_the_answer_in_writing(
     assert kind.get("reply_markup") is None
     [sent] = await client.converse(HEAD, "Thôn đã nhận máy, cảm ơn xã")
     assert sent["html"] == VI("thread.sent_to_commune")
+
+
+# ── A typed report that reaches a milestone ────────────────────────────────────────────────
+
+
+async def test_right_pressed_twice_on_a_typed_report_congratulates_once(
+    people: None, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    [offer] = await client.converse(HEAD, "được 600 người")
+    right = _data(offer, "✅")
+    after = await client.last_seq()
+    # A double tap on a slow phone: both presses arrive before the buttons are gone.
+    await client.press(HEAD, offer["message_id"], right)
+    await client.press(HEAD, offer["message_id"], right)
+    # The chat's updates are handled in order: once /tiendo is answered, both presses were.
+    await client.send(HEAD, "/tiendo")
+    progress = await _arrives(client, HEAD, after, "Tiến độ — Thôn 1")
+    got = [e for e in await client.events(HEAD, after=after) if e["seq"] < progress["seq"]]
+    congrats = VI("milestone.congrats", unit="Thôn 1", threshold="50%", percent="60,0%")
+    echoes = [e for e in got if e["method"] == "sendMessage"]
+    assert len(echoes) == 1 and echoes[0]["html"].endswith(congrats)
+    toasts = [e["text"] for e in got if e["method"] == "answerCallbackQuery" and e.get("text")]
+    assert toasts == [VI.plain("button.expired")]
+    assert [r.enrolled for r in await reports_of(session_factory, "T01")] == [600]
+    await _arrives(client, OFFICER, after, "Thôn 1 vừa đạt mốc")
+    officers = [e for e in await _quiet(client, OFFICER, after) if "vừa đạt" in e["text"]]
+    assert len(officers) == 1
