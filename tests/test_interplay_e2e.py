@@ -17,13 +17,22 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app import build_application, polling
 from bot.sandbox.client import Event, SandboxClient
 from bot.services.registry.contacts import grant
 from bot.telegram.context import BotApplication
 from bot.texts import translator
-from models import Evidence, GoodModel, Role, ThreadMessage, ThreadSide
+from models import (
+    ConversationState,
+    Evidence,
+    GoodModel,
+    GoodModelStatus,
+    Role,
+    ThreadMessage,
+    ThreadSide,
+)
 from models.db import Database
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, SettingsFactory
 from tests.helpers import register, reports_of
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -241,3 +250,65 @@ async def test_right_pressed_twice_on_a_typed_report_congratulates_once(
     await _arrives(client, OFFICER, after, "Thôn 1 vừa đạt mốc")
     officers = [e for e in await _quiet(client, OFFICER, after) if "vừa đạt" in e["text"]]
     assert len(officers) == 1
+
+
+# ── One question at a time ─────────────────────────────────────────────────────────────────
+
+
+async def test_sharing_started_while_a_report_question_waits_takes_the_text(
+    people: None, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    [menu] = await client.converse(HEAD, "xin chào")
+    [question] = await client.converse(HEAD, "/baocao")
+    assert question["html"] == VI("report.ask_enrolled", unit="Thôn 1")
+    # The head changes their mind: 🌟 under the bot's menu (or /chiase) starts sharing.
+    [ask] = await client.click(HEAD, menu["message_id"], _data(menu, "🌟"))
+    assert ask["html"] == VI("share.ask", unit="Thôn 1", photos=3, limit=2000)
+    # The text is the model's, not a figure refused by the report's question.
+    events = await client.converse(HEAD, MODEL)
+    assert events[-1]["text"].startswith("🌟 Mô hình hay — Thôn 1: Lớp học buổi tối")
+    # And the other way round: 📝 Báo cáo while sharing asks the figures; once the report is
+    # stored, typed figures are a report again, not the model's text.
+    [question] = await client.converse(HEAD, VI.plain("keyboard.report"))
+    assert question["html"] == VI("report.ask_enrolled", unit="Thôn 1")
+    await client.converse(HEAD, "140")
+    [skip] = await client.converse(HEAD, "30")
+    assert skip["text"].startswith("✅ Đã ghi nhận — Thôn 1: 140")
+    [offer] = await client.converse(HEAD, "được 150 người")
+    assert _labels(offer) == ["✅ Đúng", "✏️ Sửa"]
+    assert await _count(session_factory, GoodModel) == 0
+
+
+# ── A restart in the middle of /chiase ─────────────────────────────────────────────────────
+
+
+async def test_a_share_begun_before_a_restart_is_finished_after_it_with_its_photo(
+    make_settings: SettingsFactory,
+    units: None,
+    client: SandboxClient,
+    session_factory: SessionFactory,
+) -> None:
+    async with polling(build_application(make_settings())):
+        await register(client, session_factory, HEAD, "T01")
+        await client.converse(HEAD, "/baocao")
+        await client.converse(HEAD, "/chiase")
+        after = await client.last_seq()
+        await client.send_photo(HEAD, _jpeg(), caption="được 40 người")
+        [got] = await client.expect(HEAD, after=after)
+        assert got["html"] == VI("share.photo_ready", photos=3)
+    # Another process (or the same bot restarted) continues: the draft and its photo are
+    # there, and the report's question, dropped when sharing began, stays dropped.
+    async with polling(build_application(make_settings())):
+        photo, preview = await client.converse(HEAD, MODEL, replies=2)
+        assert photo["method"] == "sendPhoto"
+        assert preview["text"].startswith("🌟 Mô hình hay — Thôn 1: Lớp học buổi tối")
+        events = await client.click(HEAD, preview["message_id"], _data(preview, "📤"), replies=2)
+        assert events[-1]["html"] == VI("share.sent", unit="Thôn 1")
+    async with session_factory() as session:
+        model = await session.scalar(select(GoodModel))
+        states = list(await session.scalars(select(ConversationState.name)))
+    assert model is not None and model.status == GoodModelStatus.SUBMITTED
+    assert len(model.photo_file_ids or []) == 1
+    assert states == []
+    assert await _count(session_factory, Evidence) == 0
+    assert await reports_of(session_factory, "T01") == []
