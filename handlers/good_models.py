@@ -14,6 +14,7 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -302,6 +303,17 @@ async def cancel_share(update: Update, context: BotContext) -> int:
     return _end_share(context)
 
 
+async def share_timed_out(update: object, context: BotContext) -> int:
+    """Tell whoever was sharing that nothing was sent: a photo they send now is evidence."""
+    if isinstance(update, Update) and update.effective_chat is not None:
+        chat_id = update.effective_chat.id
+        draft = context.drafts.good_model
+        if draft is not None:
+            await remove_buttons_of(update, chat_id, draft.controls_message_id)
+        await context.bot.send_message(chat_id, context.t("share.timeout"))
+    return _end_share(context)
+
+
 def build_share_conversation(timeout_seconds: int) -> ConversationHandler[BotContext]:
     """The /chiase conversation: text and photos in any order, then the preview."""
     typed = typed_text()
@@ -322,6 +334,7 @@ def build_share_conversation(timeout_seconds: int) -> ConversationHandler[BotCon
                 *collecting,
                 CallbackQueryHandler(send_share, pattern=pattern(Action.MODEL_SEND)),
             ],
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, share_timed_out)],
         },
         fallbacks=[
             CommandHandler("huy", cancel_share),

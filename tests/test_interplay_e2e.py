@@ -312,3 +312,34 @@ async def test_a_share_begun_before_a_restart_is_finished_after_it_with_its_phot
     assert states == []
     assert await _count(session_factory, Evidence) == 0
     assert await reports_of(session_factory, "T01") == []
+
+
+async def test_a_share_left_too_long_says_so_and_a_later_photo_is_evidence(
+    make_settings: SettingsFactory,
+    units: None,
+    client: SandboxClient,
+    session_factory: SessionFactory,
+) -> None:
+    # Settings refuse a timeout this short; the test takes a copy past validation.
+    settings = make_settings().model_copy(update={"conversation_timeout_seconds": 2})
+    async with polling(build_application(settings)):
+        await register(client, session_factory, HEAD, "T01")
+        await client.converse(HEAD, "/chiase")
+        after = await client.last_seq()
+        await client.send_photo(HEAD, _jpeg())
+        [got] = await client.expect(HEAD, after=after)
+        assert got["html"] == VI("share.photo_needs_text", photos=3)
+        # The head is told, as /baocao tells its own timeout: a photo sent later is evidence.
+        [told] = await client.expect(HEAD, after=got["seq"], timeout=10)
+        assert told["html"] == VI("share.timeout")
+        after = await client.last_seq()
+        await client.send_photo(HEAD, _jpeg((0, 0, 200)))
+        [kept] = await client.expect(HEAD, after=after)
+        assert kept["text"].startswith("📷 Đã lưu ảnh làm minh chứng cho Thôn 1")
+        # A share dropped for /baocao's question never says its time is up: only /baocao does.
+        await client.converse(HEAD, "/chiase")
+        [question] = await client.converse(HEAD, "/baocao")
+        [told] = await client.expect(HEAD, after=question["seq"], timeout=10)
+        assert told["html"] == VI("report.timeout")
+        assert await _quiet(client, HEAD, told["seq"], 3) == []
+    assert await _count(session_factory, GoodModel) == 0
