@@ -23,13 +23,16 @@ from bot.services.registry.contacts import grant
 from bot.telegram.context import BotApplication
 from bot.texts import translator
 from models import (
+    Commendation,
     ConversationState,
     Evidence,
     GoodModel,
     GoodModelStatus,
     Role,
+    Thread,
     ThreadMessage,
     ThreadSide,
+    ThreadStatus,
 )
 from models.db import Database
 from tests.conftest import ADMIN_ID, SettingsFactory
@@ -252,6 +255,89 @@ async def test_right_pressed_twice_on_a_typed_report_congratulates_once(
     assert len(officers) == 1
 
 
+# ── An officer between a model's review, /bieuduong and a unit's note ───────────────────
+
+
+async def _review_message(client: SandboxClient, head: int = HEAD) -> Event:
+    """A head shares a model with /chiase: the officer's review message."""
+    after = await client.last_seq()
+    [preview] = await client.converse(head, f"/chiase {MODEL}")
+    await client.click(head, preview["message_id"], _data(preview, "📤"), replies=2)
+    return await _arrives(client, OFFICER, after, "Cách làm hay mới cần duyệt")
+
+
+async def test_an_officer_asked_for_a_reason_answers_a_note_in_between_each_text_lands_once(
+    people: None, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    review = await _review_message(client)
+    [listing] = await client.converse(OFFICER, "/bieuduong")
+    [ask] = await client.click(OFFICER, review["message_id"], _data(review, "❌"))
+    assert ask["html"] == VI("model.ask_reason", unit="Thôn 1", title="Lớp học buổi tối")
+    after = await client.last_seq()
+    [echo] = await client.converse(HEAD_T2, "/baocao 120 30")
+    await client.click(HEAD_T2, echo["message_id"], _data(echo, "✍️"))
+    await client.converse(HEAD_T2, NOTE)
+    forward = await _arrives(client, OFFICER, after, "Ý kiến của Thôn 2")
+    await client.click(OFFICER, forward["message_id"], _data(forward, "↩️"))
+    # The answer goes to Thôn 2 only; the reason asked before still waits, then goes alone.
+    [sent] = await client.converse(OFFICER, ANSWER)
+    assert sent["html"] == VI("thread.sent_to_unit", unit="Thôn 2", people=1)
+    events = await client.converse(OFFICER, "Cần thêm ảnh lớp học", replies=2)
+    assert events[-1]["html"] == VI("model.rejected_done", unit="Thôn 1")
+    # /bieuduong's list is still live.
+    [picker] = await client.click(OFFICER, listing["message_id"], _data(listing, "➕"))
+    assert picker["html"] == VI("commend.pick")
+    async with session_factory() as session:
+        model = await session.scalar(select(GoodModel))
+        commune = list(
+            await session.scalars(
+                select(ThreadMessage.text).where(ThreadMessage.side == ThreadSide.COMMUNE)
+            )
+        )
+    assert model is not None and model.status == GoodModelStatus.REJECTED
+    assert model.reason == "Cần thêm ảnh lớp học"
+    assert commune == [ANSWER]
+
+
+STRANGER = 880_099
+
+
+async def test_officers_buttons_pressed_by_a_stranger_or_a_head_are_refused_and_change_nothing(
+    people: None, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    review = await _review_message(client)
+    answer = await _officer_answers(client)
+    [listing] = await client.converse(OFFICER, "/bieuduong")
+    forwards = [e for e in await client.events(OFFICER) if "Ý kiến của Thôn 1" in (e["text"] or "")]
+    pressed = [
+        _data(review, "✅"),
+        _data(review, "❌"),
+        _data(listing, "📤"),
+        _data(listing, "➖"),
+        _data(forwards[-1], "✅"),
+        _data(forwards[-1], "↩️"),
+    ]
+    await client.open_chats([STRANGER])
+    for user, refusal in (
+        (STRANGER, VI.plain("stranger.button")),
+        (HEAD_T2, VI.plain("access.not_allowed")),
+    ):
+        [own] = await client.converse(user, "xin chào")
+        for data in pressed:
+            [told] = await client.click(user, own["message_id"], data)
+            assert (told["method"], told["text"]) == ("answerCallbackQuery", refusal), data
+    # Another unit's head may not answer for Thôn 1 either.
+    [told] = await client.click(HEAD_T2, own["message_id"], _data(answer, "↩️"))
+    assert told["text"] == VI.plain("thread.not_yours")
+    async with session_factory() as session:
+        model = await session.scalar(select(GoodModel))
+        commendations = await session.scalar(select(func.count()).select_from(Commendation))
+        [thread] = list(await session.scalars(select(Thread)))
+    assert model is not None and model.status == GoodModelStatus.SUBMITTED
+    assert commendations == 0
+    assert thread.status == ThreadStatus.OPEN
+
+
 # ── One question at a time ─────────────────────────────────────────────────────────────────
 
 
@@ -282,23 +368,33 @@ async def test_sharing_started_while_a_report_question_waits_takes_the_text(
 # ── A restart in the middle of /chiase ─────────────────────────────────────────────────────
 
 
-async def test_a_share_begun_before_a_restart_is_finished_after_it_with_its_photo(
+async def test_a_share_and_an_answer_begun_before_a_restart_are_finished_after_it(
     make_settings: SettingsFactory,
     units: None,
     client: SandboxClient,
     session_factory: SessionFactory,
+    db: Database,
 ) -> None:
     async with polling(build_application(make_settings())):
         await register(client, session_factory, HEAD, "T01")
+        await grant(db, actor_user_id=None, user_id=OFFICER, role=Role.OFFICER)
+        await client.open_chats([OFFICER, ADMIN_ID])
+        answer = await _officer_answers(client)
         await client.converse(HEAD, "/baocao")
         await client.converse(HEAD, "/chiase")
         after = await client.last_seq()
         await client.send_photo(HEAD, _jpeg(), caption="được 40 người")
         [got] = await client.expect(HEAD, after=after)
         assert got["html"] == VI("share.photo_ready", photos=3)
-    # Another process (or the same bot restarted) continues: the draft and its photo are
-    # there, and the report's question, dropped when sharing began, stays dropped.
+        # While sharing, the head presses "↩️ Trả lời" under the officer's answer.
+        [ask] = await client.click(HEAD, answer["message_id"], _data(answer, "↩️"))
+        assert ask["html"] == VI("thread.ask_unit")
+    # Another process (or the same bot restarted) continues where the head was: the answer
+    # first, then the model with its photo; the report's question, dropped when sharing
+    # began, stays dropped.
     async with polling(build_application(make_settings())):
+        [sent] = await client.converse(HEAD, "được 40 người")
+        assert sent["html"] == VI("thread.sent_to_commune")
         photo, preview = await client.converse(HEAD, MODEL, replies=2)
         assert photo["method"] == "sendPhoto"
         assert preview["text"].startswith("🌟 Mô hình hay — Thôn 1: Lớp học buổi tối")
@@ -307,11 +403,19 @@ async def test_a_share_begun_before_a_restart_is_finished_after_it_with_its_phot
     async with session_factory() as session:
         model = await session.scalar(select(GoodModel))
         states = list(await session.scalars(select(ConversationState.name)))
+        unit_texts = list(
+            await session.scalars(
+                select(ThreadMessage.text)
+                .where(ThreadMessage.side == ThreadSide.UNIT)
+                .order_by(ThreadMessage.id)
+            )
+        )
     assert model is not None and model.status == GoodModelStatus.SUBMITTED
     assert len(model.photo_file_ids or []) == 1
     assert states == []
+    assert unit_texts == [NOTE, "được 40 người"]
     assert await _count(session_factory, Evidence) == 0
-    assert await reports_of(session_factory, "T01") == []
+    assert [r.enrolled for r in await reports_of(session_factory, "T01")] == [120]
 
 
 async def test_a_share_left_too_long_says_so_and_a_later_photo_is_evidence(
