@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import operator
 from datetime import UTC, datetime, timedelta
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, Update
@@ -23,17 +25,7 @@ MEDIA_KINDS = (
     (filters.LOCATION | filters.VENUE, N_("chat.location")),
     (filters.CONTACT, N_("chat.contact")),
 )
-MEDIA = (
-    filters.VOICE
-    | filters.AUDIO
-    | filters.Sticker.ALL
-    | filters.ANIMATION
-    | filters.VIDEO
-    | filters.VIDEO_NOTE
-    | filters.LOCATION
-    | filters.VENUE
-    | filters.CONTACT
-)
+MEDIA: filters.BaseFilter = functools.reduce(operator.or_, (kind for kind, _ in MEDIA_KINDS))
 
 
 def now_utc() -> datetime:
