@@ -113,9 +113,9 @@ async def _officer_answers(client: SandboxClient, head: int = HEAD) -> Event:
     """The head writes a note, an officer answers it: the head's "Cán bộ xã trả lời" message."""
     [echo] = await client.converse(head, "/baocao 120 30")
     await client.click(head, echo["message_id"], _data(echo, "✍️"))
-    await client.converse(head, NOTE)
     after = await client.last_seq()
-    forward = await _arrives(client, OFFICER, after - 50, "Ý kiến của")
+    await client.converse(head, NOTE)
+    forward = await _arrives(client, OFFICER, after, "Ý kiến của")
     await client.click(OFFICER, forward["message_id"], _data(forward, "↩️"))
     after = await client.last_seq()
     await client.converse(OFFICER, ANSWER)
