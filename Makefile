@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 LOCALES := bot/texts/locales
 
-.PHONY: install demo play test lint typecheck run bench soak clean messages
+.PHONY: install demo play test lint typecheck run bench soak clean messages screenshot
 
 install: $(STAMP)
 
@@ -49,6 +49,11 @@ run: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# The playground's picture in docs/, taken by its browser test.
+screenshot: install
+	PLAYGROUND_SCREENSHOT=docs/playground.png $(BIN)/python -m pytest \
+		tests/test_playground_browser.py -k broadcast
 
 clean:
 	rm -rf $(VENV) demo-output .mypy_cache .pytest_cache .ruff_cache

@@ -23,6 +23,7 @@ from bot.telegram.dispatcher import OutboxDispatcher
 from bot.telegram.drafts import UserData
 from bot.telegram.evidence import EvidenceKeeper
 from bot.telegram.groups import GroupNotices
+from bot.telegram.http import BoundedRequest
 from bot.telegram.inbox import InboxQueue, InboxRequest
 from bot.telegram.menus import set_chat_menu, set_default_menu, set_descriptions
 from bot.telegram.persistence import DatabasePersistence
@@ -129,11 +130,15 @@ def build_application(settings: Settings) -> BotApplication:
         .get_updates_request(InboxRequest(inbox, connection_pool_size=1))
         .concurrent_updates(processor)
         .persistence(persistence)
-        # httpcore's pool bookkeeping grows with connections × waiting requests; a few
-        # keep-alive connections carry ~30 msg/s comfortably.
-        .connection_pool_size(settings.http_connections)
-        .pool_timeout(30)
-        .read_timeout(settings.http_read_timeout_seconds)
+        # A few keep-alive connections carry ~30 msg/s comfortably; requests beyond them wait
+        # in front of httpx (bot/telegram/http.py), where waiting is cheap.
+        .request(
+            BoundedRequest(
+                connection_pool_size=settings.http_connections,
+                pool_timeout=30,
+                read_timeout=settings.http_read_timeout_seconds,
+            )
+        )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build(),

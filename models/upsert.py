@@ -46,8 +46,11 @@ def compiled_once(
     key = (dialect.name, name)
     cached = _COMPILED.get(key)
     if cached is None:
-        # The same dialect, rendering ":name" parameters that text() understands.
-        named = cast(Any, type(dialect))(paramstyle="named")
+        # The same SQL dialect, rendering ":name" parameters that text() understands. The
+        # asyncpg driver's dialect would add "::TYPE" casts after them, which text() cannot
+        # read; PostgreSQL's plain dialect writes none (the columns give the types).
+        driverless = postgresql.dialect if dialect.name == "postgresql" else type(dialect)
+        named = cast(Any, driverless)(paramstyle="named")
         sql = str(build().compile(dialect=named, column_keys=[c.key for c in binds]))
         statement = text(sql).bindparams(*(bindparam(c.key, type_=c.type) for c in binds))
         cached = _COMPILED[key] = statement.columns(*results) if results else statement

@@ -6,6 +6,7 @@ helper so that a change in the bot's wording or flow changes one line here.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -155,7 +156,7 @@ async def broadcast_template(page: Page) -> None:
 
 
 async def test_register_report_and_receive_a_broadcast(
-    page: Page, playground: RunningPlayground
+    page: Page, playground: RunningPlayground, tmp_path: Path
 ) -> None:
     await expect(page.locator(".safety")).to_contain_text("không bao giờ kết nối Telegram thật")
     admin_id = next(p.user_id for p in playground.playground.people if p.role == "admin")
@@ -181,6 +182,18 @@ async def test_register_report_and_receive_a_broadcast(
     await run.click()
     await expect(run).to_have_text(re.compile(r"✓ [1-9]\d* tin"))
     await expect(page.locator("#outbox")).to_contain_text("sent")
+    await _screenshot(page, tmp_path)
+
+
+async def _screenshot(page: Page, tmp_path: Path) -> None:
+    """The page as it stands, for docs/playground.png (`make screenshot` keeps it)."""
+    shot = tmp_path / "playground.png"
+    await page.screenshot(path=str(shot))
+    with Image.open(shot) as image:
+        assert image.size == (1600, 900)
+    kept = os.environ.get("PLAYGROUND_SCREENSHOT")
+    if kept:
+        shutil.copyfile(shot, kept)
 
 
 @pytest.fixture

@@ -1,9 +1,19 @@
-"""`binhdan demo`: the whole loop, offline, on the sandbox, printed as a readable transcript."""
+"""`binhdan demo`: the whole loop, offline, on the sandbox, printed as a readable transcript.
+
+What the demo says between the acts is in the catalog (`demo.*`); what its people type is in
+`bot.cli.demo_script`. The bot's messages are found by their buttons or by how their catalog
+text starts, never by words written here.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import html
+import io
 import logging
+import math
+import re
 import shutil
 import tempfile
 import time
@@ -17,21 +27,29 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bot.app import build_application, polling
+from bot.cli import demo_script as script
 from bot.cli.errors import CliError
 from bot.sandbox import SandboxConfig, running_sandbox
 from bot.sandbox.client import Event, SandboxClient
 from bot.services.registry.units import import_units_file
 from bot.settings import Settings
+from bot.telegram.callbacks import Action, action_of
 from bot.telegram.context import BotApplication
-from bot.texts import N_
+from bot.texts import N_, Translator, translator
+from models import UnitKind
 from models.db import open_database
 from models.migrate import upgrade_to_head_async
 
 ADMIN_ID = 900_001
 OFFICER_ID = 900_002
+STRANGER_ID = 999_999
 FIRST_HEAD_ID = 910_000
 LATE_UNITS = 5
 SAMPLE_UNITS = Path(__file__).resolve().parents[2] / "data" / "units.sample.csv"
+# Continuation lines of a message line up under its first line ("🤖 Bot: " is 9 columns wide).
+INDENT = "\n" + " " * 9
+# Stands for a field the demo cannot know: `_opening` stops there.
+CUT = "\x00"
 
 
 @dataclass
@@ -41,85 +59,184 @@ class Demo:
     client: SandboxClient
     application: BotApplication
     out: Path
+    t: Translator = field(default_factory=translator)
     lines: list[str] = field(default_factory=list)
     head_ids: dict[str, int] = field(default_factory=dict)
     invite_codes: dict[str, str] = field(default_factory=dict)
     verbose_limit: int = 3
+    acts_told: int = 0
 
     def say(self, line: str = "") -> None:
         """Print a transcript line as it happens."""
         print(line, flush=True)
         self.lines.append(line)
 
-    def user(self, who: str, text: str) -> None:
-        """Print what a person typed or pressed."""
-        self.say(f"👤 {who}: {text}")
+    def title(self, title: str) -> None:
+        """Print the title of the next act, numbered in the order the acts are played."""
+        self.acts_told += 1
+        self.say(self.t.plain("demo.act", number=self.acts_told, title=title))
 
-    def bot(self, events: list[Event], *, brief: bool = False) -> None:
-        """Print what the bot answered (only the first line when brief)."""
+    def head(self, unit: str) -> str:
+        """How the transcript names a unit's head."""
+        return self.t.plain("demo.who.head", unit=unit)
+
+    def user(self, who: str, text: str) -> None:
+        """Print what a person typed or did."""
+        self.say(self.t.plain("demo.line.person", who=who, text=text.replace("\n", INDENT)))
+
+    def press(self, who: str, event: Event, action: Action, what: str | None = None) -> str:
+        """Print a person pressing a message's button; return the button's data."""
+        data, label = _button(event, action)
+        if what is None:
+            self.user(who, self.t.plain("demo.press", button=label))
+        else:
+            self.user(who, self.t.plain("demo.press_for", button=label, what=what))
+        return data
+
+    def bot(self, events: list[Event], *, lines: int = 0) -> None:
+        """Print what the bot answered (only its first `lines` lines when given)."""
         for event in events:
-            body = event.get("text") or ""
-            if event["method"] == "sendPhoto":
-                body = f"[ảnh] {body}"
-            elif event["method"] == "sendDocument":
-                body = f"[tệp {event.get('file_name')}] {body}"
-            if brief:
-                body = body.splitlines()[0] if body else ""
-            self.say("🤖 Bot: " + body.replace("\n", "\n         "))
+            self.say(self.t.plain("demo.line.bot", text=self._shown(event, lines)))
+
+    def bot_to(self, who: str, event: Event) -> None:
+        """Print a message the bot sent to someone other than the last speaker."""
+        self.say(self.t.plain("demo.line.bot_to", who=who, text=self._shown(event, 0)))
+
+    def saved(self, name: str) -> None:
+        """Print that a file the bot sent was kept in the output folder."""
+        self.say(self.t.plain("demo.saved", file=f"{self.out.name}/{name}"))
+
+    def _shown(self, event: Event, lines: int) -> str:
+        """A message as the transcript shows it: files named, long messages cut."""
+        body = event.get("text") or ""
+        if event["method"] in ("sendPhoto", "sendMediaGroup"):
+            body = self.t.plain("demo.photo", caption=body).rstrip()
+        elif event["method"] == "sendDocument":
+            body = self.t.plain("demo.file", name=event.get("file_name"), caption=body).rstrip()
+        kept = body.splitlines()
+        if lines and len(kept) > lines:
+            kept = [*kept[:lines], "…"]
+        return INDENT.join(kept)
 
 
 Act = Callable[[Demo], Awaitable[None]]
+Match = Callable[[Event], bool]
+
+
+def _buttons(event: Event) -> list[tuple[str, str]]:
+    """A message's inline buttons as (data, label), row by row."""
+    rows = (event.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [
+        (str(button["callback_data"]), str(button["text"]))
+        for row in rows
+        for button in row
+        if "callback_data" in button
+    ]
+
+
+def _button(event: Event, action: Action) -> tuple[str, str]:
+    """The data and label of a message's first button for `action`."""
+    for data, label in _buttons(event):
+        if action_of(data) is action:
+            return data, label
+    raise RuntimeError(f"no {action.value} button in {event.get('text')!r}")
+
+
+def _has(action: Action) -> Match:
+    """Whether a message carries a button for `action`."""
+    return lambda event: any(action_of(data) is action for data, _ in _buttons(event))
+
+
+def _opening(key: str, **values: object) -> Match:
+    """Whether a message starts as the catalog's `key` does, up to a field not in `values`.
+
+    Only the first line counts, without tags. The demo's people use the default language,
+    so the default catalog is the one to read.
+    """
+    known = dict(values)
+    while True:
+        try:
+            text = translator().plain(key, **known)
+        except KeyError as missing:  # a field the demo cannot know: the opening ends there
+            known[str(missing.args[0])] = CUT
+        else:
+            break
+    first = html.unescape(re.sub(r"<[^>]+>", "", text.split("\n", 1)[0].split(CUT, 1)[0]))
+    return lambda event: (event.get("text") or "").startswith(first)
+
+
+def _is(method: str) -> Match:
+    """Whether an event is a call of `method`."""
+    return lambda event: event["method"] == method
+
+
+def _report(figures: tuple[int, int]) -> str:
+    """The /baocao command a head types for (enrolled, completed)."""
+    enrolled, completed = figures
+    return f"/baocao {enrolled} {completed}"
 
 
 async def act_admin_setup(demo: Demo) -> None:
     """The admin (from ADMIN_IDS) greets the bot, lists units and invites an officer."""
-    demo.say("━━ 1. Quản trị viên khởi tạo ━━")
-    demo.user("Quản trị viên", "/start")
-    demo.bot(await demo.client.converse(ADMIN_ID, "/start", first_name="Quản trị"))
-    demo.user("Quản trị viên", "/donvi")
-    demo.bot(await demo.client.converse(ADMIN_ID, "/donvi", settle=1.5), brief=True)
-    demo.user("Quản trị viên", "/moi canbo")
+    t = demo.t
+    admin, officer = t.plain("demo.who.admin"), t.plain("demo.who.officer")
+    demo.title(t.plain("demo.act.setup"))
+    demo.user(admin, "/start")
+    demo.bot(await demo.client.converse(ADMIN_ID, "/start", first_name=script.ADMIN_NAME))
+    demo.user(admin, "/donvi")
+    units = await demo.client.converse(ADMIN_ID, "/donvi", settle=1.5)
+    demo.bot(units[:1], lines=4)
+    demo.user(admin, "/moi canbo")
     [invite] = await demo.client.converse(ADMIN_ID, "/moi canbo")
-    demo.bot([invite], brief=True)
+    demo.bot([invite], lines=1)
     code = (invite["text"] or "").split("?start=", 1)[1].split()[0]
-    demo.user("Cán bộ VHXH", f"/start {code}")
-    demo.bot(await demo.client.converse(OFFICER_ID, f"/start {code}", first_name="Cán bộ VHXH"))
+    demo.say(t.plain("demo.officer_joins"))
+    demo.user(officer, f"/start {code}")
+    demo.bot(
+        await demo.client.converse(OFFICER_ID, f"/start {code}", first_name=script.OFFICER_NAME)
+    )
+
+
+def _sample_units() -> list[dict[str, str]]:
+    """The rows of the sample unit list (code, name, kind, adults)."""
+    with _sample_units_path().open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
 
 
 async def act_heads_register(demo: Demo) -> None:
     """Every thôn/buôn head taps their unit's invite link."""
-    demo.say("━━ 2. 45 trưởng thôn/buôn đăng ký bằng link mời ━━")
-    demo.user("Quản trị viên", "/moi")
+    t = demo.t
+    admin, stranger = t.plain("demo.who.admin"), t.plain("demo.who.stranger")
+    villages = {row["name"] for row in _sample_units() if UnitKind(row["kind"]).is_residential}
+    demo.title(t.plain("demo.act.register", heads=len(villages)))
+    demo.user(admin, "/moi")
     listing = await demo.client.converse(ADMIN_ID, "/moi", settle=1.5)
-    demo.bot(listing, brief=True)
+    demo.bot(listing, lines=1)
     links = _links_by_name("\n".join(e["text"] or "" for e in listing))
     demo.invite_codes = links
-    heads = [(name, code) for name, code in links.items() if name.startswith(("Thôn", "Buôn"))]
+    heads = [(name, code) for name, code in links.items() if name in villages]
 
-    async def register(index: int, name: str, code: str) -> list[Event]:
+    async def register(name: str, code: str) -> list[Event]:
         # The registration, then the keyboard under the text box.
         return await demo.client.converse(
-            demo.head_ids[name], f"/start {code}", replies=2, first_name=f"Trưởng {name}"
+            demo.head_ids[name], f"/start {code}", replies=2, first_name=script.head_name(name)
         )
 
     for index, (name, _) in enumerate(heads):
         demo.head_ids[name] = FIRST_HEAD_ID + index
-    for index, (name, code) in enumerate(heads[: demo.verbose_limit]):
-        demo.user(f"Trưởng {name}", f"/start {code}")
-        demo.bot(await register(index, name, code))
+    demo.say(t.plain("demo.heads_tap"))
+    for name, code in heads[: demo.verbose_limit]:
+        demo.user(demo.head(name), f"/start {code}")
+        demo.bot(await register(name, code))
     # The others register at the same time, as they would on the morning the QR sheet arrives.
-    await asyncio.gather(
-        *(
-            register(index, name, code)
-            for index, (name, code) in enumerate(heads)
-            if index >= demo.verbose_limit
-        )
-    )
-    demo.say(f"… và {len(heads) - demo.verbose_limit} trưởng thôn/buôn khác đã đăng ký tương tự.")
-    demo.user("Người lạ", "/start mã-sai")
-    demo.bot(await demo.client.converse(999_999, "/start ma-sai", first_name="Người lạ"))
-    demo.user("Người lạ", "/donvi")
-    demo.bot(await demo.client.converse(999_999, "/donvi"))
+    await asyncio.gather(*(register(name, code) for name, code in heads[demo.verbose_limit :]))
+    demo.say(t.plain("demo.others_registered", heads=len(heads) - demo.verbose_limit))
+    demo.say(t.plain("demo.stranger"))
+    wrong = f"/start {script.WRONG_CODE}"
+    demo.user(stranger, wrong)
+    demo.bot(await demo.client.converse(STRANGER_ID, wrong, first_name=script.STRANGER_NAME))
+    demo.user(stranger, "/donvi")
+    demo.bot(await demo.client.converse(STRANGER_ID, "/donvi"))
 
 
 def _links_by_name(listing: str) -> dict[str, str]:
@@ -140,83 +257,56 @@ def sample_figures(index: int) -> tuple[int, int]:
 
 async def act_heads_report(demo: Demo) -> None:
     """Heads report their cumulative figures in the ways they really type them; one corrects."""
-    demo.say("━━ 3. Trưởng thôn/buôn báo cáo số người đăng ký học ━━")
+    t = demo.t
+    demo.title(t.plain("demo.act.report"))
     names = list(demo.head_ids)
     first_name, second_name = names[0], names[1]
     first, second = demo.head_ids[first_name], demo.head_ids[second_name]
-    for who, uid, text in [
-        (first_name, first, "/baocao 250 40"),
-        (second_name, second, "/baocao"),
-        (second_name, second, "khoảng một trăm hai mươi người"),
-    ]:
-        demo.user(f"Trưởng {who}", text)
-        demo.bot(await demo.client.converse(uid, text))
-    demo.user(f"Trưởng {second_name}", "[bấm] Bỏ qua")
-    skip = (await demo.client.events(second))[-1]
-    demo.bot(await demo.client.click(second, skip["message_id"], "report:skip"))
+    typed = _report(script.FIRST_FIGURES)
+    demo.user(demo.head(first_name), typed)
+    demo.bot(await demo.client.converse(first, typed))
+    demo.say(t.plain("demo.report_in_steps", unit=second_name))
+    for text in ("/baocao", script.ENROLLED_IN_WORDS):
+        demo.user(demo.head(second_name), text)
+        demo.bot(await demo.client.converse(second, text))
+    question = (await demo.client.events(second))[-1]
+    skip = demo.press(demo.head(second_name), question, Action.REPORT_SKIP)
+    demo.bot(await demo.client.click(second, question["message_id"], skip))
     # The last few thôn/buôn do not report, so that the chase and the statistics have work.
     for index, name in enumerate(names[2:-LATE_UNITS], start=2):
-        enrolled, completed = sample_figures(index)
-        text = f"/baocao {enrolled} {completed}"
+        text = _report(sample_figures(index))
         reply = await demo.client.converse(demo.head_ids[name], text)
         if not (reply[0]["text"] or "").startswith("✅"):
-            demo.user(f"Trưởng {name}", text)
+            demo.user(demo.head(name), text)
             demo.bot(reply)
-    demo.say(
-        f"… và {len(names) - 2 - LATE_UNITS} đơn vị khác đã báo cáo bằng lệnh /baocao; "
-        f"{LATE_UNITS} đơn vị chưa báo cáo."
-    )
-    demo.say("— Một trưởng thôn phát hiện đã gõ nhầm và sửa lại số:")
-    demo.user(f"Trưởng {first_name}", "/baocao 205 40")
-    [warning] = await demo.client.converse(first, "/baocao 205 40")
+    demo.say(t.plain("demo.others_reported", reported=len(names) - 2 - LATE_UNITS, late=LATE_UNITS))
+    demo.say(t.plain("demo.correction", unit=first_name))
+    typed = _report(script.CORRECTED_FIGURES)
+    demo.user(demo.head(first_name), typed)
+    [warning] = await demo.client.converse(first, typed)
     demo.bot([warning])
-    demo.user(f"Trưởng {first_name}", "[bấm] ✅ Xác nhận")
-    demo.bot(await demo.client.click(first, warning["message_id"], "report:confirm"))
-    demo.user(f"Trưởng {first_name}", "gõ nhầm 250, đúng là 205")
-    demo.bot(await demo.client.converse(first, "gõ nhầm 250, đúng là 205"))
-    demo.user(f"Trưởng {first_name}", "/tiendo")
+    confirm = demo.press(demo.head(first_name), warning, Action.REPORT_CONFIRM)
+    demo.bot(await demo.client.click(first, warning["message_id"], confirm))
+    demo.user(demo.head(first_name), script.CORRECTION_REASON)
+    demo.bot(await demo.client.converse(first, script.CORRECTION_REASON))
+    demo.user(demo.head(first_name), "/tiendo")
     demo.bot(await demo.client.converse(first, "/tiendo"))
 
 
-def _button(event: Event, label_start: str) -> str:
-    """The callback data of a button, found by the start of its label."""
-    for row in (event.get("reply_markup") or {}).get("inline_keyboard", []):
-        for button in row:
-            if button["text"].startswith(label_start):
-                return str(button["callback_data"])
-    raise RuntimeError(f"no button {label_start!r}")
-
-
-def _has_button(event: Event, label_start: str) -> bool:
-    """Whether a message carries a button whose label starts so."""
-    rows = (event.get("reply_markup") or {}).get("inline_keyboard", [])
-    return any(button["text"].startswith(label_start) for row in rows for button in row)
-
-
-def _label(event: Event, label_start: str) -> str:
-    """The full label of a button found by the start of its label."""
-    for row in (event.get("reply_markup") or {}).get("inline_keyboard", []):
-        for button in row:
-            if button["text"].startswith(label_start):
-                return str(button["text"])
-    raise RuntimeError(f"no button {label_start!r}")
-
-
 async def _wait_summary(demo: Demo, control: Event) -> Event:
-    """Wait until the officer's progress message turns into the summary."""
+    """Wait until the sender's progress message turns into the summary."""
     after = control["seq"]
+    summary = _has(Action.DIRECTIVE_UNACKED)
     for _ in range(120):
-        for event in await demo.client.events(OFFICER_ID, after=after, count=1, wait=1):
+        for event in await demo.client.events(control["chat_id"], after=after, count=1, wait=1):
             after = event["seq"]
-            if event["message_id"] == control["message_id"] and "Đã gửi xong" in event["text"]:
+            if event["message_id"] == control["message_id"] and summary(event):
                 return event
     raise RuntimeError("the broadcast did not finish")
 
 
 def _sign_up_photo() -> bytes:
     """A small picture standing in for a photo of the paper sign-up list."""
-    import io
-
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (320, 240), (250, 248, 240))
@@ -230,163 +320,158 @@ def _sign_up_photo() -> bytes:
 
 async def act_head_chats(demo: Demo) -> None:
     """A late head writes as in the Zalo group: a figure in words, a photo, a wrong QR code."""
-    demo.say("━━ 4. Trưởng thôn nhắn như trên Zalo: gõ số, gửi ảnh, quét nhầm mã QR ━━")
+    t = demo.t
+    officer = t.plain("demo.who.officer")
+    demo.title(t.plain("demo.act.chat"))
     names = list(demo.head_ids)
     name, other = names[-LATE_UNITS], names[0]
-    head = demo.head_ids[name]
-    demo.user(f"Trưởng {name}", "được 35 người")
-    [question] = await demo.client.converse(head, "được 35 người")
+    head, who = demo.head_ids[name], demo.head(name)
+    demo.user(who, script.FREE_TEXT_REPORT)
+    [question] = await demo.client.converse(head, script.FREE_TEXT_REPORT)
     demo.bot([question])
-    demo.user(f"Trưởng {name}", "[bấm] ✅ Đúng")
-    events = await demo.client.click(
-        head, question["message_id"], _button(question, "✅ Đúng"), replies=2
-    )
+    right = demo.press(who, question, Action.FREE_CONFIRM)
+    events = await demo.client.click(head, question["message_id"], right, replies=2)
     demo.bot([e for e in events if e["method"] == "sendMessage"])
-    demo.user(f"Trưởng {name}", "[gửi ảnh danh sách đăng ký]")
+    demo.user(who, t.plain("demo.sends_sign_up_photo"))
     after = await demo.client.last_seq()
-    await demo.client.send_photo(head, _sign_up_photo(), first_name=f"Trưởng {name}")
+    await demo.client.send_photo(head, _sign_up_photo(), first_name=script.head_name(name))
     demo.bot(await demo.client.expect(head, after=after))
-    _to(demo, "Cán bộ VHXH", await _arrival(demo, OFFICER_ID, after, "Ảnh minh chứng"))
-    demo.say(f"— Trưởng {name} quét nhầm mã QR của {other} trên phiếu in (6 mã mỗi trang):")
-    wrong = demo.invite_codes[other]
-    demo.user(f"Trưởng {name}", f"/start {wrong}")
-    [ask] = await demo.client.converse(head, f"/start {wrong}")
+    copy = _opening(N_("thread.staff.photo"), unit=name)
+    demo.bot_to(officer, await _arrival(demo, OFFICER_ID, after, copy))
+    demo.say(t.plain("demo.wrong_qr", unit=name, other=other))
+    wrong = f"/start {demo.invite_codes[other]}"
+    demo.user(who, wrong)
+    [ask] = await demo.client.converse(head, wrong)
     demo.bot([ask])
-    demo.user(f"Trưởng {name}", f"[bấm] Giữ {name}")
-    events = await demo.client.click(head, ask["message_id"], _button(ask, "Giữ"), replies=2)
+    keep = demo.press(who, ask, Action.REGISTER_KEEP)
+    events = await demo.client.click(head, ask["message_id"], keep, replies=2)
     demo.bot([e for e in events if e["method"] == "sendMessage"])
 
 
-async def _arrival(demo: Demo, chat: int, after: int, needle: str) -> Event:
-    """Wait for the message containing `needle` that the outbox delivers to `chat`."""
+async def _arrival(demo: Demo, chat: int, after: int, match: Match) -> Event:
+    """Wait for the message that the outbox delivers to `chat` and that `match` accepts."""
     for _ in range(30):
         for event in await demo.client.events(chat, after=after, count=1, wait=1):
             after = event["seq"]
-            if needle in (event.get("text") or ""):
+            if match(event):
                 return event
-    raise RuntimeError(f"no message with {needle!r}")
-
-
-def _to(demo: Demo, who: str, event: Event) -> None:
-    """Print a message the bot sent to someone other than the last speaker."""
-    body = (event.get("text") or "").replace("\n", "\n         ")
-    demo.say(f"🤖 Bot → {who}: {body}")
+    raise RuntimeError(f"no awaited message in chat {chat}")
 
 
 async def act_two_way(demo: Demo) -> None:
     """A head's difficulty reaches the officers, who answer; the head answers back; handled."""
-    demo.say("━━ 5. Ý kiến hai chiều: trưởng thôn nêu khó khăn, cán bộ xã trả lời ━━")
+    t = demo.t
+    officer = t.plain("demo.who.officer")
+    demo.title(t.plain("demo.act.two_way"))
     name = next(iter(demo.head_ids))
-    head = demo.head_ids[name]
-    signed = f"Trưởng {name}"
-    demo.user(f"Trưởng {name}", "/baocao 260 45")
-    [echo] = await demo.client.converse(head, "/baocao 260 45", first_name=signed)
+    head, who, signed = demo.head_ids[name], demo.head(name), script.head_name(name)
+    demo.say(t.plain("demo.note_button", unit=name, button=t.plain("button.note")))
+    typed = _report(script.NOTE_FIGURES)
+    demo.user(who, typed)
+    [echo] = await demo.client.converse(head, typed, first_name=signed)
     demo.bot([echo])
-    demo.user(f"Trưởng {name}", "[bấm] ✍️ Khó khăn, đề xuất")
-    demo.bot(await demo.client.click(head, echo["message_id"], _button(echo, "✍️")))
-    note = "Nhiều cụ cao tuổi không có điện thoại thông minh, xin xã hỗ trợ máy để học."
+    write = demo.press(who, echo, Action.REPORT_NOTE)
+    demo.bot(await demo.client.click(head, echo["message_id"], write))
     after = await demo.client.last_seq()
-    demo.user(f"Trưởng {name}", note)
-    demo.bot(await demo.client.converse(head, note, first_name=signed))
-    forward = await _arrival(demo, OFFICER_ID, after, "Ý kiến của")
-    _to(demo, "Cán bộ VHXH (và quản trị viên)", forward)
-    demo.user("Cán bộ VHXH", "[bấm] ↩️ Trả lời")
-    demo.bot(await demo.client.click(OFFICER_ID, forward["message_id"], _button(forward, "↩️")))
-    answer = "Tối thứ Bảy, Đoàn xã mang 10 máy tính bảng xuống nhà văn hóa thôn để hướng dẫn."
+    demo.user(who, script.NOTE)
+    demo.bot(await demo.client.converse(head, script.NOTE, first_name=signed))
+    note = _opening(N_("thread.staff.note"), unit=name)
+    forward = await _arrival(demo, OFFICER_ID, after, note)
+    demo.bot_to(t.plain("demo.who.officer_and_admin"), forward)
+    answer = demo.press(officer, forward, Action.THREAD_ANSWER)
+    demo.bot(await demo.client.click(OFFICER_ID, forward["message_id"], answer))
     after = await demo.client.last_seq()
-    demo.user("Cán bộ VHXH", answer)
-    demo.bot(await demo.client.converse(OFFICER_ID, answer, first_name="Cán bộ VHXH"))
-    received = await _arrival(demo, head, after, "Cán bộ xã trả lời")
-    _to(demo, f"Trưởng {name}", received)
-    demo.user(f"Trưởng {name}", "[bấm] ↩️ Trả lời")
-    demo.bot(await demo.client.click(head, received["message_id"], _button(received, "↩️")))
-    thanks = "Cảm ơn xã, thôn sẽ mời bà con tới đông đủ."
+    demo.user(officer, script.ANSWER)
+    demo.bot(await demo.client.converse(OFFICER_ID, script.ANSWER, first_name=script.OFFICER_NAME))
+    answered = _opening(N_("thread.unit.answer"), text=script.ANSWER)
+    received = await _arrival(demo, head, after, answered)
+    demo.bot_to(who, received)
+    write = demo.press(who, received, Action.THREAD_WRITE)
+    demo.bot(await demo.client.click(head, received["message_id"], write))
     after = await demo.client.last_seq()
-    demo.user(f"Trưởng {name}", thanks)
-    demo.bot(await demo.client.converse(head, thanks, first_name=signed))
-    _to(demo, "Cán bộ VHXH", await _arrival(demo, OFFICER_ID, after, "trả lời cán bộ xã"))
+    demo.user(who, script.ANSWER_BACK)
+    demo.bot(await demo.client.converse(head, script.ANSWER_BACK, first_name=signed))
+    back = _opening(N_("thread.staff.reply"), unit=name)
+    demo.bot_to(officer, await _arrival(demo, OFFICER_ID, after, back))
     # The admin's copies arrive too, before the admin's own commands in the next acts.
-    await _arrival(demo, ADMIN_ID, after, "trả lời cán bộ xã")
-    demo.user("Cán bộ VHXH", "/phanhoi")
+    await _arrival(demo, ADMIN_ID, after, back)
+    demo.user(officer, "/phanhoi")
     [listing] = await demo.client.converse(OFFICER_ID, "/phanhoi")
     demo.bot([listing])
-    label = _label(listing, "✅")
-    demo.user("Cán bộ VHXH", f"[bấm] {label}")
-    events = await demo.client.click(
-        OFFICER_ID, listing["message_id"], _button(listing, "✅"), replies=2
-    )
-    demo.bot([e for e in events if e["method"] == "answerCallbackQuery"], brief=True)
-    demo.bot([e for e in events if e["method"] == "editMessageText"], brief=True)
+    done = demo.press(officer, listing, Action.THREAD_RESOLVE)
+    events = await demo.client.click(OFFICER_ID, listing["message_id"], done, replies=2)
+    demo.bot([e for e in events if e["method"] == "answerCallbackQuery"], lines=1)
+    demo.bot([e for e in events if e["method"] == "editMessageText"], lines=1)
 
 
 async def act_broadcast(demo: Demo) -> None:
     """The officer sends the commune's letter (the template) to every unit; heads acknowledge."""
-    demo.say("━━ 6. Cán bộ xã gửi công văn cho tất cả đơn vị ━━")
+    t = demo.t
+    officer = t.plain("demo.who.officer")
+    demo.title(t.plain("demo.act.broadcast"))
     names = list(demo.head_ids)
     blocked_name = names[-1]
     await demo.client.block(demo.head_ids[blocked_name])
-    demo.say(f"(Trưởng {blocked_name} đã lỡ chặn bot — bot sẽ báo lại cho cán bộ.)")
-    demo.user("Cán bộ VHXH", "/thongbao")
+    demo.say(t.plain("demo.blocked", unit=blocked_name))
+    demo.user(officer, "/thongbao")
     [menu] = await demo.client.converse(OFFICER_ID, "/thongbao")
     demo.bot([menu])
-    demo.user("Cán bộ VHXH", "[bấm] 📄 Dùng mẫu")
-    preview = await demo.client.click(OFFICER_ID, menu["message_id"], "dir:template", replies=2)
-    while "Bản xem trước" not in (preview[-1]["text"] or ""):
+    template = demo.press(officer, menu, Action.COMPOSE_TEMPLATE)
+    preview = await demo.client.click(OFFICER_ID, menu["message_id"], template, replies=2)
+    ready = _has(Action.COMPOSE_SEND)
+    while not ready(preview[-1]):
         preview += await demo.client.events(OFFICER_ID, after=preview[-1]["seq"], count=1, wait=5)
     demo.bot(preview)
     control = preview[-1]
-    demo.user("Cán bộ VHXH", "[bấm] 📤 Gửi")
-    await demo.client.click(OFFICER_ID, control["message_id"], "dir:send")
+    send = demo.press(officer, control, Action.COMPOSE_SEND)
+    await demo.client.click(OFFICER_ID, control["message_id"], send)
     summary = await _wait_summary(demo, control)
     demo.bot([summary])
     acknowledging = names[: len(names) * 2 // 3]
+    acknowledge = _has(Action.ACK)
     for name in acknowledging:
         user = demo.head_ids[name]
-        message = [e for e in await demo.client.events(user) if e.get("reply_markup")][-1]
-        await demo.client.click(user, message["message_id"], _button(message, "✅ Đã nhận"))
-    demo.say(f"… {len(acknowledging)} trưởng thôn/buôn bấm “✅ Đã nhận”.")
-    demo.user("Cán bộ VHXH", "[bấm] Chưa xác nhận")
-    demo.bot(
-        await demo.client.click(
-            OFFICER_ID, summary["message_id"], _button(summary, "Chưa xác nhận")
-        ),
-        brief=False,
-    )
+        message = [e for e in await demo.client.events(user) if acknowledge(e)][-1]
+        await demo.client.click(user, message["message_id"], _button(message, Action.ACK)[0])
+    demo.say(t.plain("demo.acknowledged", heads=len(acknowledging), button=t.plain("button.ack")))
+    unacked = demo.press(officer, summary, Action.DIRECTIVE_UNACKED)
+    demo.bot(await demo.client.click(OFFICER_ID, summary["message_id"], unacked))
 
 
 async def _save_file(demo: Demo, event: Event, name: str) -> None:
     """Download a file the bot sent and keep it in the output folder."""
     content = await demo.client.download(str(event["file_id"]))
     await asyncio.to_thread((demo.out / name).write_bytes, content)
+    demo.saved(name)
 
 
 async def act_statistics(demo: Demo) -> None:
     """The admin reads the statistics, chases the late units, exports and prints invites."""
-    demo.say("━━ 7. Thống kê, nhắc đơn vị chậm, xuất Excel, in mã mời ━━")
-    demo.user("Quản trị viên", "/thongke")
+    t = demo.t
+    admin = t.plain("demo.who.admin")
+    demo.title(t.plain("demo.act.statistics"))
+    demo.user(admin, "/thongke")
     summary, chart = await demo.client.converse(ADMIN_ID, "/thongke", replies=2)
     demo.bot([summary, chart])
     await _save_file(demo, chart, "chart.png")
-    demo.user("Quản trị viên", "/chuabaocao")
+    demo.user(admin, "/chuabaocao")
     late = await demo.client.converse(ADMIN_ID, "/chuabaocao", settle=1.5)
-    demo.bot(late, brief=True)
-    nudge = next(e for e in late if _has_button(e, "🔔 Nhắc ngay"))
-    demo.user("Quản trị viên", "[bấm] " + _label(nudge, "🔔 Nhắc ngay"))
-    demo.bot(await demo.client.click(ADMIN_ID, nudge["message_id"], "stats:nudge"))
-    unregistered = next((e for e in late if _has_button(e, "Công an")), None)
+    demo.bot(late, lines=1)
+    nudge = next(e for e in late if _has(Action.STATS_NUDGE)(e))
+    data = demo.press(admin, nudge, Action.STATS_NUDGE)
+    demo.bot(await demo.client.click(ADMIN_ID, nudge["message_id"], data))
+    unregistered = next((e for e in late if _has(Action.LATE_INVITE)(e)), None)
     if unregistered is not None:
-        demo.say("— Đơn vị chưa có ai đăng ký: cán bộ lấy link mời để chuyển tiếp.")
-        demo.user("Quản trị viên", "[bấm] " + _label(unregistered, "Công an"))
-        invite = await demo.client.click(
-            ADMIN_ID, unregistered["message_id"], _button(unregistered, "Công an"), replies=2
-        )
-        demo.bot(invite[-1:], brief=True)
-    demo.user("Quản trị viên", "/xuatexcel")
+        demo.say(t.plain("demo.unregistered"))
+        data = demo.press(admin, unregistered, Action.LATE_INVITE)
+        invite = await demo.client.click(ADMIN_ID, unregistered["message_id"], data, replies=2)
+        demo.bot(invite[-1:], lines=1)
+    demo.user(admin, "/xuatexcel")
     excel, pdf = await demo.client.converse(ADMIN_ID, "/xuatexcel", replies=2)
     demo.bot([excel, pdf])
     await _save_file(demo, excel, "bao-cao.xlsx")
     await _save_file(demo, pdf, "bao-cao.pdf")
-    demo.user("Quản trị viên", "/moi")
+    demo.user(admin, "/moi")
     invites = await demo.client.converse(ADMIN_ID, "/moi", settle=1.5)
     sheet = next(e for e in invites if e["method"] == "sendDocument")
     demo.bot([sheet])
@@ -395,49 +480,37 @@ async def act_statistics(demo: Demo) -> None:
 
 async def act_schedules(demo: Demo) -> None:
     """The officer opens /lich and runs the chase and the digest now."""
-    demo.say("━━ 8. Lịch tự động: nhắc đơn vị chậm và bản tin tổng hợp ━━")
-    demo.user("Cán bộ VHXH", "/lich")
+    t = demo.t
+    officer = t.plain("demo.who.officer")
+    demo.title(t.plain("demo.act.schedules"))
+    demo.user(officer, "/lich")
     events = await demo.client.converse(OFFICER_ID, "/lich", replies=6, settle=1.5)
-    demo.bot(events[:5], brief=True)
-    for label in ("Nhắc đơn vị chưa báo cáo", "Bản tin tổng hợp"):
-        schedule = next(e for e in events if label in (e.get("text") or ""))
-        demo.user("Cán bộ VHXH", f"[bấm] ▶ Chạy ngay ({label})")
-        demo.bot(
-            await demo.client.click(
-                OFFICER_ID, schedule["message_id"], _button(schedule, "▶ Chạy ngay")
-            )
-        )
-    after = events[-1]["seq"]
-    for _ in range(30):  # the digest follows through the outbox within a few seconds
-        fresh = await demo.client.events(OFFICER_ID, after=after, count=1, wait=1)
-        digest = [e for e in fresh if (e.get("text") or "").startswith("📊 Bản tin")]
-        if digest:
-            demo.bot(digest)
-            break
-        after = fresh[-1]["seq"] if fresh else after
+    demo.bot(events[:5], lines=1)
+    for kind in (t.plain("schedule.kind.chase"), t.plain("schedule.kind.digest")):
+        schedule = next(e for e in events if kind in (e.get("text") or ""))
+        run = demo.press(officer, schedule, Action.SCHEDULE_RUN, what=kind)
+        demo.bot(await demo.client.click(OFFICER_ID, schedule["message_id"], run))
+    # The digest follows through the outbox within a few seconds.
+    digest = _opening(N_("message.digest.title"))
+    demo.bot([await _arrival(demo, OFFICER_ID, events[-1]["seq"], digest)])
 
 
-def _sample_adults() -> dict[str, int]:
-    """Adults of each unit of the sample list, by name."""
-    import csv
-
-    with SAMPLE_UNITS.open(encoding="utf-8") as handle:
-        return {row["name"]: int(row["adults"]) for row in csv.DictReader(handle) if row["adults"]}
+def _target(adults: int, percent: float) -> int:
+    """The fewest enrolled people that reach `percent` of `adults`."""
+    return math.ceil(adults * percent / 100)
 
 
-async def _wait_text(demo: Demo, chat: int, after: int, needle: str, count: int = 1) -> list[Event]:
-    """Wait until `count` events in a chat contain `needle`; return them (with photos before)."""
+async def _gather(demo: Demo, chat: int, after: int, match: Match) -> list[Event]:
+    """Wait for the message `match` accepts; return it with the photos sent before it."""
     found: list[Event] = []
     for _ in range(60):
         for event in await demo.client.events(chat, after=after, count=1, wait=1):
             after = event["seq"]
-            if event["method"] in ("sendPhoto", "sendMediaGroup") or needle in (
-                event.get("text") or ""
-            ):
+            if match(event):
+                return [*found, event]
+            if event["method"] in ("sendPhoto", "sendMediaGroup"):
                 found.append(event)
-            if sum(needle in (e.get("text") or "") for e in found) >= count:
-                return found
-    raise RuntimeError(f"no message with {needle!r}")
+    raise RuntimeError(f"no awaited message in chat {chat}")
 
 
 async def act_good_models_and_commendation(demo: Demo) -> None:
@@ -446,73 +519,76 @@ async def act_good_models_and_commendation(demo: Demo) -> None:
     A head shares a model with a photo, the officer approves and spreads it to every unit, the
     head reaches the target once, and the officer sends the period's commendation list.
     """
-    demo.say("━━ 8. Lan tỏa cách làm hay, biểu dương đơn vị tiêu biểu ━━")
+    t = demo.t
+    officer = t.plain("demo.who.officer")
+    demo.title(t.plain("demo.act.recognition"))
     names = list(demo.head_ids)
     name, reader = names[0], names[2]
-    head = demo.head_ids[name]
-    demo.user(f"Trưởng {name}", "/chiase")
-    demo.bot(await demo.client.converse(head, "/chiase", first_name=f"Trưởng {name}"))
-    demo.user(f"Trưởng {name}", "[gửi ảnh lớp học buổi tối]")
+    head, who = demo.head_ids[name], demo.head(name)
+    demo.user(who, "/chiase")
+    demo.bot(await demo.client.converse(head, "/chiase", first_name=script.head_name(name)))
+    demo.user(who, t.plain("demo.sends_class_photo"))
     after = await demo.client.last_seq()
     await demo.client.send_photo(head, _sign_up_photo())
     demo.bot(await demo.client.expect(head, after=after))
-    text = (
-        "Lớp học điện thoại buổi tối ở nhà văn hóa\n"
-        "Tối thứ Bảy hằng tuần, đoàn viên thanh niên mang máy chiếu ra nhà văn hóa, hướng dẫn "
-        "bà con cài VNeID và vào học trên nền tảng Bình dân học vụ số. Ai không có điện thoại "
-        "thông minh thì học chung máy với con cháu."
-    )
-    demo.user(f"Trưởng {name}", text.replace("\n", " / "))
+    text = f"{script.GOOD_MODEL_TITLE}\n{script.GOOD_MODEL_BODY}"
+    demo.user(who, text)
     photo, preview = await demo.client.converse(head, text, replies=2)
     demo.bot([photo, preview])
-    demo.user(f"Trưởng {name}", "[bấm] 📤 Gửi")
     after = await demo.client.last_seq()
-    sent = await demo.client.click(
-        head, preview["message_id"], _button(preview, "📤 Gửi"), replies=2
-    )
+    send = demo.press(who, preview, Action.MODEL_SEND)
+    sent = await demo.client.click(head, preview["message_id"], send, replies=2)
     demo.bot(sent[-1:])
-    review = await _wait_text(demo, OFFICER_ID, after, "cần duyệt")
-    demo.say("— Cán bộ xã nhận cách làm hay qua hộp thư đi (outbox):")
+    demo.say(t.plain("demo.review_arrives"))
+    review = await _gather(demo, OFFICER_ID, after, _has(Action.MODEL_APPROVE))
     demo.bot(review)
-    demo.user("Cán bộ VHXH", "[bấm] ✅ Duyệt")
     before_approval = await demo.client.last_seq()
-    approved = await demo.client.click(
-        OFFICER_ID, review[-1]["message_id"], _button(review[-1], "✅ Duyệt"), replies=4
-    )
+    approve = demo.press(officer, review[-1], Action.MODEL_APPROVE)
+    approved = await demo.client.click(OFFICER_ID, review[-1]["message_id"], approve, replies=4)
     demo.bot(approved[1:])
     controls = approved[-1]
-    demo.user("Cán bộ VHXH", "[bấm] 📢 Lan tỏa")
     after = await demo.client.last_seq()
-    await demo.client.click(OFFICER_ID, controls["message_id"], _button(controls, "📢 Lan tỏa"))
+    spread = demo.press(officer, controls, Action.MODEL_SPREAD)
+    await demo.client.click(OFFICER_ID, controls["message_id"], spread)
     demo.bot([await _wait_summary(demo, controls)])
-    demo.say(f"— Tin nhắn Trưởng {reader} nhận được (các đơn vị khác nhận giống hệt):")
-    demo.bot(await _wait_text(demo, demo.head_ids[reader], after, "Mô hình hay"))
-    demo.say(f"— Trưởng {name} nhận lời cảm ơn:")
-    thanks = await _wait_text(demo, head, before_approval, "UBND xã duyệt")
-    demo.bot(thanks[-1:])
+    demo.say(t.plain("demo.spread_received", unit=reader))
+    model = _opening(N_("model.spread"), unit=name, title=script.GOOD_MODEL_TITLE)
+    demo.bot(await _gather(demo, demo.head_ids[reader], after, model))
+    demo.say(t.plain("demo.thanks_received", unit=name))
+    thanks = _opening(N_("model.thanks"), unit=name, title=script.GOOD_MODEL_TITLE)
+    demo.bot([await _arrival(demo, head, before_approval, thanks)])
 
-    demo.say(f"— Trưởng {name} báo cáo đạt mục tiêu 90%; lời chúc mừng chỉ đến một lần:")
-    adults = _sample_adults()[name]
-    for enrolled in (-(-adults * 9 // 10), -(-adults * 9 // 10) + 5):
-        demo.user(f"Trưởng {name}", f"/baocao {enrolled} 200")
-        demo.bot(await demo.client.converse(head, f"/baocao {enrolled} 200"))
+    settings = demo.application.bot_data.settings
+    target = t.percent(settings.target_percent, digits=0)
+    demo.say(t.plain("demo.target", unit=name, target=target))
+    reached = _target(int(_sample_units_by_name()[name]["adults"]), settings.target_percent)
+    for enrolled in (reached, reached + 5):
+        typed = _report((enrolled, script.TARGET_COMPLETED))
+        demo.user(who, typed)
+        demo.bot(await demo.client.converse(head, typed))
 
-    demo.user("Cán bộ VHXH", "/bieuduong")
+    demo.say(t.plain("demo.commendation"))
+    demo.user(officer, "/bieuduong")
     [proposal] = await demo.client.converse(OFFICER_ID, "/bieuduong")
     demo.bot([proposal])
-    demo.user("Cán bộ VHXH", "[bấm] 📤 Gửi biểu dương")
     after = await demo.client.last_seq()
-    await demo.client.click(
-        OFFICER_ID, proposal["message_id"], _button(proposal, "📤 Gửi biểu dương")
-    )
-    document = (await _wait_text(demo, OFFICER_ID, after, "Danh sách đề nghị biểu dương"))[-1]
+    send = demo.press(officer, proposal, Action.COMMEND_SEND)
+    await demo.client.click(OFFICER_ID, proposal["message_id"], send)
+    document = await _arrival(demo, OFFICER_ID, after, _is("sendDocument"))
     demo.bot([document])
     await _save_file(demo, document, "bieu-duong.pdf")
     demo.bot([await _wait_summary(demo, proposal)])
-    demo.say(f"— Trưởng {reader} nhận danh sách biểu dương:")
-    demo.bot(await _wait_text(demo, demo.head_ids[reader], after, "Biểu dương kỳ"), brief=True)
-    demo.say(f"— Trưởng {name} nhận lời chúc mừng riêng:")
-    demo.bot(await _wait_text(demo, head, after, f"Chúc mừng {name}"))
+    demo.say(t.plain("demo.commendation_received", unit=reader))
+    listed = _opening(N_("commend.list"))
+    demo.bot([await _arrival(demo, demo.head_ids[reader], after, listed)], lines=1)
+    demo.say(t.plain("demo.congrats_received", unit=name))
+    congrats = _opening(N_("commend.congrats"), unit=name)
+    demo.bot([await _arrival(demo, head, after, congrats)])
+
+
+def _sample_units_by_name() -> dict[str, dict[str, str]]:
+    """The rows of the sample unit list by unit name."""
+    return {row["name"]: row for row in _sample_units()}
 
 
 ACTS: list[Act] = [
@@ -537,8 +613,12 @@ async def run_demo(out: Path, acts: list[Act] | None = None) -> int:
     """Run every act against a fresh sandbox and a temporary database."""
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # One process is always the leader here: saying so would only puzzle the reader.
+    logging.getLogger("bot.runtime").setLevel(logging.ERROR)
     workdir = Path(tempfile.mkdtemp(prefix="binhdan-demo-"))
     started = time.monotonic()
+    t = translator()
+    print(t.plain("demo.intro"), end="\n\n", flush=True)
     try:
         async with running_sandbox(SandboxConfig()) as sandbox:
             # model_validate skips the environment and .env: the demo is fully self-contained.
@@ -555,7 +635,7 @@ async def run_demo(out: Path, acts: list[Act] | None = None) -> int:
             await _play(settings, sandbox.control_url, out, acts or ACTS)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"\nDemo xong trong {time.monotonic() - started:.1f} giây.")
+    print(t.plain("demo.done", seconds=t.decimal(time.monotonic() - started)))
     return 0
 
 
