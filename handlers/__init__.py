@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from telegram.warnings import PTBUserWarning
 
+from bot.telegram.conversations import one_question_at_a_time
 from handlers import (
     admin,
     chat,
@@ -46,3 +47,5 @@ def register_all(application: BotApplication) -> None:
     # Last: plain messages, photos, voice notes, unknown commands, and stale buttons.
     chat.register(application)
     errors.register(application)
+    # A question opened in one conversation ends any other the person left half-way.
+    one_question_at_a_time(application)

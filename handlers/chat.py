@@ -7,9 +7,6 @@ Every message gets a useful answer and every button press is answered.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Any
-
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
@@ -31,25 +28,19 @@ from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.drafts import FreeReading
 from bot.telegram.keyboards import buttons, head_menu, report_button, staff_thread_buttons
 from bot.telegram.reply_keyboard import keyboard_for
-from bot.texts import N_, Html
+from bot.texts import Html
 from bot.texts.chat import doubt_text, evidence_text, reading_text
 from bot.texts.reports import number_refusal
 from handlers.common import (
+    MEDIA,
     chat_id_of,
     display_name,
     incoming_file,
+    media_key,
     message_of,
     now_utc,
     remove_buttons,
     remove_buttons_of,
-)
-
-MEDIA_KINDS = (
-    (filters.VOICE | filters.AUDIO, N_("chat.voice")),
-    (filters.Sticker.ALL | filters.ANIMATION, N_("chat.sticker")),
-    (filters.VIDEO | filters.VIDEO_NOTE, N_("chat.video")),
-    (filters.LOCATION | filters.VENUE, N_("chat.location")),
-    (filters.CONTACT, N_("chat.contact")),
 )
 
 
@@ -161,22 +152,15 @@ async def keep_evidence(update: Update, context: BotContext) -> None:
         await _offer_figures(update, context, target, message.caption, quiet=True)
 
 
-async def media_reply(update: Update, context: BotContext, key: str) -> None:
+async def media_reply(update: Update, context: BotContext) -> None:
     """A voice note, sticker, video, location or contact: say kindly what the bot can read."""
     t = context.t
     if _target(context) is None:
         await _not_for_a_unit(update, context)
         return
-    await message_of(update).reply_text(t("chat.media", what=t(key)), reply_markup=report_button(t))
-
-
-def _media_handler(key: str) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
-    """A handler callback bound to one kind's text."""
-
-    async def answer(update: Update, context: BotContext) -> None:
-        await media_reply(update, context, key)
-
-    return answer
+    await message_of(update).reply_text(
+        t("chat.media", what=t(media_key(update))), reply_markup=report_button(t)
+    )
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -218,8 +202,7 @@ def register(application: BotApplication) -> None:
     """Install the catch-alls; they go after every feature's handlers."""
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, read_typed))
     application.add_handler(MessageHandler(filters.PHOTO | filters.Document.ALL, keep_evidence))
-    for kind, key in MEDIA_KINDS:
-        application.add_handler(MessageHandler(kind, _media_handler(key)))
+    application.add_handler(MessageHandler(MEDIA, media_reply))
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(filters.ALL, anything_else))
     application.add_handler(CallbackQueryHandler(expired_button))

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import operator
 from datetime import UTC, datetime, timedelta
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, Update
 from telegram.error import BadRequest
+from telegram.ext import filters
 
 from bot.services.registry.invites import InviteLimits
 from bot.services.reports.evidence import IncomingFile
 from bot.settings import Settings
+from bot.texts import N_
 from models import EvidenceKind
+
+# What people send that the bot cannot read, each with the catalog key that names it kindly.
+MEDIA_KINDS = (
+    (filters.VOICE | filters.AUDIO, N_("chat.voice")),
+    (filters.Sticker.ALL | filters.ANIMATION, N_("chat.sticker")),
+    (filters.VIDEO | filters.VIDEO_NOTE, N_("chat.video")),
+    (filters.LOCATION | filters.VENUE, N_("chat.location")),
+    (filters.CONTACT, N_("chat.contact")),
+)
+MEDIA: filters.BaseFilter = functools.reduce(operator.or_, (kind for kind, _ in MEDIA_KINDS))
 
 
 def now_utc() -> datetime:
@@ -79,6 +93,11 @@ async def remove_buttons_of(update: Update, chat_id: int, message_id: int | None
         return
     with contextlib.suppress(BadRequest):
         await update.get_bot().edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+
+
+def media_key(update: Update) -> str:
+    """The catalog key naming a message of MEDIA (a voice note, a sticker, …)."""
+    return next(key for kind, key in MEDIA_KINDS if kind.check_update(update))
 
 
 def incoming_file(message: Message) -> IncomingFile:

@@ -14,6 +14,7 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -52,8 +53,10 @@ from bot.texts.directives import MAX_TEXT, Rendered
 from bot.texts.formatting import split_for_telegram
 from bot.texts.recognition import LAYOUTS, model_blocks
 from handlers.common import (
+    MEDIA,
     callback_data,
     display_name,
+    media_key,
     message_of,
     now_utc,
     remove_buttons,
@@ -192,6 +195,21 @@ async def receive_photo(update: Update, context: BotContext) -> int:
     return COLLECT
 
 
+async def receive_other(update: Update, context: BotContext) -> int:
+    """A file or a voice note while sharing: the model takes text and photos only.
+
+    Neither is kept as evidence nor read for figures (the head is sharing, not reporting); a
+    photo sent as a file is asked again as a photo (Telegram cannot show a file as one).
+    """
+    t = context.t
+    if message_of(update).document is not None:
+        text = t("share.file", photos=MAX_PHOTOS)
+    else:
+        text = t("share.media", what=t(media_key(update)))
+    await message_of(update).reply_text(text)
+    return _state(context)
+
+
 async def show_preview(update: Update, context: BotContext) -> int:
     """Handle "👁 Xem trước" after photos."""
     if update.callback_query is not None:
@@ -285,12 +303,24 @@ async def cancel_share(update: Update, context: BotContext) -> int:
     return _end_share(context)
 
 
+async def share_timed_out(update: object, context: BotContext) -> int:
+    """Tell whoever was sharing that nothing was sent: a photo they send now is evidence."""
+    if isinstance(update, Update) and update.effective_chat is not None:
+        chat_id = update.effective_chat.id
+        draft = context.drafts.good_model
+        if draft is not None:
+            await remove_buttons_of(update, chat_id, draft.controls_message_id)
+        await context.bot.send_message(chat_id, context.t("share.timeout"))
+    return _end_share(context)
+
+
 def build_share_conversation(timeout_seconds: int) -> ConversationHandler[BotContext]:
     """The /chiase conversation: text and photos in any order, then the preview."""
     typed = typed_text()
     collecting: list[BaseHandler[Update, BotContext, object]] = [
         MessageHandler(typed, receive_text),
         MessageHandler(filters.PHOTO, receive_photo),
+        MessageHandler(filters.Document.ALL | MEDIA, receive_other),
         CallbackQueryHandler(show_preview, pattern=pattern(Action.MODEL_PREVIEW)),
     ]
     return ConversationHandler(
@@ -304,6 +334,7 @@ def build_share_conversation(timeout_seconds: int) -> ConversationHandler[BotCon
                 *collecting,
                 CallbackQueryHandler(send_share, pattern=pattern(Action.MODEL_SEND)),
             ],
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, share_timed_out)],
         },
         fallbacks=[
             CommandHandler("huy", cancel_share),

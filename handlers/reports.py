@@ -237,6 +237,9 @@ async def confirm_reading(update: Update, context: BotContext) -> int:
         await query.answer(context.t.plain("button.expired"))
         await remove_buttons(query)
         return ConversationHandler.END
+    # Used once: a second press (a double tap) is told the button expired, rather than being
+    # given the stored report's echo, and its congratulation, again.
+    context.drafts.free_reading = None
     await remove_buttons(query)
     draft = ReportDraft(
         reading.target, reading.enrolled, reading.completed, source_update_id=reading.update_id

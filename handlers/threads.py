@@ -40,9 +40,11 @@ from bot.telegram.reply_keyboard import typed_text
 from bot.texts import N_, Translator
 from bot.texts.threads import ask_text, open_threads_text
 from handlers.common import (
+    MEDIA,
     callback_data,
     display_name,
     incoming_file,
+    media_key,
     message_of,
     now_utc,
     reply,
@@ -221,6 +223,15 @@ async def _write_to_commune(
         await context.deps.evidence.fetch(file_of(posted.evidence))
 
 
+async def remind_reply(update: Update, context: BotContext) -> None:
+    """A voice note or a sticker while an answer is awaited: ask for it in writing (or a photo).
+
+    The answer stays awaited; the usual reply ("press 📝 Báo cáo") would lead away from it.
+    """
+    t = context.t
+    await message_of(update).reply_text(t("thread.media", what=t(media_key(update))))
+
+
 async def cancel_reply(update: Update, context: BotContext) -> None:
     """/huy while an answer is awaited: forget it."""
     context.drafts.thread_reply = None
@@ -291,6 +302,7 @@ def register(application: BotApplication) -> None:
     answer = typed_text() | filters.PHOTO | filters.Document.ALL
     application.add_handler(CommandHandler("huy", cancel_reply, filters=pending))
     application.add_handler(MessageHandler(pending & answer, receive_reply))
+    application.add_handler(MessageHandler(pending & MEDIA, remind_reply))
     application.add_handler(CommandHandler("phanhoi", show_threads))
     application.add_handler(CallbackQueryHandler(show_threads, pattern=pattern(Action.THREAD_LIST)))
     application.add_handler(
