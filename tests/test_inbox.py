@@ -190,3 +190,30 @@ async def test_a_reused_update_id_with_new_content_is_a_new_update(db: Database)
     assert await inbox.store(db, other, utcnow())
     [pending] = await inbox.unfinished(db)
     assert pending.payload == other.payload
+
+
+async def test_a_stop_during_a_done_mark_write_keeps_the_marks(
+    db: Database, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer stopped mid-write leaves its marks to `stop`, which writes them."""
+    from telegram import Bot
+
+    from bot.telegram.inbox import InboxQueue
+
+    queue = InboxQueue()
+    await queue.attach(db, Bot(sandbox.config.token, base_url=sandbox.base_url), keep_days=7)
+    row = inbox.Incoming(7, 9, '{"update_id": 7}')
+    await inbox.store(db, row, utcnow())
+    writing = asyncio.Event()
+    real_mark_done = inbox.mark_done
+
+    async def slow_mark_done(*args: object) -> None:
+        writing.set()
+        await asyncio.sleep(10)
+
+    monkeypatch.setattr(inbox, "mark_done", slow_mark_done)
+    queue.mark_done(Update(7))
+    await asyncio.wait_for(writing.wait(), 5)  # the writer is inside its transaction
+    monkeypatch.setattr(inbox, "mark_done", real_mark_done)
+    await queue.stop()
+    assert await inbox.unfinished(db) == []

@@ -200,6 +200,10 @@ class InboxQueue(asyncio.Queue[object]):
         batch, self._done = self._done, set()
         try:
             await inbox.mark_done(self._db, batch, utcnow())
+        except asyncio.CancelledError:
+            # Stopped mid-write: `stop` writes them again (marking done twice is harmless).
+            self._done |= batch
+            raise
         except Exception:
             logger.exception("Could not mark %d updates done; retrying", len(batch))
             self._done |= batch
