@@ -277,6 +277,11 @@ class Runtime:
         # The sends in flight finish and are recorded; the queued updates are processed
         # (this process still counts as the one responsible for them until they are).
         await self._stop_duties(abort=False)
+        # Nothing may be queued once PTB drains its queue (its stop would wait for it
+        # forever): updates stored from now on wait for another worker or the next start.
+        deps.inbox.close()
+        if self.router is not None:
+            await self.router.stop_taking()
         if self.application.running:
             await self.application.stop()
         await deps.inbox.stop()

@@ -217,3 +217,69 @@ async def test_a_stop_during_a_done_mark_write_keeps_the_marks(
     monkeypatch.setattr(inbox, "mark_done", real_mark_done)
     await queue.stop()
     assert await inbox.unfinished(db) == []
+
+
+def _update(update_id: int, chat: int) -> Update:
+    """A text message from a private chat, as a received update."""
+    return Update.de_json(
+        {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": 0,
+                "text": "35",
+                "chat": {"id": chat, "type": "private"},
+            },
+        },
+        None,
+    )
+
+
+async def test_a_store_cut_short_keeps_the_batch_for_the_next_getupdates(
+    db: Database, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Polling stopped (or a slow database) mid-store: the batch is stored by the next try."""
+    from telegram import Bot
+    from telegram.error import NetworkError
+
+    import bot.telegram.inbox as inbox_module
+    from bot.telegram.inbox import InboxQueue, InboxRequest
+
+    queue = InboxQueue()
+    await queue.attach(db, Bot(sandbox.config.token, base_url=sandbox.base_url), keep_days=7)
+    real_store_many = inbox.store_many
+
+    async def stuck(*args: object) -> list[int]:
+        await asyncio.sleep(30)
+        return []
+
+    monkeypatch.setattr(inbox, "store_many", stuck)
+    monkeypatch.setattr(inbox_module, "STORE_LIMIT_SECONDS", 0.1)
+    await queue.put(_update(41, 9))
+    await queue.put(_update(42, 9))
+    request = InboxRequest(queue, connection_pool_size=1)
+    with pytest.raises(NetworkError):  # PTB retries getUpdates; nothing was acknowledged
+        await request.do_request(f"{sandbox.base_url}/getUpdates", "POST")
+    monkeypatch.setattr(inbox, "store_many", real_store_many)
+    await queue.store_received()
+    assert [row.update_id for row in await inbox.unfinished(db)] == [41, 42]
+    assert queue.qsize() == 2
+    await queue.stop()
+
+
+async def test_a_closed_inbox_stores_but_queues_nothing(db: Database, sandbox: Sandbox) -> None:
+    """Once stopping, stored updates wait for the next process instead of a drained queue."""
+    from telegram import Bot
+
+    from bot.telegram.inbox import InboxQueue
+
+    queue = InboxQueue()
+    await queue.attach(db, Bot(sandbox.config.token, base_url=sandbox.base_url), keep_days=7)
+    routed: list[int | None] = []
+    queue.route = routed.append
+    queue.close()
+    await queue.store(_update(51, 9))
+    [row] = await inbox.unfinished(db)
+    assert await queue.enqueue_stored(row) is False
+    assert routed == [] and queue.empty()
+    await queue.stop()

@@ -56,6 +56,7 @@ class ChatRouter:
         self._offers: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def holds(self, chat_key: int | None) -> bool:
         """Whether this worker holds the chat now."""
@@ -68,8 +69,19 @@ class ChatRouter:
             asyncio.create_task(self._renew_loop(), name="chat-claims"),
         ]
 
+    async def stop_taking(self) -> None:
+        """Take no more chats or updates (a graceful stop, before the queue is drained)."""
+        self._stopping = True
+        sweeper = self._tasks[:1]
+        for task in [*sweeper, *self._offers]:
+            task.cancel()
+        for task in [*sweeper, *self._offers]:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
     async def stop(self) -> None:
         """Stop taking chats and give up every claim (the others take them at once)."""
+        self._stopping = True
         for task in [*self._tasks, *self._offers]:
             task.cancel()
         for task in [*self._tasks, *self._offers]:
@@ -84,6 +96,8 @@ class ChatRouter:
 
     def route(self, chat_key: int | None) -> None:
         """A stored update of this chat arrived here: offer the chat in the background."""
+        if self._stopping:
+            return  # another worker's sweep takes it
         task = asyncio.create_task(self.offer(claims.claim_key(chat_key)))
         self._offers.add(task)
         task.add_done_callback(self._offers.discard)

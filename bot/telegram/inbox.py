@@ -41,6 +41,7 @@ from http import HTTPStatus
 from typing import Any
 
 from telegram import Bot, Update
+from telegram.error import NetworkError
 from telegram.request import HTTPXRequest
 
 from bot.services.maintenance import inbox
@@ -54,6 +55,9 @@ FIRST_RETRY_SECONDS = 0.2
 MAX_RETRY_SECONDS = 10.0
 PRUNE_EVERY_SECONDS = 3600.0
 DONE_GATHER_SECONDS = 0.05
+# How long stop() waits for the writer to end, and getUpdates for the batch to be stored.
+WRITER_STOP_SECONDS = 5.0
+STORE_LIMIT_SECONDS = 10.0
 # An update recorded done is remembered this long: a read of pending rows that began before
 # the done mark was committed (a snapshot) must not queue it again.
 RECENTLY_DONE_SECONDS = 120.0
@@ -76,6 +80,8 @@ class InboxQueue(asyncio.Queue[object]):
         self._storing = asyncio.Lock()
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._closed = False
+        self._stopping = False
         # Updates in this process's pipeline (queued, being processed, or done but not yet
         # recorded), by id, with their chat; and those recorded done lately (id → when).
         self.queued: dict[int, int | None] = {}
@@ -100,7 +106,7 @@ class InboxQueue(asyncio.Queue[object]):
 
     async def enqueue_stored(self, row: inbox.Incoming) -> bool:
         """Queue an update already in the table, unless it is in the pipeline or just done."""
-        if row.update_id in self.queued or row.update_id in self._recently_done:
+        if self._closed or row.update_id in self.queued or row.update_id in self._recently_done:
             return False
         assert self._bot is not None
         update = Update.de_json(json.loads(row.payload), self._bot)
@@ -150,25 +156,43 @@ class InboxQueue(asyncio.Queue[object]):
                 )
                 for u in batch
             ]
-            wait = FIRST_RETRY_SECONDS
-            while True:
-                try:
-                    fresh = set(await inbox.store_many(self._db, incoming, utcnow()))
-                    break
-                except Exception:
-                    logger.exception(
-                        "Could not store %d updates; retrying in %.1f s", len(batch), wait
-                    )
-                    await asyncio.sleep(wait)
-                    wait = min(wait * 2, MAX_RETRY_SECONDS)
+            try:
+                fresh = await self._store_many(incoming)
+            except BaseException:
+                # Not stored (stopped, or given up): keep them for the next attempt, so the
+                # getUpdates that would acknowledge them stores them first.
+                self._received[:0] = batch
+                for row in incoming:
+                    self._raw.setdefault(row.update_id, row.payload)
+                raise
             for update, row in zip(batch, incoming, strict=True):
                 if update.update_id not in fresh:
                     logger.info("Update %s was delivered again; already stored", update.update_id)
+                elif self._closed:
+                    continue  # stopping: stored and left pending for whoever processes next
                 elif self.route is not None:
                     self.route(row.chat_key)  # webhook mode: the chat's claimant queues it
                 elif update.update_id not in self.queued:
                     self.queued[update.update_id] = row.chat_key
                     await super().put(update)
+
+    async def _store_many(self, incoming: list[inbox.Incoming]) -> set[int]:
+        """Write the rows in one transaction, retrying with backoff; the ids that were new."""
+        assert self._db is not None
+        wait = FIRST_RETRY_SECONDS
+        while True:
+            try:
+                return set(await inbox.store_many(self._db, incoming, utcnow()))
+            except Exception:
+                logger.exception(
+                    "Could not store %d updates; retrying in %.1f s", len(incoming), wait
+                )
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, MAX_RETRY_SECONDS)
+
+    def close(self) -> None:
+        """Stop queueing: what is stored from now on waits for the next process (or start)."""
+        self._closed = True
 
     def mark_done(self, update: object) -> None:
         """The processor finished this update: record it soon (the writer task)."""
@@ -180,7 +204,9 @@ class InboxQueue(asyncio.Queue[object]):
         """Record done marks as soon as there are any; prune every hour."""
         loop = asyncio.get_running_loop()
         next_prune = loop.time() + PRUNE_EVERY_SECONDS
-        while True:
+        # A flag, not only the task's cancellation: wait_for may swallow a cancel that
+        # arrives just as the wake is set, and the loop must still end.
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), PRUNE_EVERY_SECONDS)
             self._wake.clear()
@@ -230,10 +256,10 @@ class InboxQueue(asyncio.Queue[object]):
 
     async def stop(self) -> None:
         """Write the last done marks and stop the writer."""
+        self._stopping = True
         if self._writer is not None:
             self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+            await asyncio.wait({self._writer}, timeout=WRITER_STOP_SECONDS)
             self._writer = None
         for _ in range(3):
             if not self._done:
@@ -256,8 +282,17 @@ class InboxRequest(HTTPXRequest):
     async def do_request(
         self, url: str, method: str, *args: Any, **kwargs: Any
     ) -> tuple[int, bytes]:
-        """Store the gathered updates, then ask Telegram (and keep what it sends, as sent)."""
-        await self._inbox.store_received()
+        """Store the gathered updates, then ask Telegram (and keep what it sends, as sent).
+
+        A store that does not finish in time raises a network error instead: PTB's polling
+        loop tries again later, and its last call at shutdown gives up; either way nothing is
+        acknowledged that was not stored (Telegram sends it again).
+        """
+        try:
+            async with asyncio.timeout(STORE_LIMIT_SECONDS):
+                await self._inbox.store_received()
+        except TimeoutError as error:
+            raise NetworkError("Could not store the received updates in time") from error
         code, payload = await super().do_request(url, method, *args, **kwargs)
         if code == HTTPStatus.OK:
             self._inbox.remember_raw(payload)
