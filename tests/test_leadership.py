@@ -8,6 +8,7 @@ few seconds; a firing whose schedule was paused or re-timed elsewhere sends noth
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -144,6 +145,8 @@ async def test_a_standby_takes_over_when_the_leader_stops(
 async def test_a_leader_that_loses_its_database_connection_stops_leading(
     make_settings: SettingsFactory, units: None, db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # Whatever an earlier test did to the logger, its warnings are what this test reads.
+    caplog.set_level(logging.WARNING, logger="bot.runtime")
     application = build_application(make_settings(**FAST))
     async with running(application, elect=True, poll_timeout=1) as runtime:
         await _until(lambda: runtime.leading, what="leadership")

@@ -613,8 +613,11 @@ async def run_demo(out: Path, acts: list[Act] | None = None) -> int:
     """Run every act against a fresh sandbox and a temporary database."""
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    # One process is always the leader here: saying so would only puzzle the reader.
-    logging.getLogger("bot.runtime").setLevel(logging.ERROR)
+    # One process is always the leader here: saying so would only puzzle the reader. (Put
+    # back afterwards: the demo also runs inside other programs, such as the tests.)
+    runtime_logger = logging.getLogger("bot.runtime")
+    runtime_level = runtime_logger.level
+    runtime_logger.setLevel(logging.ERROR)
     workdir = Path(tempfile.mkdtemp(prefix="binhdan-demo-"))
     started = time.monotonic()
     t = translator()
@@ -635,6 +638,7 @@ async def run_demo(out: Path, acts: list[Act] | None = None) -> int:
             await _play(settings, sandbox.control_url, out, acts or ACTS)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        runtime_logger.setLevel(runtime_level)
     print(t.plain("demo.done", seconds=t.decimal(time.monotonic() - started)))
     return 0
 
