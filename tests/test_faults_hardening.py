@@ -8,6 +8,7 @@ import math
 import sqlite3
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -36,6 +37,13 @@ async def _sending(factory: SessionFactory) -> int:
     return int(count or 0)
 
 
+def _hold_write_lock(path: Path) -> sqlite3.Connection:
+    """A connection holding SQLite's write lock until it rolls back."""
+    holder = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
 @pytest.mark.sqlite_only("holds SQLite's write lock past its busy timeout")
 async def test_r12_outcomes_survive_a_lock_held_past_the_busy_timeout(
     make_settings: SettingsFactory,
@@ -58,8 +66,9 @@ async def test_r12_outcomes_survive_a_lock_held_past_the_busy_timeout(
                 break
             await asyncio.sleep(0.01)
         # The sends are in flight (1 s each): their outcomes arrive while the lock is held.
-        holder = sqlite3.connect(sqlite_path(db_url), isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
+        # Taken in a thread: waiting for the lock on the event loop would stop the very bot
+        # transaction it waits for (a deadlock until sqlite3's own timeout).
+        holder = await asyncio.to_thread(_hold_write_lock, sqlite_path(db_url))
         try:
             await asyncio.sleep(2.0)  # every flush meanwhile fails past the busy timeout
         finally:
