@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -16,7 +17,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import noload
 
@@ -101,11 +102,12 @@ class _UnitState:
         return max(candidates, key=lambda c: (c[0], c[1]))[2] if candidates else None
 
 
-def _newest_ids(unit_ids: list[int], before: datetime | None = None) -> Select[tuple[int]]:
+def _newest_ids(
+    unit_ids: BindParameter[Any], before: BindParameter[Any] | None = None
+) -> Select[tuple[int]]:
     """The id of each unit's newest report (before an instant, if given).
 
-    One window over the batch's units: its shape does not depend on how many requests the
-    batch holds, so SQLAlchemy compiles it once (ix_reports_unit_id_reported_at serves it).
+    One window over the batch's units (ix_reports_unit_id_reported_at serves it).
     """
     rank = (
         func.row_number()
@@ -119,23 +121,38 @@ def _newest_ids(unit_ids: list[int], before: datetime | None = None) -> Select[t
     return select(window.c.id).where(window.c.rank == 1)
 
 
+@functools.cache
+def _state_query(starts: int) -> Select[tuple[Report]]:
+    """The batch's state query for `starts` period starts, built once per shape.
+
+    Each unit's newest report, its newest before each start, and the rows of the given
+    updates. Building the statement cost more than running it; bound parameters (expanding
+    lists for the units and updates) let one statement serve every batch of that shape.
+    """
+    units: BindParameter[Any] = bindparam("unit_ids", expanding=True)
+    condition: ColumnElement[bool] = Report.id.in_(_newest_ids(units))
+    for index in range(starts):
+        start = bindparam(f"start_{index}", type_=Report.reported_at.type)
+        condition = condition | Report.id.in_(_newest_ids(units, start))
+    condition = condition | Report.source_update_id.in_(bindparam("update_ids", expanding=True))
+    # The unit is known already (the request carries it): no join to units.
+    return select(Report).where(condition).options(noload(Report.unit))
+
+
 async def _read_state(
     session: AsyncSession, requests: list[Request], periods: list[Period], tz: ZoneInfo
 ) -> tuple[dict[int, _UnitState], dict[int, Report]]:
     """Each unit's newest report and newest before its period, plus rows of these updates."""
-    unit_ids = sorted({request.target.unit_id for request in requests})
-    condition: ColumnElement[bool] = Report.id.in_(_newest_ids(unit_ids))
     # Usually one period for the whole batch; a batch across midnight of a period's end has two.
-    for start in sorted({period.start(tz) for period in periods}):
-        condition = condition | Report.id.in_(_newest_ids(unit_ids, start))
-    update_ids = [r.update_id for r in requests if r.update_id is not None]
-    if update_ids:
-        condition = condition | Report.source_update_id.in_(update_ids)
+    starts = sorted({period.start(tz) for period in periods})
+    values: dict[str, Any] = {
+        "unit_ids": sorted({request.target.unit_id for request in requests}),
+        "update_ids": [r.update_id for r in requests if r.update_id is not None],
+    }
+    values.update({f"start_{index}": start for index, start in enumerate(starts)})
     states: dict[int, _UnitState] = defaultdict(_UnitState)
     by_update: dict[int, Report] = {}
-    # The unit is known already (the request carries it): no join to units.
-    query = select(Report).where(condition).options(noload(Report.unit))
-    for row in await session.scalars(query):
+    for row in await session.scalars(_state_query(len(starts)), values):
         states[row.unit_id].add(row)
         if row.source_update_id is not None:
             by_update[row.source_update_id] = row
@@ -183,11 +200,16 @@ async def _insert_rows(session: AsyncSession, rows: list[Report]) -> list[tuple[
     values = [{c.key: getattr(row, c.key) for c in REPORT_COLUMNS} for row in rows]
     await session.execute(statement, values)
     stored = await session.execute(
-        select(Report.id, Report.source_update_id).where(
-            Report.source_update_id.in_([row.source_update_id for row in rows])
-        )
+        _ids_of_updates(), {"update_ids": [row.source_update_id for row in rows]}
     )
     return [(row_id, update_id) for row_id, update_id in stored.all()]
+
+
+@functools.cache
+def _ids_of_updates() -> Select[tuple[int, int | None]]:
+    """The report ids stored under the given update ids (built once, bound per batch)."""
+    update_ids: BindParameter[Any] = bindparam("update_ids", expanding=True)
+    return select(Report.id, Report.source_update_id).where(Report.source_update_id.in_(update_ids))
 
 
 async def _move_progress(session: AsyncSession, rows: list[Report]) -> None:
