@@ -243,8 +243,9 @@ class Runtime:
         return self.leading
 
     async def _store_shared_state(self, update: object) -> None:
-        """After each update: write the drafts and conversation states it changed."""
-        await self.application.update_persistence()
+        """After each update: write the drafts and conversation states it changed, if any."""
+        if self.application.bot_data.persistence.has_changes(update):
+            await self.application.update_persistence()
 
     async def _identities_changed(self) -> None:
         """Someone's role, unit or language changed (maybe in another process)."""

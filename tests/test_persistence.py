@@ -28,7 +28,11 @@ from bot.telegram.draft_codec import (
     slots_of,
 )
 from bot.telegram.drafts import UserData
-from bot.telegram.persistence import conversation_states, persistent_conversations
+from bot.telegram.persistence import (
+    conversation_states,
+    pending_conversation_writes,
+    persistent_conversations,
+)
 from models import ConversationState, UserDrafts
 from tests.conftest import SettingsFactory
 from tests.helpers import register, reports_of
@@ -133,6 +137,13 @@ async def test_every_conversation_is_named_and_persistent(make_settings: Setting
             assert conversation.name is not None
             states = conversation_states(application, conversation.name)
             assert isinstance(states, TrackingDict)
+        # Whether a state changed is read from PTB too: after each update, the write is
+        # skipped when nothing changed, so a missed change would never reach other processes.
+        assert not pending_conversation_writes(application)
+        states[(HEAD, HEAD)] = 1
+        assert pending_conversation_writes(application)
+        await application.update_persistence()
+        assert not pending_conversation_writes(application)
 
 
 async def test_a_report_begun_in_one_process_is_finished_by_the_next(

@@ -106,6 +106,27 @@ class DatabasePersistence(BasePersistence[UserData, ChatData, Any]):
         self._apply_states(keys, stored.states)
         self._fresh.add(user_id)
 
+    def has_changes(self, update: object) -> bool:
+        """Whether writing now would store anything: a conversation's state, or the sender's drafts.
+
+        Most updates change neither (a report by command enters and leaves its conversation at
+        once); for them the write, with its lock and tasks, is skipped. What PTB marked stays
+        marked, and the next write (or PTB's own every PTB_UPDATE_INTERVAL) compares it.
+        """
+        assert self._application is not None
+        if pending_conversation_writes(self._application):
+            return True
+        if not isinstance(update, Update) or update.effective_user is None:
+            return False
+        user_id = update.effective_user.id
+        data = self._application.user_data.get(user_id)
+        if data is None or user_id not in self._fresh:
+            return False
+        try:
+            return self._written.get(user_id) != dump_slots(data)
+        except DraftCodecError:
+            return True  # let update_user_data log it
+
     def _apply_states(
         self, keys: list[ConversationKey], stored: dict[tuple[str, str], tuple[str, Any]]
     ) -> None:
@@ -220,10 +241,19 @@ def persistent_conversations(
     ]
 
 
+def pending_conversation_writes(application: Application[Any, Any, Any, Any, Any, Any]) -> bool:
+    """Whether any persistent conversation changed a state PTB has not yet handed over."""
+    return any(
+        states._write_access_keys
+        for states in application._conversation_handler_conversations.values()
+    )
+
+
 def conversation_states(application: Application[Any, Any, Any, Any, Any, Any], name: str) -> Any:
     """The live state dict of a persistent conversation (PTB's TrackingDict).
 
-    PTB exposes no way to change one entry from outside; this is the one place that reaches
-    in, and tests/test_persistence.py fails if PTB moves it.
+    PTB exposes no way to change one entry from outside, nor to ask whether one changed; this
+    and `pending_conversation_writes` are the one place that reaches in, and
+    tests/test_persistence.py fails if PTB moves either.
     """
     return application._conversation_handler_conversations[name]
