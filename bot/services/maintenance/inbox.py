@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import BindParameter, Select, Update, bindparam, delete, insert, select, update
 
 from models import ReceivedUpdate, UpdateStatus, upsert
 from models.db import Database
@@ -60,52 +62,70 @@ async def store(db: Database, incoming: Incoming, now: datetime) -> bool:
         return int(getattr(replaced, "rowcount", 0) or 0) > 0
 
 
+@functools.cache
+def _known_payloads() -> Select[tuple[int, str]]:
+    """The stored payloads of the given update ids (built once, bound per batch)."""
+    update_ids: BindParameter[Any] = bindparam("update_ids", expanding=True)
+    return select(ReceivedUpdate.update_id, ReceivedUpdate.payload).where(
+        ReceivedUpdate.update_id.in_(update_ids)
+    )
+
+
+@functools.cache
+def _mark_done() -> Update:
+    """Mark the given update ids done (built once, bound per batch)."""
+    update_ids: BindParameter[Any] = bindparam("update_ids", expanding=True)
+    return (
+        update(ReceivedUpdate)
+        .where(ReceivedUpdate.update_id.in_(update_ids))
+        .values(
+            status=UpdateStatus.DONE,
+            processed_at=bindparam("now", type_=ReceivedUpdate.processed_at.type),
+        )
+    )
+
+
 async def store_many(db: Database, batch: list[Incoming], now: datetime) -> list[int]:
     """Write a batch of updates in one transaction; return the ids that were new.
 
-    One `getUpdates` answer (up to 100 updates) costs one transaction instead of one each.
+    One `getUpdates` answer (up to 100 updates) costs one transaction instead of one each:
+    one read of what is known, and one INSERT run with every new row's values.
     """
     if not batch:
         return []
     async with db.write() as session:
-        known = {
-            update_id: payload
-            for update_id, payload in await session.execute(
-                select(ReceivedUpdate.update_id, ReceivedUpdate.payload).where(
-                    ReceivedUpdate.update_id.in_([item.update_id for item in batch])
-                )
-            )
-        }
+        ids = {"update_ids": [item.update_id for item in batch]}
+        known = dict((await session.execute(_known_payloads(), ids)).tuples().all())
         fresh: list[int] = []
+        new_rows: list[dict[str, Any]] = []
         for item in batch:
             if item.update_id not in known:
-                session.add(
-                    ReceivedUpdate(
-                        update_id=item.update_id,
-                        chat_key=item.chat_key,
-                        payload=item.payload,
-                        status=UpdateStatus.PENDING,
-                        received_at=now,
-                    )
-                )
+                new_rows.append(_row(item, now))
             elif known[item.update_id] != item.payload:
                 # Same id, other content: see `store`.
                 await session.execute(
                     update(ReceivedUpdate)
                     .where(ReceivedUpdate.update_id == item.update_id)
-                    .values(
-                        chat_key=item.chat_key,
-                        payload=item.payload,
-                        status=UpdateStatus.PENDING,
-                        received_at=now,
-                        processed_at=None,
-                    )
+                    .values(**_row(item, now), processed_at=None)
                 )
             else:
                 continue
             known[item.update_id] = item.payload
             fresh.append(item.update_id)
+        if new_rows:
+            await session.execute(insert(ReceivedUpdate), new_rows)
         return fresh
+
+
+def _row(item: Incoming, now: datetime) -> dict[str, Any]:
+    """The columns of a received update, pending."""
+    return {
+        "update_id": item.update_id,
+        "chat_key": item.chat_key,
+        "payload": item.payload,
+        "status": UpdateStatus.PENDING,
+        "received_at": now,
+    }
 
 
 async def mark_done(db: Database, update_ids: Iterable[int], now: datetime) -> None:
@@ -114,11 +134,7 @@ async def mark_done(db: Database, update_ids: Iterable[int], now: datetime) -> N
     if not ids:
         return
     async with db.write() as session:
-        await session.execute(
-            update(ReceivedUpdate)
-            .where(ReceivedUpdate.update_id.in_(ids))
-            .values(status=UpdateStatus.DONE, processed_at=now)
-        )
+        await session.execute(_mark_done(), {"update_ids": ids, "now": now})
 
 
 async def unfinished(db: Database) -> list[Incoming]:
