@@ -1,14 +1,18 @@
-"""The bounded Bot API transport: requests beyond the connections wait in front of httpx."""
+"""The Bot API transport: bounded requests, sent to httpx's transport, on asyncio connections."""
 
 from __future__ import annotations
 
 import asyncio
+import ssl
+from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from telegram.error import NetworkError, TimedOut
 
 from bot.telegram.http import BoundedRequest
+from bot.telegram.network import READ_AHEAD_BYTES, AsyncioBackend
 
 
 class _Recorder:
@@ -99,6 +103,144 @@ async def _never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
     await reader.readuntil(b"\r\n\r\n")
     await asyncio.sleep(5)
     writer.close()
+
+
+async def test_requests_travel_on_the_asyncio_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    # httpx builds its pool on anyio; AsyncioTransport replaces it. If httpx stops keeping the
+    # pool where it is replaced, requests would silently go through anyio again.
+    connects: list[int] = []
+    original = AsyncioBackend.connect_tcp
+
+    async def counted(self: AsyncioBackend, host: str, port: int, **kwargs: Any) -> Any:
+        connects.append(port)
+        return await original(self, host, port, **kwargs)
+
+    monkeypatch.setattr(AsyncioBackend, "connect_tcp", counted)
+    server, url = await _serve(_answer_then_hang_up)
+    request = BoundedRequest(connection_pool_size=1, pool_timeout=5)
+    await request.initialize()
+    try:
+        assert (await request.do_request(url, "POST"))[0] == 200
+        assert len(connects) == 1
+    finally:
+        await request.shutdown()
+        server.close()
+
+
+def _body_of(size: int) -> bytes:
+    """A recognisable body of `size` bytes."""
+    return bytes(index % 251 for index in range(size))
+
+
+async def test_a_large_answer_arrives_whole() -> None:
+    # Larger than what a connection reads ahead (READ_AHEAD_BYTES): reading pauses and resumes.
+    body = _body_of(3 * READ_AHEAD_BYTES + 17)
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+        await writer.drain()
+        writer.close()
+
+    server, url = await _serve(answer)
+    request = BoundedRequest(connection_pool_size=1, pool_timeout=5)
+    await request.initialize()
+    try:
+        assert await request.do_request(url, "GET") == (200, body)
+    finally:
+        await request.shutdown()
+        server.close()
+
+
+async def test_a_large_upload_waits_for_a_slow_reader() -> None:
+    # The transport's buffer fills and the writer waits (pause_writing/resume_writing).
+    received = bytearray()
+    size = 8 * 1024 * 1024
+
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while len(received) < size:
+            received.extend(await reader.read(64 * 1024))
+            await asyncio.sleep(0)
+        writer.write(b"ok")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(slow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    stream = await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=5)
+    try:
+        await stream.write(_body_of(size), timeout=30)
+        assert await stream.read(10, timeout=5) == b"ok"
+        assert bytes(received) == _body_of(size)
+    finally:
+        await stream.aclose()
+        server.close()
+
+
+async def test_an_answer_cut_off_is_a_network_error() -> None:
+    async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{")
+        await writer.drain()
+        writer.close()
+
+    server, url = await _serve(cut)
+    request = BoundedRequest(connection_pool_size=1, pool_timeout=5)
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError):
+            await request.do_request(url, "POST")
+    finally:
+        await request.shutdown()
+        server.close()
+
+
+async def _tls_server(ca: trustme.CA) -> tuple[asyncio.Server, str]:
+    """An HTTPS server on loopback with a certificate of `ca` for 127.0.0.1."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server = await asyncio.start_server(_answer_then_hang_up, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"https://127.0.0.1:{port}/botTOKEN/getMe"
+
+
+async def test_https_works_and_the_certificate_is_checked() -> None:
+    # Telegram is reached over TLS (asyncio's own, after connecting): a certificate from an
+    # authority the bot trusts is accepted, any other refused.
+    ca = trustme.CA()
+    server, url = await _tls_server(ca)
+    trusting = ssl.create_default_context()
+    ca.configure_trust(trusting)
+    request = BoundedRequest(connection_pool_size=1, pool_timeout=5, ssl_context=trusting)
+    stranger = BoundedRequest(connection_pool_size=1, pool_timeout=5)
+    await request.initialize()
+    await stranger.initialize()
+    try:
+        assert await request.do_request(url, "POST") == (200, b'{"ok": true, "result": true}')
+        with pytest.raises(NetworkError):
+            await stranger.do_request(url, "POST")
+    finally:
+        await request.shutdown()
+        await stranger.shutdown()
+        server.close()
+
+
+async def test_a_unix_socket_connection_reads_and_writes(tmp_path: Path) -> None:
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(await reader.read(5))
+        await writer.drain()
+        writer.close()
+
+    path = str(tmp_path / "bot-api.sock")
+    server = await asyncio.start_unix_server(echo, path)
+    stream = await AsyncioBackend().connect_unix_socket(path, timeout=5)
+    try:
+        await stream.write(b"hello", timeout=5)
+        assert await stream.read(5, timeout=5) == b"hello"
+        assert await stream.read(5, timeout=5) == b""  # closed by the server
+    finally:
+        await stream.aclose()
+        server.close()
 
 
 async def test_a_server_that_does_not_answer_times_out_as_ptb_says() -> None:

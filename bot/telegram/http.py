@@ -7,19 +7,14 @@ starts or ends, so its bookkeeping grows with connections × waiting requests an
 single cost of answering a report (docs/benchmarks.md, P2). Waiting on a semaphore in front of
 the pool instead costs nothing per waiter; httpx only ever sees requests it can send at once.
 
-Asking an idle connection whether the server closed it is still done for every idle connection
-at every start and end of a request. Through anyio that question builds the socket's whole
-attribute table (a getpeername() system call among them) each time; `QuickCheckTransport` asks
-the socket directly, with the one poll() call httpcore makes anyway.
+Each request goes to httpx's transport directly, and the transport's connections are
+asyncio's own (bot/telegram/network.py): see `BoundedRequest` and `AsyncioTransport`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import select
-import socket
 import ssl
-from collections.abc import Iterable
 from typing import Any
 
 import httpcore
@@ -29,101 +24,27 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
+from bot.telegram.network import AsyncioBackend
+
 KEEPALIVE_SECONDS = 5.0  # httpx's default
 
 
-def _readable(sock: socket.socket | None) -> bool:
-    """Whether the server sent something (or closed): a closed idle connection is dropped."""
-    if sock is None or sock.fileno() < 0:
-        return True  # as httpcore does: a socket that is gone reads as closed
-    poller = select.poll()
-    poller.register(sock.fileno(), select.POLLIN)
-    return bool(poller.poll(0))
-
-
-class _QuickCheckStream(httpcore.AsyncNetworkStream):
-    """A connection's stream that remembers its socket instead of looking it up each time."""
-
-    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
-        """Wrap `stream`; its socket stays the same for its whole life (TLS included)."""
-        self._stream = stream
-        self._socket: socket.socket | None = stream.get_extra_info("socket")
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        """Read as the wrapped stream does."""
-        return await self._stream.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        """Write as the wrapped stream does."""
-        await self._stream.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        """Close the wrapped stream."""
-        await self._stream.aclose()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        """Upgrade to TLS, still answering the readability question directly."""
-        secure = await self._stream.start_tls(ssl_context, server_hostname, timeout)
-        return _QuickCheckStream(secure)
-
-    def get_extra_info(self, info: str) -> Any:
-        """ "is_readable" from the remembered socket; everything else from the stream."""
-        if info == "is_readable":
-            return _readable(self._socket)
-        return self._stream.get_extra_info(info)
-
-
-class _QuickCheckBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's anyio backend, handing out `_QuickCheckStream`s."""
-
-    def __init__(self) -> None:
-        """Connect through anyio, as httpx does by default."""
-        self._backend = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        """Open a TCP connection."""
-        stream = await self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
-        return _QuickCheckStream(stream)
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        """Open a Unix socket connection (a local Bot API server)."""
-        stream = await self._backend.connect_unix_socket(path, timeout, socket_options)
-        return _QuickCheckStream(stream)
-
-    async def sleep(self, seconds: float) -> None:
-        """Sleep as anyio does."""
-        await self._backend.sleep(seconds)
-
-
-class QuickCheckTransport(httpx.AsyncHTTPTransport):
-    """httpx's own transport (HTTP/1.1, TLS verified) on `_QuickCheckBackend`.
+class AsyncioTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport (HTTP/1.1, TLS verified) on asyncio's connections.
 
     httpx offers no parameter for httpcore's network backend, so the pool it built is
-    replaced by the same pool on ours (tests/test_http_request.py fails if httpx changes this).
+    replaced by the same pool on `AsyncioBackend` (bot/telegram/network.py);
+    tests/test_http_request.py fails if httpx changes this.
     """
 
-    def __init__(self, connections: int) -> None:
-        """Up to `connections` keep-alive connections."""
+    def __init__(self, connections: int, ssl_context: ssl.SSLContext | None = None) -> None:
+        """Up to `connections` keep-alive connections (`ssl_context`: for tests only)."""
         super().__init__(limits=httpx.Limits(max_connections=connections))
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=ssl_context or httpx.create_ssl_context(),
             max_connections=connections,
             keepalive_expiry=KEEPALIVE_SECONDS,
-            network_backend=_QuickCheckBackend(),
+            network_backend=AsyncioBackend(),
         )
 
 
@@ -137,9 +58,15 @@ class BoundedRequest(HTTPXRequest):
     client's life cycle are PTB's, as in `HTTPXRequest.do_request`.
     """
 
-    def __init__(self, connection_pool_size: int, pool_timeout: float, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        connection_pool_size: int,
+        pool_timeout: float,
+        ssl_context: ssl.SSLContext | None = None,
+        **kwargs: Any,
+    ) -> None:
         """One slot per connection; a request that waits longer than `pool_timeout` times out."""
-        self._transport = QuickCheckTransport(connection_pool_size)
+        self._transport = AsyncioTransport(connection_pool_size, ssl_context)
         super().__init__(
             connection_pool_size=connection_pool_size,
             pool_timeout=pool_timeout,
