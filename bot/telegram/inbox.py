@@ -42,9 +42,9 @@ from typing import Any
 
 from telegram import Bot, Update
 from telegram.error import NetworkError
-from telegram.request import HTTPXRequest
 
 from bot.services.maintenance import inbox
+from bot.telegram.http import BoundedRequest
 from bot.telegram.updates import chat_key
 from models.base import utcnow
 from models.db import Database
@@ -58,6 +58,8 @@ DONE_GATHER_SECONDS = 0.05
 # How long stop() waits for the writer to end, and getUpdates for the batch to be stored.
 WRITER_STOP_SECONDS = 5.0
 STORE_LIMIT_SECONDS = 10.0
+# PTB's default: only one getUpdates is ever waiting for the connection.
+GET_UPDATES_POOL_TIMEOUT = 1.0
 # An update recorded done is remembered this long: a read of pending rows that began before
 # the done mark was committed (a snapshot) must not queue it again.
 RECENTLY_DONE_SECONDS = 120.0
@@ -267,15 +269,18 @@ class InboxQueue(asyncio.Queue[object]):
             await self._flush()
 
 
-class InboxRequest(HTTPXRequest):
+class InboxRequest(BoundedRequest):
     """The request object of `getUpdates`: it stores what was gathered before it asks again.
 
     Asking for the next updates is what acknowledges the previous ones, so the gathered batch
-    is written first; nothing Telegram forgets was left unstored.
+    is written first; nothing Telegram forgets was left unstored. One connection: PTB asks
+    for updates one call at a time.
     """
 
     def __init__(self, inbox: InboxQueue, **kwargs: Any) -> None:
-        """Wrap PTB's HTTPX request for this inbox."""
+        """The bot's Bot API request (bot/telegram/http.py), for this inbox."""
+        kwargs.setdefault("connection_pool_size", 1)
+        kwargs.setdefault("pool_timeout", GET_UPDATES_POOL_TIMEOUT)
         super().__init__(**kwargs)
         self._inbox = inbox
 
