@@ -14,6 +14,7 @@ asyncio's own (bot/telegram/network.py): see `BoundedRequest` and `AsyncioTransp
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from typing import Any
 
@@ -29,6 +30,12 @@ from bot.telegram.network import AsyncioBackend
 KEEPALIVE_SECONDS = 5.0  # httpx's default
 
 
+@functools.cache
+def _verifying_context() -> ssl.SSLContext:
+    """The TLS context httpx would make (certificates verified), loaded once and shared."""
+    return httpx.create_ssl_context()
+
+
 class AsyncioTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport (HTTP/1.1, TLS verified) on asyncio's connections.
 
@@ -39,9 +46,10 @@ class AsyncioTransport(httpx.AsyncHTTPTransport):
 
     def __init__(self, connections: int, ssl_context: ssl.SSLContext | None = None) -> None:
         """Up to `connections` keep-alive connections (`ssl_context`: for tests only)."""
-        super().__init__(limits=httpx.Limits(max_connections=connections))
+        context = ssl_context or _verifying_context()
+        super().__init__(verify=context, limits=httpx.Limits(max_connections=connections))
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context or httpx.create_ssl_context(),
+            ssl_context=context,
             max_connections=connections,
             keepalive_expiry=KEEPALIVE_SECONDS,
             network_backend=AsyncioBackend(),
