@@ -200,8 +200,12 @@ async def test_a_note_and_a_photo_reach_officers_who_answer_and_the_head_answers
 async def test_phanhoi_lists_open_threads_newest_first_and_closes_one(
     people: None, client: SandboxClient, session_factory: SessionFactory
 ) -> None:
+    after = await client.last_seq()
     await _note(client, HEAD, NOTE)
     await _note(client, HEAD_T2, "Cần thêm tài liệu hướng dẫn")
+    # Both notes reach the officer through the outbox first; otherwise the second one,
+    # paced behind the first in the officer's chat, could be taken for /phanhoi's answer.
+    await _arrives(client, OFFICER, after, "Ý kiến của Thôn 2")
     [listing] = await client.converse(OFFICER, "/phanhoi")
     text = listing["text"]
     assert text.startswith("💬 Ý kiến đang chờ xử lý: 2")
