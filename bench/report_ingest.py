@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +17,7 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bench.common import Section, Series, bench_settings, fresh_database, repeat, sandbox_process
+from bench.cpu_profile import CpuSampler
 from bot.app import build_application, polling
 from bot.sandbox.client import SandboxClient
 from bot.services.registry.invites import create_invite, redeem_invite
@@ -72,21 +75,34 @@ async def _push_reports(client: SandboxClient) -> int:
     return after
 
 
+@dataclass
+class Run:
+    """One timed run: how fast, and how much CPU the bot's process used per update."""
+
+    rate: float
+    cpu_ms: float
+
+
 async def _time_until_answered(
-    client: SandboxClient, after: int, start: Callable[[], Any]
-) -> float:
+    client: SandboxClient,
+    after: int,
+    start: Callable[[], Any],
+    sampler: CpuSampler | None = None,
+) -> Run:
     """Start the bot, then time until it has answered every queued update."""
     expected = HEADS * REPORTS_PER_HEAD
-    started = time.perf_counter()
-    async with start():
-        events = await client.events(after=after, count=expected, wait=300)
-        elapsed = time.perf_counter() - started
+    sampling = sampler.sampling() if sampler is not None else contextlib.nullcontext()
+    started, cpu = time.perf_counter(), time.process_time()
+    with sampling:
+        async with start():
+            events = await client.events(after=after, count=expected, wait=300)
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     if len(events) < expected:
         raise RuntimeError(f"only {len(events)} of {expected} replies")
-    return elapsed
+    return Run(expected / elapsed, 1000 * cpu / expected)
 
 
-async def _measure_binhdan() -> dict[str, float]:
+async def _measure_binhdan(sampler: CpuSampler | None = None) -> Run:
     """Our bot: each /baocao is parsed, checked, stored and echoed."""
     database_url, folder = await fresh_database()
     try:
@@ -106,12 +122,12 @@ async def _measure_binhdan() -> dict[str, float]:
             application = build_application(settings)
             client = SandboxClient(sandbox.control_url)
             after = await _push_reports(client)
-            elapsed = await _time_until_answered(client, after, lambda: polling(application))
+            run = await _time_until_answered(client, after, lambda: polling(application), sampler)
             await client.aclose()
         stored = await _count_reports(database_url)
         if stored != HEADS * REPORTS_PER_HEAD:
             raise RuntimeError(f"stored {stored} reports")
-        return {"binhdan": HEADS * REPORTS_PER_HEAD / elapsed}
+        return run
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -145,7 +161,7 @@ async def _bare_polling(
         await application.stop()
 
 
-async def _measure_bare_ptb() -> dict[str, float]:
+async def _measure_bare_ptb(sampler: CpuSampler | None = None) -> Run:
     """A bare python-telegram-bot echo bot on the same sandbox and the same updates."""
     async with sandbox_process("--unlimited") as sandbox:
         application = (
@@ -158,16 +174,46 @@ async def _measure_bare_ptb() -> dict[str, float]:
         application.add_handler(MessageHandler(filters.ALL, _echo))
         client = SandboxClient(sandbox.control_url)
         after = await _push_reports(client)
-        elapsed = await _time_until_answered(client, after, lambda: _bare_polling(application))
+        run = await _time_until_answered(client, after, lambda: _bare_polling(application), sampler)
         await client.aclose()
-    return {"bare_ptb": HEADS * REPORTS_PER_HEAD / elapsed}
+    return run
+
+
+async def _profile() -> list[str]:
+    """One more run of each bot, sampled: CPU per update by part (bench/cpu_profile.py)."""
+    ours, bare = CpuSampler(), CpuSampler()
+    our_run = await _measure_binhdan(ours)
+    bare_run = await _measure_bare_ptb(bare)
+    our_shares, bare_shares = ours.shares(), bare.shares()
+    rows = [
+        f"| {part} | {our_run.cpu_ms * share:.2f} | {bare_run.cpu_ms * bare_shares[part]:.2f} |"
+        for part, share in our_shares.items()
+        if share or bare_shares[part]
+    ]
+    return [
+        "Where the CPU goes: one more run of each bot, sampled every millisecond of process "
+        "CPU time (`bench/cpu_profile.py`; "
+        f"{sum(ours.stacks.values())} and {sum(bare.stacks.values())} samples), "
+        "in ms of CPU per update:",
+        "",
+        "| part | binhdan-bot | bare PTB |",
+        "|---|---|---|",
+        *rows,
+        f"| **all (the bot's process)** | **{our_run.cpu_ms:.2f}** | **{bare_run.cpu_ms:.2f}** |",
+    ]
 
 
 async def run(runs: int = 3) -> Section:
-    """Alternate both bots so machine noise hits them alike."""
+    """Alternate both bots so machine noise hits them alike; then profile one run of each."""
 
     async def once() -> dict[str, float]:
-        return {**await _measure_bare_ptb(), **await _measure_binhdan()}
+        bare, ours = await _measure_bare_ptb(), await _measure_binhdan()
+        return {
+            "bare_ptb": bare.rate,
+            "binhdan": ours.rate,
+            "bare_cpu": bare.cpu_ms,
+            "binhdan_cpu": ours.cpu_ms,
+        }
 
     series = await repeat(runs, once)
     ours, peer = series["binhdan"], series["bare_ptb"]
@@ -180,10 +226,13 @@ async def run(runs: int = 3) -> Section:
         "Telegram's ceiling. "
         f"Every run checks that exactly {HEADS * REPORTS_PER_HEAD} report rows were stored.",
         "",
-        "| bot | reports/s, median (min–max) |",
-        "|---|---|",
-        f"| binhdan-bot (parse, check, store, echo) | {ours.cell()} |",
-        f"| bare PTB echo bot (peer) | {peer.cell()} |",
-        f"| **ratio binhdan / bare** | **{ratios.cell(2)}** (target ≥ 0.5) |",
+        "| bot | reports/s, median (min–max) | CPU per update (ms) |",
+        "|---|---|---|",
+        f"| binhdan-bot (parse, check, store, echo) | {ours.cell()} "
+        f"| {series['binhdan_cpu'].cell(2)} |",
+        f"| bare PTB echo bot (peer) | {peer.cell()} | {series['bare_cpu'].cell(2)} |",
+        f"| **ratio binhdan / bare** | **{ratios.cell(2)}** (target ≥ 0.5) | |",
+        "",
+        *await _profile(),
     ]
     return Section("P2 — report ingest", body)
