@@ -112,7 +112,7 @@ def _mapped(timeout_error: type[Exception], network_error: type[Exception]) -> I
         yield
     except TimeoutError as error:
         raise timeout_error(str(error)) from error
-    except (OSError, ssl.SSLError, ConnectionError) as error:
+    except OSError as error:  # refused, reset, TLS failures (ssl.SSLError) alike
         raise network_error(str(error) or type(error).__name__) from error
 
 
