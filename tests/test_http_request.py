@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 from telegram.error import NetworkError, TimedOut
 
 from bot.telegram.http import BoundedRequest
@@ -195,10 +194,13 @@ async def test_an_answer_cut_off_is_a_network_error() -> None:
         server.close()
 
 
-async def _tls_server(ca: trustme.CA) -> tuple[asyncio.Server, str]:
-    """An HTTPS server on loopback with a certificate of `ca` for 127.0.0.1."""
+TLS = Path(__file__).parent / "data" / "tls"
+
+
+async def _tls_server() -> tuple[asyncio.Server, str]:
+    """An HTTPS server on loopback with the test authority's certificate for 127.0.0.1."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
+    context.load_cert_chain(TLS / "server.pem")
     server = await asyncio.start_server(_answer_then_hang_up, "127.0.0.1", 0, ssl=context)
     port = server.sockets[0].getsockname()[1]
     return server, f"https://127.0.0.1:{port}/botTOKEN/getMe"
@@ -207,10 +209,8 @@ async def _tls_server(ca: trustme.CA) -> tuple[asyncio.Server, str]:
 async def test_https_works_and_the_certificate_is_checked() -> None:
     # Telegram is reached over TLS (asyncio's own, after connecting): a certificate from an
     # authority the bot trusts is accepted, any other refused.
-    ca = trustme.CA()
-    server, url = await _tls_server(ca)
-    trusting = ssl.create_default_context()
-    ca.configure_trust(trusting)
+    server, url = await _tls_server()
+    trusting = ssl.create_default_context(cafile=TLS / "ca.pem")
     request = BoundedRequest(connection_pool_size=1, pool_timeout=5, ssl_context=trusting)
     stranger = BoundedRequest(connection_pool_size=1, pool_timeout=5)
     await request.initialize()
