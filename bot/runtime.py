@@ -69,6 +69,8 @@ class Runtime:
         self._watcher: SyncWatcher | None = None
         self._election: asyncio.Task[None] | None = None
         self._transition = asyncio.Lock()
+        # Held while drafts and conversation states are written after an update.
+        self._writing = asyncio.Lock()
         self.terms = 0
 
     @property
@@ -243,9 +245,18 @@ class Runtime:
         return self.leading
 
     async def _store_shared_state(self, update: object) -> None:
-        """After each update: write the drafts and conversation states it changed, if any."""
+        """After each update: write the drafts and conversation states it changed, if any.
+
+        Another chat's write may already have taken this update's change with it (PTB writes
+        every pending change at once): then wait for that write, so that no update is marked
+        done before what it changed is committed.
+        """
         if self.application.bot_data.persistence.has_changes(update):
-            await self.application.update_persistence()
+            async with self._writing:
+                await self.application.update_persistence()
+        elif self._writing.locked():
+            async with self._writing:
+                pass
 
     async def _identities_changed(self) -> None:
         """Someone's role, unit or language changed (maybe in another process)."""

@@ -7,6 +7,7 @@ import ssl
 from pathlib import Path
 from typing import Any
 
+import httpcore
 import pytest
 from telegram.error import NetworkError, TimedOut
 
@@ -223,6 +224,83 @@ async def test_https_works_and_the_certificate_is_checked() -> None:
         await request.shutdown()
         await stranger.shutdown()
         server.close()
+
+
+async def _silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Accept, read nothing, say nothing (a stalled peer)."""
+    await asyncio.sleep(5)
+    writer.close()
+
+
+async def test_a_tls_handshake_that_never_ends_is_a_time_out() -> None:
+    # A time-out, which PTB's polling retries at once, not a network error it backs off from.
+    server, url = await _serve(_silent)
+    request = BoundedRequest(connection_pool_size=1, pool_timeout=5, connect_timeout=0.3)
+    await request.initialize()
+    try:
+        with pytest.raises(TimedOut):
+            await request.do_request(url.replace("http://", "https://"), "POST")
+    finally:
+        await request.shutdown()
+        server.close()
+
+
+async def test_an_upload_over_tls_waits_for_the_peer_within_its_write_timeout() -> None:
+    # asyncio's TLS layer takes a whole write at once: without writing in pieces, a big file
+    # would seem sent at once and its time would count against the read timeout instead.
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(TLS / "server.pem")
+    server = await asyncio.start_server(_silent, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    backend = AsyncioBackend()
+    stream = await backend.connect_tcp("127.0.0.1", port, timeout=5)
+    secure = await stream.start_tls(
+        ssl.create_default_context(cafile=TLS / "ca.pem"), "127.0.0.1", timeout=5
+    )
+    try:
+        with pytest.raises(httpcore.WriteTimeout):
+            await secure.write(_body_of(16 * 1024 * 1024), timeout=0.3)
+    finally:
+        await secure.aclose()
+        server.close()
+
+
+async def test_a_request_waiting_for_a_slot_is_not_sent_after_shutdown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    recorder = _Recorder(hold=0.2)
+    monkeypatch.setattr(BoundedRequest, "_send", recorder)
+    request = BoundedRequest(connection_pool_size=1, pool_timeout=5)
+    await request.initialize()
+    first = asyncio.create_task(request.do_request("http://127.0.0.1/x", "POST"))
+    waiting = asyncio.create_task(request.do_request("http://127.0.0.1/x", "POST"))
+    await asyncio.sleep(0.05)
+    await request.shutdown()
+    assert (await first)[0] == 200
+    with pytest.raises(RuntimeError):
+        await waiting
+    assert recorder.sent == 1
+
+
+async def test_behind_a_proxy_requests_go_through_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The transport of our own does not speak to proxies: with one set, httpx's client does.
+    proxy, proxy_url = await _serve(_answer_then_hang_up)
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy_url.split("/bot")[0])
+    nowhere, _ = await _serve(_silent)
+    port = nowhere.sockets[0].getsockname()[1]
+    nowhere.close()
+    await nowhere.wait_closed()
+    request = BoundedRequest(connection_pool_size=1, pool_timeout=5)
+    await request.initialize()
+    try:
+        # Nothing listens at the target itself: only the proxy can answer.
+        answer = await request.do_request(f"http://127.0.0.1:{port}/botTOKEN/getMe", "POST")
+        assert answer == (200, b'{"ok": true, "result": true}')
+    finally:
+        await request.shutdown()
+        proxy.close()
 
 
 async def test_a_unix_socket_connection_reads_and_writes(tmp_path: Path) -> None:

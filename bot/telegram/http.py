@@ -14,8 +14,11 @@ asyncio's own (bot/telegram/network.py): see `BoundedRequest` and `AsyncioTransp
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import ssl
+import urllib.request
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpcore
@@ -56,6 +59,12 @@ class AsyncioTransport(httpx.AsyncHTTPTransport):
         )
 
 
+def proxied(proxy: object) -> bool:
+    """Whether requests must go through a proxy: given, or set in the environment."""
+    environment = urllib.request.getproxies()
+    return proxy is not None or any(environment.get(scheme) for scheme in ("https", "http", "all"))
+
+
 class BoundedRequest(HTTPXRequest):
     """PTB's HTTPX request, sent straight to the transport, at most one per connection.
 
@@ -73,13 +82,17 @@ class BoundedRequest(HTTPXRequest):
         ssl_context: ssl.SSLContext | None = None,
         **kwargs: Any,
     ) -> None:
-        """One slot per connection; a request that waits longer than `pool_timeout` times out."""
-        self._transport = AsyncioTransport(connection_pool_size, ssl_context)
+        """One slot per connection; a request that waits longer than `pool_timeout` times out.
+
+        Behind a proxy (`proxy=`, or HTTPS_PROXY/HTTP_PROXY/ALL_PROXY in the environment)
+        requests go through httpx's client as PTB sends them, so that httpx applies it.
+        """
+        self._transport: AsyncioTransport | None = None
+        if not proxied(kwargs.get("proxy")):
+            self._transport = AsyncioTransport(connection_pool_size, ssl_context)
+            kwargs["httpx_kwargs"] = {"transport": self._transport}
         super().__init__(
-            connection_pool_size=connection_pool_size,
-            pool_timeout=pool_timeout,
-            httpx_kwargs={"transport": self._transport},
-            **kwargs,
+            connection_pool_size=connection_pool_size, pool_timeout=pool_timeout, **kwargs
         )
         self._slots = asyncio.Semaphore(connection_pool_size)
         self._wait_limit = pool_timeout
@@ -95,6 +108,17 @@ class BoundedRequest(HTTPXRequest):
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Take a slot (as httpx's pool timeout would bound the wait), then send."""
+        if self._transport is None:
+            async with self._slot():
+                return await super().do_request(
+                    url,
+                    method,
+                    request_data,
+                    read_timeout,
+                    write_timeout,
+                    connect_timeout,
+                    pool_timeout,
+                )
         if self._client.is_closed:
             raise RuntimeError("This HTTPXRequest is not initialized!")
         files = request_data.multipart_data if request_data else None
@@ -109,12 +133,20 @@ class BoundedRequest(HTTPXRequest):
             data=request_data.json_parameters if request_data else None,
             extensions={"timeout": timeouts.as_dict()},
         )
+        async with self._slot():
+            if self._client.is_closed:  # shut down while this request waited for its slot
+                raise RuntimeError("This HTTPXRequest is not initialized!")
+            return await self._send(request, self._transport)
+
+    @contextlib.asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """Hold one of the slots while the block runs."""
         if self._slots.locked():
             await self._wait_for_slot()
         else:
             await self._slots.acquire()  # free: taken at once, no timer needed
         try:
-            return await self._send(request)
+            yield
         finally:
             self._slots.release()
 
@@ -137,10 +169,11 @@ class BoundedRequest(HTTPXRequest):
             pool=defaults.pool if isinstance(pool, DefaultValue) else pool,
         )
 
-    async def _send(self, request: httpx.Request) -> tuple[int, bytes]:
+    @staticmethod
+    async def _send(request: httpx.Request, transport: AsyncioTransport) -> tuple[int, bytes]:
         """Send through the transport; httpx's errors become PTB's, as in HTTPXRequest."""
         try:
-            response = await self._transport.handle_async_request(request)
+            response = await transport.handle_async_request(request)
             try:
                 body = await response.aread()
             finally:

@@ -23,6 +23,8 @@ import httpcore
 
 # A response larger than this waits in the kernel until httpcore reads (back-pressure).
 READ_AHEAD_BYTES = 256 * 1024
+# asyncio's TLS transport applies back-pressure only between writes, not within one.
+WRITE_CHUNK_BYTES = 64 * 1024
 
 
 class _Connection(asyncio.Protocol):
@@ -138,16 +140,21 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         """Send `buffer`, waiting while the transport's buffer is full."""
         if not buffer:
             return
-        if self._transport.is_closing():
-            raise httpcore.WriteError("connection closed")
-        self._transport.write(buffer)
+        view = memoryview(buffer)
         with _mapped(httpcore.WriteTimeout, httpcore.WriteError):
             async with asyncio.timeout(timeout):
-                await self._connection.drained()
+                for start in range(0, len(view), WRITE_CHUNK_BYTES):
+                    if self._transport.is_closing():
+                        raise httpcore.WriteError("connection closed")
+                    self._transport.write(view[start : start + WRITE_CHUNK_BYTES])
+                    await self._connection.drained()
 
     async def aclose(self) -> None:
-        """Close the connection."""
-        self._transport.close()
+        """Close at once, as httpcore's anyio backend does (no TLS close_notify exchange).
+
+        Waiting for the server's close_notify kept sockets open up to 30 s when it never came.
+        """
+        self._transport.abort()
 
     async def start_tls(
         self,
@@ -159,13 +166,16 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         loop = asyncio.get_running_loop()
         try:
             with _mapped(httpcore.ConnectTimeout, httpcore.ConnectError):
-                secure = await loop.start_tls(
-                    self._transport,
-                    self._connection,
-                    ssl_context,
-                    server_hostname=server_hostname,
-                    ssl_handshake_timeout=timeout,
-                )
+                # Our own timer, so that a slow handshake is a time-out (PTB's TimedOut), not
+                # the ConnectionAbortedError asyncio's handshake timer would raise.
+                async with asyncio.timeout(timeout):
+                    secure = await loop.start_tls(
+                        self._transport,
+                        self._connection,
+                        ssl_context,
+                        server_hostname=server_hostname,
+                        ssl_handshake_timeout=None if timeout is None else timeout + 1,
+                    )
         except BaseException:
             self._transport.close()
             raise
@@ -175,7 +185,12 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         return AsyncioStream(self._connection)
 
     def get_extra_info(self, info: str) -> Any:
-        """What httpcore asks of a connection; "is_readable" without a system call."""
+        """What httpcore asks of a connection; "is_readable" without a system call.
+
+        The flag is as fresh as the event loop: a close that arrives while the loop is busy is
+        seen at its next turn. httpcore's own check asks the socket instead; a request sent on
+        a connection closed in that instant fails as a network error (outbox sends retry).
+        """
         if info == "is_readable":
             return bool(self._connection.received) or self._connection.closed
         names = {
@@ -207,6 +222,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
                     host,
                     port,
                     local_addr=(local_address, 0) if local_address else None,
+                    happy_eyeballs_delay=0.25,  # as anyio: a dead first address is not fatal
                 )
         _apply(transport, socket_options)
         return AsyncioStream(connection)
