@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from pathlib import Path
 from typing import Any
@@ -301,6 +302,39 @@ async def test_behind_a_proxy_requests_go_through_it(monkeypatch: pytest.MonkeyP
     finally:
         await request.shutdown()
         proxy.close()
+
+
+async def _answer_every_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Answer each request on the connection, keeping it alive."""
+    body = b'{"ok": true, "result": []}'
+    with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+            await writer.drain()
+    writer.close()
+
+
+async def test_a_request_cancelled_at_any_moment_gives_its_connection_back() -> None:
+    # PTB cancels the pending getUpdates at every stop, then asks once more on the same single
+    # connection. A cancel landing inside httpcore's close of the response used to leave the
+    # connection counted busy, and the last getUpdates waited out the pool timeout.
+    server, url = await _serve(_answer_every_request)
+    try:
+        for turns in range(40):  # the cancel lands a little later each time
+            request = BoundedRequest(connection_pool_size=1, pool_timeout=0.5)
+            await request.initialize()
+            await request.do_request(url, "POST")  # a kept-alive connection to reuse
+            pending = asyncio.create_task(request.do_request(url, "POST"))
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pending
+            assert (await request.do_request(url, "POST"))[0] == 200, f"after {turns} turns"
+            await request.shutdown()
+    finally:
+        server.close()
 
 
 async def test_a_unix_socket_connection_reads_and_writes(tmp_path: Path) -> None:

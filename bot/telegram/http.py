@@ -59,6 +59,14 @@ class AsyncioTransport(httpx.AsyncHTTPTransport):
         )
 
 
+async def _read_and_close(response: httpx.Response) -> bytes:
+    """The whole body; the response is closed (its connection back in the pool) either way."""
+    try:
+        return await response.aread()
+    finally:
+        await response.aclose()
+
+
 def proxied(proxy: object) -> bool:
     """Whether requests must go through a proxy: given, or set in the environment."""
     environment = urllib.request.getproxies()
@@ -174,10 +182,12 @@ class BoundedRequest(HTTPXRequest):
         """Send through the transport; httpx's errors become PTB's, as in HTTPXRequest."""
         try:
             response = await transport.handle_async_request(request)
-            try:
-                body = await response.aread()
-            finally:
-                await response.aclose()
+            # The body is read and the response closed in a task of its own, which a cancel of
+            # this request (PTB cancels getUpdates at every stop) cannot reach: landing inside
+            # httpcore's close, it left the connection counted busy for good (httpcore's
+            # shield does not hold against asyncio's cancel), and every later request waited
+            # out the pool timeout (tests/test_http_request.py).
+            body = await asyncio.shield(_read_and_close(response))
         except httpx.TimeoutException as error:
             raise TimedOut from error
         except httpx.HTTPError as error:
