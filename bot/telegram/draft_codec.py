@@ -155,8 +155,13 @@ def _decode_class(cls: type, data: JSON) -> Any:
     raise DraftCodecError(f"unsupported type {cls.__name__}")
 
 
+@cache
 def slots_of(owner: type) -> dict[str, Any]:
-    """The annotated attributes of a `UserData`-like class: the slots that are stored."""
+    """The annotated attributes of a `UserData`-like class: the slots that are stored.
+
+    Cached: it is asked after every update (has anything changed?). Callers must not change
+    the dict.
+    """
     return {
         name: hint
         for name, hint in hints_of(owner).items()
@@ -167,7 +172,8 @@ def slots_of(owner: type) -> dict[str, Any]:
 def dump_slots(owner: object) -> str:
     """Every annotated slot of `owner` that holds something, as one JSON text."""
     stored = {}
-    for name in slots_of(type(owner)):
+    kind: type = type(owner)
+    for name in slots_of(kind):
         value = getattr(owner, name, None)
         if value is not None:
             stored[name] = encode(value)
@@ -186,7 +192,8 @@ def load_slots(owner: object, text: str | None) -> list[str]:
         stored = {}
     fresh = type(owner)()
     dropped = []
-    for name, hint in slots_of(type(owner)).items():
+    kind: type = type(owner)
+    for name, hint in slots_of(kind).items():
         value = getattr(fresh, name, None)
         if name in stored:
             try:
@@ -194,5 +201,5 @@ def load_slots(owner: object, text: str | None) -> list[str]:
             except (DraftCodecError, ValueError, TypeError):
                 dropped.append(name)
         setattr(owner, name, value)
-    dropped.extend(sorted(set(stored) - set(slots_of(type(owner)))))
+    dropped.extend(sorted(set(stored) - set(slots_of(kind))))
     return dropped
