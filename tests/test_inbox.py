@@ -192,6 +192,23 @@ async def test_a_reused_update_id_with_new_content_is_a_new_update(db: Database)
     assert pending.payload == other.payload
 
 
+async def test_a_batch_is_stored_once_and_a_reused_id_within_it_keeps_the_newest(
+    db: Database,
+) -> None:
+    def incoming(update_id: int, text: str) -> inbox.Incoming:
+        return inbox.Incoming(update_id, 7, f'{{"update_id": {update_id}, "text": "{text}"}}')
+
+    first = [incoming(1, "một"), incoming(2, "hai")]
+    assert await inbox.store_many(db, first, utcnow()) == [1, 2]
+    assert await inbox.store_many(db, first, utcnow()) == [], "a redelivery was stored twice"
+    await inbox.mark_done(db, [1, 2], utcnow())
+    # Id 3 twice with other contents in one batch (ids restarted): the later one stands.
+    batch = [incoming(3, "ba"), incoming(2, "mới"), incoming(3, "bốn")]
+    assert await inbox.store_many(db, batch, utcnow()) == [3, 2, 3]
+    pending = {row.update_id: row.payload for row in await inbox.unfinished(db)}
+    assert pending == {2: batch[1].payload, 3: batch[2].payload}
+
+
 async def test_a_stop_during_a_done_mark_write_keeps_the_marks(
     db: Database, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:

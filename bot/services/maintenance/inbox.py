@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BindParameter, Select, Update, bindparam, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ReceivedUpdate, UpdateStatus, upsert
 from models.db import Database
@@ -102,7 +103,9 @@ async def store_many(db: Database, batch: list[Incoming], now: datetime) -> list
             if item.update_id not in known:
                 new_rows.append(_row(item, now))
             elif known[item.update_id] != item.payload:
-                # Same id, other content: see `store`.
+                # Same id, other content: see `store` (rows gathered so far go in first, so
+                # an id repeated within the batch is updated after its insert, not before).
+                await _insert(session, new_rows)
                 await session.execute(
                     update(ReceivedUpdate)
                     .where(ReceivedUpdate.update_id == item.update_id)
@@ -112,9 +115,15 @@ async def store_many(db: Database, batch: list[Incoming], now: datetime) -> list
                 continue
             known[item.update_id] = item.payload
             fresh.append(item.update_id)
-        if new_rows:
-            await session.execute(insert(ReceivedUpdate), new_rows)
+        await _insert(session, new_rows)
         return fresh
+
+
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert the gathered rows with one statement, and forget them."""
+    if rows:
+        await session.execute(insert(ReceivedUpdate), rows)
+        rows.clear()
 
 
 def _row(item: Incoming, now: datetime) -> dict[str, Any]:
