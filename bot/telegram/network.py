@@ -109,7 +109,7 @@ class _Connection(asyncio.Protocol):
 
 @contextmanager
 def _mapped(timeout_error: type[Exception], network_error: type[Exception]) -> Iterator[None]:
-    """Httpcore's exceptions for asyncio's: what httpx turns into its own, and PTB into its."""
+    """Raise the exceptions httpcore expects for asyncio's (httpx and PTB map them in turn)."""
     try:
         yield
     except TimeoutError as error:
