@@ -72,6 +72,8 @@ class Runtime:
         # Held while drafts and conversation states are written after an update.
         self._writing = asyncio.Lock()
         self.terms = 0
+        # The `schedules` counter the leader's jobs were last synced at.
+        self._schedules_synced = 0
 
     @property
     def leading(self) -> bool:
@@ -166,7 +168,7 @@ class Runtime:
             self.terms += 1
             logger.warning("This process (%s) is now the leader", deps.leadership.worker)
             try:
-                await sync_all(self.application)
+                self._schedules_synced = await sync_all(self.application)
                 deps.outbox.start()
                 deps.evidence.start()
                 if not self.webhook_mode:
@@ -258,14 +260,18 @@ class Runtime:
             async with self._writing:
                 pass
 
-    async def _identities_changed(self) -> None:
+    async def _identities_changed(self, version: int) -> None:
         """Someone's role, unit or language changed (maybe in another process)."""
         self.application.bot_data.identities.forget()
 
-    async def _schedules_changed(self) -> None:
-        """A schedule changed (maybe on another worker): the leader re-registers them."""
-        if self.leading:
-            await sync_all(self.application)
+    async def _schedules_changed(self, version: int) -> None:
+        """A schedule changed (maybe on another worker): the leader re-registers them.
+
+        Not when its last sync already read that version: creating the default schedules
+        at the start moves the counter, and syncing again for it would only repeat the work.
+        """
+        if self.leading and version > self._schedules_synced:
+            self._schedules_synced = await sync_all(self.application)
 
     async def _database_ready(self) -> bool:
         """Whether the database answers a query."""

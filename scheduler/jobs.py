@@ -62,22 +62,24 @@ async def sync_schedule(application: BotApplication, schedule_id: int) -> None:
         _register(application, following)
 
 
-async def sync_all(application: BotApplication) -> None:
+async def sync_all(application: BotApplication) -> int:
     """Create the defaults once, then sync every schedule and drop jobs of deleted ones.
 
     Run when this process becomes the leader, and again whenever any process changed a
-    schedule (the `schedules` counter moved; bot/runtime.py).
+    schedule (the `schedules` counter moved; bot/runtime.py). Returns the counter the
+    schedules were read at: a later value is a change this sync has not seen.
     """
     deps = application.bot_data
-    schedule_ids = await prepare_all(deps.db, deps.settings)
+    known = await prepare_all(deps.db, deps.settings)
     queue = application.job_queue
     assert queue is not None
-    wanted = {job_id(schedule_id) for schedule_id in schedule_ids}
+    wanted = {job_id(schedule_id) for schedule_id in known.ids}
     for job in queue.jobs():
         if job.name and job.name.startswith(JOB_PREFIX) and job.name not in wanted:
             job.schedule_removal()
-    for schedule_id in schedule_ids:
+    for schedule_id in known.ids:
         await sync_schedule(application, schedule_id)
+    return known.version
 
 
 def unregister_all(application: BotApplication) -> None:

@@ -91,6 +91,32 @@ async def test_schedule_changes_made_elsewhere_reach_the_leader(
         await _until(lambda: _job(application, created) is not None, what="the new job")
 
 
+async def test_the_leader_does_not_sync_again_for_the_defaults_it_created(
+    make_settings: SettingsFactory, units: None, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Creating the default schedules moves the counter; the watcher must not redo the sync."""
+    import bot.runtime
+
+    syncs: list[int] = []
+    real_sync_all = bot.runtime.sync_all
+
+    async def counted(application: BotApplication) -> int:
+        version = await real_sync_all(application)
+        syncs.append(version)
+        return version
+
+    monkeypatch.setattr(bot.runtime, "sync_all", counted)
+    async with polling(build_application(make_settings(**FAST))):
+        await asyncio.sleep(0.6)  # several watcher rounds after the start's own change
+        assert len(syncs) == 1 and syncs[0] >= 1
+        async with db.read() as session:
+            schedule_id = await session.scalar(select(func_min_id()))
+        assert schedule_id is not None
+        await schedules.toggle(db, schedule_id, actor_user_id=1)  # a change made elsewhere
+        await _until(lambda: len(syncs) == 2, what="the sync for the change made elsewhere")
+        assert syncs[1] > syncs[0]
+
+
 def func_min_id() -> Any:
     from sqlalchemy import func
 

@@ -25,15 +25,16 @@ class Leadership:
 class SyncWatcher:
     """Reads the shared counters every `interval` seconds and reacts to the ones that moved.
 
-    `on_change[name]` runs when counter `name` changed since the last look (a role granted by
-    `binhdan grant`, a schedule paused on another worker); the first look only remembers.
+    `on_change[name](version)` runs when counter `name` changed since the last look (a role
+    granted by `binhdan grant`, a schedule paused on another worker); the first look only
+    remembers.
     """
 
     def __init__(
         self,
         db: Database,
         interval: float,
-        on_change: dict[str, Callable[[], Awaitable[None]]],
+        on_change: dict[str, Callable[[int], Awaitable[None]]],
     ) -> None:
         """Watch these counters."""
         self._db = db
@@ -63,7 +64,7 @@ class SyncWatcher:
         for name, react in self._on_change.items():
             if now.get(name, 0) != seen.get(name, 0):
                 try:
-                    await react()
+                    await react(now.get(name, 0))
                 except Exception:
                     logger.exception("Could not follow the change of %s", name)
 

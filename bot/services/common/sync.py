@@ -57,6 +57,12 @@ async def mark_once(session: AsyncSession, name: str) -> bool:
     return inserted is not None
 
 
+async def version_of(session: AsyncSession, name: str) -> int:
+    """One counter's value in the caller's snapshot (0 before its first bump)."""
+    version = await session.scalar(select(SyncMark.version).where(SyncMark.name == name))
+    return int(version or 0)
+
+
 async def versions(db: Database) -> dict[str, int]:
     """Every counter's current value."""
     async with db.read() as session:

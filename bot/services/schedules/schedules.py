@@ -15,7 +15,7 @@ from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.directives import create_directive
 from bot.services.common.audit import record_event
 from bot.services.common.keys import N_
-from bot.services.common.sync import DEFAULT_SCHEDULES, SCHEDULES, bump, mark_once
+from bot.services.common.sync import DEFAULT_SCHEDULES, SCHEDULES, bump, mark_once, version_of
 from bot.services.reports.periods import DeadlineRule, Period, period_at
 from bot.services.schedules.rules import (
     Rule,
@@ -515,9 +515,18 @@ async def next_due(
         return await plan(session, schedule, now, settings)
 
 
-async def prepare_all(db: Database, settings: Settings) -> list[int]:
-    """At start: create the defaults once; return every schedule's id."""
+@dataclass(frozen=True)
+class KnownSchedules:
+    """Every schedule's id, and the `schedules` counter they were read at (one snapshot)."""
+
+    ids: list[int]
+    version: int
+
+
+async def prepare_all(db: Database, settings: Settings) -> KnownSchedules:
+    """At start: create the defaults once; return every schedule's id and the counter."""
     async with db.write() as session:
         await ensure_defaults(session, settings)
     async with db.read() as session:
-        return list(await session.scalars(select(Schedule.id).order_by(Schedule.id)))
+        ids = list(await session.scalars(select(Schedule.id).order_by(Schedule.id)))
+        return KnownSchedules(ids, await version_of(session, SCHEDULES))
