@@ -28,7 +28,7 @@ from bot.telegram.context import BotApplication
 from bot.texts import translator
 from models import Role, Schedule, ScheduleKind
 from models.db import Database
-from scheduler.jobs import job_id
+from scheduler.jobs import job_id, sync_all
 from tests.conftest import ON_POSTGRESQL, SettingsFactory
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -95,17 +95,14 @@ async def test_the_leader_does_not_sync_again_for_the_defaults_it_created(
     make_settings: SettingsFactory, units: None, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Creating the default schedules moves the counter; the watcher must not redo the sync."""
-    import bot.runtime
-
     syncs: list[int] = []
-    real_sync_all = bot.runtime.sync_all
 
     async def counted(application: BotApplication) -> int:
-        version = await real_sync_all(application)
+        version = await sync_all(application)
         syncs.append(version)
         return version
 
-    monkeypatch.setattr(bot.runtime, "sync_all", counted)
+    monkeypatch.setattr("bot.runtime.sync_all", counted)
     async with polling(build_application(make_settings(**FAST))):
         await asyncio.sleep(0.6)  # several watcher rounds after the start's own change
         assert len(syncs) == 1 and syncs[0] >= 1
