@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,8 +13,9 @@ from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
 from bot.runtime import Runtime, running
+from bot.services.common.batching import Coalescer
 from bot.services.common.sync import process_name
-from bot.services.registry.contacts import make_admins
+from bot.services.registry.contacts import make_admins, who_are
 from bot.services.registry.identity_cache import IdentityCache
 from bot.services.reports.submission import ReportWriter
 from bot.settings import Settings
@@ -64,6 +66,7 @@ async def _start_resources(application: BotApplication) -> None:
     """
     deps = application.bot_data
     deps.db = open_database(deps.settings.database_url)
+    deps.senders = Coalescer(functools.partial(who_are, deps.db))
     await deps.inbox.attach(deps.db, application.bot, deps.settings.inbox_keep_days)
     deps.persistence.attach(deps.db, application)
     deps.bot_username = application.bot.username

@@ -8,7 +8,7 @@ from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot.services.registry.contacts import Identity, who_is
+from bot.services.registry.contacts import Identity
 from bot.telegram.callbacks import action_of, is_ours
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.groups import addresses_bot
@@ -45,11 +45,11 @@ def _is_supported(update: Update) -> bool:
 
 
 async def identity_of(context: BotContext, user_id: int) -> Identity:
-    """The sender's identity, from the cache or the database."""
+    """The sender's identity, from the cache or the database (with the others asked now)."""
     cached = context.deps.identities.get(user_id)
     if cached is not None:
         return cached
-    identity = await who_is(context.deps.db, user_id)
+    identity = await context.deps.senders.load(user_id)
     context.deps.identities.put(identity)
     return identity
 

@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from bot.services.common.batching import Coalescer
 from bot.services.registry.contacts import Identity
 from bot.services.registry.identity_cache import IdentityCache
 from bot.services.reports.submission import ReportWriter
@@ -37,6 +38,8 @@ class BotData:
     throttle: UserThrottle
     inbox: InboxQueue
     db: Database
+    # Identities read from the database, for the senders the cache does not hold.
+    senders: Coalescer[int, Identity]
     bot_username: str
     report_writer: ReportWriter
     outbox: OutboxDispatcher

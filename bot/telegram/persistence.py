@@ -6,7 +6,8 @@ may reach another process (a webhook worker, a standby that became the leader), 
 
 - `prepare(update)` runs before each update is processed: if this process has not loaded the
   person since it became responsible for their chat, it reads their drafts and conversation
-  states from the database (one query) and puts them in place;
+  states from the database (in one read with the other senders arriving at the same moment,
+  bot/services/common/batching.py) and puts them in place;
 - after each update `Application.update_persistence()` writes what changed: the drafts as
   JSON (bot/telegram/draft_codec.py, never pickle), and each conversation's new state;
 - writes happen only while this process is responsible for the chat (`owns`: it leads, or
@@ -29,7 +30,9 @@ from telegram import Update
 from telegram.ext import Application, BasePersistence, ConversationHandler, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
+from bot.services.common.batching import Coalescer
 from bot.services.maintenance import drafts
+from bot.services.maintenance.drafts import StoredConversations
 from bot.telegram.draft_codec import DraftCodecError, dump_slots, load_slots
 from bot.telegram.drafts import UserData
 from models.base import utcnow
@@ -68,6 +71,10 @@ class DatabasePersistence(BasePersistence[UserData, ChatData, Any]):
             update_interval=PTB_UPDATE_INTERVAL,
         )
         self._db: Database | None = None
+        # Senders of one getUpdates batch are read together, (user id, chat id) each.
+        self._loader: Coalescer[tuple[int, int | None], StoredConversations] = Coalescer(
+            self._load_many
+        )
         self._application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._fresh: set[int] = set()
         self._written: dict[int, str] = {}
@@ -96,15 +103,32 @@ class DatabasePersistence(BasePersistence[UserData, ChatData, Any]):
         chat_id = update.effective_chat.id if update.effective_chat else None
         if user_id in self._fresh or self._db is None or self._application is None:
             return
-        keys = candidate_keys(chat_id, user_id)
-        stored = await drafts.load(self._db, user_id, [key_text(key) for key in keys])
+        stored = await self._loader.load((user_id, chat_id))
+        self._apply_states(candidate_keys(chat_id, user_id), stored.states)
+        if user_id in self._fresh:
+            return  # their update in another chat put the drafts in place meanwhile
         user_data = self._application.user_data[user_id]
         dropped = load_slots(user_data, stored.drafts)
         if dropped:
             logger.warning("Drafts of user %s no longer read (%s); dropped", user_id, dropped)
         self._written[user_id] = dump_slots(user_data)
-        self._apply_states(keys, stored.states)
         self._fresh.add(user_id)
+
+    async def _load_many(
+        self, people: list[tuple[int, int | None]]
+    ) -> dict[tuple[int, int | None], StoredConversations]:
+        """Drafts and conversation states of several senders, in one read."""
+        assert self._db is not None
+        keys = {
+            person: [key_text(key) for key in candidate_keys(person[1], person[0])]
+            for person in people
+        }
+        stored = await drafts.load_many(
+            self._db,
+            sorted({user_id for user_id, _ in people}),
+            sorted({key for person_keys in keys.values() for key in person_keys}),
+        )
+        return {person: stored.of(person[0], person_keys) for person, person_keys in keys.items()}
 
     def has_changes(self, update: object) -> bool:
         """Whether writing now would store anything: a conversation's state, or the sender's drafts.

@@ -20,20 +20,37 @@ class StoredConversations:
     states: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
 
 
-async def load(db: Database, user_id: int, keys: Sequence[str]) -> StoredConversations:
-    """A person's drafts and the states stored under any of these conversation keys."""
+@dataclass(frozen=True)
+class StoredMany:
+    """Several people's drafts by user id, and the states stored under the keys asked for."""
+
+    drafts: dict[int, str]
+    states: dict[str, dict[tuple[str, str], tuple[str, datetime]]]
+
+    def of(self, user_id: int, keys: Sequence[str]) -> StoredConversations:
+        """One person's part: their drafts and the states under their keys."""
+        states = {found: value for key in keys for found, value in self.states.get(key, {}).items()}
+        return StoredConversations(self.drafts.get(user_id), states)
+
+
+async def load_many(db: Database, user_ids: Sequence[int], keys: Sequence[str]) -> StoredMany:
+    """Drafts of these people and the states under these conversation keys (two queries)."""
     async with db.read() as session:
-        drafts = await session.scalar(select(UserDrafts.data).where(UserDrafts.user_id == user_id))
+        drafts = await session.execute(
+            select(UserDrafts.user_id, UserDrafts.data).where(UserDrafts.user_id.in_(user_ids))
+        )
         rows = await session.execute(
             select(
                 ConversationState.name,
                 ConversationState.key,
                 ConversationState.state,
                 ConversationState.updated_at,
-            ).where(ConversationState.key.in_(list(keys)))
+            ).where(ConversationState.key.in_(keys))
         )
-        states = {(name, key): (state, at) for name, key, state, at in rows}
-    return StoredConversations(drafts, states)
+        states: dict[str, dict[tuple[str, str], tuple[str, datetime]]] = {}
+        for name, key, state, at in rows:
+            states.setdefault(key, {})[(name, key)] = (state, at)
+        return StoredMany({user_id: data for user_id, data in drafts}, states)
 
 
 async def save_drafts(db: Database, user_id: int, data: str | None, now: datetime) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -33,7 +33,7 @@ class Identity:
 
 
 def _language_of(user_id: int) -> ScalarSelect[str]:
-    """The chosen language as a scalar subquery, so identifying stays one round trip."""
+    """The chosen language as a scalar subquery, to read it with the statement it is in."""
     return (
         select(LanguageChoice.language)
         .where(LanguageChoice.telegram_user_id == user_id)
@@ -41,18 +41,9 @@ def _language_of(user_id: int) -> ScalarSelect[str]:
     )
 
 
-async def identify(session: AsyncSession, user_id: int) -> Identity:
-    """Look a Telegram user up; strangers and contacts who left have no role."""
-    row = (
-        await session.execute(
-            select(Contact, _language_of(user_id)).where(Contact.telegram_user_id == user_id)
-        )
-    ).first()
-    if row is None:
-        language = await session.scalar(select(_language_of(user_id)))
-        return Identity(user_id, None, None, None, None, language=language)
-    contact, language = row
-    if contact.status == ContactStatus.LEFT:
+def _identity(user_id: int, contact: Contact | None, language: str | None) -> Identity:
+    """What the gate knows of a user; strangers and contacts who left have no role."""
+    if contact is None or contact.status == ContactStatus.LEFT:
         return Identity(user_id, None, None, None, None, language=language)
     return Identity(
         user_id=user_id,
@@ -66,15 +57,38 @@ async def identify(session: AsyncSession, user_id: int) -> Identity:
     )
 
 
-async def who_is(db: Database, user_id: int) -> Identity:
-    """The sender's identity; a contact marked blocked who writes again is reachable again."""
+async def identify_many(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, Identity]:
+    """Look Telegram users up: two queries however many they are."""
+    contacts = {
+        contact.telegram_user_id: contact
+        for contact in await session.scalars(
+            select(Contact).where(Contact.telegram_user_id.in_(user_ids))
+        )
+    }
+    chosen = await session.execute(
+        select(LanguageChoice.telegram_user_id, LanguageChoice.language).where(
+            LanguageChoice.telegram_user_id.in_(user_ids)
+        )
+    )
+    languages = {user_id: language for user_id, language in chosen}
+    return {
+        user_id: _identity(user_id, contacts.get(user_id), languages.get(user_id))
+        for user_id in user_ids
+    }
+
+
+async def who_are(db: Database, user_ids: Sequence[int]) -> dict[int, Identity]:
+    """Senders' identities; a contact marked blocked who writes again is reachable again."""
     async with db.read() as session:
-        identity = await identify(session, user_id)
-    if not identity.blocked:
-        return identity
-    async with db.write() as session:
-        await reactivate(session, user_id)
-    return replace(identity, blocked=False)
+        identities = await identify_many(session, user_ids)
+    blocked = [identity.user_id for identity in identities.values() if identity.blocked]
+    if blocked:
+        async with db.write() as session:
+            for user_id in blocked:
+                await reactivate(session, user_id)
+        for user_id in blocked:
+            identities[user_id] = replace(identities[user_id], blocked=False)
+    return identities
 
 
 async def choose_language(db: Database, user_id: int, language: str, now: datetime) -> None:
