@@ -1,4 +1,4 @@
-"""The Bot API transport: bounded requests, sent to httpx's transport, on asyncio connections."""
+"""The Bot API transport: bounded requests, sent to httpcore's pool, on asyncio connections."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import httpcore
+import httpx
 import pytest
 from telegram.error import NetworkError, TimedOut
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
 
 from bot.telegram.http import BoundedRequest
 from bot.telegram.network import READ_AHEAD_BYTES, AsyncioBackend
@@ -151,6 +154,45 @@ async def test_a_large_answer_arrives_whole() -> None:
     finally:
         await request.shutdown()
         server.close()
+
+
+async def test_a_call_is_sent_as_the_form_httpx_would_send() -> None:
+    """Parameters (Vietnamese, JSON, symbols) arrive exactly as httpx encodes them."""
+    seen: list[bytes] = []
+
+    async def record(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        seen.extend([head, await reader.readexactly(length)])
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ntrue")
+        await writer.drain()
+        writer.close()
+
+    server, url = await _serve(record)
+    data = RequestData(
+        [
+            RequestParameter.from_input("chat_id", 42),
+            RequestParameter.from_input("text", "Thôn 2: 1.250 người & 10% <b>hoàn thành</b>"),
+            RequestParameter.from_input(
+                "reply_markup", {"inline_keyboard": [[{"text": "📝", "callback_data": "n:1"}]]}
+            ),
+        ]
+    )
+    request = BoundedRequest(connection_pool_size=1, pool_timeout=5)
+    await request.initialize()
+    try:
+        assert await request.do_request(url, "POST", data) == (200, b"true")
+    finally:
+        await request.shutdown()
+        server.close()
+    head, body = seen
+    expected = httpx.Request("POST", url, data=data.json_parameters)
+    assert body == expected.read()
+    assert head.startswith(b"POST /botTOKEN/getMe HTTP/1.1\r\n")
+    headers = dict(line.split(b": ", 1) for line in head.split(b"\r\n")[1:-2])
+    assert headers[b"Host"] == url.split("/")[2].encode()
+    assert headers[b"Content-Type"] == b"application/x-www-form-urlencoded"
+    assert headers[b"User-Agent"] == BoundedRequest.USER_AGENT.encode()
 
 
 async def test_a_large_upload_waits_for_a_slow_reader() -> None:

@@ -7,8 +7,9 @@ starts or ends, so its bookkeeping grows with connections × waiting requests an
 single cost of answering a report (docs/benchmarks.md, P2). Waiting on a semaphore in front of
 the pool instead costs nothing per waiter; httpx only ever sees requests it can send at once.
 
-Each request goes to httpx's transport directly, and the transport's connections are
-asyncio's own (bot/telegram/network.py): see `BoundedRequest` and `AsyncioTransport`.
+Each request goes to httpcore's connection pool directly (httpx's client, request and response
+objects are layers the Bot API does not need), and the pool's connections are asyncio's own
+(bot/telegram/network.py): see `BoundedRequest` and `AsyncioTransport`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import contextlib
 import functools
 import ssl
+import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator
 from typing import Any
@@ -31,6 +33,15 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from bot.telegram.network import AsyncioBackend
 
 KEEPALIVE_SECONDS = 5.0  # httpx's default
+FORM = b"application/x-www-form-urlencoded"
+# What httpx turns into its TimeoutException and its other errors (PTB: TimedOut, NetworkError).
+TIMEOUTS = (httpcore.TimeoutException,)
+FAILURES = (
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.ProxyError,
+    httpcore.UnsupportedProtocol,
+)
 
 
 @functools.cache
@@ -43,15 +54,15 @@ class AsyncioTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport (HTTP/1.1, TLS verified) on asyncio's connections.
 
     httpx offers no parameter for httpcore's network backend, so the pool it built is
-    replaced by the same pool on `AsyncioBackend` (bot/telegram/network.py);
-    tests/test_http_request.py fails if httpx changes this.
+    replaced by the same pool on `AsyncioBackend` (bot/telegram/network.py), also exposed as
+    `pool` for `BoundedRequest`; tests/test_http_request.py fails if httpx changes this.
     """
 
     def __init__(self, connections: int, ssl_context: ssl.SSLContext | None = None) -> None:
         """Up to `connections` keep-alive connections (`ssl_context`: for tests only)."""
         context = ssl_context or _verifying_context()
         super().__init__(verify=context, limits=httpx.Limits(max_connections=connections))
-        self._pool = httpcore.AsyncConnectionPool(
+        self.pool = self._pool = httpcore.AsyncConnectionPool(
             ssl_context=context,
             max_connections=connections,
             keepalive_expiry=KEEPALIVE_SECONDS,
@@ -59,7 +70,59 @@ class AsyncioTransport(httpx.AsyncHTTPTransport):
         )
 
 
-async def _read_and_close(response: httpx.Response) -> bytes:
+@functools.lru_cache(maxsize=256)
+def _endpoint(url: str) -> tuple[httpcore.URL, bytes]:
+    """A Bot API method's URL as httpcore takes it, and its Host header, parsed once."""
+    parsed = httpx.URL(url)
+    target = httpcore.URL(
+        scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port, target=parsed.raw_path
+    )
+    return target, parsed.netloc
+
+
+def _form_request(
+    method: str, url: str, data: dict[str, Any] | None, user_agent: str, timeouts: httpx.Timeout
+) -> httpcore.Request:
+    """A call without files: its parameters as a form, as httpx would encode them."""
+    target, host = _endpoint(url)
+    body = urllib.parse.urlencode(data or {}, doseq=True).encode()
+    return httpcore.Request(
+        method,
+        target,
+        headers=[
+            (b"Host", host),
+            (b"User-Agent", user_agent.encode()),
+            (b"Content-Length", str(len(body)).encode()),
+            (b"Content-Type", FORM),
+        ],
+        content=body,
+        extensions={"timeout": timeouts.as_dict()},
+    )
+
+
+def _upload_request(
+    method: str, url: str, data: RequestData, user_agent: str, timeouts: httpx.Timeout
+) -> httpcore.Request:
+    """A call with files: httpx encodes the multipart body (streamed, not read into memory)."""
+    outgoing = httpx.Request(
+        method,
+        url,
+        headers={"User-Agent": user_agent},
+        files=data.multipart_data,
+        data=data.json_parameters,
+    )
+    target, _ = _endpoint(url)
+    assert isinstance(outgoing.stream, httpx.AsyncByteStream)
+    return httpcore.Request(
+        method,
+        target,
+        headers=outgoing.headers.raw,
+        content=outgoing.stream,
+        extensions={"timeout": timeouts.as_dict()},
+    )
+
+
+async def _read_and_close(response: httpcore.Response) -> bytes:
     """The whole body; the response is closed (its connection back in the pool) either way."""
     try:
         return await response.aread()
@@ -74,13 +137,16 @@ def proxied(proxy: object) -> bool:
 
 
 class BoundedRequest(HTTPXRequest):
-    """PTB's HTTPX request, sent straight to the transport, at most one per connection.
+    """PTB's HTTPX request, sent straight to httpcore's pool, at most one per connection.
 
-    Requests beyond `connection_pool_size` wait their turn here. Each request goes to httpx's
-    transport directly rather than through `AsyncClient.request`: the Bot API needs none of
-    the client's layers (cookies, redirects, authentication, URL merging), which cost as much
-    as the pool itself on every message (docs/benchmarks.md, P2). Timeouts, errors and the
-    client's life cycle are PTB's, as in `HTTPXRequest.do_request`.
+    Requests beyond `connection_pool_size` wait their turn here. Each request goes to the pool
+    of httpx's transport directly rather than through `AsyncClient.request`: the Bot API needs
+    none of httpx's layers (cookies, redirects, authentication, URL merging, its request and
+    response objects and their decoders), which together cost more than the pool itself on
+    every message (docs/benchmarks.md, P2). The form is encoded as httpx encodes it, uploads
+    by httpx itself. Timeouts, errors and the client's life cycle are PTB's, as in
+    `HTTPXRequest.do_request`; the httpx client still owns the transport, and sends
+    everything when a proxy is set.
     """
 
     def __init__(
@@ -129,22 +195,19 @@ class BoundedRequest(HTTPXRequest):
                 )
         if self._client.is_closed:
             raise RuntimeError("This HTTPXRequest is not initialized!")
-        files = request_data.multipart_data if request_data else None
+        media = request_data is not None and bool(request_data.multipart_data)
         timeouts = self._timeouts(
-            read_timeout, write_timeout, connect_timeout, pool_timeout, media=bool(files)
+            read_timeout, write_timeout, connect_timeout, pool_timeout, media=media
         )
-        request = httpx.Request(
-            method,
-            url,
-            headers={"User-Agent": self.USER_AGENT},
-            files=files,
-            data=request_data.json_parameters if request_data else None,
-            extensions={"timeout": timeouts.as_dict()},
-        )
+        if request_data is not None and media:
+            request = _upload_request(method, url, request_data, self.USER_AGENT, timeouts)
+        else:
+            data = request_data.json_parameters if request_data else None
+            request = _form_request(method, url, data, self.USER_AGENT, timeouts)
         async with self._slot():
             if self._client.is_closed:  # shut down while this request waited for its slot
                 raise RuntimeError("This HTTPXRequest is not initialized!")
-            return await self._send(request, self._transport)
+            return await self._send(request, self._transport.pool)
 
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
@@ -178,21 +241,23 @@ class BoundedRequest(HTTPXRequest):
         )
 
     @staticmethod
-    async def _send(request: httpx.Request, transport: AsyncioTransport) -> tuple[int, bytes]:
-        """Send through the transport; httpx's errors become PTB's, as in HTTPXRequest."""
+    async def _send(
+        request: httpcore.Request, pool: httpcore.AsyncConnectionPool
+    ) -> tuple[int, bytes]:
+        """Send through the pool; its errors become PTB's, as httpx's do in HTTPXRequest."""
         try:
-            response = await transport.handle_async_request(request)
+            response = await pool.handle_async_request(request)
             # The body is read and the response closed in a task of its own, which a cancel of
             # this request (PTB cancels getUpdates at every stop) cannot reach: landing inside
             # httpcore's close, it left the connection counted busy for good (httpcore's
             # shield does not hold against asyncio's cancel), and every later request waited
             # out the pool timeout (tests/test_http_request.py).
             body = await asyncio.shield(_read_and_close(response))
-        except httpx.TimeoutException as error:
+        except TIMEOUTS as error:
             raise TimedOut from error
-        except httpx.HTTPError as error:
-            raise NetworkError(f"httpx.{error.__class__.__name__}: {error}") from error
-        return response.status_code, body
+        except FAILURES as error:
+            raise NetworkError(f"httpcore.{error.__class__.__name__}: {error}") from error
+        return response.status, body
 
     async def _wait_for_slot(self) -> None:
         """Wait for a slot as long as httpx's pool timeout would, then give up."""
