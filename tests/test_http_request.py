@@ -110,8 +110,7 @@ async def _never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
 
 
 async def test_requests_travel_on_the_asyncio_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    # httpx builds its pool on anyio; AsyncioTransport replaces it. If httpx stops keeping the
-    # pool where it is replaced, requests would silently go through anyio again.
+    # httpx's own connections are on anyio; ours (bot/telegram/connections.py) on asyncio.
     connects: list[int] = []
     original = AsyncioBackend.connect_tcp
 

@@ -7,9 +7,9 @@ starts or ends, so its bookkeeping grows with connections × waiting requests an
 single cost of answering a report (docs/benchmarks.md, P2). Waiting on a semaphore in front of
 the pool instead costs nothing per waiter; httpx only ever sees requests it can send at once.
 
-Each request goes to httpcore's connection pool directly (httpx's client, request and response
-objects are layers the Bot API does not need), and the pool's connections are asyncio's own
-(bot/telegram/network.py): see `BoundedRequest` and `AsyncioTransport`.
+Each request then goes to a keep-alive connection of httpcore's directly (bot/telegram/
+connections.py): httpx's client, request and response objects, and httpcore's pool, are layers
+the Bot API does not need. The connections are asyncio's own (bot/telegram/network.py).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
+from bot.telegram.connections import Connections
 from bot.telegram.network import AsyncioBackend
 
 KEEPALIVE_SECONDS = 5.0  # httpx's default
@@ -48,26 +49,6 @@ FAILURES = (
 def _verifying_context() -> ssl.SSLContext:
     """The TLS context httpx would make (certificates verified), loaded once and shared."""
     return httpx.create_ssl_context()
-
-
-class AsyncioTransport(httpx.AsyncHTTPTransport):
-    """httpx's own transport (HTTP/1.1, TLS verified) on asyncio's connections.
-
-    httpx offers no parameter for httpcore's network backend, so the pool it built is
-    replaced by the same pool on `AsyncioBackend` (bot/telegram/network.py), also exposed as
-    `pool` for `BoundedRequest`; tests/test_http_request.py fails if httpx changes this.
-    """
-
-    def __init__(self, connections: int, ssl_context: ssl.SSLContext | None = None) -> None:
-        """Up to `connections` keep-alive connections (`ssl_context`: for tests only)."""
-        context = ssl_context or _verifying_context()
-        super().__init__(verify=context, limits=httpx.Limits(max_connections=connections))
-        self.pool = self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=context,
-            max_connections=connections,
-            keepalive_expiry=KEEPALIVE_SECONDS,
-            network_backend=AsyncioBackend(),
-        )
 
 
 @functools.lru_cache(maxsize=256)
@@ -122,14 +103,6 @@ def _upload_request(
     )
 
 
-async def _read_and_close(response: httpcore.Response) -> bytes:
-    """The whole body; the response is closed (its connection back in the pool) either way."""
-    try:
-        return await response.aread()
-    finally:
-        await response.aclose()
-
-
 def proxied(proxy: object) -> bool:
     """Whether requests must go through a proxy: given, or set in the environment."""
     environment = urllib.request.getproxies()
@@ -161,10 +134,13 @@ class BoundedRequest(HTTPXRequest):
         Behind a proxy (`proxy=`, or HTTPS_PROXY/HTTP_PROXY/ALL_PROXY in the environment)
         requests go through httpx's client as PTB sends them, so that httpx applies it.
         """
-        self._transport: AsyncioTransport | None = None
+        self._connections: Connections | None = None
         if not proxied(kwargs.get("proxy")):
-            self._transport = AsyncioTransport(connection_pool_size, ssl_context)
-            kwargs["httpx_kwargs"] = {"transport": self._transport}
+            context = ssl_context or _verifying_context()
+            self._connections = Connections(context, KEEPALIVE_SECONDS, AsyncioBackend())
+            # PTB's httpx client stays for its life cycle and timeouts, and sends nothing; its
+            # transport shares the TLS context rather than loading the certificates again.
+            kwargs["httpx_kwargs"] = {"transport": httpx.AsyncHTTPTransport(verify=context)}
         super().__init__(
             connection_pool_size=connection_pool_size, pool_timeout=pool_timeout, **kwargs
         )
@@ -182,7 +158,7 @@ class BoundedRequest(HTTPXRequest):
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Take a slot (as httpx's pool timeout would bound the wait), then send."""
-        if self._transport is None:
+        if self._connections is None:
             async with self._slot():
                 return await super().do_request(
                     url,
@@ -207,7 +183,7 @@ class BoundedRequest(HTTPXRequest):
         async with self._slot():
             if self._client.is_closed:  # shut down while this request waited for its slot
                 raise RuntimeError("This HTTPXRequest is not initialized!")
-            return await self._send(request, self._transport.pool)
+            return await self._send(request, self._connections)
 
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
@@ -241,23 +217,26 @@ class BoundedRequest(HTTPXRequest):
         )
 
     @staticmethod
-    async def _send(
-        request: httpcore.Request, pool: httpcore.AsyncConnectionPool
-    ) -> tuple[int, bytes]:
-        """Send through the pool; its errors become PTB's, as httpx's do in HTTPXRequest."""
+    async def _send(request: httpcore.Request, connections: Connections) -> tuple[int, bytes]:
+        """Send on a connection; httpcore's errors become PTB's, as httpx's do in HTTPXRequest."""
         try:
-            response = await pool.handle_async_request(request)
-            # The body is read and the response closed in a task of its own, which a cancel of
-            # this request (PTB cancels getUpdates at every stop) cannot reach: landing inside
-            # httpcore's close, it left the connection counted busy for good (httpcore's
-            # shield does not hold against asyncio's cancel), and every later request waited
-            # out the pool timeout (tests/test_http_request.py).
-            body = await asyncio.shield(_read_and_close(response))
+            return await connections.send(request)
         except TIMEOUTS as error:
             raise TimedOut from error
         except FAILURES as error:
             raise NetworkError(f"httpcore.{error.__class__.__name__}: {error}") from error
-        return response.status, body
+
+    async def initialize(self) -> None:
+        """Open PTB's client (again, after a shutdown) and keep connections again."""
+        await super().initialize()
+        if self._connections is not None:
+            self._connections.reopen()
+
+    async def shutdown(self) -> None:
+        """Close PTB's client and the idle connections."""
+        await super().shutdown()
+        if self._connections is not None:
+            await self._connections.aclose()
 
     async def _wait_for_slot(self) -> None:
         """Wait for a slot as long as httpx's pool timeout would, then give up."""

@@ -1,0 +1,109 @@
+"""Keep-alive connections to the Bot API: the last one freed is the next one used.
+
+`BoundedRequest` (bot/telegram/http.py) lets at most as many requests in at once as there may
+be connections, so no request ever waits for one here: a free connection is taken, or a new
+one opened. httpcore's pool also queues requests, and at every request's start and end it
+re-scans its connections and queue under a lock; with nothing ever queued, that bookkeeping
+was a tenth of the CPU of answering a report (docs/benchmarks.md, P2). The connections
+themselves (HTTP/1.1, TLS, time-outs, keep-alive expiry) are httpcore's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+
+import httpcore
+
+# How often idle connections are looked over, to close the ones expired or closed by the server.
+SWEEP_SECONDS = 1.0
+
+
+class Connections:
+    """Idle keep-alive connections, newest last; each carries one request at a time."""
+
+    def __init__(
+        self,
+        ssl_context: ssl.SSLContext,
+        keepalive_expiry: float,
+        backend: httpcore.AsyncNetworkBackend,
+    ) -> None:
+        """No connection is opened until a request needs one."""
+        self._ssl_context = ssl_context
+        self._keepalive_expiry = keepalive_expiry
+        self._backend = backend
+        self._idle: list[httpcore.AsyncHTTPConnection] = []
+        self._swept_at = time.monotonic()
+        self._closed = False
+
+    async def send(self, request: httpcore.Request) -> tuple[int, bytes]:
+        """Send on a free connection (or a new one); the status and the whole body."""
+        while True:
+            connection = await self._take(request.url.origin)
+            try:
+                response = await connection.handle_async_request(request)
+            except httpcore.ConnectionNotAvailable:
+                # The server closed it between our check and the request (nothing was sent).
+                await connection.aclose()
+                continue
+            except BaseException:
+                await connection.aclose()
+                raise
+            # Read and closed in a task of its own, which a cancel of this request (PTB cancels
+            # getUpdates at every stop) cannot interrupt half-way: the connection is either
+            # back among the idle ones, ready, or closed (tests/test_http_request.py).
+            body = await asyncio.shield(self._finish(connection, response))
+            return response.status, body
+
+    async def _finish(
+        self, connection: httpcore.AsyncHTTPConnection, response: httpcore.Response
+    ) -> bytes:
+        """Read the body, close the response, and keep the connection if it can serve again."""
+        try:
+            return await response.aread()
+        finally:
+            await response.aclose()
+            if connection.is_idle() and not self._closed:
+                self._idle.append(connection)
+            else:
+                await connection.aclose()
+
+    async def _take(self, origin: httpcore.Origin) -> httpcore.AsyncHTTPConnection:
+        """The newest idle connection to `origin` that can serve, else a new one."""
+        await self._sweep()
+        for index in range(len(self._idle) - 1, -1, -1):
+            connection = self._idle[index]
+            if connection.can_handle_request(origin):
+                del self._idle[index]
+                if connection.is_available() and not connection.has_expired():
+                    return connection
+                await connection.aclose()
+        return httpcore.AsyncHTTPConnection(
+            origin=origin,
+            ssl_context=self._ssl_context,
+            keepalive_expiry=self._keepalive_expiry,
+            network_backend=self._backend,
+        )
+
+    async def _sweep(self) -> None:
+        """Close idle connections past their keep-alive or closed by the server (once a second)."""
+        now = time.monotonic()
+        if now - self._swept_at < SWEEP_SECONDS:
+            return
+        self._swept_at = now
+        stale = [connection for connection in self._idle if connection.has_expired()]
+        self._idle = [connection for connection in self._idle if connection not in stale]
+        for connection in stale:
+            await connection.aclose()
+
+    async def aclose(self) -> None:
+        """Close every idle connection; those in use close when their request ends."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await connection.aclose()
+
+    def reopen(self) -> None:
+        """Keep connections again (the request was initialised again after a shutdown)."""
+        self._closed = False
