@@ -29,6 +29,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
@@ -37,9 +38,11 @@ from bot.telegram.chats import ChatRouter
 from bot.telegram.context import BotApplication
 from bot.telegram.coordination import SyncWatcher
 from bot.telegram.updates import ALLOWED_UPDATES, ChatOrderedUpdateProcessor, chat_key
-from bot.telegram.webhook import WebhookReceiver
 from models.leader import LeaderLock, leader_lock_for
 from scheduler.jobs import sync_all, unregister_all
+
+if TYPE_CHECKING:  # aiohttp's server (~8 MB) loads only in webhook mode
+    from bot.telegram.webhook import WebhookReceiver
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +113,8 @@ class Runtime:
 
     async def _start_receiving(self) -> None:
         """Every webhook worker: claim chats, and listen for Telegram's posts."""
+        from bot.telegram.webhook import WebhookReceiver
+
         deps = self.application.bot_data
         self.router = ChatRouter(
             deps.db,

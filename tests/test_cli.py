@@ -60,3 +60,19 @@ def test_db_upgrade(tmp_path) -> None:  # type: ignore[no-untyped-def]
     result = run_cli(["db", "upgrade"], DATABASE_URL=url)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "fresh" / "x.db").exists()
+
+
+def test_the_running_bot_does_not_load_what_only_documents_or_webhooks_need() -> None:
+    """`binhdan run` polling imports no spreadsheet, chart, PDF, QR, migration or web server."""
+    import subprocess
+    import sys
+
+    heavy = ("openpyxl", "numpy", "matplotlib", "fpdf", "qrcode", "alembic", "aiohttp")
+    probe = (
+        "import sys; import bot.cli.main, bot.app, bot.runtime; "
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "[]"

@@ -13,9 +13,11 @@ openpyxl stores a leading `=` as a live formula. So:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+if TYPE_CHECKING:  # openpyxl (with numpy and Pillow, ~30 MB) loads only to write a workbook
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell
 
 # What spreadsheet programs read as the start of a formula (OWASP "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -36,6 +38,8 @@ def put_user_text(cell: Cell, value: str | None) -> None:
 
 def seal_text(workbook: Workbook, keep: Callable[[Cell], bool]) -> int:
     """Turn every formula cell for which `keep` is false into text; return how many."""
+    from openpyxl.cell.cell import Cell
+
     turned = 0
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
