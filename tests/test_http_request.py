@@ -194,6 +194,27 @@ async def test_a_call_is_sent_as_the_form_httpx_would_send() -> None:
     assert headers[b"User-Agent"] == BoundedRequest.USER_AGENT.encode()
 
 
+async def test_a_file_download_is_a_bare_get() -> None:
+    heads: list[bytes] = []
+
+    async def record(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n%PD")
+        await writer.drain()
+        writer.close()
+
+    server, url = await _serve(record)
+    request = BoundedRequest(connection_pool_size=1, pool_timeout=5)
+    await request.initialize()
+    try:
+        assert await request.do_request(url.replace("/bot", "/file/bot"), "GET") == (200, b"%PD")
+    finally:
+        await request.shutdown()
+        server.close()
+    assert heads[0].startswith(b"GET /file/botTOKEN/getMe HTTP/1.1\r\n")
+    assert b"Content-Type" not in heads[0] and b"Content-Length" not in heads[0]
+
+
 async def test_a_large_upload_waits_for_a_slow_reader() -> None:
     # The transport's buffer fills and the writer waits (pause_writing/resume_writing).
     received = bytearray()

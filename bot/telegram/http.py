@@ -1,15 +1,15 @@
-"""The Bot API transport: PTB's HTTPX request, with requests queued before httpx, not in it.
+"""The Bot API transport: PTB's HTTPX request, with requests queued before the connections.
 
 With many chats served at once (UPDATE_CONCURRENCY), most requests wait for one of the few
 keep-alive connections. httpcore's pool re-scans every waiting request against every connection
-(and asks each idle socket whether the server closed it, a system call) each time a request
-starts or ends, so its bookkeeping grows with connections × waiting requests and was the largest
-single cost of answering a report (docs/benchmarks.md, P2). Waiting on a semaphore in front of
-the pool instead costs nothing per waiter; httpx only ever sees requests it can send at once.
+each time a request starts or ends, so its bookkeeping grows with connections × waiting
+requests and was the largest single cost of answering a report (docs/benchmarks.md, P2).
+Waiting on a semaphore instead costs nothing per waiter, and a request let through always
+finds a connection free.
 
-Each request then goes to a keep-alive connection of httpcore's directly (bot/telegram/
-connections.py): httpx's client, request and response objects, and httpcore's pool, are layers
-the Bot API does not need. The connections are asyncio's own (bot/telegram/network.py).
+It then goes to a keep-alive connection of httpcore's directly (bot/telegram/connections.py):
+httpx's client, request and response objects, and httpcore's pool, are layers the Bot API does
+not need. The connections are asyncio's own (bot/telegram/network.py).
 """
 
 from __future__ import annotations
@@ -66,18 +66,13 @@ def _form_request(
 ) -> httpcore.Request:
     """A call without files: its parameters as a form, as httpx would encode them."""
     target, host = _endpoint(url)
-    body = urllib.parse.urlencode(data or {}, doseq=True).encode()
+    headers = [(b"Host", host), (b"User-Agent", user_agent.encode())]
+    body = b""
+    if method != "GET" or data:  # a file download is a bare GET
+        body = urllib.parse.urlencode(data or {}, doseq=True).encode()
+        headers += [(b"Content-Length", str(len(body)).encode()), (b"Content-Type", FORM)]
     return httpcore.Request(
-        method,
-        target,
-        headers=[
-            (b"Host", host),
-            (b"User-Agent", user_agent.encode()),
-            (b"Content-Length", str(len(body)).encode()),
-            (b"Content-Type", FORM),
-        ],
-        content=body,
-        extensions={"timeout": timeouts.as_dict()},
+        method, target, headers=headers, content=body, extensions={"timeout": timeouts.as_dict()}
     )
 
 
@@ -110,16 +105,15 @@ def proxied(proxy: object) -> bool:
 
 
 class BoundedRequest(HTTPXRequest):
-    """PTB's HTTPX request, sent straight to httpcore's pool, at most one per connection.
+    """PTB's HTTPX request, sent straight to a keep-alive connection, one per connection.
 
-    Requests beyond `connection_pool_size` wait their turn here. Each request goes to the pool
-    of httpx's transport directly rather than through `AsyncClient.request`: the Bot API needs
-    none of httpx's layers (cookies, redirects, authentication, URL merging, its request and
-    response objects and their decoders), which together cost more than the pool itself on
-    every message (docs/benchmarks.md, P2). The form is encoded as httpx encodes it, uploads
-    by httpx itself. Timeouts, errors and the client's life cycle are PTB's, as in
-    `HTTPXRequest.do_request`; the httpx client still owns the transport, and sends
-    everything when a proxy is set.
+    Requests beyond `connection_pool_size` wait their turn here. Each request goes to a free
+    connection (bot/telegram/connections.py) rather than through `AsyncClient.request`: the
+    Bot API needs none of httpx's layers (cookies, redirects, authentication, URL merging, its
+    request and response objects and their decoders), which together cost more than sending
+    on every message (docs/benchmarks.md, P2). The form is encoded as httpx encodes it,
+    uploads by httpx itself. Timeouts, errors and the client's life cycle are PTB's, as in
+    `HTTPXRequest.do_request`; PTB's httpx client sends everything when a proxy is set.
     """
 
     def __init__(
