@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.sandbox.client import SandboxClient
@@ -104,3 +105,25 @@ async def test_senders_are_identified_together(
             select(Contact.status).where(Contact.telegram_user_id == blocked)
         )
     assert now_status == ContactStatus.ACTIVE
+
+
+async def test_senders_are_still_identified_when_marking_one_reachable_fails(
+    db: Database,
+    units: None,
+    session_factory: async_sessionmaker[AsyncSession],
+    client: SandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A locked database must not fail every sender looked up with a blocked one."""
+    active, blocked = await register_many(session_factory, client, 2, 982_000)
+    async with session_factory.begin() as session:
+        contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == blocked))
+        assert contact is not None
+        contact.status = ContactStatus.BLOCKED
+
+    async def locked(session: AsyncSession, user_id: int) -> None:
+        raise OperationalError("UPDATE contacts", {}, Exception("database is locked"))
+
+    monkeypatch.setattr("bot.services.registry.contacts.reactivate", locked)
+    found = await who_are(db, [active, blocked])
+    assert found[active].role == Role.HEAD and found[blocked].blocked

@@ -18,8 +18,9 @@ from bot.telegram.network import AsyncioBackend
 class Server:
     """A keep-alive HTTP server on loopback that counts its connections."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, dribble: bool = False) -> None:
         self.delay = delay
+        self.dribble = dribble  # a 2,000-byte body sent 100 bytes at a time, 0.1 s apart
         self.opened = 0
         self.open_now = 0
         self.most_open = 0
@@ -31,8 +32,17 @@ class Server:
         self.most_open = max(self.most_open, self.open_now)
         with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
             while True:
-                await reader.readuntil(b"\r\n\r\n")
+                head = await reader.readuntil(b"\r\n\r\n")
                 await asyncio.sleep(self.delay)
+                if self.dribble and b"/slow" in head:
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n")
+                    for _ in range(20):
+                        await asyncio.sleep(0.1)
+                        if reader.at_eof():  # the client closed the connection
+                            raise ConnectionError
+                        writer.write(b"x" * 100)
+                        await writer.drain()
+                    continue
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
                 await writer.drain()
         self.open_now -= 1
@@ -59,8 +69,8 @@ def _request(url: str) -> httpcore.Request:
     )
 
 
-def _connections(keepalive: float = 5.0) -> Connections:
-    return Connections(_verifying_context(), keepalive, AsyncioBackend())
+def _connections(keepalive: float = 5.0, limit: int = 8) -> Connections:
+    return Connections(limit, _verifying_context(), keepalive, AsyncioBackend())
 
 
 async def test_requests_one_after_another_share_one_connection() -> None:
@@ -125,3 +135,39 @@ async def test_a_connection_in_use_at_shutdown_is_closed_when_its_request_ends()
     finally:
         await connections.aclose()
         server.close()
+
+
+async def test_a_request_cancelled_while_its_answer_arrives_closes_its_connection() -> None:
+    """PTB cancels getUpdates at a stop, then asks once more: never a second socket."""
+    server = Server(dribble=True)
+    url = await server.start()
+    connections = _connections(limit=1)
+    try:
+        pending = asyncio.create_task(connections.send(_request(url.replace("getMe", "slow"))))
+        await asyncio.sleep(0.35)  # the headers are in, the body still coming
+        pending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await pending
+        await asyncio.sleep(0.15)
+        assert server.open_now == 0
+        assert await connections.send(_request(url)) == (200, b"ok")
+        assert server.most_open == 1
+    finally:
+        await connections.aclose()
+        server.close()
+
+
+async def test_connections_to_another_address_make_room_within_the_limit() -> None:
+    """A separate file server: with a limit of 1, the idle API connection is closed first."""
+    api, files = Server(), Server()
+    api_url, files_url = await api.start(), await files.start()
+    connections = _connections(limit=1)
+    try:
+        assert await connections.send(_request(api_url)) == (200, b"ok")
+        assert await connections.send(_request(files_url)) == (200, b"ok")
+        await asyncio.sleep(0.05)
+        assert api.open_now + files.open_now == 1
+    finally:
+        await connections.aclose()
+        api.close()
+        files.close()

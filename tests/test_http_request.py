@@ -67,6 +67,22 @@ async def test_a_request_waiting_past_the_pool_timeout_times_out(
     assert (await request.do_request("http://127.0.0.1/x", "POST"))[0] == 200
 
 
+async def test_a_pool_timeout_given_with_the_call_bounds_its_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    recorder = _Recorder(hold=1.0)
+    monkeypatch.setattr(BoundedRequest, "_send", recorder)
+    request = BoundedRequest(connection_pool_size=1, pool_timeout=30)
+    await request.initialize()
+    first = asyncio.create_task(request.do_request("http://127.0.0.1/x", "POST"))
+    await asyncio.sleep(0)
+    with pytest.raises(TimedOut):
+        await asyncio.wait_for(
+            request.do_request("http://127.0.0.1/x", "POST", pool_timeout=0.05), timeout=0.5
+        )
+    assert (await first)[0] == 200
+
+
 async def _serve(handle: Any) -> tuple[asyncio.Server, str]:
     """A bare HTTP server on loopback for the transport's own tests."""
     server = await asyncio.start_server(handle, "127.0.0.1", 0)

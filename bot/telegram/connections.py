@@ -10,7 +10,6 @@ themselves (HTTP/1.1, TLS, time-outs, keep-alive expiry) are httpcore's.
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 import time
 
@@ -25,11 +24,14 @@ class Connections:
 
     def __init__(
         self,
+        limit: int,
         ssl_context: ssl.SSLContext,
         keepalive_expiry: float,
         backend: httpcore.AsyncNetworkBackend,
     ) -> None:
-        """No connection is opened until a request needs one."""
+        """At most `limit` connections open; none is opened until a request needs one."""
+        self._limit = limit
+        self._in_use = 0
         self._ssl_context = ssl_context
         self._keepalive_expiry = keepalive_expiry
         self._backend = backend
@@ -41,33 +43,32 @@ class Connections:
         """Send on a free connection (or a new one); the status and the whole body."""
         while True:
             connection = await self._take(request.url.origin)
+            self._in_use += 1
             try:
                 response = await connection.handle_async_request(request)
+                body = await response.aread()
+                await response.aclose()
             except httpcore.ConnectionNotAvailable:
                 # The server closed it between our check and the request (nothing was sent).
                 await connection.aclose()
                 continue
             except BaseException:
+                # A cancel (PTB cancels getUpdates at every stop) or a failure, wherever it
+                # lands: the connection is closed at once (closing never waits, so a cancel
+                # cannot interrupt it) rather than left half-read or counted busy.
                 await connection.aclose()
                 raise
-            # Read and closed in a task of its own, which a cancel of this request (PTB cancels
-            # getUpdates at every stop) cannot interrupt half-way: the connection is either
-            # back among the idle ones, ready, or closed (tests/test_http_request.py).
-            body = await asyncio.shield(self._finish(connection, response))
+            finally:
+                self._in_use -= 1
+            await self._keep(connection)
             return response.status, body
 
-    async def _finish(
-        self, connection: httpcore.AsyncHTTPConnection, response: httpcore.Response
-    ) -> bytes:
-        """Read the body, close the response, and keep the connection if it can serve again."""
-        try:
-            return await response.aread()
-        finally:
-            await response.aclose()
-            if connection.is_idle() and not self._closed:
-                self._idle.append(connection)
-            else:
-                await connection.aclose()
+    async def _keep(self, connection: httpcore.AsyncHTTPConnection) -> None:
+        """Put a connection back among the idle ones if it can serve again, else close it."""
+        if connection.is_idle() and not self._closed:
+            self._idle.append(connection)
+        else:
+            await connection.aclose()
 
     async def _take(self, origin: httpcore.Origin) -> httpcore.AsyncHTTPConnection:
         """The newest idle connection to `origin` that can serve, else a new one."""
@@ -79,6 +80,9 @@ class Connections:
                 if connection.is_available() and not connection.has_expired():
                     return connection
                 await connection.aclose()
+        # Idle connections to other addresses (a separate file server) make room first.
+        while self._idle and len(self._idle) + self._in_use >= self._limit:
+            await self._idle.pop(0).aclose()
         return httpcore.AsyncHTTPConnection(
             origin=origin,
             ssl_context=self._ssl_context,

@@ -131,7 +131,9 @@ class BoundedRequest(HTTPXRequest):
         self._connections: Connections | None = None
         if not proxied(kwargs.get("proxy")):
             context = ssl_context or _verifying_context()
-            self._connections = Connections(context, KEEPALIVE_SECONDS, AsyncioBackend())
+            self._connections = Connections(
+                connection_pool_size, context, KEEPALIVE_SECONDS, AsyncioBackend()
+            )
             # PTB's httpx client stays for its life cycle and timeouts, and sends nothing; its
             # transport shares the TLS context rather than loading the certificates again.
             kwargs["httpx_kwargs"] = {"transport": httpx.AsyncHTTPTransport(verify=context)}
@@ -152,8 +154,9 @@ class BoundedRequest(HTTPXRequest):
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Take a slot (as httpx's pool timeout would bound the wait), then send."""
+        wait_limit = self._wait_limit if isinstance(pool_timeout, DefaultValue) else pool_timeout
         if self._connections is None:
-            async with self._slot():
+            async with self._slot(wait_limit):
                 return await super().do_request(
                     url,
                     method,
@@ -174,16 +177,16 @@ class BoundedRequest(HTTPXRequest):
         else:
             data = request_data.json_parameters if request_data else None
             request = _form_request(method, url, data, self.USER_AGENT, timeouts)
-        async with self._slot():
+        async with self._slot(wait_limit):
             if self._client.is_closed:  # shut down while this request waited for its slot
                 raise RuntimeError("This HTTPXRequest is not initialized!")
             return await self._send(request, self._connections)
 
     @contextlib.asynccontextmanager
-    async def _slot(self) -> AsyncIterator[None]:
-        """Hold one of the slots while the block runs."""
+    async def _slot(self, wait_limit: float | None) -> AsyncIterator[None]:
+        """Hold one of the slots while the block runs (waiting `wait_limit` s at most)."""
         if self._slots.locked():
-            await self._wait_for_slot()
+            await self._wait_for_slot(wait_limit)
         else:
             await self._slots.acquire()  # free: taken at once, no timer needed
         try:
@@ -232,10 +235,10 @@ class BoundedRequest(HTTPXRequest):
         if self._connections is not None:
             await self._connections.aclose()
 
-    async def _wait_for_slot(self) -> None:
+    async def _wait_for_slot(self, wait_limit: float | None) -> None:
         """Wait for a slot as long as httpx's pool timeout would, then give up."""
         try:
-            async with asyncio.timeout(self._wait_limit):
+            async with asyncio.timeout(wait_limit):
                 await self._slots.acquire()
         except TimeoutError as error:
             # What httpx's own pool timeout becomes in PTB, so callers retry as they would.

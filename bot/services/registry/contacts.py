@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import ScalarSelect, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.common.audit import record_event
@@ -15,6 +17,8 @@ from bot.services.common.sync import IDENTITIES, bump
 from models import Contact, ContactStatus, LanguageChoice, Role, upsert
 from models.base import utcnow
 from models.db import Database
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -82,12 +86,18 @@ async def who_are(db: Database, user_ids: Sequence[int]) -> dict[int, Identity]:
     async with db.read() as session:
         identities = await identify_many(session, user_ids)
     blocked = [identity.user_id for identity in identities.values() if identity.blocked]
-    if blocked:
+    if not blocked:
+        return identities
+    try:
         async with db.write() as session:
             for user_id in blocked:
                 await reactivate(session, user_id)
-        for user_id in blocked:
-            identities[user_id] = replace(identities[user_id], blocked=False)
+    except SQLAlchemyError:
+        # Senders looked up together must not all fail for it: they are marked next time.
+        logger.warning("Could not mark %s reachable again", blocked, exc_info=True)
+        return identities
+    for user_id in blocked:
+        identities[user_id] = replace(identities[user_id], blocked=False)
     return identities
 
 
