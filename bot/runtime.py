@@ -275,8 +275,10 @@ class Runtime:
         Not when its last sync already read that version: creating the default schedules
         at the start moves the counter, and syncing again for it would only repeat the work.
         """
-        if self.leading and version > self._schedules_synced:
-            self._schedules_synced = await sync_all(self.application)
+        # One sync at a time: one overlapping the start's could drop a job the other just set.
+        async with self._transition:
+            if self.leading and version > self._schedules_synced:
+                self._schedules_synced = await sync_all(self.application)
 
     async def _database_ready(self) -> bool:
         """Whether the database answers a query."""
