@@ -154,8 +154,9 @@ async def run() -> Section:
         "|---|---|",
         *(f"| {n:,} | {peak:.1f} |" for n, peak in peaks.items()),
         "",
-        "Most of the idle memory is the mandated stack itself: importing pydantic-settings, "
-        "SQLAlchemy and python-telegram-bot costs about 68 MB before any of our code. "
+        "Most of the idle memory is the mandated stack itself: a Python process that has "
+        "imported pydantic-settings, SQLAlchemy and python-telegram-bot holds about 68 MB "
+        "before any of our code. "
         "`holidays` adds about 19 MB when the schedules are first planned, at the start (it "
         "imports every country's module to give Việt Nam's); with the development tools "
         "installed in the same environment, httpx also loads rich, click and Pygments. "
