@@ -65,6 +65,17 @@ async def test_a_failed_load_fails_every_caller_of_the_batch() -> None:
     assert [type(result) for result in results] == [RuntimeError, RuntimeError]
 
 
+async def test_a_load_that_forgets_a_key_fails_its_callers_rather_than_hanging() -> None:
+    async def forgetful(keys: list[int]) -> Mapping[int, int]:
+        return {key: key for key in keys if key != 2}
+
+    loader: Coalescer[int, int] = Coalescer(forgetful)
+    results = await asyncio.wait_for(
+        asyncio.gather(loader.load(1), loader.load(2), return_exceptions=True), timeout=1
+    )
+    assert [type(result) for result in results] == [KeyError, KeyError]
+
+
 async def test_a_cancelled_caller_leaves_the_others_their_answer() -> None:
     recorder = Recorder()
     recorder.release.clear()

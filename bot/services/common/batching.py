@@ -47,6 +47,7 @@ class Coalescer(Generic[K, V]):
         waiting = [(key, future) for key, futures in batch.items() for future in futures]
         try:
             found = await self._load_many(list(batch))
+            answers = [(future, found[key]) for key, future in waiting]
         except asyncio.CancelledError:
             for _, future in waiting:
                 future.cancel()
@@ -56,6 +57,6 @@ class Coalescer(Generic[K, V]):
                 if not future.done():
                     future.set_exception(error)
             return
-        for key, future in waiting:
+        for future, value in answers:
             if not future.done():
-                future.set_result(found[key])
+                future.set_result(value)
