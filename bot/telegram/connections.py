@@ -42,9 +42,12 @@ class Connections:
     async def send(self, request: httpcore.Request) -> tuple[int, bytes]:
         """Send on a free connection (or a new one); the status and the whole body."""
         while True:
-            connection = await self._take(request.url.origin)
+            # Chosen and counted in use before any await, so that concurrent sends never
+            # see the same idle list, nor more connections than the limit.
+            connection, stale = self._take(request.url.origin)
             self._in_use += 1
             try:
+                await _close(stale)
                 response = await connection.handle_async_request(request)
                 body = await response.aread()
                 await response.aclose()
@@ -60,54 +63,63 @@ class Connections:
                 raise
             finally:
                 self._in_use -= 1
-            await self._keep(connection)
+            if connection.is_idle() and not self._closed:
+                self._idle.append(connection)
+            else:
+                await connection.aclose()
             return response.status, body
 
-    async def _keep(self, connection: httpcore.AsyncHTTPConnection) -> None:
-        """Put a connection back among the idle ones if it can serve again, else close it."""
-        if connection.is_idle() and not self._closed:
-            self._idle.append(connection)
-        else:
-            await connection.aclose()
+    def _take(
+        self, origin: httpcore.Origin
+    ) -> tuple[httpcore.AsyncHTTPConnection, list[httpcore.AsyncHTTPConnection]]:
+        """A connection for `origin` (the newest idle one that can serve, else a new one).
 
-    async def _take(self, origin: httpcore.Origin) -> httpcore.AsyncHTTPConnection:
-        """The newest idle connection to `origin` that can serve, else a new one."""
-        await self._sweep()
+        Also the idle connections to close: expired, closed by the server, or over the limit.
+        """
+        stale = self._sweep()
         for index in range(len(self._idle) - 1, -1, -1):
             connection = self._idle[index]
             if connection.can_handle_request(origin):
                 del self._idle[index]
                 if connection.is_available() and not connection.has_expired():
-                    return connection
-                await connection.aclose()
+                    return connection, stale
+                stale.append(connection)
         # Idle connections to other addresses (a separate file server) make room first.
         while self._idle and len(self._idle) + self._in_use >= self._limit:
-            await self._idle.pop(0).aclose()
-        return httpcore.AsyncHTTPConnection(
+            stale.append(self._idle.pop(0))
+        fresh = httpcore.AsyncHTTPConnection(
             origin=origin,
             ssl_context=self._ssl_context,
             keepalive_expiry=self._keepalive_expiry,
             network_backend=self._backend,
         )
+        return fresh, stale
 
-    async def _sweep(self) -> None:
-        """Close idle connections past their keep-alive or closed by the server (once a second)."""
+    def _sweep(self) -> list[httpcore.AsyncHTTPConnection]:
+        """Take out the idle connections past their keep-alive or closed by the server.
+
+        Looked over once a second; between sweeps, `_take` checks the one it hands out.
+        """
         now = time.monotonic()
         if now - self._swept_at < SWEEP_SECONDS:
-            return
+            return []
         self._swept_at = now
         stale = [connection for connection in self._idle if connection.has_expired()]
         self._idle = [connection for connection in self._idle if connection not in stale]
-        for connection in stale:
-            await connection.aclose()
+        return stale
 
     async def aclose(self) -> None:
         """Close every idle connection; those in use close when their request ends."""
         self._closed = True
         idle, self._idle = self._idle, []
-        for connection in idle:
-            await connection.aclose()
+        await _close(idle)
 
     def reopen(self) -> None:
         """Keep connections again (the request was initialised again after a shutdown)."""
         self._closed = False
+
+
+async def _close(connections: list[httpcore.AsyncHTTPConnection]) -> None:
+    """Close these connections (each at once: no goodbye is waited for)."""
+    for connection in connections:
+        await connection.aclose()
