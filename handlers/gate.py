@@ -1,10 +1,20 @@
-"""The one access gate: identify the sender, answer groups and strangers, refuse by role."""
+"""The one access gate: decide first (no I/O but reading who the sender is), then stop.
+
+The gate's answer is a value, a `Refusal` or `None`, and exactly one place acts on it:
+`check_access` stops every refused update with `ApplicationHandlerStop` whatever happens to
+the notice the sender is owed. Telling the sender is best effort: a notice that cannot be
+sent (Telegram down, a time-out, a bug in building it) is logged and never lets the refused
+update through to the next handler group. A gate that cannot decide (the database is down)
+stops the update too.
+"""
 
 from __future__ import annotations
 
+import enum
 import logging
+from dataclasses import dataclass
 
-from telegram import Message, ReplyKeyboardRemove, Update
+from telegram import ReplyKeyboardRemove, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
@@ -24,6 +34,25 @@ from bot.texts import translator
 
 logger = logging.getLogger(__name__)
 GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+class Notice(enum.Enum):
+    """What a refused sender is told (best effort)."""
+
+    NONE = "none"
+    GROUP = "group"  # the bot works in private chats (once in a while, when addressed)
+    HOW_TO_REGISTER = "how_to_register"
+    NOT_ALLOWED = "not_allowed"
+    TOO_FAST = "too_fast"
+    FAILED = "failed"  # the gate itself could not decide
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The gate's decision to stop an update, and why (for the log)."""
+
+    reason: str
+    notice: Notice = Notice.NONE
 
 
 def _is_supported(update: Update) -> bool:
@@ -64,18 +93,6 @@ def command_of(update: Update) -> str | None:
     return message.text.split()[0][1:].split("@", 1)[0].lower()
 
 
-async def _answer_group(message: Message, context: BotContext) -> None:
-    """Say once in a while, when addressed, that the bot works in private chats."""
-    username = context.deps.bot_username
-    if not addresses_bot(message, context.bot.id, username):
-        return
-    if not context.deps.group_notices.due(message.chat.id):
-        return
-    # A group is shared: it reads the commune's language, whoever wrote.
-    t = translator()
-    await message.reply_text(t("group.private_only", link=f"https://t.me/{username}"))
-
-
 def _stranger_may(update: Update) -> bool:
     """What someone not registered may still do: /start, /huongdan, /ngonngu, the language."""
     query = update.callback_query
@@ -84,63 +101,102 @@ def _stranger_may(update: Update) -> bool:
     return command_of(update) in STRANGER_COMMANDS
 
 
-async def _how_to_register(update: Update, context: BotContext) -> None:
-    """The one answer a stranger gets to anything else: how to register."""
-    t = context.t
-    query = update.callback_query
-    if query is not None:
-        await query.answer(t.plain("stranger.button"), show_alert=True)
-        return
-    assert update.message is not None
-    await update.message.reply_text(t("stranger.how_to"), reply_markup=ReplyKeyboardRemove())
-
-
-async def check_access(update: Update, context: BotContext) -> None:
-    """Stop the update unless the sender's role allows the command or button."""
-    if update.message is not None and update.message.chat.type in GROUPS:
-        await _answer_group(update.message, context)
-        raise ApplicationHandlerStop
-    if not _is_supported(update):
-        raise ApplicationHandlerStop
-    assert update.effective_user is not None
-    context.identity = await identity_of(context, update.effective_user.id)
-    await _throttle(update, context)
-    role = context.identity.role
-    if role is None and not _stranger_may(update):
-        logger.info("Told user %s how to register", context.identity.user_id)
-        await _how_to_register(update, context)
-        raise ApplicationHandlerStop
-    command = command_of(update)
-    if command is not None and not command_allowed(command, role):
-        logger.info("Refused /%s to user %s (role %s)", command, context.identity.user_id, role)
-        assert update.message is not None
-        await update.message.reply_text(context.t("access.not_allowed"))
-        raise ApplicationHandlerStop
-    query = update.callback_query
-    if query is None:
-        return
-    data = query.data or ""
-    if action_of(data) is None and is_ours(data):
-        return  # A button of ours no handler takes any more: answered as expired, last.
-    if not callback_allowed(data, role):
-        logger.info("Refused button %r to user %s", query.data, context.identity.user_id)
-        await query.answer(context.t.plain("access.not_allowed"), show_alert=True)
-        raise ApplicationHandlerStop
-
-
-async def _throttle(update: Update, context: BotContext) -> None:
-    """Drop a flood beyond the user's budget; say so once per episode (bot/telegram/throttle)."""
+def _throttled(update: Update, context: BotContext) -> Refusal | None:
+    """A flood beyond the user's budget is dropped, with one notice per episode."""
     message = update.message
     sent_at = message.date.timestamp() if message is not None else None
     verdict = context.deps.throttle.check(context.who.user_id, sent_at)
     if verdict is Verdict.PASS:
+        return None
+    notice = Notice.TOO_FAST if verdict is Verdict.NOTICE else Notice.NONE
+    return Refusal(f"throttled ({verdict.value})", notice)
+
+
+def _by_role(update: Update, identity: Identity) -> Refusal | None:
+    """Refuse what the sender's role does not allow (the permissions table decides)."""
+    role = identity.role
+    if role is None and not _stranger_may(update):
+        return Refusal("not registered", Notice.HOW_TO_REGISTER)
+    command = command_of(update)
+    if command is not None and not command_allowed(command, role):
+        return Refusal(f"/{command} not allowed to role {role}", Notice.NOT_ALLOWED)
+    query = update.callback_query
+    if query is None:
+        return None
+    data = query.data or ""
+    if action_of(data) is None and is_ours(data):
+        return None  # A button of ours no handler takes any more: answered as expired, last.
+    if not callback_allowed(data, role):
+        return Refusal(f"button {data!r} not allowed to role {role}", Notice.NOT_ALLOWED)
+    return None
+
+
+async def decide(update: Update, context: BotContext) -> Refusal | None:
+    """The gate's decision; its only I/O is reading the sender's identity."""
+    if update.message is not None and update.message.chat.type in GROUPS:
+        return Refusal("group chat", Notice.GROUP)
+    if not _is_supported(update):
+        return Refusal("unsupported update")
+    assert update.effective_user is not None
+    context.identity = await identity_of(context, update.effective_user.id)
+    return _throttled(update, context) or _by_role(update, context.identity)
+
+
+async def _tell(notice: Notice, update: Update, context: BotContext) -> None:
+    """Send the notice a refused sender is owed (may raise: the caller only logs it)."""
+    t = context.t
+    query = update.callback_query
+    message = update.message
+    if notice is Notice.GROUP:
+        assert message is not None
+        username = context.deps.bot_username
+        if addresses_bot(message, context.bot.id, username) and context.deps.group_notices.due(
+            message.chat.id
+        ):
+            # A group is shared: it reads the commune's language, whoever wrote.
+            text = translator()("group.private_only", link=f"https://t.me/{username}")
+            await message.reply_text(text)
+    elif query is not None:
+        key = {
+            Notice.HOW_TO_REGISTER: "stranger.button",
+            Notice.NOT_ALLOWED: "access.not_allowed",
+            Notice.TOO_FAST: "access.too_fast",
+            Notice.FAILED: "error.internal",
+        }[notice]
+        await query.answer(t.plain(key), show_alert=notice is not Notice.TOO_FAST)
+    elif message is not None:
+        key = {
+            Notice.HOW_TO_REGISTER: "stranger.how_to",
+            Notice.NOT_ALLOWED: "access.not_allowed",
+            Notice.TOO_FAST: "access.too_fast",
+            Notice.FAILED: "error.internal",
+        }[notice]
+        markup = ReplyKeyboardRemove() if notice is Notice.HOW_TO_REGISTER else None
+        await message.reply_text(t(key), reply_markup=markup)
+
+
+async def _tell_best_effort(refusal: Refusal, update: Update, context: BotContext) -> None:
+    """Tell the sender why, if there is anything to tell; a failure is only logged."""
+    if refusal.notice is Notice.NONE:
         return
-    if verdict is Verdict.NOTICE:
-        logger.info("Throttling user %s", context.who.user_id)
-        if message is not None:
-            await message.reply_text(context.t("access.too_fast"))
-        elif update.callback_query is not None:
-            await update.callback_query.answer(context.t.plain("access.too_fast"))
+    try:
+        await _tell(refusal.notice, update, context)
+    except Exception:
+        logger.warning("Could not tell update %s's sender it was refused", update.update_id)
+
+
+async def check_access(update: Update, context: BotContext) -> None:
+    """Stop the update unless the sender's role allows it; the stop never depends on a send."""
+    try:
+        refusal = await decide(update, context)
+    except Exception:
+        logger.exception("The access gate could not decide on update %s", update.update_id)
+        refusal = Refusal("the gate failed", Notice.FAILED)
+    if refusal is None:
+        return
+    user = context.identity.user_id if context.identity else None
+    logger.info("Stopped update %s from user %s: %s", update.update_id, user, refusal.reason)
+    await _tell_best_effort(refusal, update, context)
     raise ApplicationHandlerStop
 
 
