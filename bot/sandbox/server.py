@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -14,12 +15,21 @@ from aiohttp import web
 from bot.sandbox import control
 from bot.sandbox.botapi import METHODS
 from bot.sandbox.flood import FloodConfig, FloodControl
-from bot.sandbox.store import CallRecord, Store
+from bot.sandbox.store import CallRecord, FaultKind, FaultRule, Store
 from bot.sandbox.validation import ApiError
 from bot.sandbox.webhook import Backoff, WebhookDelivery
 
 LOOPBACK = "127.0.0.1"
 Extension = Callable[[web.Application], None]
+
+
+class _Unanswered(Exception):
+    """A call the sandbox leaves without an answer (a time-out or a dropped connection)."""
+
+    def __init__(self, kind: FaultKind) -> None:
+        """Remember how the call went unanswered."""
+        super().__init__(kind)
+        self.kind = kind
 
 
 @dataclass
@@ -127,13 +137,16 @@ class Sandbox:
         if method is None:
             return web.json_response(ApiError(404, "Not Found").body(), status=404)
         params = await self._params(request)
+        rule = None if method_name == "getUpdates" else self.store.fault_for(method_name)
         try:
-            if method_name != "getUpdates":
-                await self._apply_faults(method_name)
+            if rule is not None and not rule.after:
+                await self._fault(rule)
             result = await method(self.store, self.flood, params)
             if self.store.latency and method_name != "getUpdates":
                 # Telegram counts a message when it arrives; the round trip comes after.
                 await asyncio.sleep(self.store.latency)
+            if rule is not None and rule.after:
+                await self._fault(rule)
         except ApiError as error:
             self.store.count(f"error:{error.status}")
             await self._log(method_name, params, error)
@@ -141,7 +154,12 @@ class Sandbox:
         except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
             bad_request = ApiError(400, f"Bad Request: {exc}")
             await self._log(method_name, params, bad_request)
-            return web.json_response(bad_request.body(), status=400)
+            return web.json_response(bad_request.body(), status=bad_request.status)
+        except _Unanswered as unanswered:
+            await self._log(method_name, params, ApiError(0, unanswered.kind))
+            if unanswered.kind == FaultKind.DROP and request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=504)
         if method_name != "getUpdates":  # a poll a second would drown everything else
             await self._log(method_name, params, None)
         return web.json_response({"ok": True, "result": result})
@@ -159,15 +177,28 @@ class Sandbox:
             )
         )
 
-    async def _apply_faults(self, method_name: str) -> None:
-        """Raise an injected fault if one hits (after its delay, to mimic a hang)."""
-        rule = self.store.fault_for(method_name)
-        if rule is None:
-            return
+    async def _fault(self, rule: FaultRule) -> None:
+        """Raise the injected fault (after its delay, to mimic a slow failure)."""
         self.store.count("faults")
+        if rule.kind == FaultKind.TIMEOUT:
+            await self._until_closing(rule.delay or 30.0)
+            raise _Unanswered(rule.kind)
         if rule.delay:
-            await asyncio.sleep(rule.delay)
+            await self._until_closing(rule.delay)
+        if rule.kind == FaultKind.DROP:
+            raise _Unanswered(rule.kind)
+        if rule.kind == FaultKind.FLOOD:
+            description = f"Too Many Requests: retry after {rule.retry_after}"
+            raise ApiError(429, description, retry_after=rule.retry_after)
         raise ApiError(rule.status, rule.description)
+
+    async def _until_closing(self, seconds: float) -> None:
+        """Wait `seconds`, or less if the sandbox stops meanwhile."""
+        async with self.store.changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self.store.changed.wait_for(lambda: self.store.closing), seconds
+                )
 
     async def _download(self, request: web.Request) -> web.Response:
         """Serve a stored file by its file_path."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import enum
 import heapq
 import itertools
 import random
@@ -20,9 +21,22 @@ NOT_DELIVERED_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "messag
 MAX_CALLS = 20_000
 
 
+class FaultKind(enum.StrEnum):
+    """How an injected fault answers a call."""
+
+    ERROR = "error"  # an HTTP error with Telegram's body: `status` and `description`
+    FLOOD = "flood"  # 429 "Too Many Requests" with `retry_after`
+    TIMEOUT = "timeout"  # no answer at all, for `delay` seconds (the client's time-out fires)
+    DROP = "drop"  # the connection is closed with no answer
+
+
 @dataclass
 class FaultRule:
-    """Answer matching calls with an HTTP error, or hang them, `count` times or at `rate`."""
+    """Answer matching calls with a fault, `count` times or at `rate`.
+
+    With `after`, the call takes effect first and only its answer is lost (a message that was
+    delivered although the bot saw an error), as happens when a connection fails mid-answer.
+    """
 
     method: str = "*"
     status: int = 502
@@ -30,6 +44,13 @@ class FaultRule:
     count: int | None = None
     rate: float = 1.0
     delay: float = 0.0
+    kind: FaultKind = FaultKind.ERROR
+    retry_after: int = 1
+    after: bool = False
+
+    def __post_init__(self) -> None:
+        """Accept the kind as its JSON string."""
+        self.kind = FaultKind(self.kind)
 
     def matches(self, method: str, rng: random.Random) -> bool:
         """Tell whether this call is hit, consuming one use when it is."""
