@@ -9,7 +9,7 @@ from telegram import ReplyKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
-from bot.services.registry.contacts import GrantOutcome, grant
+from bot.services.registry.contacts import GrantOutcome, grant, user_id_from_text
 from bot.services.registry.directory import UnitLine, list_directory
 from bot.services.registry.invites import (
     InviteLimits,
@@ -148,13 +148,12 @@ def _parse_grant(args: list[str]) -> tuple[int, Role] | str:
     """Read "USER_ID ROLE", or return the catalog key of what is wrong."""
     if len(args) < 2:
         return N_("grant.usage")
-    raw_user, raw_role = args[0], " ".join(args[1:])
-    if not raw_user.isdigit() or not raw_user.isascii():
+    user_id, role = user_id_from_text(args[0]), role_from_text(" ".join(args[1:]))
+    if user_id is None:
         return N_("grant.bad_user")
-    role = role_from_text(raw_role)
     if role is None:
         return N_("grant.bad_role")
-    return int(raw_user), role
+    return user_id, role
 
 
 async def grant_role(update: Update, context: BotContext) -> None:

@@ -29,7 +29,7 @@ from bot.services.maintenance.backup import (
     sqlite_path,
 )
 from bot.services.recognition.commendations import Sheet, commendation_sheet, period_named
-from bot.services.registry.contacts import grant
+from bot.services.registry.contacts import grant, user_id_from_text
 from bot.services.registry.directory import list_directory
 from bot.services.registry.invites import InviteLimits, deep_link, unit_invites
 from bot.services.registry.unit_import import UnitFileError
@@ -326,8 +326,11 @@ async def _commendation_sheet(settings: Settings, period: Period) -> Sheet:
 
 def cmd_grant(args: argparse.Namespace, settings: Settings) -> int:
     """Grant a role from the command line (the menu refreshes at the user's next /start)."""
+    user_id = user_id_from_text(str(args.user_id))
+    if user_id is None:
+        raise CliError(N_("cli.bad_user_id"), user_id=args.user_id)
     upgrade_to_head(settings.database_url)
-    return asyncio.run(_grant(settings, args.user_id, Role(args.role)))
+    return asyncio.run(_grant(settings, user_id, Role(args.role)))
 
 
 async def _grant(settings: Settings, user_id: int, role: Role) -> int:

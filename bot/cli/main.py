@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     webhook_commands.add_parser("delete", help="remove the webhook (back to long polling)")
     webhook_commands.add_parser("info", help="the webhook Telegram has, and its last error")
     grant = commands.add_parser("grant", help="grant a role")
-    grant.add_argument("user_id", type=int)
+    grant.add_argument("user_id")
     grant.add_argument("role", choices=["admin", "officer"])
     return parser
 

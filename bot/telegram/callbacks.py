@@ -149,4 +149,7 @@ def int_arg(data: str, action: Action, index: int = 0) -> int:
 def pattern(action: Action, args: str = "") -> str:
     """The handler pattern for an action; `args` is a regex for what follows the colon."""
     escaped = re.escape(action.value)
+    # Numbers are ids stored as 64-bit integers: a forged longer one matches nothing (and is
+    # answered as an expired button) instead of overflowing the database driver.
+    args = args.replace(r"\d+", r"\d{1,15}")
     return f"^{escaped}:{args}$" if args else f"^{escaped}$"

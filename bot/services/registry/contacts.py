@@ -125,6 +125,18 @@ async def reactivate(session: AsyncSession, user_id: int) -> None:
         record_event(session, user_id, "contact.unblocked")
 
 
+# Telegram's user ids have at most 52 significant bits; any other number names nobody.
+MAX_USER_ID = 2**52 - 1
+
+
+def user_id_from_text(text: str) -> int | None:
+    """A typed user id, or None when it cannot be one (not digits, 0, too long)."""
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_USER_ID)):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_USER_ID else None
+
+
 class GrantOutcome(enum.StrEnum):
     """What a role grant did."""
 
@@ -215,6 +227,8 @@ async def grant(
     db: Database, *, actor_user_id: int | None, user_id: int, role: Role
 ) -> GrantResult:
     """Grant a role in its own transaction (the /phanquyen and `binhdan grant` entry point)."""
+    if not 0 < user_id <= MAX_USER_ID:
+        raise ValueError(f"not a Telegram user id: {user_id}")
     async with db.write() as session:
         result = await grant_role(session, actor_user_id=actor_user_id, user_id=user_id, role=role)
         language = await session.scalar(select(_language_of(user_id)))
