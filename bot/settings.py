@@ -292,6 +292,12 @@ class Settings(BaseSettings):
         """Whether Telegram delivers to a webhook (every process a worker) or is polled."""
         return bool(self.webhook_url)
 
+    def secrets(self) -> tuple[SecretStr | str | None, ...]:
+        """What no log line may show: the token, the webhook secret, secret-like path parts."""
+        # A path part this long is a random token (as deployments make them), not a word.
+        path_tokens = [part for part in self.webhook_path.split("/") if len(part) >= 16]
+        return (self.telegram_bot_token, self.webhook_secret, *path_tokens)
+
     @property
     def webhook_path(self) -> str:
         """The path the receiver answers on: WEBHOOK_URL's path ("/" when it has none)."""

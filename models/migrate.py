@@ -38,6 +38,20 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+def is_known_revision(revision: str | None) -> bool:
+    """Whether `revision` is one of this version's migrations (a newer version's is not)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    if not revision:
+        return False
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def upgrade_to_head(database_url: str) -> None:
     """Migrate the database at `database_url` to the newest revision."""
     from alembic import command

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from bot.services.maintenance.backup import running_lock, sqlite_path
+from models.migrate import HEAD_REVISION
 from tests.cli_helpers import run_cli
 
 
@@ -45,3 +50,34 @@ def test_restore_refuses_a_file_that_is_not_a_backup(db_url: str, tmp_path: Path
     junk.write_bytes(b"not a database")
     result = run_cli(["db", "restore", str(junk)], DATABASE_URL=db_url)
     assert result.returncode == 2 and "không phải bản sao lưu" in result.stderr
+
+
+def _set_revision(db_url: str, revision: str) -> None:
+    async def run() -> None:
+        engine = create_async_engine(db_url, poolclass=NullPool)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text("UPDATE alembic_version SET version_num = :v"), {"v": revision}
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_a_backup_from_a_newer_version_restores_nothing(db_url: str, tmp_path: Path) -> None:
+    units = tmp_path / "a.csv"
+    units.write_text("code,name,kind,adults\nT1,Thôn 1,thon,10\n", "utf-8")
+    assert run_cli(["units", "import", str(units)], DATABASE_URL=db_url).returncode == 0
+    _set_revision(db_url, "9999")  # as a newer version of the bot would leave it
+    copy = tmp_path / "newer.backup"
+    assert run_cli(["db", "backup", str(copy)], DATABASE_URL=db_url).returncode == 0
+    _set_revision(db_url, HEAD_REVISION)
+    units.write_text("code,name,kind,adults\nT2,Thôn 2,thon,20\n", "utf-8")
+    assert run_cli(["units", "import", str(units)], DATABASE_URL=db_url).returncode == 0
+    before = _units(db_url)
+    result = run_cli(["db", "restore", str(copy)], DATABASE_URL=db_url)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "9999" in result.stderr
+    assert _units(db_url) == before

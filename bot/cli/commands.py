@@ -79,7 +79,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Migrate, then lead (poll or set the webhook) or stand by until SIGTERM or SIGINT."""
     if settings.telegram_bot_token is None:
         raise CliError(N_("cli.no_token"))
-    configure_logging(settings.log_level, settings.telegram_bot_token)
+    configure_logging(settings.log_level, *settings.secrets())
     limit_malloc_arenas()
     ensure_head(settings.database_url)
     check_writable(settings.database_url)

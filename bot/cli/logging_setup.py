@@ -53,7 +53,7 @@ class Redactor:
 
 redact = Redactor()
 # A token in the environment is a secret even before the settings parse (or when they do not).
-redact.add(os.environ.get("TELEGRAM_BOT_TOKEN"))
+redact.add(os.environ.get("TELEGRAM_BOT_TOKEN"), os.environ.get("WEBHOOK_SECRET"))
 
 
 class RedactingFormatter(logging.Formatter):

@@ -56,7 +56,7 @@ def load_settings() -> Settings:
             value = redact(str((first.get("ctx") or {}).get("value", "")))
             problem = translator().plain(key, value=value)
         raise CliError(N_("cli.bad_setting"), field=field, problem=problem) from None
-    redact.add(settings.telegram_bot_token)
+    redact.add(*settings.secrets())
     return settings
 
 

@@ -13,8 +13,12 @@ returns only once the update is stored, so the receiver:
 3. answers 200 at once: processing happens afterwards, in the worker holding the chat
    (bot/telegram/chats.py).
 
+A body that is not an update (not UTF-8 JSON, not an object, no whole-number `update_id`, a
+shape PTB cannot read) gets a 400 and is never stored, so it cannot block the ones after it.
+
 `GET /healthz` answers 200 while the process runs; `GET /readyz` 200 when the database
-answers, 503 otherwise (a proxy or orchestrator stops sending to a worker that is not ready).
+answers and no update has waited longer than STORE_TIMEOUT_SECONDS to be stored, 503
+otherwise (a proxy or orchestrator stops sending to a worker that is not ready).
 """
 
 from __future__ import annotations
@@ -44,6 +48,36 @@ STORE_TIMEOUT_SECONDS = 10.0
 MAX_BODY = 1024 * 1024
 
 
+# Refused requests are logged in one line per this many seconds, with their count.
+LOG_EVERY_SECONDS = 10.0
+# Telegram's update ids are positive 32-bit numbers; anything else is not an update of its.
+MAX_UPDATE_ID = 2**31 - 1
+
+
+def parse_update(body: bytes, bot: Bot) -> tuple[Update, str] | None:
+    """The update a body carries (with its UTF-8 text), or None for anything that is not one.
+
+    Refused: a body that is not UTF-8 JSON, nesting deep enough to exhaust the parser, a JSON
+    value that is not an object, an `update_id` that is not a positive whole number, and any
+    object PTB cannot read as an Update (`"message": 5`).
+    """
+    try:
+        text = body.decode("utf-8")
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    update_id = data.get("update_id")
+    if type(update_id) is not int or not 0 <= update_id <= MAX_UPDATE_ID:
+        return None
+    try:
+        update = Update.de_json(data, bot)
+    except Exception:  # untrusted input: PTB raises whatever the wrong shape provokes
+        return None
+    return (update, text) if update is not None else None
+
+
 class WebhookReceiver:
     """The HTTP side of one webhook worker."""
 
@@ -67,6 +101,9 @@ class WebhookReceiver:
         self._database_ready = database_ready
         self._describe = describe
         self._runner: web.AppRunner | None = None
+        self._storing: dict[asyncio.Future[None], float] = {}
+        self._refused = 0
+        self._refused_logged_at = float("-inf")
         self.port: int | None = None
 
     def build(self) -> web.Application:
@@ -85,7 +122,8 @@ class WebhookReceiver:
         site = web.TCPSite(self._runner, host, port)
         await site.start()
         self.port = self._runner.addresses[0][1] if self._runner.addresses else port
-        logger.info("Receiving webhook updates on %s:%s%s", host, self.port, self._path)
+        # Not the path: it may carry a secret of its own.
+        logger.info("Receiving webhook updates on %s:%s", host, self.port)
 
     async def stop(self) -> None:
         """Stop listening; requests under way finish first."""
@@ -99,29 +137,54 @@ class WebhookReceiver:
         if not hmac.compare_digest(given, self._secret):
             logger.warning("Refused a webhook request without the right secret")
             return web.Response(status=403)
-        try:
-            body = await request.read()
-            update = Update.de_json(json.loads(body), self._bot)
-        except (ValueError, TypeError, KeyError):
-            logger.warning("Refused a webhook request that is not an update")
+        body = await request.read()
+        parsed = parse_update(body, self._bot)
+        if parsed is None:
+            self._log_refused()
             return web.Response(status=400)
+        update, text = parsed
+        storing = asyncio.ensure_future(self._queue.store(update, text))
+        started = asyncio.get_running_loop().time()
+        self._storing[storing] = started
+        storing.add_done_callback(self._stored)
         try:
-            await asyncio.wait_for(
-                asyncio.shield(self._queue.store(update, body.decode())), STORE_TIMEOUT_SECONDS
-            )
+            await asyncio.wait_for(asyncio.shield(storing), STORE_TIMEOUT_SECONDS)
         except TimeoutError:
             logger.warning("Could not store update %s in time; Telegram retries", update.update_id)
             return web.Response(status=503)
+        except Exception:
+            return web.Response(status=503)  # logged by _stored; Telegram retries
         return web.Response(status=200)
+
+    def _stored(self, storing: asyncio.Future[None]) -> None:
+        """A store finished (or failed: the update is then not stored, Telegram retries)."""
+        self._storing.pop(storing, None)
+        if not storing.cancelled() and storing.exception() is not None:
+            logger.error("Could not store a webhook update", exc_info=storing.exception())
+
+    def _log_refused(self) -> None:
+        """Log refused bodies, one line per LOG_EVERY_SECONDS (a flood must not fill the disk)."""
+        self._refused += 1
+        now = asyncio.get_running_loop().time()
+        if now - self._refused_logged_at >= LOG_EVERY_SECONDS:
+            logger.warning("Refused %d webhook request(s) that are not updates", self._refused)
+            self._refused, self._refused_logged_at = 0, now
+
+    def stuck(self) -> bool:
+        """Whether an update has been waiting to be stored for longer than a store may take."""
+        now = asyncio.get_running_loop().time()
+        return any(now - started > STORE_TIMEOUT_SECONDS for started in self._storing.values())
 
     async def healthz(self, request: web.Request) -> web.Response:
         """The process runs."""
         return web.json_response({"ok": True, **self._describe()})
 
     async def readyz(self, request: web.Request) -> web.Response:
-        """The database answers."""
+        """The database answers and updates are being stored (none stuck on the way in)."""
         try:
             ready = await asyncio.wait_for(self._database_ready(), READY_TIMEOUT_SECONDS)
         except (Exception, TimeoutError):
             ready = False
-        return web.json_response({"ready": ready, **self._describe()}, status=200 if ready else 503)
+        stuck = self.stuck()
+        body = {"ready": ready and not stuck, "storing": not stuck, **self._describe()}
+        return web.json_response(body, status=200 if body["ready"] else 503)

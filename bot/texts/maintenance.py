@@ -11,6 +11,7 @@ PROBLEMS = {
     Problem.NO_DATABASE: N_("backup.no_database"),
     Problem.NO_FILE: N_("backup.no_file"),
     Problem.NOT_A_BACKUP: N_("backup.not_a_backup"),
+    Problem.UNKNOWN_REVISION: N_("backup.unknown_revision"),
     Problem.NO_TOOL: N_("backup.no_tool"),
     Problem.TOOL_FAILED: N_("backup.tool_failed"),
 }

@@ -23,6 +23,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
+from models.migrate import is_known_revision
+
 
 class Problem(enum.StrEnum):
     """Why a backup or restore cannot be done."""
@@ -32,6 +34,7 @@ class Problem(enum.StrEnum):
     NO_DATABASE = "no_database"
     NO_FILE = "no_file"
     NOT_A_BACKUP = "not_a_backup"
+    UNKNOWN_REVISION = "unknown_revision"
     NO_TOOL = "no_tool"
     TOOL_FAILED = "tool_failed"
 
@@ -106,10 +109,12 @@ def _check_backup(path: Path) -> None:
     """Refuse files that are not a database made by this project."""
     if not path.is_file():
         raise BackupError(Problem.NO_FILE, path=str(path))
+    revision = None
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            connection.execute("SELECT version_num FROM alembic_version").fetchone()
+            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+            revision = row[0] if row else None
             ok = connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         finally:
             connection.close()
@@ -117,6 +122,13 @@ def _check_backup(path: Path) -> None:
         ok = False
     if not ok:
         raise BackupError(Problem.NOT_A_BACKUP, path=str(path))
+    _check_revision(path, revision)
+
+
+def _check_revision(path: Path, revision: str | None) -> None:
+    """Refuse a backup this version cannot run on (made by a newer one), before any change."""
+    if not is_known_revision(revision):
+        raise BackupError(Problem.UNKNOWN_REVISION, path=str(path), revision=str(revision))
 
 
 def restore(backup_file: Path, database: Path) -> None:
@@ -238,6 +250,12 @@ def _check_pg_backup(pg_restore_path: str, path: Path) -> None:
         listing = ""
     if not re.search(r"\bTABLE (DATA )?\S+ alembic_version\b", listing):
         raise BackupError(Problem.NOT_A_BACKUP, path=str(path))
+    data = _run_pg_tool(
+        [pg_restore_path, "--data-only", "--table=alembic_version", "--file=-", str(path)], {}
+    )
+    # The COPY block's one data line is the revision ("\." ends the block).
+    match = re.search(r"^COPY \S*alembic_version .*?\n(\S+)\n", data, re.MULTILINE)
+    _check_revision(path, match.group(1) if match else None)
 
 
 OTHER_SESSIONS = text(
