@@ -6,7 +6,7 @@ import contextlib
 from dataclasses import replace
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.documents.report_table import Signatures
@@ -331,6 +331,9 @@ async def send_list(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and isinstance(query.message, Message)
     control = query.message
+    # The list is spent before anything is sent: whatever fails after this, the button (or a
+    # second press while its answer is lost) cannot send it again.
+    context.drafts.commendation = None
     sent = await send_commendation(
         context.deps.db,
         context.deps.outbox,
@@ -345,15 +348,16 @@ async def send_list(update: Update, context: BotContext) -> None:
         progress_message_id=control.message_id,
     )
     if sent is None:
+        context.drafts.commendation = draft  # nothing was sent: the list can still be changed
         await query.answer(t.plain("commend.empty"), show_alert=True)
         return
-    await query.answer()
-    context.drafts.commendation = None
-    await context.bot.edit_message_text(
-        t("broadcast.progress", done=0, total=sent.recipients),
-        chat_id=control.chat.id,
-        message_id=control.message_id,
-    )
+    with contextlib.suppress(TelegramError):  # the progress message catches up on its own
+        await query.answer()
+        await context.bot.edit_message_text(
+            t("broadcast.progress", done=0, total=sent.recipients),
+            chat_id=control.chat.id,
+            message_id=control.message_id,
+        )
     period = _period(context, draft)
     await _send_pdf(
         update, context, Sheet(period, sent.candidates, settings.target_percent, now_utc())

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from telegram import Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -219,7 +219,9 @@ async def _show_preview(update: Update, context: BotContext) -> int:
     if update.callback_query is not None:
         await update.callback_query.answer()
     chat_id = message_of(update).chat_id
-    # Only one live "📤 Gửi": the preview this one replaces loses its buttons.
+    # Only one live "📤 Gửi": the old one is spent before anything is shown, so it can never
+    # send content or an audience that this preview changed, whatever fails below.
+    _save(context, replace(draft, controls_message_id=None))
     await remove_buttons_of(update, chat_id, draft.controls_message_id)
     preview_buttons = ack_keyboard(t, 0, asks_report=draft.content.deadline is not None)
     await send_rendered(context.bot, chat_id, rendered, preview_buttons)
@@ -403,7 +405,9 @@ async def send_directive(update: Update, context: BotContext) -> int:
     if size.people == 0:
         await query.answer(context.t.plain("compose.no_recipients"), show_alert=True)
         return PREVIEW
-    await query.answer()
+    # The button is spent before anything is queued: whatever fails after this, it cannot
+    # queue the broadcast a second time (and the service sends each control message once).
+    _save(context, replace(draft, controls_message_id=None))
     control = query.message
     queued = await queue_directive(
         context.deps.db,
@@ -415,12 +419,15 @@ async def send_directive(update: Update, context: BotContext) -> int:
         progress_chat_id=control.chat.id,
         progress_message_id=control.message_id,
     )
-    await context.bot.edit_message_text(
-        context.t("broadcast.progress", done=0, total=queued.recipients),
-        chat_id=control.chat.id,
-        message_id=control.message_id,
-    )
-    return _end(context)
+    end = _end(context)
+    with contextlib.suppress(TelegramError):  # the progress message catches up on its own
+        await query.answer()
+        await context.bot.edit_message_text(
+            context.t("broadcast.progress", done=0, total=queued.recipients),
+            chat_id=control.chat.id,
+            message_id=control.message_id,
+        )
+    return end
 
 
 async def cancel(update: Update, context: BotContext) -> int:

@@ -12,18 +12,22 @@ import time
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 
 from bot.app import build_application, polling
 from bot.sandbox.client import SandboxClient
+from bot.services.registry.invites import RedeemOutcome, redeem_invite
 from bot.telegram.callbacks import Action, build
 from bot.telegram.context import BotApplication
 from bot.texts import translator
 from handlers import gate
-from models import Role
+from models import Contact, Directive, Role
+from models.base import utcnow
+from models.db import Database
 from tests.conftest import ADMIN_ID, SettingsFactory
-from tests.helpers import contact_of, register, snapshot
+from tests.helpers import contact_of, make_invite, register, snapshot
 
 SessionFactory = async_sessionmaker[AsyncSession]
 HEAD = 810_001
@@ -47,6 +51,12 @@ async def _fail_every_notice(
     await client.set_faults([{"method": m, "count": count, **fault} for m in NOTICES])
 
 
+async def _mark(client: SandboxClient) -> int:
+    """The newest sequence number of events and calls (a call is logged after its event)."""
+    calls = await client.calls(after=await client.last_seq())
+    return max([await client.last_seq(), *(c["seq"] for c in calls)])
+
+
 async def _until_probe(client: SandboxClient, user: int, after: int) -> list[dict[str, Any]]:
     """The chat's calls since `after`, once the probe's answer was tried (chats run in order)."""
     seen = 0
@@ -61,7 +71,7 @@ async def _until_probe(client: SandboxClient, user: int, after: int) -> list[dic
 
 async def _refused_then_probe(client: SandboxClient, user: int, send: Any) -> list[dict[str, Any]]:
     """Send a refused update, then the probe; return the chat's calls once the probe ran."""
-    after = await client.last_seq()
+    after = await _mark(client)
     await send()
     await client.send(user, PROBE)
     return await _until_probe(client, user, after)
@@ -165,7 +175,7 @@ async def test_a_flood_stays_dropped_when_the_notice_fails(
         await register(client, session_factory, HEAD, "T01")
         await client.converse(HEAD, "/tiendo")  # the second and last token
         await _fail_every_notice(client, fault)
-        after = await client.last_seq()
+        after = await _mark(client)
         for _ in range(5):
             await client.send(HEAD, "/tiendo")
         await client.push_update(_later_message(HEAD, PROBE, seconds=3600))
@@ -217,3 +227,58 @@ async def test_an_error_in_the_gate_group_stops_the_update(
     calls = await _refused_then_probe(client, STRANGER, send)
     assert next(c["params"]["text"] for c in calls) == VI.plain("error.internal")
     assert await contact_of(session_factory, STRANGER) is None
+
+
+async def test_a_send_whose_edit_fails_queues_the_broadcast_once(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await register(client, session_factory, HEAD, "T01")
+    events = await client.converse(ADMIN_ID, "/thongbao Họp khẩn lúc 8 giờ", replies=2, settle=0.5)
+    control = events[-1]
+    send = next(
+        b["callback_data"]
+        for row in control["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["callback_data"] == build(Action.COMPOSE_SEND)
+    )
+    # The progress edits after queuing fail: the officer sees nothing change, presses again.
+    await client.set_faults([{"method": "editMessageText"}])
+    for _ in range(2):
+        after = await _mark(client)
+        await client.press(ADMIN_ID, control["message_id"], send)
+        await client.send(ADMIN_ID, PROBE)
+        await _until_probe(client, ADMIN_ID, after)
+    async with session_factory() as session:
+        directives = await session.scalar(select(func.count()).select_from(Directive))
+    assert directives == 1
+
+
+async def test_a_used_up_officer_code_does_not_give_the_role_back(
+    db: Database, session_factory: SessionFactory
+) -> None:
+    code = await make_invite(session_factory, None, role=Role.OFFICER, max_uses=1)
+
+    async def redeem() -> RedeemOutcome:
+        async with db.write() as session:
+            result = await redeem_invite(
+                session,
+                code=code,
+                user_id=STRANGER,
+                chat_id=STRANGER,
+                display_name="X",
+                now=utcnow(),
+            )
+            return result.outcome
+
+    assert await redeem() is RedeemOutcome.REGISTERED
+    async with db.write() as session:  # demoted since (to a head, say, after an election)
+        demoted = await session.scalar(select(Contact).where(Contact.telegram_user_id == STRANGER))
+        assert demoted is not None
+        demoted.role = Role.HEAD
+    assert await redeem() is RedeemOutcome.USED_UP
+    assert await _role_of(session_factory, STRANGER) is Role.HEAD
+
+
+async def _role_of(factory: SessionFactory, user_id: int) -> Role | None:
+    contact = await contact_of(factory, user_id)
+    return contact.role if contact else None

@@ -263,8 +263,16 @@ async def queue_directive(
     progress_chat_id: int | None = None,
     progress_message_id: int | None = None,
 ) -> Queued:
-    """Write the message and its deliveries in one transaction, then wake the sender."""
+    """Write the message and its deliveries in one transaction, then wake the sender.
+
+    A control message sends once: a second "📤 Gửi" under it (a press whose answer failed, an
+    update replayed after a crash) gets back what the first one queued.
+    """
     async with db.write() as session:
+        if progress_chat_id is not None and progress_message_id is not None:
+            already = await _queued_from(session, progress_chat_id, progress_message_id)
+            if already is not None:
+                return already
         directive, count = await create_directive(
             session,
             content,
@@ -277,6 +285,21 @@ async def queue_directive(
     if count:
         outbox.wake()
     return Queued(directive.id, count)
+
+
+async def _queued_from(session: AsyncSession, chat_id: int, message_id: int) -> Queued | None:
+    """What a control message already queued, if it did."""
+    directive_id = await session.scalar(
+        select(Directive.id).where(
+            Directive.progress_chat_id == chat_id, Directive.progress_message_id == message_id
+        )
+    )
+    if directive_id is None:
+        return None
+    count = await session.scalar(
+        select(func.count()).select_from(Delivery).where(Delivery.directive_id == directive_id)
+    )
+    return Queued(directive_id, int(count or 0))
 
 
 async def acknowledge_directive(

@@ -241,6 +241,10 @@ async def redeem_invite(
     previous_unit = current.unit if current else None
     role = _role_after_invite(current, invite)
     unit_name = invite.unit.name if invite.unit else None
+    if counted and _raises(current, role) and _exhausted(invite):
+        # The code already counted this person, who has since been demoted (or removed): a
+        # used-up code must not give the role back.
+        return RedeemResult(RedeemOutcome.USED_UP)
     if current is not None and current.unit_id == invite.unit_id and current.role == role:
         current.chat_id, current.display_name = chat_id, display_name
         current.status = ContactStatus.ACTIVE
@@ -340,6 +344,17 @@ async def _has_redeemed(session: AsyncSession, invite_id: int, user_id: int) -> 
 
 
 ROLE_RANK = {Role.HEAD: 0, Role.OFFICER: 1, Role.ADMIN: 2}
+
+
+def _raises(contact: Contact | None, role: Role) -> bool:
+    """Whether taking `role` would raise the person above the role they hold now."""
+    held = ROLE_RANK[contact.role] if contact is not None else -1
+    return ROLE_RANK[role] > held
+
+
+def _exhausted(invite: Invite) -> bool:
+    """Whether the code has counted as many people as it may."""
+    return invite.max_uses is not None and invite.uses >= invite.max_uses
 
 
 def _role_after_invite(contact: Contact | None, invite: Invite) -> Role:
