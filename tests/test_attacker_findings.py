@@ -194,3 +194,16 @@ async def test_debug_logs_never_show_the_webhook_secret_or_path_token(
     output = capsys.readouterr().err
     assert "setWebhook" in output, "DEBUG logging did not run"
     assert SECRET not in output and path_token not in output
+
+
+async def test_forged_ids_past_the_database_range_name_nothing(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await register(client, session_factory, HEAD, "T01")
+    [question] = await client.converse(HEAD, "/huongdan")
+    for forged in ("2147483648", "9999999999"):
+        after = await client.last_seq()
+        await client.press(HEAD, question["message_id"], f"ack:{forged}")
+        [answer] = await client.expect(HEAD, after=after)
+        assert answer["method"] == "answerCallbackQuery"
+        assert answer["text"] != VI.plain("error.internal"), forged

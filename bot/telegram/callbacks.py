@@ -141,15 +141,20 @@ def args_of(data: str, action: Action) -> list[str]:
     return rest[1:].split(":") if rest.startswith(":") else []
 
 
+# Ids in button data are database keys (32-bit on PostgreSQL) or Telegram update ids.
+MAX_ID = 2**31 - 1
+
+
 def int_arg(data: str, action: Action, index: int = 0) -> int:
-    """One whole-number argument (patterns guarantee it is digits)."""
-    return int(args_of(data, action)[index])
+    """One whole-number argument (patterns guarantee digits); -1, naming nothing, past MAX_ID."""
+    value = int(args_of(data, action)[index])
+    return value if value <= MAX_ID else -1
 
 
 def pattern(action: Action, args: str = "") -> str:
     """The handler pattern for an action; `args` is a regex for what follows the colon."""
     escaped = re.escape(action.value)
-    # Numbers are ids stored as 64-bit integers: a forged longer one matches nothing (and is
-    # answered as an expired button) instead of overflowing the database driver.
-    args = args.replace(r"\d+", r"\d{1,15}")
+    # Numbers are ids (at most MAX_ID, 10 digits): a forged longer one matches nothing and is
+    # answered as an expired button, and int_arg maps the rest past MAX_ID to no id at all.
+    args = args.replace(r"\d+", r"\d{1,10}")
     return f"^{escaped}:{args}$" if args else f"^{escaped}$"
