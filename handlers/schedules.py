@@ -12,7 +12,7 @@ from telegram.ext import (
     MessageHandler,
 )
 
-from bot.services.schedules.rules import Rule, RuleError, parse_rule
+from bot.services.schedules.rules import Rule, RuleError, check_fires, parse_rule
 from bot.services.schedules.schedules import (
     ScheduleView,
     schedule_view,
@@ -269,11 +269,12 @@ async def pick_hour(update: Update, context: BotContext) -> int:
 async def receive_rule(update: Update, context: BotContext) -> int:
     """Read and check a typed rule."""
     try:
-        rule = parse_rule(message_of(update).text or "").serialise()
+        rule = parse_rule(message_of(update).text or "")
+        check_fires(rule, now_utc(), context.deps.settings.tz)
     except RuleError as error:
         await message_of(update).reply_text(rule_problem(context.t, error.reason))
         return ASK_RULE
-    return await _apply_rule(update, context, rule)
+    return await _apply_rule(update, context, rule.serialise())
 
 
 async def _apply_rule(update: Update, context: BotContext, rule: str) -> int:

@@ -15,6 +15,7 @@ from bot.services.schedules.rules import (
     RuleError,
     RuleProblem,
     VillageHours,
+    check_fires,
     next_fire,
     parse_rule,
     previous_fire,
@@ -218,3 +219,30 @@ def test_quiet_hours_defer_to_their_end() -> None:
     assert HOURS.adjust(local(2026, 11, 28, 22, 0), TZ, avoid_rest_days=True) == local(
         2026, 11, 30, 6, 30
     )
+
+
+@given(st.dates(), st.times().map(lambda t: t.replace(second=0, microsecond=0)))
+def test_every_date_reads_back_from_its_stored_form(on: date, at: time) -> None:
+    rule = Rule("once", at, on=on)
+    assert parse_rule(rule.serialise()) == rule
+
+
+@pytest.mark.parametrize(
+    ("rule", "fires"),
+    [
+        (Rule("once", time(8, 0), on=date(2026, 12, 13)), True),
+        (Rule("once", time(8, 0), on=date(2026, 12, 1)), False),  # past
+        (Rule("once", time(8, 0), on=date(9999, 12, 31)), False),  # never meant
+        (Rule("once", time(8, 0), on=date(1, 1, 1)), False),
+        (Rule("weekly", time(8, 0), weekdays=(0,)), True),
+    ],
+)
+def test_a_rule_that_never_fires_is_refused(rule: Rule, fires: bool) -> None:
+    now = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    if fires:
+        check_fires(rule, now, tz)
+    else:
+        with pytest.raises(RuleError) as refused:
+            check_fires(rule, now, tz)
+        assert refused.value.reason is RuleProblem.NEVER_FIRES

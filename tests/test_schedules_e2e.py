@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,6 +17,8 @@ from tests.helpers import register
 
 SessionFactory = async_sessionmaker[AsyncSession]
 HEAD = 850_001
+VI = translator("vi")
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _button(event: Event, label: str) -> str:
@@ -180,3 +185,22 @@ async def test_a_new_schedule_from_the_picker(
     async with session_factory() as session:
         rules = [s.rule for s in await session.scalars(select(Schedule).order_by(Schedule.id))]
     assert rules[-1] == "hang ngay 19:00"
+
+
+async def test_a_date_that_never_comes_is_refused_and_changes_nothing(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    reminder = await _schedule_message(client, "Nhắc học và báo cáo")
+    schedule_id = int(_button(reminder, "✏️").rsplit(":", 1)[1])
+    async with session_factory() as session:
+        before = (await session.get(Schedule, schedule_id)).rule  # type: ignore[union-attr]
+    await client.click(ADMIN_ID, reminder["message_id"], _button(reminder, "✏️"))
+    for typed in ("01/01/2020 08:00", "31/12/9999 08:00", "01/01/0001 08:00"):
+        [refused] = await client.converse(ADMIN_ID, typed)
+        assert refused["html"] == VI("rule.never_fires"), typed
+    next_week = (datetime.now(TZ).date() + timedelta(days=7)).strftime("%d/%m/%Y")
+    [saved] = await client.converse(ADMIN_ID, f"{next_week} 08:00")
+    assert saved["text"].startswith("✅ Đã lưu lịch:")
+    async with session_factory() as session:
+        schedule = await session.get(Schedule, schedule_id)
+    assert schedule is not None and schedule.rule == f"{next_week} 08:00" != before

@@ -44,6 +44,7 @@ PROBLEMS = {
     RuleProblem.BAD_TIME: N_("rule.bad_time"),
     RuleProblem.BAD_RULE: N_("rule.bad_rule"),
     RuleProblem.BAD_DAY: N_("rule.bad_day"),
+    RuleProblem.NEVER_FIRES: N_("rule.never_fires"),
 }
 
 

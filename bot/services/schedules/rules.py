@@ -49,6 +49,7 @@ class RuleProblem(enum.StrEnum):
     BAD_TIME = "bad_time"
     BAD_RULE = "bad_rule"
     BAD_DAY = "bad_day"
+    NEVER_FIRES = "never_fires"
 
 
 class RuleError(ValueError):
@@ -80,7 +81,8 @@ class Rule:
         if self.kind == "monthly":
             return f"ngay {self.day} {clock}"
         assert self.on is not None
-        return f"{self.on:%d/%m/%Y} {clock}"
+        # Four-digit years always (strftime writes year 1 as "1", which would not read back).
+        return f"{self.on.day:02d}/{self.on.month:02d}/{self.on.year:04d} {clock}"
 
 
 BAD_TIME = RuleProblem.BAD_TIME
@@ -231,6 +233,12 @@ def next_fire(rule: Rule, after: datetime, tz: ZoneInfo) -> datetime | None:
         if moment > local:
             return moment.astimezone(UTC)
     return None
+
+
+def check_fires(rule: Rule, now: datetime, tz: ZoneInfo) -> None:
+    """Refuse a rule that would never fire: a date already past, or too far to be meant."""
+    if next_fire(rule, now, tz) is None:
+        raise RuleError(RuleProblem.NEVER_FIRES)
 
 
 def previous_fire(rule: Rule, before: datetime, tz: ZoneInfo) -> datetime | None:
