@@ -213,3 +213,33 @@ async def test_head_columns_are_stored_and_kept_by_a_file_without_them(
         unit = await session.scalar(select(Unit).where(Unit.code == "T1"))
     assert unit is not None
     assert (unit.head_name, unit.head_phone, unit.adults) == ("Nguyễn Văn A", "0912345678", 900)
+
+
+def test_names_that_print_blank_or_repeat_and_zero_adults_are_refused() -> None:
+    nfd = unicodedata.normalize("NFD", "Thôn Ea Tih")
+    with pytest.raises(UnitFileError) as caught:
+        parse_unit_table(
+            [
+                ["code", "name", "kind", "adults"],
+                ["T1", "Thôn Ea Tih", "thon", "10"],
+                ["T2", nfd, "thon", "10"],  # the same name in another Unicode form
+                ["T3", "THON EA TIH", "thon", "10"],  # without accents, in capitals
+                ["T4", "\u200b\u200b", "thon", "10"],  # invisible
+                ["T5", "🏠🌾", "thon", "10"],  # emoji only
+                ["T6", "Thôn 6", "thon", "0"],  # no adults: no percentage can be made
+            ]
+        )
+    assert [(e.line, e.problem) for e in caught.value.errors] == [
+        (3, Problem.DUPLICATE_NAME),
+        (4, Problem.DUPLICATE_NAME),
+        (5, Problem.BAD_NAME),
+        (6, Problem.BAD_NAME),
+        (7, Problem.BAD_ADULTS),
+    ]
+    explained = unit_file_problems(translator("vi"), caught.value)
+    assert "dòng 4: tên 'THON EA TIH' trùng với dòng 2" in explained
+
+
+def test_invisible_marks_are_dropped_from_a_name() -> None:
+    [unit] = parse_unit_table([["code", "name", "kind"], ["T1", "Thôn\u200b 1\ufeff", "thon"]])
+    assert unit.name == "Thôn 1"

@@ -14,6 +14,7 @@ PROBLEMS = {
     Problem.BAD_KIND: N_("units.file.bad_kind"),
     Problem.BAD_ADULTS: N_("units.file.bad_adults"),
     Problem.DUPLICATE_CODE: N_("units.file.duplicate_code"),
+    Problem.DUPLICATE_NAME: N_("units.file.duplicate_name"),
     Problem.TOO_BIG: N_("units.file.too_big"),
     Problem.TOO_MANY_ROWS: N_("units.file.too_many_rows"),
     Problem.LEGACY_XLS: N_("units.file.legacy_xls"),

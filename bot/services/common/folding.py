@@ -12,6 +12,12 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
 
 
+# Zero-width and other format characters (Unicode category Cf) print as nothing.
+def visible_text(text: str) -> str:
+    """NFC with inner whitespace collapsed and invisible format characters removed."""
+    return nfc("".join(char for char in text if unicodedata.category(char) != "Cf"))
+
+
 def nfc(text: str) -> str:
     """Normalise to NFC and collapse inner whitespace."""
     return " ".join(unicodedata.normalize("NFC", text).split())

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.services.common.folding import fold, nfc
+from bot.services.common.folding import fold, nfc, visible_text
 from models import UnitKind
 
 MAX_ADULTS = 10_000_000
@@ -131,6 +131,7 @@ class Problem(enum.StrEnum):
     BAD_KIND = "bad_kind"
     BAD_ADULTS = "bad_adults"
     DUPLICATE_CODE = "duplicate_code"
+    DUPLICATE_NAME = "duplicate_name"
     TOO_BIG = "too_big"
     TOO_MANY_ROWS = "too_many_rows"
     LEGACY_XLS = "legacy_xls"
@@ -223,8 +224,9 @@ def parse_row(row: Sequence[str], columns: dict[str, int]) -> UnitRow:
     code = _cell(row, columns, "code").strip()
     if not CODE_PATTERN.match(code):
         raise RowProblem(Problem.BAD_CODE, code=code)
-    name = nfc(_cell(row, columns, "name"))
-    if not name or len(name) > MAX_NAME:
+    name = visible_text(_cell(row, columns, "name"))
+    # A name must print: one made only of emoji or invisible marks would show as blank.
+    if not any(char.isalnum() for char in name) or len(name) > MAX_NAME:
         raise RowProblem(Problem.BAD_NAME)
     raw_kind = _cell(row, columns, "kind")
     kind = parse_kind(raw_kind)
@@ -235,6 +237,8 @@ def parse_row(row: Sequence[str], columns: dict[str, int]) -> UnitRow:
         adults = parse_adults(raw_adults)
     except ValueError:
         raise RowProblem(Problem.BAD_ADULTS, adults=raw_adults.strip()) from None
+    if adults == 0:  # every percentage divides by it: leave it empty when unknown
+        raise RowProblem(Problem.BAD_ADULTS, adults=raw_adults.strip())
     return UnitRow(
         code=code,
         name=name,
@@ -269,6 +273,28 @@ def _find_header(rows: list[Sequence[str]]) -> tuple[int, dict[str, int]]:
     raise AssertionError("unreachable: the first row was refused above")
 
 
+class _Seen:
+    """The codes and names already read, to refuse a unit listed twice."""
+
+    def __init__(self) -> None:
+        """Nothing read yet."""
+        self._codes: dict[str, int] = {}
+        # Names compared without case, diacritics or Unicode form: "Thôn 1" is "thon 1".
+        self._names: dict[str, int] = {}
+
+    def repeated(self, unit: UnitRow, line: int) -> RowError | None:
+        """The error for a unit whose code or name came before, or None (and remember it)."""
+        name = fold(unit.name)
+        if unit.code in self._codes:
+            values = (("code", unit.code), ("first", str(self._codes[unit.code])))
+            return RowError(line, Problem.DUPLICATE_CODE, values)
+        if name in self._names:
+            values = (("name", _shown(unit.name)), ("first", str(self._names[name])))
+            return RowError(line, Problem.DUPLICATE_NAME, values)
+        self._codes[unit.code], self._names[name] = line, line
+        return None
+
+
 def parse_unit_table(table: Iterable[Sequence[str]]) -> list[UnitRow]:
     """Validate a whole table. Raises UnitFileError naming the bad lines (the first ones)."""
     rows = list(table)
@@ -276,7 +302,7 @@ def parse_unit_table(table: Iterable[Sequence[str]]) -> list[UnitRow]:
     units: list[UnitRow] = []
     errors: list[RowError] = []
     more = 0
-    seen: dict[str, int] = {}
+    seen = _Seen()
     for line_number, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
         if not any(cell.strip() for cell in row):
             continue
@@ -285,12 +311,11 @@ def parse_unit_table(table: Iterable[Sequence[str]]) -> list[UnitRow]:
         except RowProblem as problem:
             error = RowError(line_number, problem.problem, problem.values)
         else:
-            if unit.code not in seen:
-                seen[unit.code] = line_number
+            repeated = seen.repeated(unit, line_number)
+            if repeated is None:
                 units.append(unit)
                 continue
-            values = (("code", unit.code), ("first", str(seen[unit.code])))
-            error = RowError(line_number, Problem.DUPLICATE_CODE, values)
+            error = repeated
         if len(errors) < MAX_ERRORS:
             errors.append(error)
         else:
