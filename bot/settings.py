@@ -119,7 +119,10 @@ def check_listen(value: str) -> tuple[str, int]:
 class Settings(BaseSettings):
     """Every knob of the bot; `.env.example` lists each one with a comment."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # `inf` and `nan` are no rate, timeout or percentage.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", allow_inf_nan=False
+    )
 
     telegram_bot_token: SecretStr | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
@@ -131,7 +134,7 @@ class Settings(BaseSettings):
     course_url: str = "https://binhdanhocvuso.gov.vn"
     commune_name: str = "Ea Knốp"
     report_period: ReportPeriod = "weekly"
-    target_percent: float = Field(default=90.0, ge=0, le=100)
+    target_percent: float = Field(default=90.0, gt=0, le=100)
     # /bieuduong proposes this many places for the highest share and for the biggest rise.
     commend_top: int = Field(default=3, ge=1, le=20)
 

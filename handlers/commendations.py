@@ -317,8 +317,11 @@ async def send_pdf(update: Update, context: BotContext) -> None:
         return
     query = update.callback_query
     assert query is not None
-    await query.answer()
     proposal = await _view(context, draft, draft.which)
+    if not proposal.candidates:  # as the CLI: an empty list is not printed
+        await query.answer(context.t.plain("commend.empty_pdf"), show_alert=True)
+        return
+    await query.answer()
     await _send_pdf(update, context, _sheet(context, proposal, sent=False))
 
 

@@ -32,6 +32,7 @@ from bot.services.recognition.commendations import (
     tenths_of_percent,
 )
 from bot.services.reports.periods import period_of_day
+from bot.telegram.context import BotApplication
 from bot.texts import translator
 from models import (
     Commendation,
@@ -444,3 +445,19 @@ def test_a_long_list_fits_in_one_message_and_names_the_rest_by_count(
     assert text.endswith(
         VI("commend.rule_shown", rule=VI.plain("commend.rule", top=3, target="90%"))
     )
+
+
+async def test_an_empty_list_is_not_printed(
+    app: BotApplication, client: SandboxClient, session_factory: Factory
+) -> None:
+    # No figures at all: nothing to propose, and "📄 Bản in" says so instead of a blank PDF.
+    await client.open_chats([ADMIN_ID])
+    [proposal] = await client.converse(ADMIN_ID, "/bieuduong")
+    after = await client.last_seq()
+    await client.press(ADMIN_ID, proposal["message_id"], _button(proposal, "📄 Bản in"))
+    [answer] = await client.expect(ADMIN_ID, after=after)
+    assert (answer["method"], answer["text"]) == (
+        "answerCallbackQuery",
+        VI.plain("commend.empty_pdf"),
+    )
+    assert not [e for e in await client.events(ADMIN_ID) if e["method"] == "sendDocument"]

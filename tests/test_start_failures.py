@@ -54,6 +54,9 @@ def _one_line_exit_2(result: object, *expected: str) -> str:
         ("DATABASE_URL", "not a url", "DATABASE_URL"),
         ("ADMIN_IDS", "12,abc", "ADMIN_IDS"),
         ("UPDATE_CONCURRENCY", "0", "UPDATE_CONCURRENCY"),
+        ("SEND_RATE_PER_SECOND", "inf", "SEND_RATE_PER_SECOND"),
+        ("HTTP_READ_TIMEOUT_SECONDS", "nan", "HTTP_READ_TIMEOUT_SECONDS"),
+        ("TARGET_PERCENT", "0", "TARGET_PERCENT"),
     ],
 )
 def test_each_bad_setting_is_one_line_then_a_good_start_works(

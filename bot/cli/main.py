@@ -39,6 +39,20 @@ SETTING_PROBLEMS = {
     setting_checks.WEBHOOK_SECRET: N_("cli.setting_webhook_secret"),
     setting_checks.WEBHOOK_LISTEN: N_("cli.setting_webhook_listen"),
     setting_checks.LEASE: N_("cli.setting_lease"),
+    # pydantic's own checks of numbers.
+    **dict.fromkeys(
+        (
+            "finite_number",
+            "greater_than",
+            "greater_than_equal",
+            "less_than",
+            "less_than_equal",
+            "int_parsing",
+            "float_parsing",
+            "bool_parsing",
+        ),
+        N_("cli.setting_bad_number"),
+    ),
 }
 
 
@@ -53,7 +67,8 @@ def load_settings() -> Settings:
         if key is None:
             problem = redact(first["msg"])
         else:
-            value = redact(str((first.get("ctx") or {}).get("value", "")))
+            shown = (first.get("ctx") or {}).get("value", first.get("input", ""))
+            value = redact(str(shown))
             problem = translator().plain(key, value=value)
         raise CliError(N_("cli.bad_setting"), field=field, problem=problem) from None
     redact.add(*settings.secrets())
