@@ -81,3 +81,33 @@ def test_a_backup_from_a_newer_version_restores_nothing(db_url: str, tmp_path: P
     assert result.returncode == 2, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "9999" in result.stderr
     assert _units(db_url) == before
+
+
+@pytest.mark.sqlite_only("damages the SQLite file itself")
+def test_a_damaged_database_is_not_backed_up(db_url: str, tmp_path: Path) -> None:
+    units = tmp_path / "a.csv"
+    rows = "".join(f"T{i},Thôn {i},thon,{i + 10}\n" for i in range(2000))
+    units.write_text("code,name,kind,adults\n" + rows, "utf-8")
+    assert run_cli(["units", "import", str(units)], DATABASE_URL=db_url).returncode == 0
+    database = sqlite_path(db_url)
+    data = bytearray(database.read_bytes())
+    page = 4096
+    for offset in range(page * 3, min(len(data), page * 8), 7):
+        data[offset] = (data[offset] + 91) % 256  # scribble over some table pages
+    database.write_bytes(bytes(data))
+    copy = tmp_path / "copy.db"
+    result = run_cli(["db", "backup", str(copy)], DATABASE_URL=db_url)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not copy.exists()
+
+
+@pytest.mark.parametrize("target", ["/dev/full", "a-file/copy.db"])
+@pytest.mark.sqlite_only("writes SQLite pages to the target")
+def test_a_backup_that_cannot_be_written_is_one_line(
+    db_url: str, tmp_path: Path, target: str
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    result = run_cli(["db", "backup", str(tmp_path / target)], DATABASE_URL=db_url)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

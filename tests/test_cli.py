@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sqlite3
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +79,35 @@ def test_the_running_bot_does_not_load_what_only_documents_or_webhooks_need() ->
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert loaded == "[]"
+
+
+def _one_line_exit_2(result: subprocess.CompletedProcess[str], text: str) -> None:
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert text in line and "Traceback" not in result.stderr
+
+
+def test_a_non_utf8_env_file_and_a_binary_broadcast_file_are_one_line(
+    db_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_bytes(b"COMMUNE_NAME=X\xe3 Ea Kn\xf4p\n")  # Windows-1258
+    _one_line_exit_2(
+        run_cli(["units", "list"], DATABASE_URL=db_url, CLI_CWD=str(tmp_path)), "UTF-8"
+    )
+    (tmp_path / ".env").unlink()
+    binary = tmp_path / "thong-bao.txt"
+    binary.write_bytes(bytes(range(256)))
+    _one_line_exit_2(run_cli(["broadcast", str(binary)], DATABASE_URL=db_url), "UTF-8")
+
+
+@pytest.mark.sqlite_only("edits the SQLite file's revision directly")
+def test_a_database_of_another_version_is_one_line(db_url: str) -> None:
+    path = db_url.removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    _one_line_exit_2(run_cli(["units", "list"], DATABASE_URL=db_url), "9999")
+
+
+def test_an_unknown_database_server_is_one_line() -> None:
+    url = "postgresql+asyncpg://binhdan:sai@127.0.0.1:1/binhdan"  # nothing listens on port 1
+    _one_line_exit_2(run_cli(["units", "list"], DATABASE_URL=url), "127.0.0.1")

@@ -177,17 +177,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
-    except SQLAlchemyError as error:
-        # A database that cannot be opened, migrated or written: a setting to fix, not a bug.
-        logger.debug("Database error", exc_info=True)  # redacted by the log formatter
-        reason = one_line(getattr(error, "orig", None) or error)
-        _print_line(N_("cli.database_error"), reason=reason)
-        return EXIT_BAD_INPUT
     except Exception as error:
-        # The last resort: one redacted line, never a traceback that could carry the token.
-        logger.debug("Unexpected error", exc_info=True)  # redacted by the log formatter
-        _print_line(N_("cli.unexpected"), kind=type(error).__name__, reason=one_line(error))
-        return EXIT_UNEXPECTED
+        # One redacted line, never a traceback that could carry the token.
+        logger.debug("Command failed", exc_info=True)  # redacted by the log formatter
+        key = _problem_of(error)
+        if key is None:
+            _print_line(N_("cli.unexpected"), kind=type(error).__name__, reason=one_line(error))
+            return EXIT_UNEXPECTED
+        _print_line(key, reason=one_line(getattr(error, "orig", None) or error))
+        return EXIT_BAD_INPUT
+
+
+def _problem_of(error: Exception) -> str | None:
+    """The catalog line for a failure the operator can fix (exit 2), or None for a bug."""
+    import sqlite3
+
+    import asyncpg
+    from alembic.util import CommandError
+
+    database = (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, sqlite3.Error)
+    if isinstance(error, database):
+        # A database that cannot be opened, migrated or written: a setting to fix, not a bug.
+        return N_("cli.database_error")
+    if isinstance(error, CommandError):
+        return N_("cli.database_revision")  # a database left by another version
+    if isinstance(error, UnicodeDecodeError):
+        return N_("cli.not_utf8")  # a .env or a file saved in another encoding
+    if isinstance(error, OSError):
+        return N_("cli.os_error")  # a path, a full disk, a server that does not answer
+    return None
 
 
 def _print_line(key: str, **values: object) -> None:

@@ -35,6 +35,7 @@ class Problem(enum.StrEnum):
     NO_FILE = "no_file"
     NOT_A_BACKUP = "not_a_backup"
     UNKNOWN_REVISION = "unknown_revision"
+    CORRUPT = "corrupt"
     NO_TOOL = "no_tool"
     TOOL_FAILED = "tool_failed"
 
@@ -99,9 +100,14 @@ def backup(database: Path, target: Path) -> int:
     try:
         source.backup(destination)
         pages = int(destination.execute("PRAGMA page_count").fetchone()[0])
+        # The copy has the source's pages: a damaged database gives a damaged backup.
+        intact = destination.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         destination.close()
         source.close()
+    if not intact:
+        target.unlink(missing_ok=True)
+        raise BackupError(Problem.CORRUPT, path=str(database))
     return pages
 
 
