@@ -40,6 +40,7 @@ class Notice(enum.Enum):
     """What a refused sender is told (best effort)."""
 
     NONE = "none"
+    SPINNER = "spinner"  # a dropped button press: its spinner is stopped, nothing said
     GROUP = "group"  # the bot works in private chats (once in a while, when addressed)
     HOW_TO_REGISTER = "how_to_register"
     NOT_ALLOWED = "not_allowed"
@@ -108,7 +109,11 @@ def _throttled(update: Update, context: BotContext) -> Refusal | None:
     verdict = context.deps.throttle.check(context.who.user_id, sent_at)
     if verdict is Verdict.PASS:
         return None
-    notice = Notice.TOO_FAST if verdict is Verdict.NOTICE else Notice.NONE
+    if verdict is Verdict.NOTICE:
+        notice = Notice.TOO_FAST
+    else:
+        # Every press is answered, even a dropped one: a phone left spinning gets pressed again.
+        notice = Notice.SPINNER if update.callback_query is not None else Notice.NONE
     return Refusal(f"throttled ({verdict.value})", notice)
 
 
@@ -156,6 +161,8 @@ async def _tell(notice: Notice, update: Update, context: BotContext) -> None:
             # A group is shared: it reads the commune's language, whoever wrote.
             text = translator()("group.private_only", link=f"https://t.me/{username}")
             await message.reply_text(text)
+    elif query is not None and notice is Notice.SPINNER:
+        await query.answer()
     elif query is not None:
         key = {
             Notice.HOW_TO_REGISTER: "stranger.button",

@@ -282,3 +282,33 @@ async def test_a_used_up_officer_code_does_not_give_the_role_back(
 async def _role_of(factory: SessionFactory, user_id: int) -> Role | None:
     contact = await contact_of(factory, user_id)
     return contact.role if contact else None
+
+
+async def test_a_button_flood_is_answered_and_dropped(
+    make_settings: SettingsFactory,
+    units: None,
+    client: SandboxClient,
+    session_factory: SessionFactory,
+) -> None:
+    application = build_application(make_settings(user_burst=2, user_rate_per_second=0.01))
+    async with polling(application):
+        await register(client, session_factory, HEAD, "T01")  # spends one token
+        [registered] = [m for m in await client.events(HEAD) if m["method"] == "sendMessage"][:1]
+        after = await _mark(client)
+        presses = 6
+        for _ in range(presses):
+            await client.press(HEAD, registered["message_id"], build(Action.HELP))
+        answers = await client.calls("answerCallbackQuery", after=after, count=presses, wait=15)
+        # Every press is answered; one passed (the last token), one heard "too fast".
+        assert len(answers) == presses
+        assert [a["params"].get("text") for a in answers].count(VI.plain("access.too_fast")) == 1
+        # A different command as the probe: its answer, the chat's last, is told apart.
+        await client.push_update(_later_message(HEAD, "/tiendo", seconds=3600))
+        progress = VI.plain("progress.none")[:20]
+        sent: list[dict[str, Any]] = []
+        for _ in range(20):
+            sent = await client.calls("sendMessage", after=after, count=len(sent) + 1, wait=5)
+            if any(progress in c["params"]["text"] for c in sent):
+                break
+        helps = [c for c in sent if PROBE_MARK in c["params"]["text"]]
+        assert len(helps) == 1  # only the press that passed
