@@ -54,7 +54,7 @@ async def _fail_every_notice(
 async def _mark(client: SandboxClient) -> int:
     """The newest sequence number of events and calls (a call is logged after its event)."""
     calls = await client.calls(after=await client.last_seq())
-    return max([await client.last_seq(), *(c["seq"] for c in calls)])
+    return max([await client.last_seq(), *(int(c["seq"]) for c in calls)])
 
 
 async def _until_probe(client: SandboxClient, user: int, after: int) -> list[dict[str, Any]]:
