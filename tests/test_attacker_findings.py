@@ -207,3 +207,33 @@ async def test_forged_ids_past_the_database_range_name_nothing(
         [answer] = await client.expect(HEAD, after=after)
         assert answer["method"] == "answerCallbackQuery"
         assert answer["text"] != VI.plain("error.internal"), forged
+
+
+async def _closed_by_server(reader: asyncio.StreamReader) -> bool:
+    """Whether the server closed the connection (read returns EOF or a reset)."""
+    try:
+        return await asyncio.wait_for(reader.read(1024), 5) == b""
+    except (ConnectionResetError, TimeoutError):
+        return False
+
+
+async def test_slow_and_surplus_clients_cannot_starve_the_receiver(
+    make_settings: SettingsFactory,
+    units: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(webhook, "HEADER_SECONDS", 0.5)
+    monkeypatch.setattr(webhook, "MAX_CONNECTIONS", 20)
+    port = free_port()
+    async with polling(build_application(_webhook_settings(make_settings, port))):
+        slow = [await asyncio.open_connection("127.0.0.1", port) for _ in range(40)]
+        for _, writer in slow:
+            writer.write(b"POST /tg/hook HTTP/1.1\r\nHost: x\r\n")  # and never the rest
+            await writer.drain()
+        # The 20 past the limit are closed at once, the others once their headers are late.
+        closed = await asyncio.gather(*(_closed_by_server(reader) for reader, _ in slow))
+        assert all(closed)
+        status, health = await _get_json(port, "/healthz")
+        assert status == 200 and health["ok"] is True
+        for _, writer in slow:
+            writer.close()

@@ -33,6 +33,7 @@ from typing import Any
 from aiohttp import web
 from telegram import Bot, Update
 
+from bot.telegram.connection_guard import GuardedFactory
 from bot.telegram.inbox import InboxQueue
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,10 @@ READY_TIMEOUT_SECONDS = 3.0
 # Storing waits for the database this long; then Telegram is told to retry (503), perhaps
 # to another worker, while the store goes on (a redelivery is recognised by its id).
 STORE_TIMEOUT_SECONDS = 10.0
+# Telegram opens at most 100 connections (`max_connections`, 40 by default); slow or surplus
+# clients past these limits are closed (bot/telegram/connection_guard.py).
+MAX_CONNECTIONS = 256
+HEADER_SECONDS = 10.0
 # Telegram's updates are a few kB; a file is never posted, only its id.
 MAX_BODY = 1024 * 1024
 
@@ -101,9 +106,10 @@ class WebhookReceiver:
         self._database_ready = database_ready
         self._describe = describe
         self._runner: web.AppRunner | None = None
+        self._server: asyncio.Server | None = None
         self._storing: dict[asyncio.Future[None], float] = {}
-        self._refused = 0
-        self._refused_logged_at = float("-inf")
+        self._refused: dict[str, int] = {}
+        self._refused_logged_at: dict[str, float] = {}
         self.port: int | None = None
 
     def build(self) -> web.Application:
@@ -119,14 +125,22 @@ class WebhookReceiver:
         self._runner = web.AppRunner(self.build(), access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
         host, port = self._listen
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        self.port = self._runner.addresses[0][1] if self._runner.addresses else port
+        assert self._runner.server is not None
+        # aiohttp's protocol factory behind our guard (bot/telegram/connection_guard.py).
+        guarded = GuardedFactory(
+            self._runner.server, limit=MAX_CONNECTIONS, header_seconds=HEADER_SECONDS
+        )
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(guarded, host, port, reuse_address=True)
+        self.port = int(self._server.sockets[0].getsockname()[1])
         # Not the path: it may carry a secret of its own.
         logger.info("Receiving webhook updates on %s:%s", host, self.port)
 
     async def stop(self) -> None:
         """Stop listening; requests under way finish first."""
+        if self._server is not None:
+            self._server.close()  # no new connections; the runner closes the open ones
+            self._server = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -135,12 +149,12 @@ class WebhookReceiver:
         """Check the secret, store the update, answer 200."""
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
-            logger.warning("Refused a webhook request without the right secret")
+            self._log_refused("without the right secret")
             return web.Response(status=403)
         body = await request.read()
         parsed = parse_update(body, self._bot)
         if parsed is None:
-            self._log_refused()
+            self._log_refused("that are not updates")
             return web.Response(status=400)
         update, text = parsed
         storing = asyncio.ensure_future(self._queue.store(update, text))
@@ -162,13 +176,13 @@ class WebhookReceiver:
         if not storing.cancelled() and storing.exception() is not None:
             logger.error("Could not store a webhook update", exc_info=storing.exception())
 
-    def _log_refused(self) -> None:
-        """Log refused bodies, one line per LOG_EVERY_SECONDS (a flood must not fill the disk)."""
-        self._refused += 1
+    def _log_refused(self, why: str) -> None:
+        """Log refusals, one line per LOG_EVERY_SECONDS each (a flood must not fill the disk)."""
+        self._refused[why] = self._refused.get(why, 0) + 1
         now = asyncio.get_running_loop().time()
-        if now - self._refused_logged_at >= LOG_EVERY_SECONDS:
-            logger.warning("Refused %d webhook request(s) that are not updates", self._refused)
-            self._refused, self._refused_logged_at = 0, now
+        if now - self._refused_logged_at.get(why, float("-inf")) >= LOG_EVERY_SECONDS:
+            logger.warning("Refused %d webhook request(s) %s", self._refused[why], why)
+            self._refused[why], self._refused_logged_at[why] = 0, now
 
     def stuck(self) -> bool:
         """Whether an update has been waiting to be stored for longer than a store may take."""
