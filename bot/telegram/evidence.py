@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from pathlib import Path
 
 from telegram import Bot
@@ -19,18 +20,25 @@ from bot.services.reports.evidence import (
     mark_too_large,
 )
 from bot.settings import Settings
+from bot.texts import translator
 from models.base import utcnow
 from models.db import Database
 
 logger = logging.getLogger(__name__)
+# A folder that refuses files is told to the admins at most this often (it stays full a while).
+ALERT_HOURS = 6
 
 
 def _write(path: Path, content: bytes) -> None:
     """Write a file whole or not at all: a temporary name first, then an atomic rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
-    partial.write_bytes(content)
-    os.replace(partial, path)
+    try:
+        partial.write_bytes(content)
+        os.replace(partial, path)
+    except OSError:
+        partial.unlink(missing_ok=True)  # a full disk must not keep half a file either
+        raise
 
 
 class EvidenceKeeper:
@@ -42,6 +50,8 @@ class EvidenceKeeper:
         self._db = db
         self._folder = settings.evidence_path
         self._limit = settings.evidence_max_bytes
+        self._admins = settings.admin_ids
+        self._alerted_at = float("-inf")
         self._backlog: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -68,9 +78,28 @@ class EvidenceKeeper:
         """Download one file into the evidence folder and record the outcome; never raises."""
         try:
             await self._fetch(item)
-        except (TelegramError, OSError):
+        except TelegramError:
             logger.warning("Could not download evidence %s", item.evidence_id, exc_info=True)
             await mark_failed(self._db, item.evidence_id)
+        except OSError as error:
+            # The row stays pending: the next start fetches it again, once there is room.
+            logger.error("Could not write evidence %s: %s", item.evidence_id, error)
+            await self._alert(error)
+
+    async def _alert(self, error: OSError) -> None:
+        """Tell the admins the folder refuses files (full, read-only), once per ALERT_HOURS."""
+        now = time.monotonic()
+        if now - self._alerted_at < ALERT_HOURS * 3600:
+            return
+        self._alerted_at = now
+        text = translator()(
+            "evidence.disk_problem", folder=str(self._folder), reason=error.strerror or str(error)
+        )
+        for admin in self._admins:
+            try:
+                await self._bot.send_message(admin, text)
+            except TelegramError:
+                logger.warning("Could not tell admin %s about the evidence folder", admin)
 
     async def _fetch(self, item: EvidenceFile) -> None:
         """getFile, check the size, download, write."""
