@@ -31,7 +31,22 @@ from bot.sandbox.client import SandboxClient
 from bot.services.broadcasts.audience import Audience
 from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.directives import create_directive
-from models import Acknowledgement, Delivery, DeliveryStatus, Invite, Report, Role
+from bot.services.schedules.schedules import fire_once
+from bot.telegram.context import BotApplication
+from models import (
+    Acknowledgement,
+    Commendation,
+    Delivery,
+    DeliveryStatus,
+    Invite,
+    Report,
+    Role,
+    Schedule,
+    ScheduleKind,
+    ScheduleRun,
+    ThreadMessage,
+    ThreadSide,
+)
 from models.base import utcnow
 from tests.conftest import ADMIN_ID, SettingsFactory
 from tests.helpers import contact_of, make_invite
@@ -39,11 +54,13 @@ from tests.helpers import contact_of, make_invite
 pytestmark = pytest.mark.faults
 
 SessionFactory = async_sessionmaker[AsyncSession]
-RATE = 0.3
+RATE = float(__import__("os").environ.get("FAULT_RATE", "0.3"))
 HEADS = {"T01": 830_001, "T02": 830_002}
 OFFICER = 830_010
 STRANGER = 830_099
 SUBJECT = "Kiểm tra sự cố"
+NOTE = "Thiếu điện thoại cho người cao tuổi"
+ANSWER = "Xã sẽ mượn máy của trường"
 LEAKS = ("sendDocument", "sendPhoto", "sendMediaGroup")
 
 FAULTS: dict[str, dict[str, Any]] = {
@@ -142,6 +159,100 @@ async def _reports(client: SandboxClient, factory: SessionFactory) -> None:
     await _eventually(by_text, lambda: stored(80))
 
 
+def _button_in(event: dict[str, Any], label: str) -> str | None:
+    """The callback data of the button whose label starts with `label`, if the event has it."""
+    for row in (event.get("reply_markup") or {}).get("inline_keyboard", []):
+        for button in row:
+            if button["text"].startswith(label):
+                return str(button["callback_data"])
+    return None
+
+
+async def _last_with(client: SandboxClient, chat: int, label: str) -> tuple[int, str] | None:
+    """The newest message in a chat carrying a button labelled `label`: (its id, the data)."""
+    for event in reversed(await client.events(chat)):
+        data = _button_in(event, label)
+        if data is not None and event["message_id"] is not None:
+            return int(event["message_id"]), data
+    return None
+
+
+async def _count(factory: SessionFactory, model: Any, *where: Any) -> int:
+    return int(await _scalar(factory, select(func.count()).select_from(model).where(*where)))
+
+
+async def _thread(client: SandboxClient, factory: SessionFactory) -> None:
+    """T01's head writes to the commune under its report; the officer answers."""
+    head = HEADS["T01"]
+
+    async def write() -> None:
+        found = await _last_with(client, head, "✍️")
+        if found is None:  # the report's echo never arrived: report again, as a head would
+            await client.send(head, "/baocao 120 45")
+            return
+        await client.press(head, *found)
+        await asyncio.sleep(0.5)
+        await client.send(head, NOTE)
+
+    async def noted() -> bool:
+        return await _count(factory, ThreadMessage, ThreadMessage.side == ThreadSide.UNIT) > 0
+
+    await _eventually(write, noted)
+
+    async def answer() -> None:
+        found = await _last_with(client, OFFICER, "↩️")
+        if found is None:
+            return  # the forward is still on its way through the outbox
+        await client.press(OFFICER, *found)
+        await asyncio.sleep(0.5)
+        await client.send(OFFICER, ANSWER)
+
+    async def answered() -> bool:
+        side = ThreadMessage.side == ThreadSide.COMMUNE
+        return await _count(factory, ThreadMessage, side) > 0
+
+    await _eventually(answer, answered, tries=30)
+
+
+async def _commend(client: SandboxClient, factory: SessionFactory) -> None:
+    """The officer sends a commendation list, pressing again while no answer is seen."""
+
+    tries = 0
+
+    async def send() -> None:
+        # Press the newest list's button; when that did nothing, start the list again.
+        nonlocal tries
+        tries += 1
+        found = await _last_with(client, OFFICER, "📤 Gửi biểu dương")
+        if found is None or tries % 2 == 0:
+            await client.send(OFFICER, "/bieuduong")
+            return
+        await client.press(OFFICER, *found)
+
+    async def sent() -> bool:
+        return await _count(factory, Commendation) > 0
+
+    await _eventually(send, sent)
+    for _ in range(2):  # presses that come late, after the answer was lost
+        found = await _last_with(client, OFFICER, "📤 Gửi biểu dương")
+        if found is not None:
+            await client.press(OFFICER, *found)
+
+
+async def _fire_twice(application: BotApplication, factory: SessionFactory) -> None:
+    """A reminder's firing, repeated as a restart at the wrong moment would repeat it."""
+    async with factory() as session:
+        schedule = await session.scalar(
+            select(Schedule).where(Schedule.kind == ScheduleKind.REMINDER)
+        )
+    assert schedule is not None
+    nominal = utcnow().replace(second=0, microsecond=0)
+    deps = application.bot_data
+    for _ in range(2):  # as "▶ Chạy ngay" does it, keyed by one moment: recorded once
+        await fire_once(deps.db, schedule.id, nominal, utcnow(), deps.settings, manual=True)
+        deps.outbox.wake()
+
+
 async def _broadcast(client: SandboxClient, factory: SessionFactory) -> int:
     async with factory.begin() as session:
         directive, _ = await create_directive(
@@ -154,17 +265,10 @@ async def _broadcast(client: SandboxClient, factory: SessionFactory) -> int:
         return directive.id
 
 
-async def _settled(factory: SessionFactory, directive_id: int) -> bool:
+async def _all_settled(factory: SessionFactory) -> bool:
     """Every delivery has its outcome (sent, or failed on an error Telegram would repeat)."""
-    query = (
-        select(func.count())
-        .select_from(Delivery)
-        .where(
-            Delivery.directive_id == directive_id,
-            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
-        )
-    )
-    return bool(await _scalar(factory, query) == 0)
+    waiting = Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING))
+    return await _count(factory, Delivery, waiting) == 0
 
 
 async def _acknowledge(client: SandboxClient, factory: SessionFactory) -> None:
@@ -212,13 +316,17 @@ async def test_flows_hold_their_invariants_under_faults(
     application = build_application(settings)
     async with polling(application):
         await client.converse(STRANGER, "/start")
+        await client.open_chats([OFFICER, ADMIN_ID])  # they have opened the bot before
         await client.set_faults([{"method": "*", "rate": RATE, **fault}])
         await _register_heads(client, session_factory)
         await _attack(client)
         await _grant_officer(client, session_factory)
         await _reports(client, session_factory)
+        await _thread(client, session_factory)
+        await _commend(client, session_factory)
+        await _fire_twice(application, session_factory)
         directive_id = await _broadcast(client, session_factory)
-        await _eventually(_noop, lambda: _settled(session_factory, directive_id), tries=60)
+        await _eventually(_noop, lambda: _all_settled(session_factory), tries=90)
         await client.set_faults([])
         # Once the faults stop, every flow can be finished.
         await _acknowledge(client, session_factory)
@@ -268,3 +376,25 @@ async def _check_invariants(
     # Only an answer lost after delivery can double a message, once per lost answer.
     doubles = sum(max(0, n - 1) for n in received.values())
     assert doubles == 0 or fault.get("after"), received
+    await _check_the_other_flows(client, factory, calls, fault)
+
+
+async def _check_the_other_flows(
+    client: SandboxClient, factory: SessionFactory, calls: list[Any], fault: dict[str, Any]
+) -> None:
+    """Threads stay in their unit, a commendation is sent once, a firing once."""
+    assert await _count(factory, ThreadMessage, ThreadMessage.side == ThreadSide.UNIT) >= 1
+    assert await _count(factory, Commendation) == 1
+    assert await _count(factory, ScheduleRun) == 1
+    texts = {
+        user: [
+            str(c["params"].get("text", ""))
+            for c in calls
+            if str(c["params"].get("chat_id")) == str(user) and c["status"] == 200
+        ]
+        for user in (HEADS["T01"], HEADS["T02"], STRANGER)
+    }
+    # The officer's answer reaches Thôn 1 (unless a final 400 refused it), never Thôn 2.
+    assert not [t for t in texts[HEADS["T02"]] + texts[STRANGER] if ANSWER in t]
+    if fault.get("status") != 400:
+        assert [t for t in texts[HEADS["T01"]] if ANSWER in t]
