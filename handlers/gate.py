@@ -30,7 +30,7 @@ from bot.telegram.permissions import (
 )
 from bot.telegram.reply_keyboard import command_of_label
 from bot.telegram.throttle import Verdict
-from bot.texts import translator
+from bot.texts import N_, translator
 
 logger = logging.getLogger(__name__)
 GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
@@ -46,6 +46,21 @@ class Notice(enum.Enum):
     NOT_ALLOWED = "not_allowed"
     TOO_FAST = "too_fast"
     FAILED = "failed"  # the gate itself could not decide
+
+
+# What each notice says, under a pressed button (an alert) and in the chat.
+BUTTON_NOTICES = {
+    Notice.HOW_TO_REGISTER: N_("stranger.button"),
+    Notice.NOT_ALLOWED: N_("access.not_allowed"),
+    Notice.TOO_FAST: N_("access.too_fast"),
+    Notice.FAILED: N_("error.internal"),
+}
+MESSAGE_NOTICES = {
+    Notice.HOW_TO_REGISTER: N_("stranger.how_to"),
+    Notice.NOT_ALLOWED: N_("access.not_allowed"),
+    Notice.TOO_FAST: N_("access.too_fast"),
+    Notice.FAILED: N_("error.internal"),
+}
 
 
 @dataclass(frozen=True)
@@ -159,27 +174,16 @@ async def _tell(notice: Notice, update: Update, context: BotContext) -> None:
             message.chat.id
         ):
             # A group is shared: it reads the commune's language, whoever wrote.
-            text = translator()("group.private_only", link=f"https://t.me/{username}")
-            await message.reply_text(text)
+            t = translator()
+            await message.reply_text(t("group.private_only", link=f"https://t.me/{username}"))
     elif query is not None and notice is Notice.SPINNER:
         await query.answer()
     elif query is not None:
-        key = {
-            Notice.HOW_TO_REGISTER: "stranger.button",
-            Notice.NOT_ALLOWED: "access.not_allowed",
-            Notice.TOO_FAST: "access.too_fast",
-            Notice.FAILED: "error.internal",
-        }[notice]
-        await query.answer(t.plain(key), show_alert=notice is not Notice.TOO_FAST)
+        alert = notice is not Notice.TOO_FAST
+        await query.answer(t.plain(BUTTON_NOTICES[notice]), show_alert=alert)
     elif message is not None:
-        key = {
-            Notice.HOW_TO_REGISTER: "stranger.how_to",
-            Notice.NOT_ALLOWED: "access.not_allowed",
-            Notice.TOO_FAST: "access.too_fast",
-            Notice.FAILED: "error.internal",
-        }[notice]
         markup = ReplyKeyboardRemove() if notice is Notice.HOW_TO_REGISTER else None
-        await message.reply_text(t(key), reply_markup=markup)
+        await message.reply_text(t(MESSAGE_NOTICES[notice]), reply_markup=markup)
 
 
 async def _tell_best_effort(refusal: Refusal, update: Update, context: BotContext) -> None:

@@ -92,9 +92,9 @@ class EvidenceKeeper:
         if now - self._alerted_at < ALERT_HOURS * 3600:
             return
         self._alerted_at = now
-        text = translator()(
-            "evidence.disk_problem", folder=str(self._folder), reason=error.strerror or str(error)
-        )
+        t = translator()  # the admins read the commune's language
+        reason = error.strerror or str(error)
+        text = t("evidence.disk_problem", folder=str(self._folder), reason=reason)
         for admin in self._admins:
             try:
                 await self._bot.send_message(admin, text)
