@@ -380,3 +380,19 @@ async def test_an_album_reaches_officers_as_one_album_and_a_document_as_a_docume
         rows = list(await session.scalars(select(Evidence).order_by(Evidence.id)))
     assert document["file_id"] == rows[-1].file_id and document["file_name"] == "danh-sach.jpg"
     assert len(rows) == 4
+
+
+async def test_an_answer_that_reaches_nobody_is_reported_to_the_officer(
+    people: None, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    start = await client.last_seq()
+    await _note(client, HEAD, NOTE)
+    _, forward = await _arrives(client, OFFICER, start, "Ý kiến của Thôn 1")
+    for contact in (HEAD, TEAM):  # everyone of Thôn 1 has blocked the bot since
+        await client.block(contact)
+    await client.click(OFFICER, forward["message_id"], _data(forward, "↩️ Trả lời"))
+    after = await client.last_seq()
+    [sending] = await client.converse(OFFICER, ANSWER, first_name=NAMES[OFFICER])
+    assert sending["html"] == VI("thread.sent_to_unit", unit="Thôn 1", people=2)
+    _, warning = await _arrives(client, OFFICER, after, "chưa tới được ai")
+    assert warning["html"] == VI("thread.undelivered", unit="Thôn 1")

@@ -12,6 +12,7 @@ from telegram.error import TelegramError
 from bot.services.broadcasts.directives import (
     BroadcastSummary,
     BroadcastView,
+    Undelivered,
     broadcast_view,
     finish_broadcast,
 )
@@ -84,11 +85,24 @@ class ProgressPresenter:
         summary = await finish_broadcast(self._db, directive_id, utcnow())
         if summary is None:
             return
+        if isinstance(summary, Undelivered):
+            await self._tell_undelivered(summary)
+            return
         t = translator(summary.view.language)
         unacked = buttons(
             [(t("button.unacknowledged"), build(Action.DIRECTIVE_UNACKED, directive_id))]
         )
         await self._edit(summary.view, summary_text(t, summary), unacked)
+
+    async def _tell_undelivered(self, answer: Undelivered) -> None:
+        """Tell an officer their answer reached nobody (best effort)."""
+        t = translator(answer.language)
+        try:
+            await self._bot.send_message(
+                answer.chat_id, t("thread.undelivered", unit=answer.unit_name)
+            )
+        except TelegramError as error:
+            logger.info("Could not tell %s of an undelivered answer: %s", answer.chat_id, error)
 
     async def _edit(
         self, view: BroadcastView, text: str, markup: InlineKeyboardMarkup | None = None

@@ -441,20 +441,48 @@ async def broadcast_view(db: Database, directive_id: int) -> BroadcastView | Non
         return await _view(session, directive_id)
 
 
+@dataclass(frozen=True)
+class Undelivered:
+    """An officer's answer that reached nobody in the unit: whom to tell, and about what."""
+
+    chat_id: int
+    language: str | None
+    unit_name: str
+
+
 async def finish_broadcast(
     db: Database, directive_id: int, now: datetime
-) -> BroadcastSummary | None:
-    """Mark a broadcast finished once; only that first caller gets the summary to show."""
+) -> BroadcastSummary | Undelivered | None:
+    """Mark a broadcast finished once; only that first caller gets the summary to show.
+
+    A message with no progress message has no summary, except an answer that reached nobody
+    (the unit's people blocked the bot): its author must not believe it arrived.
+    """
     async with db.write() as session:
         if not await mark_finished(session, directive_id, now):
             return None
         view = await _view(session, directive_id)
         if view is None:
-            return None
+            return await _undelivered_answer(session, directive_id)
         acked, waiting = await unit_ack_status(session, directive_id)
         return BroadcastSummary(
             view, await blocked_names(session, directive_id), len(acked), len(acked) + len(waiting)
         )
+
+
+async def _undelivered_answer(session: AsyncSession, directive_id: int) -> Undelivered | None:
+    """The answer's author and unit when none of its copies was sent."""
+    directive = await session.get(Directive, directive_id)
+    if directive is None or directive.kind != MessageKind.ANSWER or not directive.created_by:
+        return None
+    if (await delivery_counts(session, directive_id))[DeliveryStatus.SENT]:
+        return None
+    language = await session.scalar(
+        select(LanguageChoice.language).where(
+            LanguageChoice.telegram_user_id == directive.created_by
+        )
+    )
+    return Undelivered(directive.created_by, language, directive.subject)
 
 
 async def mark_finished(session: AsyncSession, directive_id: int, now: datetime) -> bool:
