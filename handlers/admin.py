@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from telegram import ReplyKeyboardMarkup, Update
+from telegram import ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
@@ -18,7 +18,8 @@ from bot.services.registry.invites import (
     unit_invite,
     unit_invites,
 )
-from bot.services.registry.role_words import role_from_text
+from bot.services.registry.revoke import RevokeOutcome, revoke
+from bot.services.registry.role_words import is_revoke_word, role_from_text
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.menus import set_chat_menu
 from bot.telegram.reply_keyboard import keyboard_for
@@ -30,6 +31,11 @@ from models import Role
 
 logger = logging.getLogger(__name__)
 
+REVOKE_REFUSALS = {
+    RevokeOutcome.UNKNOWN: N_("revoke.unknown"),
+    RevokeOutcome.SETTINGS_ADMIN: N_("revoke.settings_admin"),
+    RevokeOutcome.SELF: N_("revoke.self"),
+}
 GRANT_REFUSALS = {
     GrantOutcome.SELF_DEMOTE: N_("grant.self_demote"),
     GrantOutcome.HEAD_NEEDS_UNIT: N_("grant.head_needs_unit"),
@@ -144,13 +150,16 @@ async def _send_officer_invite(update: Update, context: BotContext) -> None:
     )
 
 
-def _parse_grant(args: list[str]) -> tuple[int, Role] | str:
-    """Read "USER_ID ROLE", or return the catalog key of what is wrong."""
+def _parse_grant(args: list[str]) -> tuple[int, Role | None] | str:
+    """Read "USER_ID ROLE" (None: "bỏ", take every role away), or the key of what is wrong."""
     if len(args) < 2:
         return N_("grant.usage")
-    user_id, role = user_id_from_text(args[0]), role_from_text(" ".join(args[1:]))
+    user_id, words = user_id_from_text(args[0]), " ".join(args[1:])
     if user_id is None:
         return N_("grant.bad_user")
+    if is_revoke_word(words):
+        return user_id, None
+    role = role_from_text(words)
     if role is None:
         return N_("grant.bad_role")
     return user_id, role
@@ -164,6 +173,9 @@ async def grant_role(update: Update, context: BotContext) -> None:
         await message_of(update).reply_text(t(parsed))
         return
     user_id, role = parsed
+    if role is None:
+        await _revoke(update, context, user_id)
+        return
     result = await grant(
         context.deps.db, actor_user_id=context.who.user_id, user_id=user_id, role=role
     )
@@ -186,8 +198,38 @@ async def grant_role(update: Update, context: BotContext) -> None:
         )
 
 
+async def _revoke(update: Update, context: BotContext, user_id: int) -> None:
+    """Take every role away, then tell the person kindly and clear their menu and keyboard."""
+    t = context.t
+    result = await revoke(
+        context.deps.db,
+        actor_user_id=context.who.user_id,
+        user_id=user_id,
+        settings_admins=context.deps.settings.admin_ids,
+    )
+    context.deps.identities.forget(user_id)
+    if result.outcome is not RevokeOutcome.REVOKED:
+        refusal = REVOKE_REFUSALS[result.outcome]
+        await message_of(update).reply_text(t(refusal, user_id=str(user_id)))
+        return
+    assert result.previous is not None and result.chat_id is not None
+    await message_of(update).reply_text(
+        t("revoke.done", user_id=str(user_id), role=role_label(t, result.previous))
+    )
+    theirs = translator(result.language)
+    await set_chat_menu(context.bot, result.chat_id, None, theirs)
+    if result.previous == Role.HEAD:
+        notice = theirs("revoke.notice_head", unit=result.unit_name or "—")
+    else:
+        notice = theirs("revoke.notice_staff", role=role_label(theirs, result.previous))
+    await _notify(context, result.chat_id, notice, ReplyKeyboardRemove())
+
+
 async def _notify(
-    context: BotContext, chat_id: int, text: str, keyboard: ReplyKeyboardMarkup | None
+    context: BotContext,
+    chat_id: int,
+    text: str,
+    keyboard: ReplyKeyboardMarkup | ReplyKeyboardRemove | None,
 ) -> None:
     """Tell a user about a change, with their new keyboard (fine if they never opened the bot)."""
     try:

@@ -32,6 +32,7 @@ from bot.services.recognition.commendations import Sheet, commendation_sheet, pe
 from bot.services.registry.contacts import grant, user_id_from_text
 from bot.services.registry.directory import list_directory
 from bot.services.registry.invites import InviteLimits, deep_link, unit_invites
+from bot.services.registry.revoke import RevokeOutcome, revoke
 from bot.services.registry.unit_import import UnitFileError
 from bot.services.registry.units import import_units_file
 from bot.services.reports.periods import Period
@@ -39,6 +40,7 @@ from bot.services.schedules.schedules import schedule_views
 from bot.services.stats.export_data import export_data
 from bot.settings import Settings
 from bot.texts import N_, translator
+from bot.texts.labels import role_label
 from bot.texts.maintenance import backup_problem, backup_size
 from bot.texts.schedules import describe_rule, kind_label
 from bot.texts.units import unit_file_problems
@@ -338,6 +340,37 @@ async def _grant(settings: Settings, user_id: int, role: Role) -> int:
     async with database(settings) as db:
         result = await grant(db, actor_user_id=None, user_id=user_id, role=role)
     say("cli.granted", user_id=str(user_id), role=role.value, outcome=result.outcome.value)
+    return 0
+
+
+REVOKE_REASONS = {
+    RevokeOutcome.UNKNOWN: N_("cli.revoke_unknown"),
+    RevokeOutcome.SETTINGS_ADMIN: N_("cli.revoke_settings_admin"),
+    RevokeOutcome.SELF: N_("cli.revoke_unknown"),  # the CLI acts as nobody: never itself
+}
+
+
+def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    """Take every role away from the command line (as `/phanquyen <id> bỏ`)."""
+    user_id = user_id_from_text(str(args.user_id))
+    if user_id is None:
+        raise CliError(N_("cli.bad_user_id"), user_id=args.user_id)
+    upgrade_to_head(settings.database_url)
+    return asyncio.run(_revoke(settings, user_id))
+
+
+async def _revoke(settings: Settings, user_id: int) -> int:
+    """Write the revocation with its audit event, or say in one line why not."""
+    async with database(settings) as db:
+        result = await revoke(
+            db, actor_user_id=None, user_id=user_id, settings_admins=settings.admin_ids
+        )
+    t = translator()
+    if result.outcome is not RevokeOutcome.REVOKED:
+        reason = t.plain(REVOKE_REASONS[result.outcome])
+        raise CliError(N_("cli.revoke_refused"), user_id=str(user_id), reason=reason)
+    assert result.previous is not None
+    say("cli.revoked", user_id=str(user_id), role=role_label(t, result.previous))
     return 0
 
 

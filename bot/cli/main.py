@@ -142,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     grant = commands.add_parser("grant", help="grant a role")
     grant.add_argument("user_id")
     grant.add_argument("role", choices=["admin", "officer"])
+    revoke = commands.add_parser("revoke", help="take every role away from a user")
+    revoke.add_argument("user_id")
     return parser
 
 
@@ -157,6 +159,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "units": impl.cmd_units,
         "invites": impl.cmd_invites,
         "grant": impl.cmd_grant,
+        "revoke": impl.cmd_revoke,
         "broadcast": impl.cmd_broadcast,
         "export": impl.cmd_export,
         "commend": impl.cmd_commend,

@@ -22,6 +22,15 @@ ROLE_WORDS = {
 }
 
 
+# "Take every role away": `/phanquyen <id> bỏ` (or "thu hồi").
+REVOKE_WORDS = frozenset({"bo", "thu hoi", "go", "revoke", "remove"})
+
+
+def is_revoke_word(text: str) -> bool:
+    """Whether the text asks to take the roles away rather than to grant one."""
+    return " ".join(fold(text).split()) in REVOKE_WORDS
+
+
 def role_from_text(text: str) -> Role | None:
     """The role a word names ("cán bộ", "quản trị", "trưởng thôn", "officer"…), or None."""
     return ROLE_WORDS.get(" ".join(fold(text).split()))

@@ -1,0 +1,75 @@
+"""Taking every role away: `/phanquyen <id> bỏ` and `binhdan revoke` (issue 23).
+
+The contact is kept (its reports, notes and audit history name it) but marked LEFT and
+detached from its unit: the gate then sees a stranger, broadcasts and chases skip it, and
+a new invite registers the person again like anyone else.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bot.services.common.audit import record_event
+from bot.services.common.sync import IDENTITIES, bump
+from models import Contact, ContactStatus, LanguageChoice, Role
+from models.base import utcnow
+from models.db import Database
+
+
+class RevokeOutcome(enum.StrEnum):
+    """What a revocation did."""
+
+    REVOKED = "revoked"
+    UNKNOWN = "unknown"  # nobody with a role has this id
+    SETTINGS_ADMIN = "settings_admin"  # in ADMIN_IDS: the settings make them admin again
+    SELF = "self"  # an admin cannot take their own role away
+
+
+@dataclass(frozen=True)
+class RevokeResult:
+    """The outcome, and what the caller needs to tell the person and refresh their menu."""
+
+    outcome: RevokeOutcome
+    previous: Role | None = None
+    unit_name: str | None = None
+    chat_id: int | None = None
+    language: str | None = None
+
+
+async def revoke(
+    db: Database, *, actor_user_id: int | None, user_id: int, settings_admins: Collection[int]
+) -> RevokeResult:
+    """Take every role from `user_id` in one transaction, with an audit event."""
+    if user_id in settings_admins:
+        return RevokeResult(RevokeOutcome.SETTINGS_ADMIN)
+    if actor_user_id == user_id:
+        return RevokeResult(RevokeOutcome.SELF)
+    async with db.write() as session:
+        contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == user_id))
+        if contact is None or contact.status == ContactStatus.LEFT:
+            return RevokeResult(RevokeOutcome.UNKNOWN)
+        previous, unit = contact.role, contact.unit
+        contact.status, contact.unit_id, contact.updated_at = ContactStatus.LEFT, None, utcnow()
+        record_event(
+            session,
+            actor_user_id,
+            "role.revoked",
+            user_id=user_id,
+            previous=previous.value,
+            unit=unit.code if unit else None,
+        )
+        await bump(session, IDENTITIES)
+        language = await session.scalar(
+            select(LanguageChoice.language).where(LanguageChoice.telegram_user_id == user_id)
+        )
+        return RevokeResult(
+            RevokeOutcome.REVOKED,
+            previous,
+            unit.name if unit else None,
+            contact.chat_id,
+            language,
+        )

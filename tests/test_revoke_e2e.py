@@ -1,0 +1,99 @@
+"""End-to-end: `/phanquyen <id> bỏ` and `binhdan revoke` take every role away (issue 23)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.sandbox.client import SandboxClient
+from bot.services.broadcasts.audience import Audience, count_audience
+from bot.services.registry.contacts import grant
+from bot.telegram.context import BotApplication
+from bot.texts import translator
+from bot.texts.labels import role_label
+from models import AuditEvent, ContactStatus, Role
+from models.db import Database
+from tests.cli_helpers import run_cli
+from tests.conftest import ADMIN_ID
+from tests.helpers import contact_of, register, snapshot
+
+SessionFactory = async_sessionmaker[AsyncSession]
+VI = translator("vi")
+HEAD = 890_001
+OFFICER = 890_010
+NOBODY = 890_099
+
+
+async def test_a_head_is_removed_told_kindly_and_can_register_again(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory, db: Database
+) -> None:
+    await register(client, session_factory, HEAD, "T01")
+    before = await count_audience(db, Audience.parse("all"))
+    after = await client.last_seq()
+    [done] = await client.converse(ADMIN_ID, f"/phanquyen {HEAD} bỏ")
+    assert done["html"] == VI("revoke.done", user_id=str(HEAD), role=role_label(VI, Role.HEAD))
+    [told] = await client.expect(HEAD, after=after)
+    assert told["html"] == VI("revoke.notice_head", unit="Thôn 1")
+    assert told["reply_markup"] == {"remove_keyboard": True}
+    contact = await contact_of(session_factory, HEAD)
+    assert contact is not None and (contact.status, contact.unit_id) == (ContactStatus.LEFT, None)
+    # Out of every broadcast; reporting now gets the stranger's answer.
+    assert (await count_audience(db, Audience.parse("all"))).people == before.people - 1
+    [refused] = await client.converse(HEAD, "/baocao 10")
+    assert refused["html"] == VI("stranger.how_to")
+    # Twice: the second is one clear line and changes nothing.
+    unchanged = await snapshot(session_factory)
+    [again] = await client.converse(ADMIN_ID, f"/phanquyen {HEAD} thu hồi")
+    assert again["html"] == VI("revoke.unknown", user_id=str(HEAD))
+    assert await snapshot(session_factory) == unchanged
+    # A new invite registers the person again like anyone else.
+    await register(client, session_factory, HEAD, "T02")
+    contact = await contact_of(session_factory, HEAD)
+    assert contact is not None and contact.status == ContactStatus.ACTIVE
+    assert contact.role == Role.HEAD and contact.unit is not None and contact.unit.code == "T02"
+
+
+async def test_an_officer_becomes_nobody_and_settings_admins_stay(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory, db: Database
+) -> None:
+    await client.open_chats([OFFICER])
+    await grant(db, actor_user_id=ADMIN_ID, user_id=OFFICER, role=Role.OFFICER)
+    after = await client.last_seq()
+    await client.converse(ADMIN_ID, f"/phanquyen {OFFICER} bo")
+    [told] = await client.expect(OFFICER, after=after)
+    assert told["html"] == VI("revoke.notice_staff", role=role_label(VI, Role.OFFICER))
+    [refused] = await client.converse(OFFICER, "/thongbao Họp")
+    assert refused["html"] == VI("stranger.how_to")
+    # The command menu is a stranger's again.
+    menu = await client.commands(f"chat:{OFFICER}")
+    assert menu is not None and {c["command"] for c in menu} == {
+        "start",
+        "huongdan",
+        "ngonngu",
+        "huy",
+    }
+    [kept] = await client.converse(ADMIN_ID, f"/phanquyen {ADMIN_ID} bỏ")
+    assert kept["html"] == VI("revoke.settings_admin", user_id=str(ADMIN_ID))
+    [unknown] = await client.converse(ADMIN_ID, f"/phanquyen {NOBODY} bỏ")
+    assert unknown["html"] == VI("revoke.unknown", user_id=str(NOBODY))
+    async with session_factory() as session:
+        events = list(
+            await session.scalars(select(AuditEvent).where(AuditEvent.action == "role.revoked"))
+        )
+    assert [(e.actor_user_id, e.details["user_id"], e.details["previous"]) for e in events] == [
+        (ADMIN_ID, OFFICER, "officer")
+    ]
+
+
+def test_cli_revoke(db_url: str) -> None:
+    granted = run_cli(["grant", str(OFFICER), "officer"], DATABASE_URL=db_url)
+    assert granted.returncode == 0, granted.stderr
+    revoked = run_cli(["revoke", str(OFFICER)], DATABASE_URL=db_url)
+    assert revoked.returncode == 0, revoked.stderr
+    assert str(OFFICER) in revoked.stdout
+    again = run_cli(["revoke", str(OFFICER)], DATABASE_URL=db_url)
+    assert again.returncode == 2
+    [line] = again.stderr.strip().splitlines()
+    assert VI.plain("cli.revoke_unknown") in line
+    settings_admin = run_cli(["revoke", "42"], DATABASE_URL=db_url, ADMIN_IDS="42")
+    assert settings_admin.returncode == 2 and "ADMIN_IDS" in settings_admin.stderr
