@@ -15,6 +15,7 @@ from telegram.ext import (
 from bot.services.schedules.rules import Rule, RuleError, check_fires, parse_rule
 from bot.services.schedules.schedules import (
     ScheduleView,
+    recent_manual_run,
     schedule_view,
     schedule_views,
     trial_deadline,
@@ -93,6 +94,11 @@ async def press_run_now(update: Update, context: BotContext) -> None:
     schedule_id = int_arg(callback_data(update), Action.SCHEDULE_RUN)
     query = update.callback_query
     assert query is not None
+    recent = await recent_manual_run(context.deps.db, schedule_id, now_utc())
+    if recent is not None:  # a second press, or one whose answer was lost: not twice
+        at = t.datetime(recent, settings.tz)
+        await query.answer(t.plain("schedule.ran_recently", at=at), show_alert=True)
+        return
     recipients = await run_now(context.app, schedule_id)
     view = await _view(context, schedule_id)
     if recipients is None or view is None:

@@ -270,6 +270,10 @@ async def nudge_late(update: Update, context: BotContext) -> None:
     if result.late_units == 0:
         await query.answer(t.plain("late.all_reported"), show_alert=True)
         return
+    if result.recent_at is not None:
+        at = t.datetime(result.recent_at, settings.tz)
+        await query.answer(t.plain("late.chased_recently", at=at), show_alert=True)
+        return
     if result.recipients == 0:
         await query.answer(t.plain("late.nobody_to_chase"), show_alert=True)
         return

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.sandbox.client import Event, SandboxClient
 from bot.telegram.context import BotApplication
 from bot.texts import translator
-from models import Schedule
+from models import Schedule, ScheduleRun
 from tests.conftest import ADMIN_ID
 from tests.helpers import register
 
@@ -46,6 +46,14 @@ async def test_lich_run_now_pause_and_edit(
     [nudge] = await client.expect(HEAD, after=after, timeout=10)
     assert "Bình dân học vụ số" in nudge["text"]
     assert _button(nudge, "📝 Báo cáo") == "report:start"
+    # Pressed again at once (its answer seemed lost): not run twice within 10 minutes.
+    after = await client.last_seq()
+    await client.press(ADMIN_ID, reminder["message_id"], _button(reminder, "▶ Chạy ngay"))
+    [again] = await client.expect(ADMIN_ID, after=after)
+    assert again["text"].startswith("Lịch này vừa được chạy lúc ")
+    async with session_factory() as session:
+        runs = await session.scalar(select(func.count()).select_from(ScheduleRun))
+    assert runs == 1
 
     [paused] = await client.click(ADMIN_ID, reminder["message_id"], _button(reminder, "⏸"))
     assert "tạm dừng" in paused["text"]

@@ -92,6 +92,14 @@ async def test_chuabaocao_two_groups_mentions_and_nudge(
     assert [d.kind for d in chases] == [MessageKind.CHASE]
     # Only the units with someone to reach are chased.
     assert chases[0].audience == "units:B01,T02"
+    # Pressed again (the answer seemed lost): nobody is chased twice within 10 minutes.
+    after = await client.last_seq()
+    await client.press(ADMIN_ID, registered["message_id"], "stats:nudge")
+    [again] = await client.expect(ADMIN_ID, after=after)
+    assert again["method"] == "answerCallbackQuery"
+    assert again["text"].startswith("Các đơn vị chưa báo cáo vừa được nhắc lúc ")
+    async with session_factory() as session:
+        assert len(list(await session.scalars(select(Directive)))) == 1
 
 
 async def test_chuabaocao_when_nobody_registered(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -15,7 +15,7 @@ from bot.services.broadcasts.directives import OutboxSignal, create_directive
 from bot.services.common.keys import N_
 from bot.services.reports.periods import DeadlineRule, Period
 from bot.services.stats.stats import UnitStat, late_units, summary_and_units
-from models import Contact, ContactStatus, MessageKind
+from models import Contact, ContactStatus, Directive, MessageKind
 from models.db import Database
 
 
@@ -93,11 +93,28 @@ class ChaseResult:
     late_units: int
     chased_units: int
     recipients: int
+    # A chase went out this recently (a second press, or one whose answer was lost): none now.
+    recent_at: datetime | None = None
 
     @property
     def unreachable(self) -> int:
         """Late units with nobody registered, who cannot be chased."""
         return self.late_units - self.chased_units
+
+
+# Heads are chased at most once in this window, however often "🔔 Nhắc ngay" is pressed.
+REPEAT_MINUTES = 10
+
+
+async def _recent_chase(session: AsyncSession, now: datetime) -> datetime | None:
+    """When the last chase (pressed or scheduled) was queued, if within REPEAT_MINUTES."""
+    since = now - timedelta(minutes=REPEAT_MINUTES)
+    latest: datetime | None = await session.scalar(
+        select(func.max(Directive.created_at)).where(
+            Directive.kind == MessageKind.CHASE, Directive.created_at > since
+        )
+    )
+    return latest
 
 
 async def chase_now(
@@ -114,6 +131,9 @@ async def chase_now(
     async with db.write() as session:
         summary, stats = await summary_and_units(session, now, tz, period_kind)
         late = late_units(stats)
+        recent = await _recent_chase(session, now)
+        if recent is not None:
+            return ChaseResult(len(late), 0, 0, recent_at=recent)
         deadline = deadline_rule.due(summary.period, period_kind, tz) if deadline_rule else None
         chased = await queue_chase(session, late, summary.period, actor_user_id, now, deadline)
     if chased.people:

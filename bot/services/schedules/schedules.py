@@ -490,6 +490,24 @@ async def create(
         return schedule.id
 
 
+# "▶ Chạy ngay" runs a schedule at most once in this window, however often it is pressed.
+REPEAT_MINUTES = 10
+
+
+async def recent_manual_run(db: Database, schedule_id: int, now: datetime) -> datetime | None:
+    """When the schedule was last run by hand, if within REPEAT_MINUTES."""
+    since = now - timedelta(minutes=REPEAT_MINUTES)
+    async with db.read() as session:
+        latest: datetime | None = await session.scalar(
+            select(func.max(ScheduleRun.ran_at)).where(
+                ScheduleRun.schedule_id == schedule_id,
+                ScheduleRun.status == RunStatus.MANUAL,
+                ScheduleRun.ran_at > since,
+            )
+        )
+    return latest
+
+
 async def fire_once(
     db: Database,
     schedule_id: int,
