@@ -16,10 +16,12 @@ from telegram.ext import (
 from bot.services.reports.numbers import NumberRefusal, parse_count
 from bot.services.reports.reports import (
     Figures,
+    Refused,
     Reporter,
     ReportRefused,
     completed_left_behind,
     figures_from_text,
+    may_report_for,
     own_target,
     progress_of,
     read_command,
@@ -133,6 +135,8 @@ async def receive_completed(update: Update, context: BotContext) -> int:
 
 async def _finish(update: Update, context: BotContext, draft: ReportDraft) -> int:
     """Record the draft, unless it lowers the figures: then ask for confirmation first."""
+    if not may_report_for(context.who, draft.target):
+        return await _no_longer_allowed(update, context)
     submission = await _submit(update, context, draft, reason=None)
     if submission.needs_confirmation:
         assert submission.previous is not None and draft.enrolled is not None
@@ -183,8 +187,16 @@ async def receive_reason(update: Update, context: BotContext) -> int:
         await reply(update, context.t("report.reason_too_long", limit=MAX_REASON))
         return ASK_REASON
     draft = _draft(context)
+    if not may_report_for(context.who, draft.target):
+        return await _no_longer_allowed(update, context)
     submission = await _submit(update, context, draft, reason=reason)
     await _echo(update, context, submission, draft.target.on_behalf)
+    return _clear(context)
+
+
+async def _no_longer_allowed(update: Update, context: BotContext) -> int:
+    """The sender's role or unit changed since the questions began: store nothing."""
+    await reply(update, report_refusal(context.t, Refused.OTHER_UNIT))
     return _clear(context)
 
 

@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import build_application, polling
 from bot.sandbox.client import SandboxClient
 from bot.services.registry.invites import InviteGuard, RedeemOutcome, register
+from bot.services.reports.reports import Refused
 from bot.telegram.callbacks import Action, build
 from bot.telegram.context import BotApplication
 from bot.telegram.keyboards import buttons
 from bot.texts import translator
-from models import AuditEvent, Contact, Role, Schedule, ScheduleKind
+from bot.texts.reports import report_refusal
+from models import AuditEvent, Contact, Report, Role, Schedule, ScheduleKind
 from models.base import utcnow
 from models.db import open_database
 from tests.conftest import ADMIN_ID, SettingsFactory
@@ -167,3 +169,20 @@ async def test_an_unreadable_stored_schedule_is_reported_and_skipped(
         replies = await client.converse(ADMIN_ID, "/lich", settle=0.5)
     assert "no longer reads" in caplog.text
     assert any("t6 99:99" in (reply["text"] or "") for reply in replies), "not shown in /lich"
+
+
+async def test_demoted_officer_cannot_finish_a_report_for_another_unit(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await register_many(session_factory, client, 1, 960_300, unit_code="T02")
+    after = await client.last_seq()
+    await _make_officer(client)
+    await client.expect(OFFICER, after=after, count=2)  # the /start answer, the role notice
+    [ask] = await client.converse(OFFICER, "/baocao T01")
+    assert "Thôn 1" in ask["text"]
+    await _demote(app, session_factory)  # now a head of Thôn 2: no longer reports for Thôn 1
+    await client.converse(OFFICER, "120")  # then the completed figure is asked
+    [refused] = await client.converse(OFFICER, "45")
+    assert refused["html"] == report_refusal(T, Refused.OTHER_UNIT)
+    async with session_factory() as session:
+        assert list(await session.scalars(select(Report))) == []

@@ -112,6 +112,13 @@ async def _resolve_target(
     return own_target(identity)
 
 
+def may_report_for(identity: Identity, target: Target) -> bool:
+    """Whether the sender may still report for the target: a role can change mid-question."""
+    if target.on_behalf:
+        return identity.role in (Role.OFFICER, Role.ADMIN)
+    return identity.role is not None and identity.unit_id == target.unit_id
+
+
 def own_target(identity: Identity) -> Target:
     """The sender's own unit (the gate already loaded it: no query), or ReportRefused."""
     if identity.unit_id is None or identity.unit_name is None:
