@@ -18,6 +18,7 @@ from bot.services.registry.invites import (
     unit_invite,
     unit_invites,
 )
+from bot.services.registry.people import people_with_roles
 from bot.services.registry.revoke import RevokeOutcome, revoke
 from bot.services.registry.role_words import is_revoke_word, role_from_text
 from bot.telegram.context import BotApplication, BotContext
@@ -26,6 +27,7 @@ from bot.telegram.reply_keyboard import keyboard_for
 from bot.texts import N_, Html, Translator, translator
 from bot.texts.formatting import split_for_telegram
 from bot.texts.labels import kind_label, role_label
+from bot.texts.people import people_paragraphs
 from handlers.common import message_of, now_utc
 from models import Role
 
@@ -68,6 +70,14 @@ async def list_units(update: Update, context: BotContext) -> None:
         return
     rendered = [_unit_line(t, line) for line in lines]
     for chunk in split_for_telegram([t("units.header", count=len(lines)), *rendered]):
+        await message_of(update).reply_text(chunk)
+
+
+async def list_people(update: Update, context: BotContext) -> None:
+    """/nguoidung: everyone with a role, by role and unit, with when each last wrote."""
+    t = context.t
+    people = await people_with_roles(context.deps.db)
+    for chunk in split_for_telegram(people_paragraphs(t, people, context.deps.settings.tz)):
         await message_of(update).reply_text(chunk)
 
 
@@ -218,10 +228,9 @@ async def _revoke(update: Update, context: BotContext, user_id: int) -> None:
     )
     theirs = translator(result.language)
     await set_chat_menu(context.bot, result.chat_id, None, theirs)
-    if result.previous == Role.HEAD:
-        notice = theirs("revoke.notice_head", unit=result.unit_name or "—")
-    else:
-        notice = theirs("revoke.notice_staff", role=role_label(theirs, result.previous))
+    head = result.previous == Role.HEAD
+    key = N_("revoke.notice_head") if head else N_("revoke.notice_staff")
+    notice = theirs(key, unit=result.unit_name or "—", role=role_label(theirs, result.previous))
     await _notify(context, result.chat_id, notice, ReplyKeyboardRemove())
 
 
@@ -243,3 +252,4 @@ def register(application: BotApplication) -> None:
     application.add_handler(CommandHandler("donvi", list_units))
     application.add_handler(CommandHandler("moi", send_invites))
     application.add_handler(CommandHandler("phanquyen", grant_role))
+    application.add_handler(CommandHandler("nguoidung", list_people))

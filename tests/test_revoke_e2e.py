@@ -97,3 +97,31 @@ def test_cli_revoke(db_url: str) -> None:
     assert VI.plain("cli.revoke_unknown") in line
     settings_admin = run_cli(["revoke", "42"], DATABASE_URL=db_url, ADMIN_IDS="42")
     assert settings_admin.returncode == 2 and "ADMIN_IDS" in settings_admin.stderr
+
+
+async def test_nguoidung_lists_everyone_with_a_role_and_when_they_wrote(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory, db: Database
+) -> None:
+    await register(client, session_factory, HEAD, "T01")
+    await client.converse(HEAD, "/baocao 12")
+    await client.open_chats([OFFICER])
+    await grant(db, actor_user_id=ADMIN_ID, user_id=OFFICER, role=Role.OFFICER)
+    [listing] = await client.converse(ADMIN_ID, "/nguoidung")
+    text = listing["text"]
+    assert text.startswith("👥 Người có vai trò trên bot")
+    # Admins, then officers, then the units' people; the head wrote today, the officer never.
+    assert text.index("Quản trị viên") < text.index("Cán bộ xã") < text.index("Trưởng thôn/buôn")
+    assert f"Trưởng T01 — Thôn 1 · {HEAD} · lần cuối nhắn " in text
+    assert f"{OFFICER} · chưa thấy nhắn" in text
+    [refused] = await client.converse(HEAD, "/nguoidung")
+    assert refused["html"] == VI("access.not_allowed")
+
+
+def test_cli_users_list(db_url: str) -> None:
+    assert run_cli(["grant", str(OFFICER), "officer"], DATABASE_URL=db_url).returncode == 0
+    listed = run_cli(["users", "list"], DATABASE_URL=db_url)
+    assert listed.returncode == 0, listed.stderr
+    header, *rows = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert header[:3] == ["vai trò", "mã đơn vị", "mã người dùng"]
+    assert [row[0] for row in rows] == [role_label(VI, Role.OFFICER)]
+    assert rows[0][2] == str(OFFICER)

@@ -32,6 +32,7 @@ from bot.services.recognition.commendations import Sheet, commendation_sheet, pe
 from bot.services.registry.contacts import grant, user_id_from_text
 from bot.services.registry.directory import list_directory
 from bot.services.registry.invites import InviteLimits, deep_link, unit_invites
+from bot.services.registry.people import people_with_roles
 from bot.services.registry.revoke import RevokeOutcome, revoke
 from bot.services.registry.unit_import import UnitFileError
 from bot.services.registry.units import import_units_file
@@ -42,6 +43,7 @@ from bot.settings import Settings
 from bot.texts import N_, translator
 from bot.texts.labels import role_label
 from bot.texts.maintenance import backup_problem, backup_size
+from bot.texts.people import people_rows
 from bot.texts.schedules import describe_rule, kind_label
 from bot.texts.units import unit_file_problems
 from models import Role
@@ -189,6 +191,21 @@ def cmd_units(args: argparse.Namespace, settings: Settings) -> int:
     if args.units_command == "import":
         return asyncio.run(_import_units(settings, args))
     return asyncio.run(_list_units(settings))
+
+
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    """List everyone with a role (as /nguoidung), tab-separated, a header first."""
+    upgrade_to_head(settings.database_url)
+    return asyncio.run(_list_users(settings))
+
+
+async def _list_users(settings: Settings) -> int:
+    """Print one person per line."""
+    async with database(settings) as db:
+        people = await people_with_roles(db)
+    for row in people_rows(translator(), people, settings.tz):
+        print("\t".join(row))
+    return 0
 
 
 async def _import_units(settings: Settings, args: argparse.Namespace) -> int:

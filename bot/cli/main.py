@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     unit_import = unit_commands.add_parser("import", help="import a CSV or XLSX unit list")
     unit_import.add_argument("file", type=Path)
     unit_commands.add_parser("list", help="one unit per line")
+    users = commands.add_parser("users", help="the people with a role")
+    user_commands = users.add_subparsers(dest="users_command", required=True)
+    user_commands.add_parser("list", help="everyone with a role, by role and unit")
     invites = commands.add_parser("invites", help="invite codes and links")
     output = invites.add_mutually_exclusive_group(required=True)
     output.add_argument(
@@ -157,6 +160,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "play": impl.cmd_play,
         "db": impl.cmd_db,
         "units": impl.cmd_units,
+        "users": impl.cmd_users,
         "invites": impl.cmd_invites,
         "grant": impl.cmd_grant,
         "revoke": impl.cmd_revoke,

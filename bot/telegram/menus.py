@@ -22,6 +22,7 @@ DESCRIPTIONS = {
     "thongbao": N_("command.thongbao"),
     "moi": N_("command.moi"),
     "phanquyen": N_("command.phanquyen"),
+    "nguoidung": N_("command.nguoidung"),
     "donvi": N_("command.donvi"),
     "thongke": N_("command.thongke"),
     "chuabaocao": N_("command.chuabaocao"),

@@ -31,6 +31,7 @@ COMMAND_ROLES: Mapping[str, Roles] = {
     "donvi": ADMINS,
     "moi": ADMINS,
     "phanquyen": ADMINS,
+    "nguoidung": ADMINS,
     "ngonngu": ANYONE,
     "huy": ANYONE,
 }
