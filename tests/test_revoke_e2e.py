@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -125,3 +129,21 @@ def test_cli_users_list(db_url: str) -> None:
     assert header[:3] == ["vai trò", "mã đơn vị", "mã người dùng"]
     assert [row[0] for row in rows] == [role_label(VI, Role.OFFICER)]
     assert rows[0][2] == str(OFFICER)
+
+
+def test_cli_audit_prints_who_changed_what_and_when(db_url: str) -> None:
+    run_cli(["grant", str(OFFICER), "officer"], DATABASE_URL=db_url)
+    run_cli(["revoke", str(OFFICER)], DATABASE_URL=db_url)
+    printed = run_cli(["audit"], DATABASE_URL=db_url)
+    assert printed.returncode == 0, printed.stderr
+    rows = [line.split("\t") for line in printed.stdout.splitlines()]
+    assert [row[2] for row in rows] == ["role.granted", "role.revoked"]
+    when, actor, _, details = rows[1]
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", when) and actor == "—"
+    assert json.loads(details) == {"user_id": OFFICER, "previous": "officer", "unit": None}
+    later = (datetime.now(UTC) + timedelta(days=2)).strftime("%d/%m/%Y")
+    assert run_cli(["audit", "--since", later], DATABASE_URL=db_url).stdout == ""
+    today = datetime.now(UTC).date().isoformat()
+    assert len(run_cli(["audit", "--since", today], DATABASE_URL=db_url).stdout.splitlines()) >= 1
+    bad = run_cli(["audit", "--since", "31/02/2026"], DATABASE_URL=db_url)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1

@@ -7,9 +7,10 @@ import asyncio
 import contextlib
 import csv
 import ctypes
+import json
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.engine import make_url
 from telegram import Bot
@@ -19,8 +20,10 @@ from bot.cli.errors import CliError
 from bot.cli.logging_setup import configure_logging, redact
 from bot.documents.cells import csv_text
 from bot.services.broadcasts.audience import Audience, AudienceError, unknown_codes
+from bot.services.broadcasts.dates import parse_vn_date
 from bot.services.broadcasts.directive_file import DirectiveFileError, parse_directive_file
 from bot.services.broadcasts.directives import create_directive
+from bot.services.common.audit import audit_since
 from bot.services.maintenance.backup import (
     BackupError,
     backup_database,
@@ -191,6 +194,37 @@ def cmd_units(args: argparse.Namespace, settings: Settings) -> int:
     if args.units_command == "import":
         return asyncio.run(_import_units(settings, args))
     return asyncio.run(_list_units(settings))
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the audit log: when (local time), who, what, and its details as JSON."""
+    since = None
+    if args.since:
+        day = _day_of(args.since, datetime.now(settings.tz).date())
+        if day is None:
+            raise CliError(N_("cli.bad_day"), value=args.since)
+        since = datetime.combine(day, datetime.min.time(), tzinfo=settings.tz)
+    upgrade_to_head(settings.database_url)
+    return asyncio.run(_print_audit(settings, since))
+
+
+def _day_of(text: str, today: date) -> date | None:
+    """A day typed as dd/mm/yyyy (the commune's way) or yyyy-mm-dd."""
+    with contextlib.suppress(ValueError):
+        return date.fromisoformat(text.strip())
+    return parse_vn_date(text, today)
+
+
+async def _print_audit(settings: Settings, since: datetime | None) -> int:
+    """One change per line, tab-separated."""
+    async with database(settings) as db:
+        lines = await audit_since(db, since)
+    t = translator()
+    for line in lines:
+        actor = str(line.actor_user_id) if line.actor_user_id is not None else "—"
+        details = json.dumps(line.details, ensure_ascii=False, sort_keys=True)
+        print("\t".join((t.datetime(line.at, settings.tz), actor, line.action, details)))
+    return 0
 
 
 def cmd_users(args: argparse.Namespace, settings: Settings) -> int:

@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     unit_import = unit_commands.add_parser("import", help="import a CSV or XLSX unit list")
     unit_import.add_argument("file", type=Path)
     unit_commands.add_parser("list", help="one unit per line")
+    audit = commands.add_parser("audit", help="who changed what, and when")
+    audit.add_argument("--since", help="from this day on (dd/mm/yyyy or yyyy-mm-dd)")
     users = commands.add_parser("users", help="the people with a role")
     user_commands = users.add_subparsers(dest="users_command", required=True)
     user_commands.add_parser("list", help="everyone with a role, by role and unit")
@@ -161,6 +163,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "db": impl.cmd_db,
         "units": impl.cmd_units,
         "users": impl.cmd_users,
+        "audit": impl.cmd_audit,
         "invites": impl.cmd_invites,
         "grant": impl.cmd_grant,
         "revoke": impl.cmd_revoke,
