@@ -108,3 +108,33 @@ def test_every_setting_is_in_env_example_and_the_readme() -> None:
     names = [name.upper() for name in Settings.model_fields]
     assert [n for n in names if f"\n{n}=" not in example] == []
     assert [n for n in names if f"| `{n}` |" not in readme] == []
+
+
+def test_commands_in_the_container_see_imports_backups_and_evidence() -> None:
+    services = _compose()["services"]
+    for name in ("migrate", "bot"):
+        volumes = services[name]["volumes"]
+        assert "./import:/import:ro" in volumes and "./backups:/backups" in volumes
+        assert "evidence:/data/evidence" in volumes
+    assert (DEPLOY / "import" / ".gitignore").is_file() and (DEPLOY / "backups").is_dir()
+
+
+def test_the_image_has_pg_dump_of_the_servers_major_version() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    major = re.search(r"ARG PG_MAJOR=(\d+)", dockerfile)
+    assert major is not None and '"postgresql-client-${PG_MAJOR}"' in dockerfile
+    server = _compose()["services"]["postgres"]["image"]
+    assert server == f"postgres:{major[1]}"
+
+
+def test_systemd_units_keep_sqlite_and_evidence_where_they_may_write() -> None:
+    for name in ("binhdan@.service", "binhdan-migrate.service"):
+        unit = (DEPLOY / "systemd" / name).read_text(encoding="utf-8")
+        # systemd makes /var/lib/binhdan for the user: the one folder ProtectSystem leaves.
+        assert "StateDirectory=binhdan" in unit and "ProtectSystem=strict" in unit, name
+        assert "WorkingDirectory=/var/lib/binhdan\n" in unit, name
+    # The default database (and the evidence beside it) is relative: inside that folder.
+    default = Settings.model_fields["database_url"].default
+    assert default.startswith("sqlite+aiosqlite:///") and not default.startswith(
+        "sqlite+aiosqlite:////"
+    )
