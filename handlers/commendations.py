@@ -354,8 +354,9 @@ async def send_list(update: Update, context: BotContext) -> None:
         context.drafts.commendation = draft  # nothing was sent: the list can still be changed
         await query.answer(t.plain("commend.empty"), show_alert=True)
         return
-    with contextlib.suppress(TelegramError):  # the progress message catches up on its own
+    with contextlib.suppress(TelegramError):
         await query.answer()
+    with contextlib.suppress(TelegramError):  # the progress message catches up on its own
         await context.bot.edit_message_text(
             t("broadcast.progress", done=0, total=sent.recipients),
             chat_id=control.chat.id,

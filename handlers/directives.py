@@ -420,8 +420,9 @@ async def send_directive(update: Update, context: BotContext) -> int:
         progress_message_id=control.message_id,
     )
     end = _end(context)
-    with contextlib.suppress(TelegramError):  # the progress message catches up on its own
+    with contextlib.suppress(TelegramError):
         await query.answer()
+    with contextlib.suppress(TelegramError):  # the progress message catches up on its own
         await context.bot.edit_message_text(
             context.t("broadcast.progress", done=0, total=queued.recipients),
             chat_id=control.chat.id,

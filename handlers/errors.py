@@ -15,6 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.telegram.context import BotApplication, BotContext
+from handlers.threads import forget_reply
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ async def report_error(update: object, context: BotContext) -> None:
     if not isinstance(update, Update):
         return
     try:
+        # The later groups will not run: a pending "↩️ Trả lời" lapses here, as it would there.
+        await forget_reply(update, context)
         await _apologise(update, context)
     except Exception:
         logger.warning("Could not send the apology", exc_info=True)

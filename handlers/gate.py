@@ -48,6 +48,7 @@ class Notice(enum.Enum):
     FAILED = "failed"  # the gate itself could not decide
 
 
+QUIET_NOTICES = frozenset({Notice.NONE, Notice.SPINNER, Notice.GROUP})
 # What each notice says, under a pressed button (an alert) and in the chat.
 BUTTON_NOTICES = {
     Notice.HOW_TO_REGISTER: N_("stranger.button"),
@@ -121,7 +122,8 @@ def _throttled(update: Update, context: BotContext) -> Refusal | None:
     """A flood beyond the user's budget is dropped, with one notice per episode."""
     message = update.message
     sent_at = message.date.timestamp() if message is not None else None
-    verdict = context.deps.throttle.check(context.who.user_id, sent_at)
+    assert update.effective_user is not None
+    verdict = context.deps.throttle.check(update.effective_user.id, sent_at)
     if verdict is Verdict.PASS:
         return None
     if verdict is Verdict.NOTICE:
@@ -157,9 +159,15 @@ async def decide(update: Update, context: BotContext) -> Refusal | None:
         return Refusal("group chat", Notice.GROUP)
     if not _is_supported(update):
         return Refusal("unsupported update")
+    # The budget first: a flood costs no database read, even while the database is down (the
+    # notice speaks the sender's language when the cache already knows them).
     assert update.effective_user is not None
+    context.identity = context.deps.identities.get(update.effective_user.id)
+    throttled = _throttled(update, context)
+    if throttled is not None:
+        return throttled
     context.identity = await identity_of(context, update.effective_user.id)
-    return _throttled(update, context) or _by_role(update, context.identity)
+    return _by_role(update, context.identity)
 
 
 async def _tell(notice: Notice, update: Update, context: BotContext) -> None:
@@ -193,7 +201,9 @@ async def _tell_best_effort(refusal: Refusal, update: Update, context: BotContex
     try:
         await _tell(refusal.notice, update, context)
     except Exception:
-        logger.warning("Could not tell update %s's sender it was refused", update.update_id)
+        logger.warning(
+            "Could not tell update %s's sender it was refused", update.update_id, exc_info=True
+        )
 
 
 async def check_access(update: Update, context: BotContext) -> None:
@@ -205,8 +215,10 @@ async def check_access(update: Update, context: BotContext) -> None:
         refusal = Refusal("the gate failed", Notice.FAILED)
     if refusal is None:
         return
-    user = context.identity.user_id if context.identity else None
-    logger.info("Stopped update %s from user %s: %s", update.update_id, user, refusal.reason)
+    user = update.effective_user.id if update.effective_user else None
+    # Silent drops (floods, groups, edits) at DEBUG: a flood must not flood the log too.
+    level = logging.DEBUG if refusal.notice in QUIET_NOTICES else logging.INFO
+    logger.log(level, "Stopped update %s from user %s: %s", update.update_id, user, refusal.reason)
     await _tell_best_effort(refusal, update, context)
     raise ApplicationHandlerStop
 

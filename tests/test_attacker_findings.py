@@ -17,7 +17,7 @@ from bot.app import build_application, polling
 from bot.cli.logging_setup import configure_logging
 from bot.sandbox.client import SandboxClient
 from bot.services.registry.contacts import MAX_USER_ID, user_id_from_text
-from bot.telegram import webhook
+from bot.telegram import connection_guard, webhook
 from bot.telegram.context import BotApplication
 from bot.telegram.webhook import SECRET_HEADER
 from bot.texts import translator
@@ -213,7 +213,9 @@ async def _closed_by_server(reader: asyncio.StreamReader) -> bool:
     """Whether the server closed the connection (read returns EOF or a reset)."""
     try:
         return await asyncio.wait_for(reader.read(1024), 5) == b""
-    except (ConnectionResetError, TimeoutError):
+    except ConnectionResetError:
+        return True  # an abort with unread data arrives as a reset
+    except TimeoutError:
         return False
 
 
@@ -236,4 +238,25 @@ async def test_slow_and_surplus_clients_cannot_starve_the_receiver(
         status, health = await _get_json(port, "/healthz")
         assert status == 200 and health["ok"] is True
         for _, writer in slow:
+            writer.close()
+
+
+async def test_idle_keep_alive_connections_make_room_for_telegram(
+    make_settings: SettingsFactory,
+    units: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(webhook, "MAX_CONNECTIONS", 5)
+    monkeypatch.setattr(connection_guard, "EVICT_QUIET_SECONDS", 0.2)
+    port = free_port()
+    async with polling(build_application(_webhook_settings(make_settings, port))):
+        idle = [await asyncio.open_connection("127.0.0.1", port) for _ in range(5)]
+        for reader, writer in idle:  # one whole request each, then nothing (keep-alive)
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            await writer.drain()
+            assert (await reader.readline()).startswith(b"HTTP/1.1 200")
+        await asyncio.sleep(0.3)  # quiet past EVICT_QUIET_SECONDS, as an idle socket would be
+        status, _ = await _get_json(port, "/healthz")  # a sixth connection
+        assert status == 200
+        for _, writer in idle:
             writer.close()

@@ -90,16 +90,19 @@ def test_a_damaged_database_is_not_backed_up(db_url: str, tmp_path: Path) -> Non
     units.write_text("code,name,kind,adults\n" + rows, "utf-8")
     assert run_cli(["units", "import", str(units)], DATABASE_URL=db_url).returncode == 0
     database = sqlite_path(db_url)
-    data = bytearray(database.read_bytes())
+    data = bytearray(database.read_bytes())  # the copy below is made to fail
     page = 4096
     for offset in range(page * 3, min(len(data), page * 8), 7):
         data[offset] = (data[offset] + 91) % 256  # scribble over some table pages
     database.write_bytes(bytes(data))
     copy = tmp_path / "copy.db"
+    copy.write_bytes(b"yesterday's good backup")
     result = run_cli(["db", "backup", str(copy)], DATABASE_URL=db_url)
     assert result.returncode == 2, (result.returncode, result.stderr)
     assert len(result.stderr.strip().splitlines()) == 1
-    assert not copy.exists()
+    # The backup already there is kept whole, and nothing half-written is left beside it.
+    assert copy.read_bytes() == b"yesterday's good backup"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("copy")) == ["copy.db"]
 
 
 @pytest.mark.parametrize("target", ["/dev/full", "a-file/copy.db"])

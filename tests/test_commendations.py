@@ -22,6 +22,7 @@ from bot.services.recognition.commendations import (
     Achievement,
     Candidate,
     Merit,
+    Sent,
     Sheet,
     UnitFacts,
     candidates_for,
@@ -29,6 +30,7 @@ from bot.services.recognition.commendations import (
     period_for,
     period_named,
     propose,
+    send_commendation,
     tenths_of_percent,
 )
 from bot.services.reports.periods import period_of_day
@@ -44,6 +46,7 @@ from models import (
     Unit,
     UnitKind,
 )
+from models.db import Database
 from tests.cli_helpers import run_cli
 from tests.conftest import ADMIN_ID, SettingsFactory
 from tests.helpers import make_invite, register
@@ -461,3 +464,32 @@ async def test_an_empty_list_is_not_printed(
         VI.plain("commend.empty_pdf"),
     )
     assert not [e for e in await client.events(ADMIN_ID) if e["method"] == "sendDocument"]
+
+
+class _Signal:
+    """An outbox nobody drains: the test only counts what was queued."""
+
+    def wake(self) -> None:
+        """Nothing to wake."""
+
+
+async def test_one_control_message_sends_one_list(
+    db: Database, units: None, session_factory: Factory
+) -> None:
+    now = datetime.now(UTC)
+    await _seed(session_factory, now)
+    ids = await _unit_ids(session_factory)
+    period = period_for(now, "weekly", TZ, CURRENT)
+
+    async def press() -> Sent | None:
+        return await send_commendation(
+            db, _Signal(), period, [ids["T02"]], tz=TZ, target_percent=90, top=1,
+            actor_user_id=ADMIN_ID, now=now, progress_chat_id=ADMIN_ID, progress_message_id=77,
+        )  # fmt: skip
+
+    first, again = await press(), await press()  # a replay after a crash, a second tap
+    assert first is not None and again is not None
+    assert again.commendation_id == first.commendation_id
+    assert again.recipients == first.recipients
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Commendation)) == 1

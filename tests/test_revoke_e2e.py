@@ -19,7 +19,7 @@ from models import AuditEvent, ContactStatus, Role
 from models.db import Database
 from tests.cli_helpers import run_cli
 from tests.conftest import ADMIN_ID
-from tests.helpers import contact_of, register, snapshot
+from tests.helpers import contact_of, make_invite, register, snapshot
 
 SessionFactory = async_sessionmaker[AsyncSession]
 VI = translator("vi")
@@ -31,7 +31,8 @@ NOBODY = 890_099
 async def test_a_head_is_removed_told_kindly_and_can_register_again(
     app: BotApplication, client: SandboxClient, session_factory: SessionFactory, db: Database
 ) -> None:
-    await register(client, session_factory, HEAD, "T01")
+    code = await make_invite(session_factory, "T01")
+    await client.converse(HEAD, f"/start {code}", replies=2, first_name="Trưởng T01")
     before = await count_audience(db, Audience.parse("all"))
     after = await client.last_seq()
     [done] = await client.converse(ADMIN_ID, f"/phanquyen {HEAD} bỏ")
@@ -50,7 +51,9 @@ async def test_a_head_is_removed_told_kindly_and_can_register_again(
     [again] = await client.converse(ADMIN_ID, f"/phanquyen {HEAD} thu hồi")
     assert again["html"] == VI("revoke.unknown", user_id=str(HEAD))
     assert await snapshot(session_factory) == unchanged
-    # A new invite registers the person again like anyone else.
+    # Their old link no longer works; a new invite registers them again like anyone else.
+    [old_link] = await client.converse(HEAD, f"/start {code}")
+    assert old_link["html"] == VI("invite.used_up")
     await register(client, session_factory, HEAD, "T02")
     contact = await contact_of(session_factory, HEAD)
     assert contact is not None and contact.status == ContactStatus.ACTIVE

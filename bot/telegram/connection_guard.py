@@ -6,10 +6,12 @@ likes, and a thousand of them stop every delivery. `GuardedFactory` wraps aiohtt
 factory (`web.Server`, which aiohttp's low-level server documentation passes to
 `loop.create_server` the same way):
 
-- at most `limit` connections at once; the ones over it are closed at once;
+- at most `limit` connections at once: past it, the connection quiet for longest makes room
+  (when it has been quiet a second or more), or else the new one is closed;
 - each connection must finish its first request's headers within `header_seconds`.
 
-After the first request, aiohttp's own keep-alive time-out closes idle connections.
+After the first request, aiohttp's keep-alive time-out (set short by the receiver) closes
+idle connections.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from typing import Any, cast
 logger = logging.getLogger(__name__)
 END_OF_HEADERS = b"\r\n\r\n"
 LOG_EVERY_SECONDS = 10.0
+# A connection quiet this long may be closed to make room for a new one.
+EVICT_QUIET_SECONDS = 1.0
 
 
 class GuardedFactory:
@@ -34,9 +38,30 @@ class GuardedFactory:
         self._factory = factory
         self.limit = limit
         self.header_seconds = header_seconds
-        self.live = 0
+        self._open: set[_GuardedProtocol] = set()
         self._closed = 0
         self._logged_at = float("-inf")
+
+    @property
+    def live(self) -> int:
+        """Connections open now."""
+        return len(self._open)
+
+    def admit(self, protocol: _GuardedProtocol) -> bool:
+        """Count a new connection; False when there is no room for it."""
+        if len(self._open) >= self.limit:
+            quietest = min(self._open, key=lambda other: other.last_active)
+            if asyncio.get_running_loop().time() - quietest.last_active < EVICT_QUIET_SECONDS:
+                self.closed_one("too many connections")
+                return False
+            self.closed_one("quiet connection closed for a new one")
+            quietest.abort()
+        self._open.add(protocol)
+        return True
+
+    def forget(self, protocol: _GuardedProtocol) -> None:
+        """A connection closed."""
+        self._open.discard(protocol)
 
     def __call__(self) -> _GuardedProtocol:
         """A new connection's protocol."""
@@ -61,18 +86,22 @@ class _GuardedProtocol(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._tail = b""
+        self.last_active = asyncio.get_running_loop().time()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Count the connection; close it at once past the limit, else start its clock."""
         self._transport = cast(asyncio.Transport, transport)  # a TCP connection
-        self._guard.live += 1
         self._inner.connection_made(transport)
-        if self._guard.live > self._guard.limit:
-            self._guard.closed_one("too many connections")
+        if not self._guard.admit(self):
             self._transport.abort()
             return
         loop = asyncio.get_running_loop()
         self._timer = loop.call_later(self._guard.header_seconds, self._too_slow)
+
+    def abort(self) -> None:
+        """Close the connection at once."""
+        if self._transport is not None:
+            self._transport.abort()
 
     def _too_slow(self) -> None:
         """The headers did not come in time."""
@@ -82,6 +111,7 @@ class _GuardedProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         """Pass the bytes on; stop the clock once the first headers are complete."""
+        self.last_active = asyncio.get_running_loop().time()
         if self._timer is not None:
             seen = self._tail + data
             if END_OF_HEADERS in seen:
@@ -96,7 +126,7 @@ class _GuardedProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Uncount the connection and pass it on."""
-        self._guard.live -= 1
+        self._guard.forget(self)
         if self._timer is not None:
             self._timer.cancel()
         self._inner.connection_lost(exc)

@@ -49,6 +49,7 @@ STORE_TIMEOUT_SECONDS = 10.0
 # clients past these limits are closed (bot/telegram/connection_guard.py).
 MAX_CONNECTIONS = 256
 HEADER_SECONDS = 10.0
+KEEPALIVE_SECONDS = 30.0
 # Telegram's updates are a few kB; a file is never posted, only its id.
 MAX_BODY = 1024 * 1024
 
@@ -122,7 +123,14 @@ class WebhookReceiver:
 
     async def start(self) -> None:
         """Listen on WEBHOOK_LISTEN."""
-        self._runner = web.AppRunner(self.build(), access_log=None, shutdown_timeout=5.0)
+        self._runner = web.AppRunner(
+            self.build(),
+            access_log=None,
+            shutdown_timeout=5.0,
+            # An idle connection is closed after this (aiohttp's default is an hour): idle
+            # sockets cannot hold the connection limit for long.
+            keepalive_timeout=KEEPALIVE_SECONDS,
+        )
         await self._runner.setup()
         host, port = self._listen
         assert self._runner.server is not None
@@ -140,10 +148,14 @@ class WebhookReceiver:
         """Stop listening; requests under way finish first."""
         if self._server is not None:
             self._server.close()  # no new connections; the runner closes the open ones
-            self._server = None
+            server, self._server = self._server, None
+        else:
+            server = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if server is not None:
+            await server.wait_closed()
 
     async def receive(self, request: web.Request) -> web.Response:
         """Check the secret, store the update, answer 200."""

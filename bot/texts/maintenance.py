@@ -13,6 +13,7 @@ PROBLEMS = {
     Problem.NOT_A_BACKUP: N_("backup.not_a_backup"),
     Problem.UNKNOWN_REVISION: N_("backup.unknown_revision"),
     Problem.CORRUPT: N_("backup.corrupt"),
+    Problem.BAD_TARGET: N_("backup.bad_target"),
     Problem.NO_TOOL: N_("backup.no_tool"),
     Problem.TOOL_FAILED: N_("backup.tool_failed"),
 }

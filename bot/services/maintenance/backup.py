@@ -36,6 +36,7 @@ class Problem(enum.StrEnum):
     NOT_A_BACKUP = "not_a_backup"
     UNKNOWN_REVISION = "unknown_revision"
     CORRUPT = "corrupt"
+    BAD_TARGET = "bad_target"
     NO_TOOL = "no_tool"
     TOOL_FAILED = "tool_failed"
 
@@ -90,13 +91,35 @@ def running_lock(database: Path, *, shared: bool = False) -> Iterator[IO[str]]:
         handle.close()
 
 
+def _check_target(target: Path) -> None:
+    """A backup is a file: never a folder or a device (which the rename would replace)."""
+    if target.exists() and not target.is_file():
+        raise BackupError(Problem.BAD_TARGET, path=str(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+
 def backup(database: Path, target: Path) -> int:
     """Copy a consistent snapshot with SQLite's online backup API; return its page count."""
     if not database.is_file():
         raise BackupError(Problem.NO_DATABASE, path=str(database))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _check_target(target)
+    # Written beside the target, then renamed: a failed backup never replaces a good one.
+    partial = target.with_name(target.name + ".part")
+    partial.unlink(missing_ok=True)
+    try:
+        pages, intact = _copy_sqlite(database, partial)
+        if not intact:
+            raise BackupError(Problem.CORRUPT, path=str(database))
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return pages
+
+
+def _copy_sqlite(database: Path, copy: Path) -> tuple[int, bool]:
+    """Copy with the online backup API; the copy's page count and whether it is intact."""
     source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    destination = sqlite3.connect(target)
+    destination = sqlite3.connect(copy)
     try:
         source.backup(destination)
         pages = int(destination.execute("PRAGMA page_count").fetchone()[0])
@@ -105,10 +128,7 @@ def backup(database: Path, target: Path) -> int:
     finally:
         destination.close()
         source.close()
-    if not intact:
-        target.unlink(missing_ok=True)
-        raise BackupError(Problem.CORRUPT, path=str(database))
-    return pages
+    return pages, intact
 
 
 def _check_backup(path: Path) -> None:
@@ -237,12 +257,14 @@ def pg_backup(database_url: str, target: Path) -> int:
     """A consistent online copy in pg_dump's custom format; return its size in bytes."""
     pg_dump = _pg_tool("pg_dump")
     dsn, env = libpq_connection(database_url)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _check_target(target)
+    # Written beside the target, then renamed: a failed dump never replaces a good one.
+    partial = target.with_name(target.name + ".part")
     try:
-        _run_pg_tool([pg_dump, "--format=custom", f"--file={target}", f"--dbname={dsn}"], env)
-    except BackupError:
-        target.unlink(missing_ok=True)
-        raise
+        _run_pg_tool([pg_dump, "--format=custom", f"--file={partial}", f"--dbname={dsn}"], env)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
     return target.stat().st_size
 
 

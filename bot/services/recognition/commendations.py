@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,6 +37,8 @@ from bot.services.reports.periods import Period, period_at, period_of_day, previ
 from models import (
     Commendation,
     CommendationUnit,
+    Delivery,
+    Directive,
     GoodModel,
     GoodModelStatus,
     MessageKind,
@@ -398,6 +400,27 @@ class Sent:
     recipients: int
 
 
+async def _sent_from(session: AsyncSession, chat_id: int, message_id: int) -> Sent | None:
+    """The commendation a control message already sent, if it did."""
+    row = (
+        await session.execute(
+            select(Commendation.id, Directive.id)
+            .join(Directive, Commendation.directive_id == Directive.id)
+            .where(
+                Directive.progress_chat_id == chat_id,
+                Directive.progress_message_id == message_id,
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    commendation_id, directive_id = row
+    recipients = await session.scalar(
+        select(func.count()).select_from(Delivery).where(Delivery.directive_id == directive_id)
+    )
+    return Sent(commendation_id, [], int(recipients or 0))
+
+
 async def send_commendation(
     db: Database,
     outbox: OutboxSignal,
@@ -423,6 +446,11 @@ async def send_commendation(
         candidates = candidates_for(facts, unit_ids, target_percent, top)
         if not candidates:
             return None
+        if progress_chat_id is not None and progress_message_id is not None:
+            # One list per control message: a replayed or repeated "📤 Gửi" sends nothing more.
+            already = await _sent_from(session, progress_chat_id, progress_message_id)
+            if already is not None:
+                return replace(already, candidates=candidates)
         values = [candidate_values(candidate) for candidate in candidates]
         content = DirectiveContent(
             subject="",

@@ -241,9 +241,10 @@ async def redeem_invite(
     previous_unit = current.unit if current else None
     role = _role_after_invite(current, invite)
     unit_name = invite.unit.name if invite.unit else None
-    if counted and _raises(current, role) and _exhausted(invite):
-        # The code already counted this person, who has since been demoted (or removed): a
-        # used-up code must not give the role back.
+    removed = contact is not None and contact.status == ContactStatus.LEFT
+    if counted and (removed or (_raises(current, role) and _exhausted(invite))):
+        # The code already counted this person, who has since been removed (or demoted, and
+        # the code is used up): an old link must not give the role back. A new code does.
         return RedeemResult(RedeemOutcome.USED_UP)
     if current is not None and current.unit_id == invite.unit_id and current.role == role:
         current.chat_id, current.display_name = chat_id, display_name

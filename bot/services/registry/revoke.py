@@ -1,8 +1,9 @@
 """Taking every role away: `/phanquyen <id> bỏ` and `binhdan revoke` (issue 23).
 
 The contact is kept (its reports, notes and audit history name it) but marked LEFT and
-detached from its unit: the gate then sees a stranger, broadcasts and chases skip it, and
-a new invite registers the person again like anyone else.
+detached from its unit: the gate then sees a stranger, broadcasts and chases skip it (and
+its messages still queued are dropped), an old invite link no longer works for it, and a new
+invite registers the person again like anyone else.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import enum
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.services.common.audit import record_event
 from bot.services.common.sync import IDENTITIES, bump
-from models import Contact, ContactStatus, LanguageChoice, Role
+from models import Contact, ContactStatus, Delivery, DeliveryStatus, LanguageChoice, Role
 from models.base import utcnow
 from models.db import Database
 
@@ -54,6 +55,12 @@ async def revoke(
             return RevokeResult(RevokeOutcome.UNKNOWN)
         previous, unit = contact.role, contact.unit
         contact.status, contact.unit_id, contact.updated_at = ContactStatus.LEFT, None, utcnow()
+        # Messages queued for them before now are not sent either.
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.contact_id == contact.id, Delivery.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.FAILED, last_error="revoked")
+        )
         record_event(
             session,
             actor_user_id,
