@@ -25,7 +25,7 @@ from models import ReceivedUpdate, UpdateStatus
 from tests.cli_helpers import run_cli
 from tests.conftest import ADMIN_ID, SettingsFactory
 from tests.helpers import register, snapshot
-from tests.test_webhook_mode import free_port
+from tests.test_webhook_mode import _get, free_port
 
 SessionFactory = async_sessionmaker[AsyncSession]
 VI = translator("vi")
@@ -159,20 +159,15 @@ async def test_readyz_says_when_updates_are_not_being_stored(
         body = json.dumps(_update_body(11, HEAD, "/huongdan")).encode()
         assert await _post_raw(port, "/tg/hook", body) == 503
         await asyncio.sleep(0.3)  # past the store's time-out: that is what /readyz reports
-        status, ready = await _get_json(port, "/readyz")
+        status, ready = await _get(port, "/readyz")
         assert (status, ready["ready"], ready["storing"]) == (503, False, False)
         release.set()
         for _ in range(100):
-            status, ready = await _get_json(port, "/readyz")
+            status, ready = await _get(port, "/readyz")
             if status == 200:
                 break
             await asyncio.sleep(0.05)
         assert (status, ready["ready"], ready["storing"]) == (200, True, True)
-
-
-async def _get_json(port: int, path: str) -> tuple[int, dict[str, Any]]:
-    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}{path}") as got:
-        return got.status, await got.json()
 
 
 async def test_debug_logs_never_show_the_webhook_secret_or_path_token(
@@ -235,7 +230,7 @@ async def test_slow_and_surplus_clients_cannot_starve_the_receiver(
         # The 20 past the limit are closed at once, the others once their headers are late.
         closed = await asyncio.gather(*(_closed_by_server(reader) for reader, _ in slow))
         assert all(closed)
-        status, health = await _get_json(port, "/healthz")
+        status, health = await _get(port, "/healthz")
         assert status == 200 and health["ok"] is True
         for _, writer in slow:
             writer.close()
@@ -256,7 +251,7 @@ async def test_idle_keep_alive_connections_make_room_for_telegram(
             await writer.drain()
             assert (await reader.readline()).startswith(b"HTTP/1.1 200")
         await asyncio.sleep(0.3)  # quiet past EVICT_QUIET_SECONDS, as an idle socket would be
-        status, _ = await _get_json(port, "/healthz")  # a sixth connection
+        status, _ = await _get(port, "/healthz")  # a sixth connection
         assert status == 200
         for _, writer in idle:
             writer.close()
