@@ -25,13 +25,17 @@ from typing import Any
 
 import httpcore
 import httpx
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.telegram.connections import Connections
 from bot.telegram.network import AsyncioBackend
+
+# PTB marks a timeout the caller did not give with its DefaultValue class, which lives in a
+# private module: its public sentinel's class is the same one. A timeout argument is a number,
+# None (no limit), or that marker (PTB's ODVInput, also private).
+NotGiven = type(BaseRequest.DEFAULT_NONE)
+Timeout = Any
 
 KEEPALIVE_SECONDS = 5.0  # httpx's default
 FORM = b"application/x-www-form-urlencoded"
@@ -148,13 +152,13 @@ class BoundedRequest(HTTPXRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Take a slot (as httpx's pool timeout would bound the wait), then send."""
-        wait_limit = self._wait_limit if isinstance(pool_timeout, DefaultValue) else pool_timeout
+        wait_limit = self._wait_limit if isinstance(pool_timeout, NotGiven) else pool_timeout
         if self._connections is None:
             async with self._slot(wait_limit):
                 return await super().do_request(
@@ -196,10 +200,10 @@ class BoundedRequest(HTTPXRequest):
 
     def _timeouts(
         self,
-        read: ODVInput[float],
-        write: ODVInput[float],
-        connect: ODVInput[float],
-        pool: ODVInput[float],
+        read: Timeout,
+        write: Timeout,
+        connect: Timeout,
+        pool: Timeout,
         *,
         media: bool,
     ) -> httpx.Timeout:
@@ -207,10 +211,10 @@ class BoundedRequest(HTTPXRequest):
         defaults = self._client.timeout
         default_write = self._media_write_timeout if media else defaults.write
         return httpx.Timeout(
-            connect=defaults.connect if isinstance(connect, DefaultValue) else connect,
-            read=defaults.read if isinstance(read, DefaultValue) else read,
-            write=default_write if isinstance(write, DefaultValue) else write,
-            pool=defaults.pool if isinstance(pool, DefaultValue) else pool,
+            connect=defaults.connect if isinstance(connect, NotGiven) else connect,
+            read=defaults.read if isinstance(read, NotGiven) else read,
+            write=default_write if isinstance(write, NotGiven) else write,
+            pool=defaults.pool if isinstance(pool, NotGiven) else pool,
         )
 
     @staticmethod

@@ -28,7 +28,6 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, BasePersistence, ConversationHandler, PersistenceInput
-from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from bot.services.common.batching import Coalescer
 from bot.services.maintenance import drafts
@@ -37,6 +36,11 @@ from bot.telegram.draft_codec import DraftCodecError, dump_slots, load_slots
 from bot.telegram.drafts import UserData
 from models.base import utcnow
 from models.db import Database
+
+# The shapes of PTB's own aliases (telegram.ext._utils.types, a private module).
+ConversationKey = tuple[int | str, ...]
+ConversationDict = dict[ConversationKey, object]
+CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]
 
 logger = logging.getLogger(__name__)
 
