@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ from typing import cast
 
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import HTTPXRequest
 
 import handlers
 from bot.runtime import Runtime, running
@@ -25,11 +27,10 @@ from bot.telegram.dispatcher import OutboxDispatcher
 from bot.telegram.drafts import UserData
 from bot.telegram.evidence import EvidenceKeeper
 from bot.telegram.groups import GroupNotices
-from bot.telegram.http import BoundedRequest
-from bot.telegram.inbox import InboxQueue, InboxRequest
+from bot.telegram.inbox import Inbox
 from bot.telegram.menus import set_chat_menu, set_default_menu, set_descriptions
-from bot.telegram.persistence import DatabasePersistence
 from bot.telegram.ratelimit import FloodRateLimiter, Limits
+from bot.telegram.shared_state import SharedState
 from bot.telegram.throttle import UserThrottle
 from bot.telegram.updates import ChatOrderedUpdateProcessor
 from bot.texts import translator
@@ -37,6 +38,9 @@ from models import Role
 from models.db import open_database
 
 logger = logging.getLogger(__name__)
+
+# How long a send waits for a free connection (a broadcast's sends queue there).
+POOL_TIMEOUT_SECONDS = 30.0
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -68,7 +72,7 @@ async def _start_resources(application: BotApplication) -> None:
     deps.db = open_database(deps.settings.database_url)
     deps.senders = Coalescer(functools.partial(who_are, deps.db))
     await deps.inbox.attach(deps.db, application.bot, deps.settings.inbox_keep_days)
-    deps.persistence.attach(deps.db, application)
+    deps.shared_state.attach(deps.db, application.user_data)
     deps.bot_username = application.bot.username
     deps.outbox = OutboxDispatcher(
         application.bot, deps.db, deps.settings, worker=deps.leadership.worker
@@ -110,35 +114,31 @@ def build_application(settings: Settings) -> BotApplication:
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     context_types = ContextTypes(context=BotContext, bot_data=BotData, user_data=UserData)
-    # The durable inbox is the update queue: every update is stored before it is acknowledged,
-    # and marked done by the processor (bot/telegram/inbox.py).
-    inbox = InboxQueue()
+    # The durable inbox stores every update before it is acknowledged, queues it, and is told
+    # by the processor when it was processed (bot/telegram/inbox.py).
+    queue: asyncio.Queue[object] = asyncio.Queue()
+    inbox = Inbox(queue)
     processor = ChatOrderedUpdateProcessor(settings.update_concurrency, on_done=inbox.mark_done)
-    # Drafts and conversation states live in the database, shared by every process.
-    persistence = DatabasePersistence()
-    builder = ApplicationBuilder()
-    if settings.webhook_mode:
-        # Webhook workers receive with their own server (bot/telegram/webhook.py).
-        builder = builder.updater(None)
     application = cast(
         BotApplication,
-        builder.token(settings.telegram_bot_token.get_secret_value())
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        # Updates come from our own polling loop (bot/telegram/polling.py) or the webhook
+        # receiver (bot/telegram/webhook.py): both store a batch before acknowledging it.
+        .updater(None)
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .context_types(context_types)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .rate_limiter(FloodRateLimiter(limits_from(settings)))
-        .update_queue(inbox)
-        # getUpdates acknowledges the previous batch: its request stores the batch first.
-        .get_updates_request(InboxRequest(inbox, connection_pool_size=1))
+        .update_queue(queue)
         .concurrent_updates(processor)
-        .persistence(persistence)
-        # A few keep-alive connections carry ~30 msg/s comfortably; requests beyond them wait
-        # in front of httpx (bot/telegram/http.py), where waiting is cheap.
+        # A few keep-alive connections carry Telegram's ~30 msg/s comfortably; a request
+        # beyond them waits in httpx's pool (docs/benchmarks.md, P1 and P2).
         .request(
-            BoundedRequest(
+            HTTPXRequest(
                 connection_pool_size=settings.http_connections,
-                pool_timeout=30,
+                pool_timeout=POOL_TIMEOUT_SECONDS,
                 read_timeout=settings.http_read_timeout_seconds,
             )
         )
@@ -148,7 +148,7 @@ def build_application(settings: Settings) -> BotApplication:
     )
     application.bot_data.settings = settings
     application.bot_data.leadership = Leadership(process_name())
-    application.bot_data.persistence = persistence
+    application.bot_data.shared_state = SharedState()
     application.bot_data.identities = IdentityCache()
     application.bot_data.group_notices = GroupNotices()
     application.bot_data.inbox = inbox

@@ -37,6 +37,7 @@ from bot.services.common.sync import IDENTITIES, SCHEDULES
 from bot.telegram.chats import ChatRouter
 from bot.telegram.context import BotApplication
 from bot.telegram.coordination import SyncWatcher
+from bot.telegram.polling import Poller
 from bot.telegram.updates import ALLOWED_UPDATES, ChatOrderedUpdateProcessor, chat_key
 from models.leader import LeaderLock, leader_lock_for
 from scheduler.jobs import sync_all, unregister_all
@@ -67,6 +68,12 @@ class Runtime:
         self.lock = lock or leader_lock_for(
             self.settings.database_url, timeout=max(2.0, 3 * self.settings.leader_check_seconds)
         )
+        self.poller = Poller(
+            application.bot,
+            deps.inbox,
+            timeout=poll_timeout,
+            allowed_updates=ALLOWED_UPDATES,
+        )
         self.router: ChatRouter | None = None
         self.receiver: WebhookReceiver | None = None
         self._watcher: SyncWatcher | None = None
@@ -94,9 +101,9 @@ class Runtime:
         processor = self.application.update_processor
         assert isinstance(processor, ChatOrderedUpdateProcessor)
         processor.admit = self._admit
-        processor.before = deps.persistence.prepare
+        processor.before = deps.shared_state.prepare
         processor.after = self._store_shared_state
-        deps.persistence.owns = self._owns
+        deps.shared_state.owns = self._owns
         self._watcher = SyncWatcher(
             deps.db,
             self.settings.leader_check_seconds,
@@ -122,7 +129,7 @@ class Runtime:
             deps.leadership.worker,
             lease_seconds=self.settings.lease_seconds,
             keep_seconds=float(self.settings.conversation_timeout_seconds),
-            on_change=deps.persistence.forget,
+            on_change=deps.shared_state.forget,
         )
         deps.inbox.route = self.router.route
         self.router.start()
@@ -178,16 +185,9 @@ class Runtime:
                 deps.evidence.start()
                 if not self.webhook_mode:
                     # Everyone's drafts may have changed under another leader: read again.
-                    deps.persistence.forget_all()
+                    deps.shared_state.forget_all()
                     await deps.inbox.recover()
-                    updater = self.application.updater
-                    assert updater is not None
-                    await updater.start_polling(
-                        poll_interval=0,
-                        timeout=int(self.poll_timeout),
-                        allowed_updates=ALLOWED_UPDATES,
-                        drop_pending_updates=False,
-                    )
+                    self.poller.start()
                 else:
                     await self._set_webhook()
             except BaseException:
@@ -219,15 +219,9 @@ class Runtime:
     async def _stop_duties(self, *, abort: bool) -> None:
         """Polling, schedules, outbox, evidence backlog: each stopped even if one fails."""
         deps = self.application.bot_data
-        updater = self.application.updater
-
-        async def stop_polling() -> None:
-            if updater is not None and updater.running:
-                await updater.stop()
-
         unregister_all(self.application)
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-            ("polling", stop_polling),
+            ("polling", self.poller.stop),
             ("outbox", lambda: deps.outbox.stop(abort=abort)),
             ("evidence", deps.evidence.stop),
         ]
@@ -258,9 +252,10 @@ class Runtime:
         every pending change at once): then wait for that write, so that no update is marked
         done before what it changed is committed.
         """
-        if self.application.bot_data.persistence.has_changes(update):
+        shared = self.application.bot_data.shared_state
+        if shared.has_changes(update):
             async with self._writing:
-                await self.application.update_persistence()
+                await shared.write(update)
         elif self._writing.locked():
             async with self._writing:
                 pass
@@ -296,9 +291,7 @@ class Runtime:
         deps = self.application.bot_data
         if self.receiver is not None:
             await self.receiver.stop()
-        updater = self.application.updater
-        if updater is not None and updater.running:
-            await updater.stop()
+        await self.poller.stop()
         # The sends in flight finish and are recorded; the queued updates are processed
         # (this process still counts as the one responsible for them until they are).
         await self._stop_duties(abort=False)

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from telegram.warnings import PTBUserWarning
 
-from bot.telegram.conversations import one_question_at_a_time
 from handlers import (
     admin,
     chat,
@@ -47,5 +46,3 @@ def register_all(application: BotApplication) -> None:
     # Last: plain messages, photos, voice notes, unknown commands, and stale buttons.
     chat.register(application)
     errors.register(application)
-    # A question opened in one conversation ends any other the person left half-way.
-    one_question_at_a_time(application)

@@ -36,10 +36,12 @@ from bot.services.broadcasts.directives import (
 from bot.services.registry.units import unit_choices
 from bot.telegram.callbacks import Action, args_of, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
+from bot.telegram.conversation import Conversation
 from bot.telegram.drafts import DirectiveDraft
 from bot.telegram.keyboards import ack_keyboard, asks_report, buttons
 from bot.telegram.reply_keyboard import command_of_label, label_filter, typed_text
 from bot.telegram.sending import send_rendered
+from bot.telegram.shared_state import SharedState
 from bot.texts import N_, Html, Translator, translator
 from bot.texts.directives import render_directive, subject_of
 from handlers.common import (
@@ -492,10 +494,11 @@ async def show_unacknowledged(update: Update, context: BotContext) -> None:
     await reply(update, t("ack.waiting", subject=subject, count=len(status.waiting), units=names))
 
 
-def build_conversation(timeout_seconds: int) -> ConversationHandler[BotContext]:
+def build_conversation(shared: SharedState, timeout_seconds: int) -> Conversation:
     """The /thongbao conversation."""
     typed = typed_text()
-    return ConversationHandler(
+    return Conversation(
+        shared=shared,
         entry_points=[
             CommandHandler("thongbao", start_compose),
             # A "🔁 Gửi lại" from an earlier list reopens the composer, whatever state it is in.
@@ -538,9 +541,7 @@ def build_conversation(timeout_seconds: int) -> ConversationHandler[BotContext]:
             CommandHandler("thongbao", start_compose),
         ],
         conversation_timeout=timeout_seconds,
-        allow_reentry=True,
         name="directive",
-        persistent=True,
     )
 
 
@@ -548,7 +549,11 @@ def register(application: BotApplication) -> None:
     """Install /thongbao and the directive buttons."""
     timeout = application.bot_data.settings.conversation_timeout_seconds
     application.add_handler(
-        staff_only(build_conversation(timeout), command="thongbao", slot="directive")
+        staff_only(
+            build_conversation(application.bot_data.shared_state, timeout),
+            command="thongbao",
+            slot="directive",
+        )
     )
     application.add_handler(CallbackQueryHandler(acknowledge, pattern=pattern(Action.ACK, r"\d+")))
     application.add_handler(

@@ -44,10 +44,12 @@ from bot.services.registry.units import unit_choices
 from bot.services.reports.reports import Refused, Reporter, ReportRefused, read_command
 from bot.telegram.callbacks import Action, args_of, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
+from bot.telegram.conversation import Conversation
 from bot.telegram.drafts import ModelDraft, ModelReviewDraft
 from bot.telegram.keyboards import ack_keyboard, buttons
 from bot.telegram.reply_keyboard import typed_text
 from bot.telegram.sending import send_rendered
+from bot.telegram.shared_state import SharedState
 from bot.texts import N_, Html, Translator
 from bot.texts.directives import MAX_TEXT, Rendered
 from bot.texts.formatting import split_for_telegram
@@ -314,7 +316,7 @@ async def share_timed_out(update: object, context: BotContext) -> int:
     return _end_share(context)
 
 
-def build_share_conversation(timeout_seconds: int) -> ConversationHandler[BotContext]:
+def build_share_conversation(shared: SharedState, timeout_seconds: int) -> Conversation:
     """The /chiase conversation: text and photos in any order, then the preview."""
     typed = typed_text()
     collecting: list[BaseHandler[Update, BotContext, object]] = [
@@ -323,7 +325,8 @@ def build_share_conversation(timeout_seconds: int) -> ConversationHandler[BotCon
         MessageHandler(filters.Document.ALL | MEDIA, receive_other),
         CallbackQueryHandler(show_preview, pattern=pattern(Action.MODEL_PREVIEW)),
     ]
-    return ConversationHandler(
+    return Conversation(
+        shared=shared,
         entry_points=[
             CommandHandler("chiase", start_share),
             CallbackQueryHandler(start_share, pattern=pattern(Action.MODEL_START)),
@@ -342,9 +345,7 @@ def build_share_conversation(timeout_seconds: int) -> ConversationHandler[BotCon
             CommandHandler("chiase", start_share),
         ],
         conversation_timeout=timeout_seconds,
-        allow_reentry=True,
         name="good_model",
-        persistent=True,
     )
 
 
@@ -694,7 +695,7 @@ async def cancel_review(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
-def build_review_conversation(timeout_seconds: int) -> ConversationHandler[BotContext]:
+def build_review_conversation(shared: SharedState, timeout_seconds: int) -> Conversation:
     """Officers' buttons under a shared model, and the questions some of them ask."""
     typed = typed_text()
     controls: list[BaseHandler[Update, BotContext, object]] = [
@@ -704,7 +705,8 @@ def build_review_conversation(timeout_seconds: int) -> ConversationHandler[BotCo
         CallbackQueryHandler(ask_audience, pattern=pattern(Action.MODEL_AUDIENCE, r"\d+")),
         CallbackQueryHandler(spread, pattern=pattern(Action.MODEL_SPREAD, r"\d+")),
     ]
-    return ConversationHandler(
+    return Conversation(
+        shared=shared,
         entry_points=controls,
         states={
             REASON: [MessageHandler(typed, receive_reason)],
@@ -723,9 +725,7 @@ def build_review_conversation(timeout_seconds: int) -> ConversationHandler[BotCo
         },
         fallbacks=[CommandHandler("huy", cancel_review)],
         conversation_timeout=timeout_seconds,
-        allow_reentry=True,
         name="model_review",
-        persistent=True,
     )
 
 
@@ -827,9 +827,13 @@ async def show_model(update: Update, context: BotContext) -> None:
 def register(application: BotApplication) -> None:
     """Install /chiase, the officers' review buttons and /mohinh."""
     timeout = application.bot_data.settings.conversation_timeout_seconds
-    application.add_handler(build_share_conversation(timeout))
+    application.add_handler(build_share_conversation(application.bot_data.shared_state, timeout))
     application.add_handler(
-        staff_only(build_review_conversation(timeout), command="bieuduong", slot="model_review")
+        staff_only(
+            build_review_conversation(application.bot_data.shared_state, timeout),
+            command="bieuduong",
+            slot="model_review",
+        )
     )
     application.add_handler(CommandHandler("mohinh", show_models))
     application.add_handler(

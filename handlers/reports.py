@@ -31,9 +31,11 @@ from bot.services.reports.submission import Request, Submission
 from bot.services.threads.threads import send_note
 from bot.telegram.callbacks import Action, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
+from bot.telegram.conversation import Conversation
 from bot.telegram.drafts import ReportDraft
 from bot.telegram.keyboards import buttons, staff_thread_buttons
 from bot.telegram.reply_keyboard import label_filter, typed_text
+from bot.telegram.shared_state import SharedState
 from bot.texts import N_, Html
 from bot.texts.recognition import milestone_congrats
 from bot.texts.reports import (
@@ -339,10 +341,11 @@ async def show_progress(update: Update, context: BotContext) -> None:
     await reply(update, progress_text(t, progress, settings.tz))
 
 
-def build_conversation(timeout_seconds: int) -> ConversationHandler[BotContext]:
+def build_conversation(shared: SharedState, timeout_seconds: int) -> Conversation:
     """The /baocao conversation; states are named constants above."""
     typed = typed_text()
-    return ConversationHandler(
+    return Conversation(
+        shared=shared,
         entry_points=[
             CommandHandler("baocao", start_report),
             MessageHandler(label_filter("baocao"), start_report),
@@ -371,16 +374,14 @@ def build_conversation(timeout_seconds: int) -> ConversationHandler[BotContext]:
             MessageHandler(label_filter("baocao"), start_report),
         ],
         conversation_timeout=timeout_seconds,
-        allow_reentry=True,
         name="report",
-        persistent=True,
     )
 
 
 def register(application: BotApplication) -> None:
     """Install the report conversation and /tiendo."""
     timeout = application.bot_data.settings.conversation_timeout_seconds
-    application.add_handler(build_conversation(timeout))
+    application.add_handler(build_conversation(application.bot_data.shared_state, timeout))
     application.add_handler(CommandHandler("tiendo", show_progress))
     application.add_handler(MessageHandler(label_filter("tiendo"), show_progress))
     application.add_handler(CallbackQueryHandler(show_progress, pattern=pattern(Action.PROGRESS)))

@@ -22,6 +22,7 @@ from bot.services.schedules.schedules import (
 )
 from bot.telegram.callbacks import Action, args_of, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
+from bot.telegram.conversation import Conversation
 from bot.telegram.drafts import ScheduleDraft
 from bot.telegram.keyboards import buttons
 from bot.telegram.reply_keyboard import typed_text
@@ -348,7 +349,8 @@ def register(application: BotApplication) -> None:
     application.add_handler(
         CallbackQueryHandler(keep_schedule, pattern=pattern(Action.SCHEDULE_KEEP, r"\d+"))
     )
-    conversation = ConversationHandler(
+    conversation = Conversation(
+        shared=application.bot_data.shared_state,
         entry_points=[
             CallbackQueryHandler(start_edit, pattern=pattern(Action.SCHEDULE_EDIT, r"\d+")),
             CallbackQueryHandler(start_add, pattern=pattern(Action.SCHEDULE_ADD)),
@@ -368,9 +370,7 @@ def register(application: BotApplication) -> None:
         },
         fallbacks=[CommandHandler("huy", cancel)],
         conversation_timeout=application.bot_data.settings.conversation_timeout_seconds,
-        allow_reentry=True,
         name="schedule",
-        persistent=True,
     )
     # A demoted officer cannot finish an edit started before (handlers/staff.py).
     application.add_handler(staff_only(conversation, command="lich", slot="schedule"))

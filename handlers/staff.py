@@ -16,6 +16,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, ConversationHandler
 
 from bot.telegram.context import BotContext
+from bot.telegram.conversation import Conversation
 from bot.telegram.permissions import command_allowed
 
 logger = logging.getLogger(__name__)
@@ -44,9 +45,7 @@ def _checked(step: Step, command: str, slot: str) -> Step:
     return checked
 
 
-def staff_only(
-    conversation: ConversationHandler[BotContext], *, command: str, slot: str
-) -> ConversationHandler[BotContext]:
+def staff_only(conversation: Conversation, *, command: str, slot: str) -> Conversation:
     """Wrap every state's handlers of `conversation` with the role check of `command`."""
     for handlers in conversation.states.values():
         for handler in handlers:

@@ -151,9 +151,9 @@ async def test_readyz_says_when_updates_are_not_being_stored(
         queue = application.bot_data.inbox  # the receiver stores through it
         real_store = queue.store
 
-        async def stuck_store(update: Any, text: str) -> None:
+        async def stuck_store(batch: Any) -> None:
             await release.wait()
-            await real_store(update, text)
+            await real_store(batch)
 
         monkeypatch.setattr(queue, "store", stuck_store)
         body = json.dumps(_update_body(11, HEAD, "/huongdan")).encode()

@@ -65,7 +65,7 @@ async def test_updates_are_stored_marked_done_and_redelivery_is_harmless(
     # Telegram delivering the same update again (e.g. after a crash before the acknowledgement).
     again = Update.de_json(__import__("json").loads(row.payload), app.bot)
     after = await client.last_seq()
-    await app.bot_data.inbox.store(again, row.payload)
+    await app.bot_data.inbox.store([(again, row.payload)])
     assert await client.events(user, after=after, count=1, wait=1.0) == []
     assert await _count(session_factory) == 1
 
@@ -215,9 +215,9 @@ async def test_a_stop_during_a_done_mark_write_keeps_the_marks(
     """A writer stopped mid-write leaves its marks to `stop`, which writes them."""
     from telegram import Bot
 
-    from bot.telegram.inbox import InboxQueue
+    from bot.telegram.inbox import Inbox
 
-    queue = InboxQueue()
+    queue = Inbox(asyncio.Queue())
     await queue.attach(db, Bot(sandbox.config.token, base_url=sandbox.base_url), keep_days=7)
     row = inbox.Incoming(7, 9, '{"update_id": 7}')
     await inbox.store(db, row, utcnow())
@@ -252,51 +252,21 @@ def _update(update_id: int, chat: int) -> Update:
     )
 
 
-async def test_a_store_cut_short_keeps_the_batch_for_the_next_getupdates(
-    db: Database, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Polling stopped (or a slow database) mid-store: the batch is stored by the next try."""
-    from telegram import Bot
-    from telegram.error import NetworkError
-
-    import bot.telegram.inbox as inbox_module
-    from bot.telegram.inbox import InboxQueue, InboxRequest
-
-    queue = InboxQueue()
-    await queue.attach(db, Bot(sandbox.config.token, base_url=sandbox.base_url), keep_days=7)
-    real_store_many = inbox.store_many
-
-    async def stuck(*args: object) -> list[int]:
-        await asyncio.sleep(30)
-        return []
-
-    monkeypatch.setattr(inbox, "store_many", stuck)
-    monkeypatch.setattr(inbox_module, "STORE_LIMIT_SECONDS", 0.1)
-    await queue.put(_update(41, 9))
-    await queue.put(_update(42, 9))
-    request = InboxRequest(queue, connection_pool_size=1)
-    with pytest.raises(NetworkError):  # PTB retries getUpdates; nothing was acknowledged
-        await request.do_request(f"{sandbox.base_url}/getUpdates", "POST")
-    monkeypatch.setattr(inbox, "store_many", real_store_many)
-    await queue.store_received()
-    assert [row.update_id for row in await inbox.unfinished(db)] == [41, 42]
-    assert queue.qsize() == 2
-    await queue.stop()
-
-
 async def test_a_closed_inbox_stores_but_queues_nothing(db: Database, sandbox: Sandbox) -> None:
     """Once stopping, stored updates wait for the next process instead of a drained queue."""
     from telegram import Bot
 
-    from bot.telegram.inbox import InboxQueue
+    from bot.telegram.inbox import Inbox
 
-    queue = InboxQueue()
+    pending: asyncio.Queue[object] = asyncio.Queue()
+    queue = Inbox(pending)
     await queue.attach(db, Bot(sandbox.config.token, base_url=sandbox.base_url), keep_days=7)
     routed: list[int | None] = []
     queue.route = routed.append
     queue.close()
-    await queue.store(_update(51, 9))
+    update = _update(51, 9)
+    await queue.store([(update, update.to_json())])
     [row] = await inbox.unfinished(db)
     assert await queue.enqueue_stored(row) is False
-    assert routed == [] and queue.empty()
+    assert routed == [] and pending.empty()
     await queue.stop()

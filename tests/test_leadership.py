@@ -189,9 +189,7 @@ async def test_a_leader_that_loses_its_database_connection_stops_leading(
         await _until(lambda: "stopped leading" in caplog.text, what="the step down")
         assert "Lost the database connection" in caplog.text
         # Nobody else holds the lock: the same process leads again with a new connection.
-        updater = application.updater
-        assert updater is not None
         await _until(
-            lambda: runtime.leading and runtime.terms == 2 and updater.running,
+            lambda: runtime.leading and runtime.terms == 2 and runtime.poller.running,
             what="leading (and polling) again",
         )

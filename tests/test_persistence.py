@@ -7,32 +7,19 @@ import enum
 import json
 import types
 import typing
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any, Union
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import ConversationHandler
-from telegram.ext._utils.trackingdict import TrackingDict
 
 from bot.app import build_application, polling
 from bot.sandbox.client import SandboxClient
-from bot.telegram.draft_codec import (
-    DraftCodecError,
-    decode,
-    dump_slots,
-    encode,
-    hints_of,
-    load_slots,
-    slots_of,
-)
-from bot.telegram.drafts import UserData
-from bot.telegram.persistence import (
-    conversation_states,
-    pending_conversation_writes,
-    persistent_conversations,
-)
+from bot.telegram.conversation import Conversation
+from bot.telegram.draft_codec import DraftCodecError, dump_slots, load_slots, slots_of
+from bot.telegram.drafts import ReportDraft, UserData
 from models import ConversationState, UserDrafts
 from tests.conftest import SettingsFactory
 from tests.helpers import register, reports_of
@@ -76,7 +63,7 @@ def sample(hint: Any, depth: int = 0) -> Any:
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return list(hint)[-1]
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        hints = hints_of(hint)
+        hints = typing.get_type_hints(hint)
         return hint(**{f.name: sample(hints[f.name], depth + 1) for f in dataclasses.fields(hint)})
     raise AssertionError(f"no sample for {hint!r}: teach the codec and this test the type")
 
@@ -86,7 +73,7 @@ def test_every_user_data_slot_is_annotated_and_stored_whole() -> None:
     fresh = UserData()
     assert set(vars(fresh)) == set(slots_of(UserData)), "annotate every UserData slot"
     full = UserData()
-    for name, hint in slots_of(UserData).items():
+    for name, hint in typing.get_type_hints(UserData).items():
         setattr(full, name, sample(hint))
     text = dump_slots(full)
     back = UserData()
@@ -110,40 +97,26 @@ def test_stored_drafts_that_no_longer_fit_are_dropped_not_trusted() -> None:
 
 
 def test_values_outside_the_annotations_are_refused() -> None:
+    drafts = UserData()
+    drafts.report = object()  # type: ignore[assignment]
     with pytest.raises(DraftCodecError):
-        encode(object())
-    with pytest.raises(DraftCodecError):
-        decode(int, "12")
-    with pytest.raises(DraftCodecError):
-        decode(tuple[int, int], [1])
-    assert decode(tuple[int, ...], [1, 2]) == (1, 2)
-    assert decode(dict[int, str], {"5": "x"}) == {5: "x"}
-    assert decode(timedelta | None, None) is None
+        dump_slots(drafts)
+    assert load_slots(UserData(), json.dumps({"report": {"target": None}})) == ["report"]
+    assert load_slots(UserData(), "[1, 2]") == ["(not an object)"]
+    kept = UserData()
+    kept.report = ReportDraft(target=sample(typing.get_type_hints(ReportDraft)["target"]))
+    assert json.loads(dump_slots(kept)).keys() == {"report"}, "empty slots are not stored"
 
 
-async def test_every_conversation_is_named_and_persistent(make_settings: SettingsFactory) -> None:
+async def test_every_conversation_keeps_its_state_in_the_shared_state(
+    make_settings: SettingsFactory,
+) -> None:
+    """PTB's ConversationHandler keeps states in one process's memory: none may be used."""
     application = build_application(make_settings())
-    conversations = [
-        handler
-        for group in application.handlers.values()
-        for handler in group
-        if isinstance(handler, ConversationHandler)
-    ]
-    assert conversations
-    assert all(c.name and c.persistent for c in conversations), "add name= and persistent=True"
-    async with application:
-        # The one place that reaches into PTB: fails here if a PTB release moves it.
-        for conversation in persistent_conversations(application):
-            assert conversation.name is not None
-            states = conversation_states(application, conversation.name)
-            assert isinstance(states, TrackingDict)
-        # Whether a state changed is read from PTB too: after each update, the write is
-        # skipped when nothing changed, so a missed change would never reach other processes.
-        assert not pending_conversation_writes(application)
-        states[(HEAD, HEAD)] = 1
-        assert pending_conversation_writes(application)
-        await application.update_persistence()
-        assert not pending_conversation_writes(application)
+    registered = [handler for group in application.handlers.values() for handler in group]
+    assert not [h for h in registered if isinstance(h, ConversationHandler)]
+    names = [h.name for h in registered if isinstance(h, Conversation)]
+    assert sorted(names) == ["directive", "good_model", "model_review", "report", "schedule"]
 
 
 async def test_a_report_begun_in_one_process_is_finished_by_the_next(

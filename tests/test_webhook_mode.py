@@ -187,9 +187,10 @@ async def test_a_stale_read_of_pending_rows_never_queues_a_done_update_again(
     from telegram import Bot, Update
 
     from bot.services.maintenance import inbox as stored
-    from bot.telegram.inbox import InboxQueue
+    from bot.telegram.inbox import Inbox
 
-    queue = InboxQueue()
+    pending: asyncio.Queue[object] = asyncio.Queue()
+    queue = Inbox(pending)
     bot = Bot(sandbox.config.token, base_url=sandbox.base_url)
     await queue.attach(db, bot, keep_days=7)
     try:
@@ -206,12 +207,12 @@ async def test_a_stale_read_of_pending_rows_never_queues_a_done_update_again(
         await stored.store(db, row, datetime.now(UTC))
         stale = await claims.pending_of(db, 9)  # read before the update is done
         assert await queue.enqueue_stored(row) is True
-        update = await queue.get()
+        update = await pending.get()
         assert isinstance(update, Update)
         queue.mark_done(update)
         await queue._flush()  # the writer's step, done here at once
         assert await claims.pending_of(db, 9) == []
         assert [await queue.enqueue_stored(r) for r in stale] == [False]
-        assert queue.empty()
+        assert pending.empty()
     finally:
         await queue.stop()

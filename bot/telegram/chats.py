@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.services.maintenance import claims
-from bot.telegram.inbox import InboxQueue
+from bot.telegram.inbox import Inbox
 from models.base import utcnow
 from models.db import Database
 
@@ -36,7 +36,7 @@ class ChatRouter:
     def __init__(
         self,
         db: Database,
-        inbox: InboxQueue,
+        inbox: Inbox,
         worker: str,
         *,
         lease_seconds: float,

@@ -16,8 +16,8 @@ from bot.telegram.dispatcher import OutboxDispatcher
 from bot.telegram.drafts import UserData
 from bot.telegram.evidence import EvidenceKeeper
 from bot.telegram.groups import GroupNotices
-from bot.telegram.inbox import InboxQueue
-from bot.telegram.persistence import DatabasePersistence
+from bot.telegram.inbox import Inbox
+from bot.telegram.shared_state import SharedState
 from bot.telegram.throttle import UserThrottle
 from bot.texts import Translator, translator
 from models.db import Database
@@ -26,17 +26,17 @@ from models.db import Database
 class BotData:
     """What every handler may use.
 
-    `settings`, `identities`, `throttle`, `inbox`, `persistence` and `leadership` are set at
+    `settings`, `identities`, `throttle`, `inbox`, `shared_state` and `leadership` are set at
     build, the rest in post_init (they need the running event loop and the bot's name).
     """
 
     settings: Settings
     leadership: Leadership
-    persistence: DatabasePersistence
+    shared_state: SharedState
     identities: IdentityCache
     group_notices: GroupNotices
     throttle: UserThrottle
-    inbox: InboxQueue
+    inbox: Inbox
     db: Database
     # Identities read from the database, for the senders the cache does not hold.
     senders: Coalescer[int, Identity]

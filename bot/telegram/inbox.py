@@ -1,13 +1,12 @@
-"""The durable inbox: the Application's update queue, which stores each update before it is queued.
+"""The durable inbox: every update is stored before it is acknowledged, then queued.
 
-With long polling, PTB's Updater acknowledges a batch of updates by asking for the next one
-(`getUpdates` with `offset = last update_id + 1`), after every update of the batch was `put`
-on the Application's `update_queue`. `InboxQueue.put` only gathers the update; the request
-object that carries `getUpdates` (`InboxRequest`) first writes everything gathered to the
-`updates` table in one transaction (retrying until the database takes it; polling simply
-waits meanwhile, and Telegram keeps the updates), and only then are they queued for
-processing and Telegram told. A webhook receiver calls `store`, which returns once the update
-is written, before it answers 200.
+Updates come from our polling loop (bot/telegram/polling.py), which asks Telegram for the
+next batch only after `store` returned (asking with the next offset is what acknowledges
+the previous batch), or from the webhook receiver (bot/telegram/webhook.py), which answers
+200 only after `store` returned. `store` writes the batch to the `updates` table in one
+transaction (retrying until the database takes it), then puts the new updates on the
+Application's `update_queue`. Updates stored by concurrent callers (webhook posts) are
+written together.
 
 Then:
 - an update already stored (Telegram delivered it again, e.g. after a crash before the
@@ -35,16 +34,12 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
-from http import HTTPStatus
-from typing import Any
 
 from telegram import Bot, Update
-from telegram.error import NetworkError
 
 from bot.services.maintenance import inbox
-from bot.telegram.http import BoundedRequest
 from bot.telegram.updates import chat_key
 from models.base import utcnow
 from models.db import Database
@@ -55,30 +50,25 @@ FIRST_RETRY_SECONDS = 0.2
 MAX_RETRY_SECONDS = 10.0
 PRUNE_EVERY_SECONDS = 3600.0
 DONE_GATHER_SECONDS = 0.05
-# How long stop() waits for the writer to end, and getUpdates for the batch to be stored.
+# How long stop() waits for the writer to end.
 WRITER_STOP_SECONDS = 5.0
-STORE_LIMIT_SECONDS = 10.0
-# PTB's default: only one getUpdates is ever waiting for the connection.
-GET_UPDATES_POOL_TIMEOUT = 1.0
 # An update recorded done is remembered this long: a read of pending rows that began before
 # the done mark was committed (a snapshot) must not queue it again.
 RECENTLY_DONE_SECONDS = 120.0
 
 
-class InboxQueue(asyncio.Queue[object]):
-    """An update queue that stores every Telegram update before queueing it (see the module)."""
+class Inbox:
+    """Stores every Telegram update, then queues it for processing (see the module)."""
 
-    def __init__(self) -> None:
-        """Create the queue; `attach` gives it the database (in post_init)."""
-        super().__init__()
+    def __init__(self, queue: asyncio.Queue[object]) -> None:
+        """Queue onto the Application's `update_queue`; `attach` gives the database."""
+        self._queue = queue
         self._db: Database | None = None
         self._keep = timedelta(days=7)
         self._bot: Bot | None = None
         self._done: set[int] = set()
-        self._received: list[Update] = []
-        # Each update's JSON exactly as Telegram sent it (cheaper than re-serialising PTB's
-        # objects), by update id, until it is stored.
-        self._raw: dict[int, str] = {}
+        # Updates handed to `store` and not yet written, each with its JSON as received.
+        self._received: list[tuple[Update, str]] = []
         self._storing = asyncio.Lock()
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
@@ -113,70 +103,48 @@ class InboxQueue(asyncio.Queue[object]):
         assert self._bot is not None
         update = Update.de_json(json.loads(row.payload), self._bot)
         self.queued[row.update_id] = row.chat_key
-        await super().put(update)
+        await self._queue.put(update)
         return True
+
+    def finished(self, update_id: int) -> bool:
+        """Whether this process processed the update and recorded it done (lately)."""
+        return update_id in self._recently_done
 
     def skipped(self, update: object) -> None:
         """The processor left this update to another process: it leaves our pipeline."""
         if isinstance(update, Update):
             self.queued.pop(update.update_id, None)
 
-    async def put(self, item: object) -> None:
-        """Gather a Telegram update; it is stored and queued before the next `getUpdates`."""
-        if isinstance(item, Update) and self._db is not None:
-            self._received.append(item)
-            return
-        await super().put(item)
+    async def store(self, batch: Sequence[tuple[Update, str]]) -> None:
+        """Store updates (each with its JSON as received) and queue the new ones.
 
-    def remember_raw(self, payload: bytes) -> None:
-        """Keep each update's JSON from a getUpdates answer (anything unreadable is skipped)."""
-        with contextlib.suppress(ValueError, TypeError, AttributeError, KeyError):
-            for item in json.loads(payload).get("result", []):
-                self._raw[int(item["update_id"])] = json.dumps(item, ensure_ascii=False)
-
-    async def store(self, update: Update, raw: str | None = None) -> None:
-        """Store one update now and queue it (a webhook answers 200 only after this).
-
-        `raw` is the update's JSON as received: a redelivery is recognised by comparing it
-        with what was stored.
+        Returns once they are written: only then may they be acknowledged to Telegram. The
+        JSON as received recognises a redelivery by comparing it with what was stored.
         """
-        if raw is not None:
-            self._raw[update.update_id] = raw
-        await self.put(update)
-        await self.store_received()
-
-    async def store_received(self) -> None:
-        """Write every gathered update in one transaction (retrying), then queue the new ones."""
+        self._received.extend(batch)
         async with self._storing:
-            batch, self._received = self._received, []
-            if not batch:
-                return
+            gathered, self._received = self._received, []
+            if not gathered:
+                return  # a concurrent call wrote them with its own
             assert self._db is not None
-            incoming = [
-                inbox.Incoming(
-                    u.update_id, chat_key(u), self._raw.pop(u.update_id, "") or u.to_json()
-                )
-                for u in batch
-            ]
-            try:
-                fresh = await self._store_many(incoming)
-            except BaseException:
-                # Not stored (stopped, or given up): keep them for the next attempt, so the
-                # getUpdates that would acknowledge them stores them first.
-                self._received[:0] = batch
-                for row in incoming:
-                    self._raw.setdefault(row.update_id, row.payload)
-                raise
-            for update, row in zip(batch, incoming, strict=True):
-                if update.update_id not in fresh:
-                    logger.info("Update %s was delivered again; already stored", update.update_id)
-                elif self._closed:
-                    continue  # stopping: stored and left pending for whoever processes next
-                elif self.route is not None:
-                    self.route(row.chat_key)  # webhook mode: the chat's claimant queues it
-                elif update.update_id not in self.queued:
-                    self.queued[update.update_id] = row.chat_key
-                    await super().put(update)
+            incoming = [inbox.Incoming(u.update_id, chat_key(u), raw) for u, raw in gathered]
+            # Cancelled (a stop) before it is written: nothing was acknowledged either, and
+            # Telegram sends the batch again.
+            fresh = await self._store_many(incoming)
+            for update, row in zip((u for u, _ in gathered), incoming, strict=True):
+                await self._queue_fresh(update, row, fresh)
+
+    async def _queue_fresh(self, update: Update, row: inbox.Incoming, fresh: set[int]) -> None:
+        """Queue an update just stored, unless it was stored before or we are stopping."""
+        if update.update_id not in fresh:
+            logger.info("Update %s was delivered again; already stored", update.update_id)
+        elif self._closed:
+            return  # stopping: stored and left pending for whoever processes next
+        elif self.route is not None:
+            self.route(row.chat_key)  # webhook mode: the chat's claimant queues it
+        elif update.update_id not in self.queued:
+            self.queued[update.update_id] = row.chat_key
+            await self._queue.put(update)
 
     async def _store_many(self, incoming: list[inbox.Incoming]) -> set[int]:
         """Write the rows in one transaction, retrying with backoff; the ids that were new."""
@@ -267,38 +235,3 @@ class InboxQueue(asyncio.Queue[object]):
             if not self._done:
                 break
             await self._flush()
-
-
-class InboxRequest(BoundedRequest):
-    """The request object of `getUpdates`: it stores what was gathered before it asks again.
-
-    Asking for the next updates is what acknowledges the previous ones, so the gathered batch
-    is written first; nothing Telegram forgets was left unstored. One connection: PTB asks
-    for updates one call at a time.
-    """
-
-    def __init__(self, inbox: InboxQueue, **kwargs: Any) -> None:
-        """The bot's Bot API request (bot/telegram/http.py), for this inbox."""
-        kwargs.setdefault("connection_pool_size", 1)
-        kwargs.setdefault("pool_timeout", GET_UPDATES_POOL_TIMEOUT)
-        super().__init__(**kwargs)
-        self._inbox = inbox
-
-    async def do_request(
-        self, url: str, method: str, *args: Any, **kwargs: Any
-    ) -> tuple[int, bytes]:
-        """Store the gathered updates, then ask Telegram (and keep what it sends, as sent).
-
-        A store that does not finish in time raises a network error instead: PTB's polling
-        loop tries again later, and its last call at shutdown gives up; either way nothing is
-        acknowledged that was not stored (Telegram sends it again).
-        """
-        try:
-            async with asyncio.timeout(STORE_LIMIT_SECONDS):
-                await self._inbox.store_received()
-        except TimeoutError as error:
-            raise NetworkError("Could not store the received updates in time") from error
-        code, payload = await super().do_request(url, method, *args, **kwargs)
-        if code == HTTPStatus.OK:
-            self._inbox.remember_raw(payload)
-        return code, payload

@@ -1,9 +1,9 @@
 """The webhook receiver: every worker's aiohttp server, behind the TLS proxy.
 
 As python-telegram-bot's custom webhook example (examples/customwebhookbot/starlettebot.py)
-does with Starlette: the Application is built without an Updater, and the web server puts
-each update on `application.update_queue`. Here that queue is the durable inbox, whose `store`
-returns only once the update is stored, so the receiver:
+does with Starlette: the Application is built without an Updater, and the web server hands
+each update to the durable inbox (bot/telegram/inbox.py), whose `store` returns only once the
+update is stored and queued on `application.update_queue`, so the receiver:
 
 1. refuses (403) a request without the right `X-Telegram-Bot-Api-Secret-Token`, compared in
    constant time;
@@ -34,7 +34,7 @@ from aiohttp import web
 from telegram import Bot, Update
 
 from bot.telegram.connection_guard import GuardedFactory
-from bot.telegram.inbox import InboxQueue
+from bot.telegram.inbox import Inbox
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class WebhookReceiver:
     def __init__(
         self,
         bot: Bot,
-        queue: InboxQueue,
+        inbox: Inbox,
         *,
         path: str,
         secret: str,
@@ -100,7 +100,7 @@ class WebhookReceiver:
     ) -> None:
         """Receive at `path` on `listen`; `database_ready` backs /readyz."""
         self._bot = bot
-        self._queue = queue
+        self._inbox = inbox
         self._path = path
         self._secret = secret.encode()
         self._listen = listen
@@ -169,7 +169,7 @@ class WebhookReceiver:
             self._log_refused("that are not updates")
             return web.Response(status=400)
         update, text = parsed
-        storing = asyncio.ensure_future(self._queue.store(update, text))
+        storing = asyncio.ensure_future(self._inbox.store([(update, text)]))
         started = asyncio.get_running_loop().time()
         self._storing[storing] = started
         storing.add_done_callback(self._stored)
