@@ -18,6 +18,7 @@ from sqlalchemy.pool import NullPool
 from bot.app import build_application, polling
 from bot.sandbox import Sandbox, SandboxConfig, running_sandbox
 from bot.sandbox.client import SandboxClient
+from bot.sandbox.flood import FloodConfig
 from bot.services.registry.units import import_units_file
 from bot.settings import Settings
 from bot.telegram.context import BotApplication
@@ -137,15 +138,33 @@ async def units(db: Database, tmp_path: Path) -> None:
     await import_units_file(db, path)
 
 
+# Telegram's ceilings, lifted: tests play people who type at once and wait for nothing, and
+# pacing is measured in bench/, or by the tests marked `pacing`.
+LIFTED_FLOOD = FloodConfig(
+    global_per_second=100_000, chat_per_second=100_000, chat_burst=100_000, group_per_minute=10**7
+)
+LIFTED_SENDING: dict[str, Any] = {
+    "send_rate_per_second": 100_000.0,
+    "send_chat_interval_seconds": 0.0,
+    "send_group_per_minute": 10**7,
+}
+
+
+def _paced(request: pytest.FixtureRequest) -> bool:
+    """Whether the test checks pacing itself (marked `pacing`): Telegram's limits then hold."""
+    return request.node.get_closest_marker("pacing") is not None
+
+
 @pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    """A Bot API sandbox on a free loopback port."""
-    async with running_sandbox(SandboxConfig()) as running:
+async def sandbox(request: pytest.FixtureRequest) -> AsyncIterator[Sandbox]:
+    """A Bot API sandbox on a free loopback port (flood limits lifted unless `pacing`)."""
+    config = SandboxConfig() if _paced(request) else SandboxConfig(flood=LIFTED_FLOOD)
+    async with running_sandbox(config) as running:
         yield running
 
 
 @pytest.fixture
-def make_settings(sandbox: Sandbox, db_url: str) -> SettingsFactory:
+def make_settings(sandbox: Sandbox, db_url: str, request: pytest.FixtureRequest) -> SettingsFactory:
     """Build settings pointing at the sandbox and the test database, ignoring the environment."""
 
     def factory(**overrides: Any) -> Settings:
@@ -160,6 +179,8 @@ def make_settings(sandbox: Sandbox, db_url: str) -> SettingsFactory:
             # ... and they type faster than any person: the flood tests set their own budget.
             "user_burst": 10_000,
         }
+        if not _paced(request):
+            values.update(LIFTED_SENDING)
         values.update(overrides)
         return Settings.model_validate(values)
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.sandbox.client import SandboxClient
 from bot.services.registry.invites import create_invite
 from bot.services.registry.units import find_unit
+from bot.telegram.context import BotApplication
 from models import AuditEvent, Contact, Invite, Role
 from models.base import utcnow
 
@@ -122,3 +126,27 @@ async def register_many(
             )
     await client.open_chats(users)
     return users
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10, what: str = "it") -> None:
+    """Wait until `condition()` holds, looking every few milliseconds; fail after `timeout` s."""
+    step = 0.005
+    for _ in range(int(timeout / step)):
+        if condition():
+            return
+        await asyncio.sleep(step)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def say_and_wait(
+    app: BotApplication, client: SandboxClient, user_id: int, text: str, timeout: float = 15
+) -> list[dict[str, Any]]:
+    """Send a message, wait until the bot has processed it, and return everything it did since.
+
+    Waits for the bot itself rather than for a quiet moment: no reply is missed, none waited for.
+    """
+    after = await client.last_seq()
+    update_id = await client.send(user_id, text)
+    inbox = app.bot_data.inbox
+    await until(lambda: inbox.finished(update_id), timeout, f"update {update_id} to be processed")
+    return await client.events(user_id, after=after)

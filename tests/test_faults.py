@@ -27,7 +27,7 @@ from models import Contact, Delivery, DeliveryStatus, Report, Role
 from models.base import utcnow
 from tests.cli_helpers import run_cli
 from tests.conftest import ADMIN_ID, SettingsFactory
-from tests.helpers import register, register_many, snapshot
+from tests.helpers import register, register_many, say_and_wait, snapshot
 
 SessionFactory = async_sessionmaker[AsyncSession]
 DIRECTIVE_MARK = "THÔNG BÁO CỦA UBND XÃ"
@@ -189,9 +189,9 @@ async def _as_role(client: SandboxClient, factory: SessionFactory) -> None:
     await client.converse(ADMIN_ID, f"/phanquyen {ROLES['officer']} officer")
 
 
-async def _try_command(client: SandboxClient, user: int, command: str) -> str:
-    replies = await client.converse(user, f"/{command}", settle=0.3)
-    await client.converse(user, "/huy", settle=0.2)  # leave any question it started
+async def _try_command(app: BotApplication, client: SandboxClient, user: int, command: str) -> str:
+    replies = await say_and_wait(app, client, user, f"/{command}")
+    await say_and_wait(app, client, user, "/huy")  # leave any question it started
     return replies[0]["html"] or ""
 
 
@@ -222,7 +222,7 @@ async def _authorisation_matrix(
             if command == "start":
                 continue  # /start is everyone's; covered by the registration tests
             before = await snapshot(session_factory) if role not in allowed else None
-            reply = await _try_command(client, user, command)
+            reply = await _try_command(app, client, user, command)
             refused = reply in REFUSALS
             if refused == (role in allowed):
                 problems.append(f"/{command} by {name}: {'refused' if refused else 'allowed'}")
