@@ -468,3 +468,23 @@ async def test_outbox_messages_carry_photos_and_their_own_buttons(
     # The directive's own "✅ Đã nhận" first, then the stored row, labelled from the catalog.
     assert rows[-1] == [{"text": "📝 Báo cáo", "callback_data": "report:start"}]
     assert rows[0][0]["callback_data"].startswith("ack:")
+
+
+@pytest.mark.pacing
+async def test_a_broadcast_keeps_to_telegrams_limits_without_a_single_429(
+    make_settings: SettingsFactory,
+    units: None,
+    client: SandboxClient,
+    session_factory: SessionFactory,
+) -> None:
+    """With Telegram's ceilings in force (1 msg/s per chat, 30 msg/s), the pace avoids 429s."""
+    users = await register_many(session_factory, client, 6, 831_000)
+    texts = ("Lần một", "Lần hai", "Lần ba", "Lần bốn")  # past each chat's burst of 3
+    for text in texts:
+        await _queue(session_factory, text)
+    async with polling(build_application(make_settings())):
+        await _wait_statuses(session_factory, {"sent": 6 * len(texts)})
+    stats = await client.stats()
+    assert stats.get("429", 0) == 0, stats
+    for user in users:
+        assert len(await _received(client, user)) == len(texts)
