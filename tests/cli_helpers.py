@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -26,3 +27,13 @@ def run_cli(args: list[str], **env_overrides: str) -> subprocess.CompletedProces
         cwd=workdir,
         timeout=120,
     )
+
+
+async def run_cli_async(args: list[str], **env_overrides: str) -> subprocess.CompletedProcess[str]:
+    """`run_cli` without blocking the event loop.
+
+    A test whose bot runs in its own event loop must not block that loop while the command
+    runs: a transaction the bot has open could not commit, and the command would wait for its
+    lock until SQLite's busy timeout.
+    """
+    return await asyncio.to_thread(run_cli, args, **env_overrides)

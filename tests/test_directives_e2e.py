@@ -20,7 +20,7 @@ from bot.telegram.context import BotApplication
 from bot.texts import translator
 from models import Acknowledgement, Contact, ContactStatus, Delivery, DeliveryStatus, Directive
 from models.base import utcnow
-from tests.cli_helpers import run_cli
+from tests.cli_helpers import run_cli_async
 from tests.conftest import ADMIN_ID, SettingsFactory
 from tests.helpers import register, register_many
 
@@ -356,9 +356,9 @@ async def test_cli_broadcast_goes_through_the_running_bot(
         "- đi từng ngõ\n- gõ từng nhà",
         "utf-8",
     )
-    bad = run_cli(["broadcast", str(letter), "--to", "KHONGCO"], DATABASE_URL=db_url)
+    bad = await run_cli_async(["broadcast", str(letter), "--to", "KHONGCO"], DATABASE_URL=db_url)
     assert bad.returncode == 2 and "KHONGCO" in bad.stderr
-    result = run_cli(["broadcast", str(letter), "--to", "T01,B01"], DATABASE_URL=db_url)
+    result = await run_cli_async(["broadcast", str(letter), "--to", "T01,B01"], DATABASE_URL=db_url)
     assert result.returncode == 0, result.stderr
     app.bot_data.outbox.wake()
     for user in (heads["T01"], heads["B01"]):
