@@ -39,7 +39,7 @@ typecheck: install
 	$(BIN)/mypy bot handlers scheduler models migrations tests bench
 
 test: lint typecheck
-	$(BIN)/python -m pytest -m "not soak"
+	$(BIN)/python -m pytest -m "not soak" -n 4
 
 soak: install
 	$(BIN)/python -m pytest -m soak

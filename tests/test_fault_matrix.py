@@ -75,14 +75,14 @@ FAULTS: dict[str, dict[str, Any]] = {
 
 
 async def _eventually(
-    act: Callable[[], Awaitable[Any]], done: Callable[[], Awaitable[bool]], tries: int = 12
+    act: Callable[[], Awaitable[Any]], done: Callable[[], Awaitable[bool]], tries: int = 24
 ) -> None:
-    """Do `act` as a person would, again and again, until `done` holds (each try waits a bit)."""
+    """Do `act` as a person would, again and again, until `done` holds (each try waits 2 s)."""
     for _ in range(tries):
         if await done():
             return
         await act()
-        for _ in range(40):
+        for _ in range(20):
             if await done():
                 return
             await asyncio.sleep(0.1)
@@ -328,7 +328,7 @@ async def test_flows_hold_their_invariants_under_faults(
         await _commend(client, session_factory)
         await _fire_twice(application, session_factory)
         directive_id = await _broadcast(client, session_factory)
-        await _eventually(_noop, lambda: _all_settled(session_factory), tries=90)
+        await _eventually(_noop, lambda: _all_settled(session_factory), tries=180)
         await client.set_faults([])
         # Once the faults stop, every flow can be finished.
         await _acknowledge(client, session_factory)

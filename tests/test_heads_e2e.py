@@ -555,6 +555,7 @@ async def test_reminders_and_chases_name_the_unit_and_the_deadline(
     after = await client.last_seq()
     assert await run_now(app, kinds[ScheduleKind.REMINDER]) == 2
     [reminder] = await client.expect(head, after=after, timeout=10)
+    await client.expect(HEAD_T2, after=after, timeout=10)  # both sent before the chase
     assert reminder["text"].startswith("📚 Tuần mới, mời bà con Thôn 1 tiếp tục học")
     assert "hạn 17:00 Thứ Sáu " in reminder["text"]
     assert _labels(reminder) == ["📝 Báo cáo"]
