@@ -134,7 +134,8 @@ def build_application(settings: Settings) -> BotApplication:
         .update_queue(queue)
         .concurrent_updates(processor)
         # A few keep-alive connections carry Telegram's ~30 msg/s comfortably; a request
-        # beyond them waits in httpx's pool (docs/benchmarks.md, P1 and P2).
+        # beyond them waits in httpx's pool. A semaphore in front of it measured no gain
+        # (docs/benchmarks.md, P2).
         .request(
             HTTPXRequest(
                 connection_pool_size=settings.http_connections,

@@ -146,3 +146,14 @@ async def test_a_report_begun_in_one_process_is_finished_by_the_next(
         left = await session.scalar(select(UserDrafts.data).where(UserDrafts.user_id == HEAD))
     assert left is None or "report" not in json.loads(left)
     assert ask_completed["message_id"]
+
+
+def test_leaving_a_conversation_one_was_not_in_is_no_change() -> None:
+    """A report by command enters and leaves its conversation at once: nothing to write."""
+    from bot.telegram.shared_state import SharedState
+
+    shared = SharedState()
+    shared.set_state("report", (HEAD, HEAD), None)
+    assert not shared.has_changes(None)
+    shared.set_state("report", (HEAD, HEAD), 1)
+    assert shared.has_changes(None)

@@ -101,7 +101,13 @@ class SharedState:
         return self._states.get((name, key))
 
     def set_state(self, name: str, key: Key, state: State | None) -> None:
-        """Move the person in a conversation (None: it ended); written after the update."""
+        """Move the person in a conversation (None: it ended); written after the update.
+
+        Setting the state it already has is no change: most updates (a report by command)
+        enter and leave a conversation at once and need no write at all.
+        """
+        if self._states.get((name, key)) == state:
+            return
         if state is None:
             self._states.pop((name, key), None)
         else:
