@@ -157,3 +157,11 @@ def test_leaving_a_conversation_one_was_not_in_is_no_change() -> None:
     assert not shared.has_changes(None)
     shared.set_state("report", (HEAD, HEAD), 1)
     assert shared.has_changes(None)
+
+
+def test_conversation_timeouts_are_not_taken_for_schedules() -> None:
+    """The scheduler drops jobs named `schedule:…` it does not know: a timeout must not be one."""
+    from bot.telegram.conversation import timeout_job_name
+    from scheduler.jobs import JOB_PREFIX
+
+    assert not timeout_job_name("schedule", (HEAD, HEAD)).startswith(JOB_PREFIX)

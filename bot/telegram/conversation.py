@@ -154,7 +154,10 @@ class Conversation(BaseHandler[Update, Any, None]):
         if application.job_queue is None or not self.conversation_timeout:
             return
         self._jobs[key] = application.job_queue.run_once(
-            self._time_out, self.conversation_timeout, data=waiting, name=f"{self.name}:{key}"
+            self._time_out,
+            self.conversation_timeout,
+            data=waiting,
+            name=timeout_job_name(self.name, key),
         )
 
     async def _time_out(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
@@ -177,6 +180,11 @@ class Conversation(BaseHandler[Update, Any, None]):
                     )
         self._shared.set_state(self.name, key, None)
         await self._shared.write(None)
+
+
+def timeout_job_name(name: str, key: Key) -> str:
+    """A timeout job's name, apart from the schedules' (`schedule:<id>`, scheduler/jobs.py)."""
+    return f"conversation-timeout:{name}:{key[0]}:{key[1]}"
 
 
 def _first(handlers: Sequence[Handler], update: Update) -> tuple[Handler, object] | None:
