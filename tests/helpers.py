@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -128,11 +129,18 @@ async def register_many(
     return users
 
 
-async def until(condition: Callable[[], bool], timeout: float = 10, what: str = "it") -> None:
-    """Wait until `condition()` holds, looking every few milliseconds; fail after `timeout` s."""
-    step = 0.005
+async def until(
+    condition: Callable[[], object],
+    timeout: float = 10,
+    what: str = "it",
+    step: float = 0.005,
+) -> None:
+    """Wait until `condition()` (sync or async) holds, looking every `step` s, for `timeout` s."""
     for _ in range(int(timeout / step)):
-        if condition():
+        result = condition()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
             return
         await asyncio.sleep(step)
     raise AssertionError(f"timed out waiting for {what}")

@@ -8,6 +8,7 @@ few seconds; a firing whose schedule was paused or re-timed elsewhere sends noth
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -30,18 +31,15 @@ from models import Role, Schedule, ScheduleKind
 from models.db import Database
 from scheduler.jobs import job_id, sync_all
 from tests.conftest import ON_POSTGRESQL, SettingsFactory
+from tests.helpers import until
 
 SessionFactory = async_sessionmaker[AsyncSession]
 VI = translator("vi")
 FAST: dict[str, Any] = {"leader_check_seconds": 0.1, "lease_seconds": 1.0}
 
 
-async def _until(condition: Any, timeout: float = 20, what: str = "the condition") -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+# Bounded waits, looked at every 0.05 s.
+_until = functools.partial(until, timeout=20, step=0.05)
 
 
 def _job(application: BotApplication, schedule_id: int) -> Any:

@@ -9,6 +9,7 @@ same guarantees are the single process's, tested elsewhere, so they are skipped 
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import os
 import re
@@ -32,7 +33,7 @@ from bot.sandbox.client import SandboxClient
 from bot.telegram.webhook import SECRET_HEADER
 from models import Delivery, DeliveryStatus, ReceivedUpdate, Schedule, UpdateStatus
 from tests.conftest import ON_POSTGRESQL
-from tests.helpers import make_invite, register_many, reports_of
+from tests.helpers import make_invite, register_many, reports_of, until
 from tests.test_faults import _all_sent, _per_chat, _queue
 
 pytestmark = pytest.mark.skipif(
@@ -118,16 +119,8 @@ async def _start(
     return bot
 
 
-async def _until(condition: Any, timeout: float = 60, what: str = "the condition") -> None:
-    """Wait (bounded) until `condition()` (sync or async) is true."""
-    for _ in range(int(timeout / 0.1)):
-        result = condition()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+# Bounded waits, looked at every 0.1 s.
+_until = functools.partial(until, timeout=60, step=0.1)
 
 
 async def _count(factory: SessionFactory, model: Any, *where: Any) -> int:
