@@ -30,8 +30,9 @@ from bot.telegram.keyboards import buttons
 from bot.texts import Html, Translator
 from bot.texts.recognition import commend_lines, threshold_text
 from handlers.common import callback_data, message_of, now_utc, remove_buttons
+from handlers.picker import PickerActions, picker_keyboard, redraw_picker
 
-PAGE_SIZE = 8
+PICKER = PickerActions(Action.COMMEND_PICK, Action.COMMEND_PAGE, Action.COMMEND_PICKED)
 MAX_TEXT = 4096
 # Room kept for the "… and N more units" line.
 MORE_ROOM = 120
@@ -212,31 +213,9 @@ async def remove_unit(update: Update, context: BotContext) -> None:
 
 async def _picker(update: Update, context: BotContext, draft: CommendationDraft) -> None:
     """A page of every unit, ticked when on the list; "✔️ Xong" goes back to the list."""
-    t = context.t
-    query = update.callback_query
-    assert query is not None
-    units = await unit_ids_and_names(context.deps.db)
-    pages = max(1, -(-len(units) // PAGE_SIZE))
-    page = min(draft.page, pages - 1)
-    rows = [
-        [
-            (
-                ("✔️ " if unit_id in draft.unit_ids else "") + name,
-                build(Action.COMMEND_PICK, unit_id),
-            )
-        ]
-        for unit_id, name in units[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    ]
-    navigation = []
-    if page > 0:
-        navigation.append((t.plain("button.previous"), build(Action.COMMEND_PAGE, page - 1)))
-    navigation.append((f"{page + 1}/{pages}", build(Action.COMMEND_PAGE, page)))
-    if page < pages - 1:
-        navigation.append((t.plain("button.next"), build(Action.COMMEND_PAGE, page + 1)))
-    markup = buttons(*rows, navigation, [(t("button.done"), build(Action.COMMEND_PICKED))])
-    await query.answer()
-    with contextlib.suppress(BadRequest):
-        await query.edit_message_text(t("commend.pick"), reply_markup=markup)
+    choices = await unit_ids_and_names(context.deps.db)
+    markup = picker_keyboard(context.t, choices, draft.unit_ids, draft.page, PICKER)
+    await redraw_picker(update, markup, context.t("commend.pick"))
 
 
 async def add_units(update: Update, context: BotContext) -> None:

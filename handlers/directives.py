@@ -52,10 +52,11 @@ from handlers.common import (
     remove_buttons_of,
     reply,
 )
+from handlers.picker import PickerActions, picker_keyboard, redraw_picker
 from handlers.staff import staff_only
 
 MENU, CONTENT, PREVIEW, NUMBER, SUBJECT, DEADLINE, AUDIENCE, PICK = range(8)
-PAGE_SIZE = 8
+PICKER = PickerActions(Action.COMPOSE_PICK, Action.COMPOSE_PAGE, Action.COMPOSE_PICKED)
 # Chosen units named in the preview text, and on the audience button (then "và N đơn vị khác").
 NAMES_IN_PREVIEW = 12
 NAMES_ON_BUTTON = 2
@@ -338,30 +339,13 @@ async def set_audience(update: Update, context: BotContext) -> int:
 
 async def _show_picker(update: Update, context: BotContext, *, edit: bool) -> int:
     """A page of units with checkmarks."""
-    t = context.t
     draft = _draft(context)
-    units = await unit_choices(context.deps.db)
-    pages = max(1, -(-len(units) // PAGE_SIZE))
-    page = min(draft.page, pages - 1)
-    rows = [
-        [(("✔️ " if u.code in draft.picked else "") + u.name, build(Action.COMPOSE_PICK, u.code))]
-        for u in units[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    ]
-    navigation = []
-    if page > 0:
-        navigation.append((t.plain("button.previous"), build(Action.COMPOSE_PAGE, page - 1)))
-    navigation.append((f"{page + 1}/{pages}", build(Action.COMPOSE_PAGE, page)))
-    if page < pages - 1:
-        navigation.append((t.plain("button.next"), build(Action.COMPOSE_PAGE, page + 1)))
-    markup = buttons(*rows, navigation, [(t("button.done"), build(Action.COMPOSE_PICKED))])
-    query = update.callback_query
-    if edit and query is not None:
-        await query.answer()
-        # Pressing the current page number changes nothing: Telegram says "not modified".
-        with contextlib.suppress(BadRequest):
-            await query.edit_message_reply_markup(markup)
-        return PICK
-    await reply(update, t("audience.pick"), markup)
+    choices = [(u.code, u.name) for u in await unit_choices(context.deps.db)]
+    markup = picker_keyboard(context.t, choices, draft.picked, draft.page, PICKER)
+    if edit and update.callback_query is not None:
+        await redraw_picker(update, markup)
+    else:
+        await reply(update, context.t("audience.pick"), markup)
     return PICK
 
 

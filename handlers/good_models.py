@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -65,6 +63,7 @@ from handlers.common import (
     remove_buttons_of,
     reply,
 )
+from handlers.picker import PickerActions, picker_keyboard, redraw_picker
 from handlers.staff import staff_only
 from models import GoodModelStatus, Role
 
@@ -72,7 +71,7 @@ from models import GoodModelStatus, Role
 COLLECT, PREVIEW = range(2)
 # The review conversation (officers): typed answers and the unit picker.
 REASON, TITLE, AUDIENCE, PICK = range(4)
-PAGE_SIZE = 8
+PICKER = PickerActions(Action.MODEL_PICK, Action.MODEL_PAGE, Action.MODEL_PICKED)
 LISTED = 10
 NAMES_SHOWN = 3
 STAFF_ROLES = (Role.OFFICER, Role.ADMIN)
@@ -602,29 +601,13 @@ async def set_audience(update: Update, context: BotContext) -> int:
 
 async def _show_picker(update: Update, context: BotContext, *, edit: bool) -> int:
     """A page of units with checkmarks."""
-    t = context.t
     draft = _review(context)
-    units = await unit_choices(context.deps.db)
-    pages = max(1, -(-len(units) // PAGE_SIZE))
-    page = min(draft.page, pages - 1)
-    rows = [
-        [(("✔️ " if u.code in draft.picked else "") + u.name, build(Action.MODEL_PICK, u.code))]
-        for u in units[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    ]
-    navigation = []
-    if page > 0:
-        navigation.append((t.plain("button.previous"), build(Action.MODEL_PAGE, page - 1)))
-    navigation.append((f"{page + 1}/{pages}", build(Action.MODEL_PAGE, page)))
-    if page < pages - 1:
-        navigation.append((t.plain("button.next"), build(Action.MODEL_PAGE, page + 1)))
-    markup = buttons(*rows, navigation, [(t("button.done"), build(Action.MODEL_PICKED))])
-    query = update.callback_query
-    if edit and query is not None:
-        await query.answer()
-        with contextlib.suppress(BadRequest):
-            await query.edit_message_reply_markup(markup)
-        return PICK
-    await reply(update, t("audience.pick"), markup)
+    choices = [(u.code, u.name) for u in await unit_choices(context.deps.db)]
+    markup = picker_keyboard(context.t, choices, draft.picked, draft.page, PICKER)
+    if edit and update.callback_query is not None:
+        await redraw_picker(update, markup)
+    else:
+        await reply(update, context.t("audience.pick"), markup)
     return PICK
 
 

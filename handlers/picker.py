@@ -1,0 +1,68 @@
+"""One paged picker of units: ticks, pages and "✔️ Xong", shared by every flow that picks units."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from bot.telegram.callbacks import Action, build
+from bot.telegram.keyboards import buttons
+from bot.texts import Translator
+
+# Eight names and the navigation row fit a cheap phone's screen without scrolling.
+PAGE_SIZE = 8
+
+# A unit is picked by its code in some flows and by its id in others.
+Key = TypeVar("Key", str, int)
+
+
+@dataclass(frozen=True)
+class PickerActions:
+    """The buttons of one flow's picker: tick a unit, turn a page, finish."""
+
+    pick: Action
+    page: Action
+    done: Action
+
+
+def picker_keyboard(
+    t: Translator,
+    choices: Sequence[tuple[Key, str]],
+    ticked: Collection[Key],
+    page: int,
+    actions: PickerActions,
+) -> InlineKeyboardMarkup:
+    """One page of (key, name) choices, ticked ones marked, with ◀️ n/m ▶️ and "✔️ Xong"."""
+    pages = max(1, -(-len(choices) // PAGE_SIZE))
+    page = max(0, min(page, pages - 1))
+    rows = [
+        [(("✔️ " if key in ticked else "") + name, build(actions.pick, key))]
+        for key, name in choices[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    ]
+    navigation = []
+    if page > 0:
+        navigation.append((t.plain("button.previous"), build(actions.page, page - 1)))
+    navigation.append((f"{page + 1}/{pages}", build(actions.page, page)))
+    if page < pages - 1:
+        navigation.append((t.plain("button.next"), build(actions.page, page + 1)))
+    return buttons(*rows, navigation, [(t("button.done"), build(actions.done))])
+
+
+async def redraw_picker(
+    update: Update, markup: InlineKeyboardMarkup, prompt: str | None = None
+) -> None:
+    """The pressed message's picker redrawn in place (and its text, when given)."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    # Pressing the current page number changes nothing: Telegram says "not modified".
+    with contextlib.suppress(BadRequest):
+        if prompt is None:
+            await query.edit_message_reply_markup(markup)
+        else:
+            await query.edit_message_text(prompt, reply_markup=markup)
