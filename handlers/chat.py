@@ -10,18 +10,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
+from bot.services.reports.chat_figures import OutOfRange, figures_to_offer
 from bot.services.reports.evidence import file_of
-from bot.services.reports.free_text import Verdict, read_report_text
-from bot.services.reports.numbers import NumberRefusal
-from bot.services.reports.reports import (
-    Figures,
-    Reporter,
-    ReportRefused,
-    Target,
-    kept_completed,
-    own_target,
-    validate_figures,
-)
+from bot.services.reports.free_text import Reading, Verdict
+from bot.services.reports.reports import Reporter, ReportRefused, Target, own_target
 from bot.services.threads.threads import receive_evidence
 from bot.telegram.callbacks import Action, build
 from bot.telegram.context import BotApplication, BotContext
@@ -65,23 +57,19 @@ async def _offer_figures(
 ) -> None:
     """Read figures in a message (or a caption) and ask "✅ Đúng / ✏️ Sửa"; never store."""
     t = context.t
-    reading = read_report_text(text, [target.unit_name])
     message = message_of(update)
-    if reading.verdict == Verdict.NO_FIGURES:
-        if not quiet:
+    found = await figures_to_offer(context.deps.db, target, text)
+    if isinstance(found, Reading):
+        if found.verdict == Verdict.UNSURE:
+            await message.reply_text(doubt_text(t, found), reply_markup=report_button(t))
+        elif not quiet:
             await message.reply_text(
                 t("chat.head_other", unit=target.unit_name), reply_markup=head_menu(t)
             )
         return
-    if reading.verdict == Verdict.UNSURE:
-        await message.reply_text(doubt_text(t, reading), reply_markup=report_button(t))
-        return
-    assert reading.enrolled is not None
-    try:
-        validate_figures(Figures(reading.enrolled, reading.completed), target.adults)
-    except NumberRefusal as refusal:
+    if isinstance(found, OutOfRange):
         await message.reply_text(
-            t("report.free.refused", reason=number_refusal(t, refusal)),
+            t("report.free.refused", reason=number_refusal(t, found.refusal)),
             reply_markup=report_button(t),
         )
         return
@@ -95,15 +83,12 @@ async def _offer_figures(
             (t("button.edit"), build(Action.FREE_EDIT, update.update_id)),
         ]
     )
-    kept = (
-        await kept_completed(context.deps.db, target.unit_id) if reading.completed is None else None
-    )
     sent = await message.reply_text(
-        reading_text(t, target.unit_name, reading.enrolled, reading.completed, kept),
+        reading_text(t, target.unit_name, found.enrolled, found.completed, found.kept_completed),
         reply_markup=choice,
     )
     context.drafts.free_reading = FreeReading(
-        target, update.update_id, reading.enrolled, reading.completed, sent.message_id
+        target, update.update_id, found.enrolled, found.completed, sent.message_id
     )
 
 
