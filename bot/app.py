@@ -32,6 +32,7 @@ from bot.telegram.menus import set_chat_menu, set_default_menu, set_descriptions
 from bot.telegram.ratelimit import FloodRateLimiter, Limits
 from bot.telegram.shared_state import SharedState
 from bot.telegram.throttle import UserThrottle
+from bot.telegram.update_steps import UpdateSteps
 from bot.telegram.updates import ChatOrderedUpdateProcessor
 from bot.texts import translator
 from models import Role
@@ -124,7 +125,13 @@ def build_application(
     # by the processor when it was processed (bot/telegram/inbox.py).
     queue: asyncio.Queue[object] = asyncio.Queue()
     inbox = Inbox(queue)
-    processor = processor_class(settings.update_concurrency, on_done=inbox.mark_done)
+    leadership = Leadership(process_name())
+    shared_state = SharedState(owns=leadership.serves)
+    processor = processor_class(
+        settings.update_concurrency,
+        UpdateSteps(leadership, inbox, shared_state),
+        on_done=inbox.mark_done,
+    )
     application = cast(
         BotApplication,
         ApplicationBuilder()
@@ -154,8 +161,8 @@ def build_application(
         .build(),
     )
     application.bot_data.settings = settings
-    application.bot_data.leadership = Leadership(process_name())
-    application.bot_data.shared_state = SharedState()
+    application.bot_data.leadership = leadership
+    application.bot_data.shared_state = shared_state
     application.bot_data.identities = IdentityCache()
     application.bot_data.group_notices = GroupNotices()
     application.bot_data.inbox = inbox

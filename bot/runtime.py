@@ -38,7 +38,7 @@ from bot.telegram.chats import ChatRouter
 from bot.telegram.context import BotApplication
 from bot.telegram.coordination import SyncWatcher
 from bot.telegram.polling import Poller
-from bot.telegram.updates import ALLOWED_UPDATES, ChatOrderedUpdateProcessor, chat_key
+from bot.telegram.updates import ALLOWED_UPDATES
 from models.leader import LeaderLock, leader_lock_for
 from scheduler.jobs import sync_all, unregister_all
 
@@ -79,8 +79,6 @@ class Runtime:
         self._watcher: SyncWatcher | None = None
         self._election: asyncio.Task[None] | None = None
         self._transition = asyncio.Lock()
-        # Held while drafts and conversation states are written after an update.
-        self._writing = asyncio.Lock()
         self.terms = 0
         # The `schedules` counter the leader's jobs were last synced at.
         self._schedules_synced = 0
@@ -98,12 +96,6 @@ class Runtime:
     async def start(self) -> None:
         """Wire the shared state, start receiving (webhook), then lead or stand by."""
         deps = self.application.bot_data
-        processor = self.application.update_processor
-        assert isinstance(processor, ChatOrderedUpdateProcessor)
-        processor.admit = self._admit
-        processor.before = deps.shared_state.prepare
-        processor.after = self._store_shared_state
-        deps.shared_state.owns = self._owns
         self._watcher = SyncWatcher(
             deps.db,
             self.settings.leader_check_seconds,
@@ -132,6 +124,7 @@ class Runtime:
             on_change=deps.shared_state.forget,
         )
         deps.inbox.route = self.router.route
+        deps.leadership.chats = self.router
         self.router.start()
         secret = self.settings.webhook_secret
         assert secret is not None
@@ -230,35 +223,6 @@ class Runtime:
                 await step()
             except Exception:
                 logger.exception("Could not stop the %s cleanly", name)
-
-    async def _admit(self, update: object) -> bool:
-        """Process an update only where it belongs: the leader (polling) or the chat's holder."""
-        router = self.router
-        admitted = router.holds(chat_key(update)) if router is not None else self.leading
-        if not admitted:
-            self.application.bot_data.inbox.skipped(update)
-        return admitted
-
-    def _owns(self, chat: int) -> bool:
-        """Whether this process may write a chat's drafts now."""
-        if self.router is not None:
-            return self.router.holds(chat)
-        return self.leading
-
-    async def _store_shared_state(self, update: object) -> None:
-        """After each update: write the drafts and conversation states it changed, if any.
-
-        Another chat's write may already have taken this update's change with it (PTB writes
-        every pending change at once): then wait for that write, so that no update is marked
-        done before what it changed is committed.
-        """
-        shared = self.application.bot_data.shared_state
-        if shared.has_changes(update):
-            async with self._writing:
-                await shared.write(update)
-        elif self._writing.locked():
-            async with self._writing:
-                pass
 
     async def _identities_changed(self, version: int) -> None:
         """Someone's role, unit or language changed (maybe in another process)."""

@@ -152,7 +152,7 @@ def test_leaving_a_conversation_one_was_not_in_is_no_change() -> None:
     """A report by command enters and leaves its conversation at once: nothing to write."""
     from bot.telegram.shared_state import SharedState
 
-    shared = SharedState()
+    shared = SharedState(owns=lambda chat: True)
     shared.set_state("report", (HEAD, HEAD), None)
     assert not shared.has_changes(None)
     shared.set_state("report", (HEAD, HEAD), 1)

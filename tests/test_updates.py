@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 
 from telegram import Chat, Message, Update, User
 
@@ -78,3 +79,55 @@ async def test_on_done_is_told_in_chat_order() -> None:
         processor.process_update(_update(2, 10), work(0.0)),
     )
     assert done == [1, 2]
+
+
+class _Steps:
+    """Steps that admit chat 10 only, and log what runs around each update."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    async def admit(self, update: object) -> bool:
+        assert isinstance(update, Update) and update.effective_chat is not None
+        return update.effective_chat.id == 10
+
+    async def before(self, update: object) -> None:
+        self.log.append("before")
+
+    async def after(self, update: object) -> None:
+        self.log.append("after")
+
+
+async def test_steps_given_at_construction_admit_load_and_store_around_each_update() -> None:
+    log: list[str] = []
+    done: list[int] = []
+    processor = ChatOrderedUpdateProcessor(
+        4,
+        _Steps(log),
+        on_done=lambda u: done.append(u.update_id),  # type: ignore[attr-defined]
+    )
+
+    async def work(name: str) -> None:
+        log.append(name)
+
+    refused = work("other chat")
+    await processor.process_update(_update(1, 10), work("own chat"))
+    await processor.process_update(_update(2, 20), refused)
+    assert log == ["before", "own chat", "after"]
+    assert done == [1], "an update left to another process is not marked done here"
+    assert inspect.getcoroutinestate(refused) == inspect.CORO_CLOSED, "never run, and closed"
+
+
+def test_polling_the_leader_serves_every_chat_by_webhook_the_holder_its_own() -> None:
+    from bot.telegram.coordination import Leadership
+
+    class Holder:
+        def holds(self, chat_key: int | None) -> bool:
+            return chat_key == 10
+
+    leadership = Leadership("w1")
+    assert not leadership.serves(10)
+    leadership.leading = True
+    assert leadership.serves(10) and leadership.serves(20)
+    leadership.chats = Holder()
+    assert leadership.serves(10) and not leadership.serves(20)

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.services.common.sync import versions
 from models.db import Database
@@ -14,12 +15,30 @@ from models.db import Database
 logger = logging.getLogger(__name__)
 
 
+class ChatHolder(Protocol):
+    """What a webhook worker knows of the chats it holds (bot/telegram/chats.py)."""
+
+    def holds(self, chat_key: int | None) -> bool:
+        """Whether this worker holds the chat now."""
+
+
 @dataclass
 class Leadership:
-    """The name of the process, and whether it leads now (polls, schedules and sends)."""
+    """The name of the process, whether it leads now (polls, schedules and sends), and its chats.
+
+    Polling, the leader serves every chat. By webhook, every worker receives, and a chat is
+    served by the worker holding its claim (`chats`, set when the worker starts receiving).
+    """
 
     worker: str
     leading: bool = False
+    chats: ChatHolder | None = None
+
+    def serves(self, chat: int | None) -> bool:
+        """Whether this process may process a chat's updates, and write its drafts, now."""
+        if self.chats is not None:
+            return self.chats.holds(chat)
+        return self.leading
 
 
 class SyncWatcher:

@@ -69,8 +69,8 @@ class Conversation(Protocol):
 class SharedState:
     """Every person's drafts and conversation states, loaded when needed and written after."""
 
-    def __init__(self) -> None:
-        """Nothing is read until `attach` gives the database (post_init)."""
+    def __init__(self, owns: Callable[[int], bool]) -> None:
+        """Write a chat's state only while `owns(chat)`; nothing is read before `attach`."""
         self._conversations: list[Conversation] = []
         self._db: Database | None = None
         self._users: Mapping[int, UserData] = {}
@@ -79,8 +79,7 @@ class SharedState:
         self._written: dict[int, str] = {}
         self._states: dict[tuple[str, Key], State] = {}
         self._changed: dict[tuple[str, Key], State | None] = {}
-        # Whether this process is responsible for a chat now (set by the runtime).
-        self.owns: Callable[[int], bool] = lambda chat_id: True
+        self.owns = owns
 
     def attach(self, db: Database, users: Mapping[int, UserData]) -> None:
         """Start reading and writing the database; `users` is PTB's `application.user_data`."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
@@ -21,8 +21,18 @@ logger = logging.getLogger(__name__)
 # The updates the bot handles; Telegram sends nothing else (polling and webhook alike).
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
-Admit = Callable[[object], Awaitable[bool]]
-Step = Callable[[object], Awaitable[None]]
+
+class Steps(Protocol):
+    """What happens around an update in its chat's turn (bot/telegram/update_steps.py)."""
+
+    async def admit(self, update: object) -> bool:
+        """Whether this process may process the update (False leaves it to another)."""
+
+    async def before(self, update: object) -> None:
+        """Load what the update needs (the sender's drafts and conversation states)."""
+
+    async def after(self, update: object) -> None:
+        """Store what the update changed, before it is marked done."""
 
 
 class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
@@ -33,24 +43,23 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
     user delays that user alone. `on_done(update)` (the durable inbox) is told when an update
     was processed, still in the chat's order.
 
-    With several processes (set by the runtime): `admit(update)` says whether this process
-    may still process it (it leads, or holds the chat); one it may not is left pending in the
-    inbox for the process that may. `before` loads shared state (the sender's drafts) and
-    `after` stores it, both in the chat's turn, before the update is marked done.
+    `steps`, in the chat's turn: `admit(update)` says whether this process may still process
+    it (it leads, or holds the chat); one it may not is left pending in the inbox for the
+    process that may. `before` loads shared state (the sender's drafts) and `after` stores
+    it, before the update is marked done.
     """
 
     def __init__(
         self,
         max_concurrent_updates: int,
+        steps: Steps | None = None,
         on_done: Callable[[object], None] | None = None,
     ) -> None:
         """Allow up to `max_concurrent_updates` chats to be served at once."""
         super().__init__(UNBOUNDED)
         self.slots = max_concurrent_updates
+        self.steps = steps
         self.on_done = on_done
-        self.admit: Admit | None = None
-        self.before: Step | None = None
-        self.after: Step | None = None
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int | None, asyncio.Lock] = {}
         self._users: dict[int | None, int] = {}
@@ -77,23 +86,24 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
 
     async def _begin(self, update: object, coroutine: Awaitable[Any]) -> bool:
         """Admit the update and load what it needs; False leaves it for another process."""
-        if self.admit is not None and not await self.admit(update):
+        if self.steps is None:
+            return True
+        if not await self.steps.admit(update):
             if isinstance(coroutine, Coroutine):
                 coroutine.close()  # never started: nothing ran
             return False
-        if self.before is not None:
-            try:
-                await self.before(update)
-            except Exception:
-                logger.exception("Could not load the shared state of an update; going on")
+        try:
+            await self.steps.before(update)
+        except Exception:
+            logger.exception("Could not load the shared state of an update; going on")
         return True
 
     async def _end(self, update: object) -> None:
         """Store what the update changed (drafts, conversation states)."""
-        if self.after is None:
+        if self.steps is None:
             return
         try:
-            await self.after(update)
+            await self.steps.after(update)
         except Exception:
             logger.exception("Could not store the shared state of an update")
 
