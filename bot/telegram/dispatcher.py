@@ -12,16 +12,8 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.services.broadcasts.content import DirectiveContent
-from bot.services.broadcasts.outbox import (
-    Claimed,
-    Outcome,
-    Result,
-    claim_due,
-    record_results,
-    recover_expired,
-    renew_leases,
-    save_progress_part,
-)
+from bot.services.broadcasts.ledger import SenderLedger
+from bot.services.broadcasts.outbox import Claimed, Outcome, Result
 from bot.settings import Settings
 from bot.telegram.keyboards import ack_keyboard, report_button, with_extra_buttons
 from bot.telegram.progress import ProgressPresenter
@@ -29,8 +21,7 @@ from bot.telegram.ratelimit import retry_seconds
 from bot.telegram.sending import send_rendered
 from bot.texts import translator
 from bot.texts.directives import Rendered, names_the_unit, render_directive
-from models import Directive, MessageKind
-from models.base import utcnow
+from models import MessageKind
 from models.db import Database
 
 logger = logging.getLogger(__name__)
@@ -41,27 +32,6 @@ RENDER_CACHE = 64
 MAX_FLUSH_BACKOFF_SECONDS = 30.0
 # At shutdown the last outcomes are retried this long before the next start must resend them.
 STOP_FLUSH_SECONDS = 30.0
-
-
-def content_of(directive: Directive) -> DirectiveContent:
-    """The renderable fields of a stored directive."""
-    return DirectiveContent(
-        kind=directive.kind.value,
-        subject=directive.subject,
-        body=directive.body,
-        number=directive.number,
-        issued_on=directive.issued_on,
-        deadline=directive.deadline,
-        document_file_id=directive.document_file_id,
-        document_name=directive.document_name,
-        body_key=directive.body_key,
-        body_params=directive.body_params or {},
-        body_format=directive.body_format,
-        photo_file_ids=tuple(directive.photo_file_ids or ()),
-        buttons=tuple(
-            tuple((str(key), str(data)) for key, data in row) for row in directive.buttons or ()
-        ),
-    )
 
 
 class OutboxDispatcher:
@@ -84,12 +54,10 @@ class OutboxDispatcher:
     ) -> None:
         """Prepare; `start` launches the loop."""
         self._bot = bot
-        self._db = db
         self._settings = settings
         self._process = worker
         self._term = 0
-        self.worker = worker
-        self._lease = timedelta(seconds=settings.lease_seconds)
+        self._ledger = SenderLedger(db, worker, timedelta(seconds=settings.lease_seconds))
         self._poll_seconds = poll_seconds
         self._aborting = False
         self._next_recovery = 0.0
@@ -107,6 +75,11 @@ class OutboxDispatcher:
         self._progress = ProgressPresenter(bot, db)
         self._flush_failures = 0
 
+    @property
+    def worker(self) -> str:
+        """The name this run claims rows under."""
+        return self._ledger.worker
+
     def start(self) -> None:
         """Launch the dispatcher loop.
 
@@ -114,7 +87,7 @@ class OutboxDispatcher:
         rows an earlier, aborted run of this process left are taken back like anyone's.
         """
         self._term += 1
-        self.worker = f"{self._process}/{self._term}"
+        self._ledger.worker = f"{self._process}/{self._term}"
         self._stopping = False
         self._aborting = False
         self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
@@ -152,8 +125,7 @@ class OutboxDispatcher:
             return
         self._next_recovery = now + self._settings.lease_seconds / 2
         try:
-            async with self._db.write() as session:
-                recovered = await recover_expired(session, utcnow(), worker=self.worker)
+            recovered = await self._ledger.take_back_expired()
         except Exception:
             logger.exception("Could not take back expired deliveries; retrying later")
             return
@@ -167,8 +139,7 @@ class OutboxDispatcher:
             return
         self._next_renewal = now + self._settings.lease_seconds / 3
         try:
-            async with self._db.write() as session:
-                await renew_leases(session, self.worker, utcnow() + self._lease)
+            await self._ledger.renew()
         except Exception:
             logger.warning("Could not renew delivery leases; retrying", exc_info=True)
 
@@ -199,10 +170,7 @@ class OutboxDispatcher:
             await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
             return
         try:
-            async with self._db.write() as session:
-                claimed = await claim_due(
-                    session, utcnow(), room, worker=self.worker, lease=self._lease
-                )
+            claimed = await self._ledger.claim(room)
         except Exception:
             logger.exception("Could not claim deliveries; retrying shortly")
             claimed = []
@@ -220,10 +188,7 @@ class OutboxDispatcher:
         """A directive's content, read once per broadcast."""
         cached = self._contents.get(directive_id)
         if cached is None:
-            async with self._db.read() as session:
-                directive = await session.get(Directive, directive_id)
-            assert directive is not None
-            cached = self._contents[directive_id] = (content_of(directive), directive.kind)
+            cached = self._contents[directive_id] = await self._ledger.content(directive_id)
             while len(self._contents) > RENDER_CACHE:
                 self._contents.popitem(last=False)
         return cached
@@ -260,8 +225,7 @@ class OutboxDispatcher:
             rendered, markup = await self._render(row.directive_id, row.language, row.unit_name)
 
             async def remember_part(parts_sent: int) -> None:
-                async with self._db.write() as session:
-                    await save_progress_part(session, row.id, parts_sent, worker=self.worker)
+                await self._ledger.save_part(row.id, parts_sent)
 
             message = await send_rendered(
                 self._bot,
@@ -333,15 +297,11 @@ class OutboxDispatcher:
         if not results:
             return True
         try:
-            async with self._db.write() as session:
-                recorded = await record_results(
-                    session,
-                    results,
-                    utcnow(),
-                    worker=self.worker,
-                    max_attempts=self._settings.send_max_attempts,
-                    retry_base=self._settings.send_retry_base_seconds,
-                )
+            recorded = await self._ledger.record(
+                results,
+                max_attempts=self._settings.send_max_attempts,
+                retry_base=self._settings.send_retry_base_seconds,
+            )
         except Exception as error:
             self._results[:0] = results
             self._flush_failures += 1
