@@ -16,8 +16,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from bot.migrate import upgrade_to_head_async
 from bot.settings import Settings
-from models.migrate import upgrade_to_head_async
 
 
 @dataclass

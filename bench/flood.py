@@ -13,7 +13,7 @@ from bench.common import Section, Series, bench_settings, fresh_database, repeat
 from bench.report_ingest import FIRST_USER, _seed
 from bot.app import build_application, polling
 from bot.sandbox.client import SandboxClient
-from bot.telegram.updates import ChatOrderedUpdateProcessor, chat_key
+from bot.telegram.intake.updates import ChatOrderedUpdateProcessor, chat_key
 
 FLOOD = 60
 REPORTS = 10

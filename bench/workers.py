@@ -39,6 +39,7 @@ from sqlalchemy.pool import NullPool
 
 from bench import broadcast, report_ingest
 from bench.common import SandboxProcess, Section, Series, sandbox_process
+from bot.migrate import upgrade_to_head_async
 from bot.services.broadcasts.audience import Audience
 from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.directives import create_directive
@@ -47,7 +48,6 @@ from bot.services.stats.stats import commune_summary
 from models import Delivery, DeliveryStatus, Report
 from models.base import utcnow
 from models.db import make_engine, make_session_factory
-from models.migrate import upgrade_to_head_async
 
 ROOT = Path(__file__).resolve().parent.parent
 CLUSTER = ROOT / ".ci" / "pg-cluster.sh"

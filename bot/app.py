@@ -14,6 +14,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
 import handlers
+from bot.processes.leadership import Leadership
 from bot.runtime import Runtime, running
 from bot.services.common.batching import Coalescer
 from bot.services.common.sync import process_name
@@ -22,18 +23,17 @@ from bot.services.registry.identity_cache import IdentityCache
 from bot.services.reports.submission import ReportWriter
 from bot.settings import Settings
 from bot.telegram.context import BotApplication, BotContext, BotData
-from bot.telegram.coordination import Leadership
-from bot.telegram.dispatcher import OutboxDispatcher
-from bot.telegram.drafts import UserData
-from bot.telegram.evidence import EvidenceKeeper
-from bot.telegram.groups import GroupNotices
-from bot.telegram.inbox import Inbox
-from bot.telegram.menus import set_chat_menu, set_default_menu, set_descriptions
-from bot.telegram.ratelimit import FloodRateLimiter, Limits
-from bot.telegram.shared_state import SharedState
-from bot.telegram.throttle import UserThrottle
-from bot.telegram.update_steps import UpdateSteps
-from bot.telegram.updates import ChatOrderedUpdateProcessor
+from bot.telegram.conversations.drafts import UserData
+from bot.telegram.conversations.shared_state import SharedState
+from bot.telegram.intake.evidence import EvidenceKeeper
+from bot.telegram.intake.groups import GroupNotices
+from bot.telegram.intake.inbox import Inbox
+from bot.telegram.intake.throttle import UserThrottle
+from bot.telegram.intake.update_steps import UpdateSteps
+from bot.telegram.intake.updates import ChatOrderedUpdateProcessor
+from bot.telegram.outbox.dispatcher import OutboxDispatcher
+from bot.telegram.outbox.ratelimit import FloodRateLimiter, Limits
+from bot.telegram.ui.menus import set_chat_menu, set_default_menu, set_descriptions
 from bot.texts import translator
 from models import Role
 from models.db import open_database
@@ -122,7 +122,7 @@ def build_application(
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     context_types = ContextTypes(context=BotContext, bot_data=BotData, user_data=UserData)
     # The durable inbox stores every update before it is acknowledged, queues it, and is told
-    # by the processor when it was processed (bot/telegram/inbox.py).
+    # by the processor when it was processed (bot/telegram/intake/inbox.py).
     queue: asyncio.Queue[object] = asyncio.Queue()
     inbox = Inbox(queue)
     leadership = Leadership(process_name())
@@ -136,8 +136,8 @@ def build_application(
         BotApplication,
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
-        # Updates come from our own polling loop (bot/telegram/polling.py) or the webhook
-        # receiver (bot/telegram/webhook.py): both store a batch before acknowledging it.
+        # Updates come from our own polling loop (bot/telegram/intake/polling.py) or the webhook
+        # receiver (bot/telegram/intake/webhook.py): both store a batch before acknowledging it.
         .updater(None)
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)

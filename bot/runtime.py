@@ -2,18 +2,19 @@
 
 Every process builds the same Application and opens the database. Then:
 
-- **One leader**, elected through the database (models/leader.py: `pg_try_advisory_lock` on a
-  connection of its own on PostgreSQL, a file lock on SQLite). Only the leader long-polls
-  (in polling mode), runs the schedules, drains the outbox (so one rate limit holds for all
-  broadcasts), fetches the evidence backlog, and in webhook mode sets the webhook.
+- **One leader**, elected through the database (bot/processes/leader_lock.py:
+  `pg_try_advisory_lock` on a connection of its own on PostgreSQL, a file lock on SQLite).
+  Only the leader long-polls (in polling mode), runs the schedules, drains the outbox (so one
+  rate limit holds for all broadcasts), fetches the evidence backlog, and in webhook mode sets
+  the webhook.
 - **Standbys** try the lock every LEADER_CHECK_SECONDS; the leader checks its lock's
   connection as often. A leader that dies releases the lock with its session, and a standby
   takes over within a few seconds: it queues the updates the old leader stored but did not
   finish, and resends only the deliveries whose leases ran out. A leader whose check fails
   (its database connection is gone) stops polling and sending at once.
 - **Webhook mode** (WEBHOOK_URL set): every process is also a worker receiving updates
-  (bot/telegram/webhook.py) and processing the chats it holds (bot/telegram/chats.py).
-- Every process watches the shared counters (bot/telegram/coordination.py): a role change
+  (bot/telegram/intake/webhook.py) and processing the chats it holds (bot/processes/chat_router.py).
+- Every process watches the shared counters (bot/processes/leadership.py): a role change
   drops the identity cache everywhere, a schedule change makes the leader re-read them.
 
 SIGTERM (or SIGINT) stops gracefully: no more polling or receiving, the sends in flight
@@ -33,17 +34,17 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
+from bot.processes.chat_router import ChatRouter
+from bot.processes.leader_lock import LeaderLock, leader_lock_for
+from bot.processes.leadership import SyncWatcher
 from bot.services.common.sync import IDENTITIES, SCHEDULES
-from bot.telegram.chats import ChatRouter
 from bot.telegram.context import BotApplication
-from bot.telegram.coordination import SyncWatcher
-from bot.telegram.polling import Poller
-from bot.telegram.updates import ALLOWED_UPDATES
-from models.leader import LeaderLock, leader_lock_for
+from bot.telegram.intake.polling import Poller
+from bot.telegram.intake.updates import ALLOWED_UPDATES
 from scheduler.jobs import sync_all, unregister_all
 
 if TYPE_CHECKING:  # aiohttp's server (~8 MB) loads only in webhook mode
-    from bot.telegram.webhook import WebhookReceiver
+    from bot.telegram.intake.webhook import WebhookReceiver
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ class Runtime:
 
     async def _start_receiving(self) -> None:
         """Every webhook worker: claim chats, and listen for Telegram's posts."""
-        from bot.telegram.webhook import WebhookReceiver
+        from bot.telegram.intake.webhook import WebhookReceiver
 
         deps = self.application.bot_data
         self.router = ChatRouter(

@@ -22,8 +22,8 @@ from bot.services.registry.people import people_with_roles
 from bot.services.registry.revoke import RevokeOutcome, revoke
 from bot.services.registry.role_words import is_revoke_word, role_from_text
 from bot.telegram.context import BotApplication, BotContext
-from bot.telegram.menus import set_chat_menu
-from bot.telegram.reply_keyboard import keyboard_for
+from bot.telegram.ui.menus import set_chat_menu
+from bot.telegram.ui.reply_keyboard import keyboard_for
 from bot.texts import N_, Html, Translator, translator
 from bot.texts.formatting import split_for_telegram
 from bot.texts.labels import kind_label, role_label

@@ -15,11 +15,11 @@ from bot.services.reports.evidence import file_of
 from bot.services.reports.free_text import Reading, Verdict
 from bot.services.reports.reports import Reporter, ReportRefused, Target, own_target
 from bot.services.threads.threads import receive_evidence
-from bot.telegram.callbacks import Action, build
 from bot.telegram.context import BotApplication, BotContext
-from bot.telegram.drafts import FreeReading
-from bot.telegram.keyboards import buttons, head_menu, report_button, staff_thread_buttons
-from bot.telegram.reply_keyboard import keyboard_for
+from bot.telegram.conversations.drafts import FreeReading
+from bot.telegram.ui.callbacks import Action, build
+from bot.telegram.ui.keyboards import buttons, head_menu, report_button, staff_thread_buttons
+from bot.telegram.ui.reply_keyboard import keyboard_for
 from bot.texts import Html
 from bot.texts.chat import doubt_text, evidence_text, reading_text
 from bot.texts.reports import number_refusal

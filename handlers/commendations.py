@@ -23,10 +23,10 @@ from bot.services.recognition.commendations import (
 )
 from bot.services.registry.units import unit_ids_and_names
 from bot.services.reports.periods import Period
-from bot.telegram.callbacks import Action, args_of, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
-from bot.telegram.drafts import CommendationDraft
-from bot.telegram.keyboards import buttons
+from bot.telegram.conversations.drafts import CommendationDraft
+from bot.telegram.ui.callbacks import Action, args_of, build, int_arg, pattern
+from bot.telegram.ui.keyboards import buttons
 from bot.texts import Html, Translator
 from bot.texts.recognition import commend_lines, threshold_text
 from handlers.common import callback_data, message_of, now_utc, remove_buttons

@@ -34,14 +34,14 @@ from bot.services.broadcasts.directives import (
     recent,
 )
 from bot.services.registry.units import unit_choices
-from bot.telegram.callbacks import Action, args_of, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
-from bot.telegram.conversation import Conversation
-from bot.telegram.drafts import DirectiveDraft
-from bot.telegram.keyboards import ack_keyboard, asks_report, buttons
-from bot.telegram.reply_keyboard import command_of_label, label_filter, typed_text
-from bot.telegram.sending import send_rendered
-from bot.telegram.shared_state import SharedState
+from bot.telegram.conversations.conversation import Conversation
+from bot.telegram.conversations.drafts import DirectiveDraft
+from bot.telegram.conversations.shared_state import SharedState
+from bot.telegram.outbox.sending import send_rendered
+from bot.telegram.ui.callbacks import Action, args_of, build, int_arg, pattern
+from bot.telegram.ui.keyboards import ack_keyboard, asks_report, buttons
+from bot.telegram.ui.reply_keyboard import command_of_label, label_filter, typed_text
 from bot.texts import N_, Html, Translator, translator
 from bot.texts.directives import render_directive, subject_of
 from handlers.common import (

@@ -19,17 +19,17 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.services.registry.contacts import Identity
-from bot.telegram.callbacks import action_of, is_ours
 from bot.telegram.context import BotApplication, BotContext
-from bot.telegram.groups import addresses_bot
-from bot.telegram.permissions import (
+from bot.telegram.intake.groups import addresses_bot
+from bot.telegram.intake.throttle import Verdict
+from bot.telegram.ui.callbacks import action_of, is_ours
+from bot.telegram.ui.permissions import (
     STRANGER_ACTIONS,
     STRANGER_COMMANDS,
     callback_allowed,
     command_allowed,
 )
-from bot.telegram.reply_keyboard import command_of_label
-from bot.telegram.throttle import Verdict
+from bot.telegram.ui.reply_keyboard import command_of_label
 from bot.texts import N_, translator
 
 logger = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from typing import TypeVar
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from bot.telegram.callbacks import Action, build
-from bot.telegram.keyboards import buttons
+from bot.telegram.ui.callbacks import Action, build
+from bot.telegram.ui.keyboards import buttons
 from bot.texts import Translator
 
 # Eight names and the navigation row fit a cheap phone's screen without scrolling.

@@ -29,13 +29,13 @@ from bot.services.reports.reports import (
 )
 from bot.services.reports.submission import Request, Submission
 from bot.services.threads.threads import send_note
-from bot.telegram.callbacks import Action, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
-from bot.telegram.conversation import Conversation
-from bot.telegram.drafts import ReportDraft
-from bot.telegram.keyboards import buttons, staff_thread_buttons
-from bot.telegram.reply_keyboard import label_filter, typed_text
-from bot.telegram.shared_state import SharedState
+from bot.telegram.conversations.conversation import Conversation
+from bot.telegram.conversations.drafts import ReportDraft
+from bot.telegram.conversations.shared_state import SharedState
+from bot.telegram.ui.callbacks import Action, build, int_arg, pattern
+from bot.telegram.ui.keyboards import buttons, staff_thread_buttons
+from bot.telegram.ui.reply_keyboard import label_filter, typed_text
 from bot.texts import N_, Html
 from bot.texts.recognition import milestone_congrats
 from bot.texts.reports import (

@@ -20,12 +20,12 @@ from bot.services.schedules.schedules import (
     schedule_views,
     trial_deadline,
 )
-from bot.telegram.callbacks import Action, args_of, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
-from bot.telegram.conversation import Conversation
-from bot.telegram.drafts import ScheduleDraft
-from bot.telegram.keyboards import buttons
-from bot.telegram.reply_keyboard import typed_text
+from bot.telegram.conversations.conversation import Conversation
+from bot.telegram.conversations.drafts import ScheduleDraft
+from bot.telegram.ui.callbacks import Action, args_of, build, int_arg, pattern
+from bot.telegram.ui.keyboards import buttons
+from bot.telegram.ui.reply_keyboard import typed_text
 from bot.texts import Html, Translator
 from bot.texts.schedules import (
     WEEKDAYS,

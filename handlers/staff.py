@@ -16,8 +16,8 @@ from telegram import Update
 from telegram.ext import BaseHandler, ConversationHandler
 
 from bot.telegram.context import BotContext
-from bot.telegram.conversation import Conversation
-from bot.telegram.permissions import command_allowed
+from bot.telegram.conversations.conversation import Conversation
+from bot.telegram.ui.permissions import command_allowed
 
 logger = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from bot.services.registry import invites
 from bot.services.registry.contacts import choose_language
 from bot.services.registry.invites import RedeemOutcome, RedeemResult
 from bot.settings import Settings
-from bot.telegram.callbacks import Action, args_of, build, pattern
 from bot.telegram.context import BotApplication, BotContext
-from bot.telegram.keyboards import buttons, report_button
-from bot.telegram.menus import set_chat_menu
-from bot.telegram.reply_keyboard import keyboard_for, label_filter
+from bot.telegram.ui.callbacks import Action, args_of, build, pattern
+from bot.telegram.ui.keyboards import buttons, report_button
+from bot.telegram.ui.menus import set_chat_menu
+from bot.telegram.ui.reply_keyboard import keyboard_for, label_filter
 from bot.texts import N_, Html, Translator, available_languages, translator
 from bot.texts.labels import role_label
 from handlers.common import (

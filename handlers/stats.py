@@ -19,10 +19,10 @@ from bot.services.stats.stats import (
     late_list,
     overview,
 )
-from bot.telegram.callbacks import Action, args_of, build, int_arg, pattern
 from bot.telegram.context import BotApplication, BotContext
-from bot.telegram.keyboards import buttons
-from bot.telegram.reply_keyboard import label_filter
+from bot.telegram.ui.callbacks import Action, args_of, build, int_arg, pattern
+from bot.telegram.ui.keyboards import buttons
+from bot.telegram.ui.reply_keyboard import label_filter
 from bot.texts import N_, Html, Translator
 from bot.texts.directives import change_phrase
 from bot.texts.formatting import split_for_telegram

@@ -31,12 +31,12 @@ from bot.services.threads.threads import (
     thread_view,
     write_to_commune,
 )
-from bot.telegram.callbacks import Action, action_of, args_of, build, pattern
 from bot.telegram.context import BotApplication, BotContext
-from bot.telegram.drafts import ThreadReplyDraft, UserData
-from bot.telegram.keyboards import buttons, staff_thread_buttons, unit_thread_buttons
-from bot.telegram.permissions import command_allowed
-from bot.telegram.reply_keyboard import typed_text
+from bot.telegram.conversations.drafts import ThreadReplyDraft, UserData
+from bot.telegram.ui.callbacks import Action, action_of, args_of, build, pattern
+from bot.telegram.ui.keyboards import buttons, staff_thread_buttons, unit_thread_buttons
+from bot.telegram.ui.permissions import command_allowed
+from bot.telegram.ui.reply_keyboard import typed_text
 from bot.texts import N_, Translator
 from bot.texts.threads import ask_text, open_threads_text
 from handlers.common import (

@@ -12,9 +12,9 @@ from alembic import context
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from migrations import MIGRATION_LOCK_KEY
 from models import Base
 from models.db import make_engine
-from models.migrate import MIGRATION_LOCK_KEY
 
 config = context.config
 target_metadata = Base.metadata

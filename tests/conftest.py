@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from sqlalchemy.pool import NullPool
 
 from bot.app import build_application, polling
+from bot.migrate import upgrade_to_head
 from bot.sandbox import Sandbox, SandboxConfig, running_sandbox
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.flood import FloodConfig
@@ -23,7 +24,6 @@ from bot.services.registry.units import import_units_file
 from bot.settings import Settings
 from bot.telegram.context import BotApplication
 from models.db import Database, make_session_factory, open_database
-from models.migrate import upgrade_to_head
 
 ADMIN_ID = 700_001
 UNITS_CSV = """code,name,kind,adults

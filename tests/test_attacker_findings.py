@@ -17,9 +17,9 @@ from bot.app import build_application, polling
 from bot.cli.logging_setup import configure_logging
 from bot.sandbox.client import SandboxClient
 from bot.services.registry.contacts import MAX_USER_ID, user_id_from_text
-from bot.telegram import connection_guard, webhook
 from bot.telegram.context import BotApplication
-from bot.telegram.webhook import SECRET_HEADER
+from bot.telegram.intake import connection_guard, webhook
+from bot.telegram.intake.webhook import SECRET_HEADER
 from bot.texts import translator
 from models import ReceivedUpdate, UpdateStatus
 from tests.cli_helpers import run_cli

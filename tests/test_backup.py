@@ -10,8 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from bot.migrate import HEAD_REVISION
 from bot.services.maintenance.backup import running_lock, sqlite_path
-from models.migrate import HEAD_REVISION
 from tests.cli_helpers import run_cli
 
 

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from bot.app import build_application
-from bot.telegram.callbacks import Action, action_of, args_of, build, int_arg, is_ours, pattern
-from bot.telegram.permissions import CALLBACK_ROLES, STAFF, callback_allowed
+from bot.telegram.ui.callbacks import Action, action_of, args_of, build, int_arg, is_ours, pattern
+from bot.telegram.ui.permissions import CALLBACK_ROLES, STAFF, callback_allowed
 from handlers.chat import expired_button
 from models import Role
 from tests.conftest import SettingsFactory
@@ -83,5 +83,5 @@ def test_every_registered_button_pattern_belongs_to_an_action_with_roles(
             if registered == pattern(action)
             or registered.startswith(pattern(action).removesuffix("$") + ":")
         ]
-        assert owners, f"{registered} is not built from bot.telegram.callbacks"
+        assert owners, f"{registered} is not built from bot.telegram.ui.callbacks"
         assert all(owner in CALLBACK_ROLES for owner in owners)

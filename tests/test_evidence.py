@@ -19,8 +19,8 @@ from bot.sandbox.client import SandboxClient
 from bot.services.reports.evidence import IncomingFile, planned_path, record_evidence
 from bot.services.reports.periods import period_of_day
 from bot.services.reports.reports import Reporter, Target
-from bot.telegram.evidence import _write
-from bot.telegram.groups import GroupNotices
+from bot.telegram.intake.evidence import _write
+from bot.telegram.intake.groups import GroupNotices
 from models import Evidence, EvidenceKind, EvidenceStatus
 from models.db import Database
 from tests.conftest import ADMIN_ID, SettingsFactory

@@ -19,8 +19,8 @@ from telegram import Update
 from bot.app import build_application, polling
 from bot.sandbox.client import SandboxClient
 from bot.services.registry.invites import RedeemOutcome, redeem_invite
-from bot.telegram.callbacks import Action, build
 from bot.telegram.context import BotApplication
+from bot.telegram.ui.callbacks import Action, build
 from bot.texts import translator
 from handlers import gate
 from models import Contact, Directive, Role

@@ -21,7 +21,7 @@ from bot.services.broadcasts.audience import Audience
 from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.directives import create_directive
 from bot.telegram.context import BotApplication
-from bot.telegram.permissions import CALLBACK_ROLES, COMMAND_ROLES
+from bot.telegram.ui.permissions import CALLBACK_ROLES, COMMAND_ROLES
 from bot.texts import translator
 from models import Contact, Delivery, DeliveryStatus, Report, Role
 from models.base import utcnow

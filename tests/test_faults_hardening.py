@@ -57,7 +57,7 @@ async def test_r12_outcomes_survive_a_lock_held_past_the_busy_timeout(
     users = await register_many(session_factory, client, 6, 940_000)
     # The bot's connections give up on a lock after 0.2 s instead of 15 s.
     monkeypatch.setattr(models.db, "SQLITE_BUSY_TIMEOUT_MS", 200)
-    caplog.set_level(logging.WARNING, logger="bot.telegram.dispatcher")
+    caplog.set_level(logging.WARNING, logger="bot.telegram.outbox.dispatcher")
     async with polling(build_application(make_settings())):
         await client.set_faults([], latency=1.0)
         await _queue(session_factory)

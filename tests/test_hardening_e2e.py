@@ -15,9 +15,9 @@ from bot.app import build_application, polling
 from bot.sandbox.client import SandboxClient
 from bot.services.registry.invites import InviteGuard, RedeemOutcome, register
 from bot.services.reports.reports import Refused
-from bot.telegram.callbacks import Action, build
 from bot.telegram.context import BotApplication
-from bot.telegram.keyboards import buttons
+from bot.telegram.ui.callbacks import Action, build
+from bot.telegram.ui.keyboards import buttons
 from bot.texts import translator
 from bot.texts.reports import report_refusal
 from models import AuditEvent, Contact, Report, Role, Schedule, ScheduleKind

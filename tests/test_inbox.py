@@ -215,7 +215,7 @@ async def test_a_stop_during_a_done_mark_write_keeps_the_marks(
     """A writer stopped mid-write leaves its marks to `stop`, which writes them."""
     from telegram import Bot
 
-    from bot.telegram.inbox import Inbox
+    from bot.telegram.intake.inbox import Inbox
 
     queue = Inbox(asyncio.Queue())
     await queue.attach(db, Bot(sandbox.config.token, base_url=sandbox.base_url), keep_days=7)
@@ -256,7 +256,7 @@ async def test_a_closed_inbox_stores_but_queues_nothing(db: Database, sandbox: S
     """Once stopping, stored updates wait for the next process instead of a drained queue."""
     from telegram import Bot
 
-    from bot.telegram.inbox import Inbox
+    from bot.telegram.intake.inbox import Inbox
 
     pending: asyncio.Queue[object] = asyncio.Queue()
     queue = Inbox(pending)

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from models.migrate import alembic_config, downgrade_to, upgrade_to_head
+from bot.migrate import alembic_config, downgrade_to, upgrade_to_head
 
 T = TypeVar("T")
 
@@ -87,7 +87,7 @@ def test_models_match_the_migrations(blank_db_url: str) -> None:
 
 
 def test_head_revision_constant_matches_alembic(blank_db_url: str) -> None:
-    from models.migrate import HEAD_REVISION, current_revision
+    from bot.migrate import HEAD_REVISION, current_revision
 
     url = blank_db_url
     assert _revisions(url)[-1] == HEAD_REVISION

@@ -17,9 +17,9 @@ from telegram.ext import ConversationHandler
 
 from bot.app import build_application, polling
 from bot.sandbox.client import SandboxClient
-from bot.telegram.conversation import Conversation
-from bot.telegram.draft_codec import DraftCodecError, dump_slots, load_slots, slots_of
-from bot.telegram.drafts import ReportDraft, UserData
+from bot.telegram.conversations.conversation import Conversation
+from bot.telegram.conversations.draft_codec import DraftCodecError, dump_slots, load_slots, slots_of
+from bot.telegram.conversations.drafts import ReportDraft, UserData
 from models import ConversationState, UserDrafts
 from tests.conftest import SettingsFactory
 from tests.helpers import register, reports_of
@@ -150,7 +150,7 @@ async def test_a_report_begun_in_one_process_is_finished_by_the_next(
 
 def test_leaving_a_conversation_one_was_not_in_is_no_change() -> None:
     """A report by command enters and leaves its conversation at once: nothing to write."""
-    from bot.telegram.shared_state import SharedState
+    from bot.telegram.conversations.shared_state import SharedState
 
     shared = SharedState(owns=lambda chat: True)
     shared.set_state("report", (HEAD, HEAD), None)
@@ -161,7 +161,7 @@ def test_leaving_a_conversation_one_was_not_in_is_no_change() -> None:
 
 def test_conversation_timeouts_are_not_taken_for_schedules() -> None:
     """The scheduler drops jobs named `schedule:…` it does not know: a timeout must not be one."""
-    from bot.telegram.conversation import timeout_job_name
+    from bot.telegram.conversations.conversation import timeout_job_name
     from scheduler.jobs import JOB_PREFIX
 
     assert not timeout_job_name("schedule", (HEAD, HEAD)).startswith(JOB_PREFIX)

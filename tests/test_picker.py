@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.telegram.callbacks import Action
+from bot.telegram.ui.callbacks import Action
 from bot.texts import translator
 from handlers.picker import PAGE_SIZE, PickerActions, picker_keyboard
 

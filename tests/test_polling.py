@@ -10,9 +10,9 @@ import pytest
 from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError, RetryAfter
 
-from bot.telegram import polling
-from bot.telegram.inbox import Inbox
-from bot.telegram.polling import Poller
+from bot.telegram.intake import polling
+from bot.telegram.intake.inbox import Inbox
+from bot.telegram.intake.polling import Poller
 from tests.helpers import until
 
 

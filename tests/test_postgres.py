@@ -20,6 +20,13 @@ from sqlalchemy.pool import NullPool
 
 from bot.cli.demo import act_admin_setup, run_demo
 from bot.cli.errors import CliError
+from bot.migrate import (
+    HEAD_REVISION,
+    alembic_config,
+    current_revision,
+    downgrade_to,
+    upgrade_to_head,
+)
 from bot.services.maintenance.backup import libpq_connection
 from bot.services.registry.invites import (
     RedeemOutcome,
@@ -27,15 +34,8 @@ from bot.services.registry.invites import (
     current_unit_invites,
     redeem_invite,
 )
+from migrations import MIGRATION_LOCK_KEY
 from models import Role, Unit, UnitKind
-from models.migrate import (
-    HEAD_REVISION,
-    MIGRATION_LOCK_KEY,
-    alembic_config,
-    current_revision,
-    downgrade_to,
-    upgrade_to_head,
-)
 from tests.cli_helpers import run_cli
 from tests.conftest import ON_POSTGRESQL
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram.error import RetryAfter
 
-from bot.telegram.ratelimit import FloodRateLimiter, Gcra, Limits
+from bot.telegram.outbox.ratelimit import FloodRateLimiter, Gcra, Limits
 
 
 def test_gcra_spaces_slots_and_allows_burst() -> None:
@@ -85,7 +85,7 @@ async def test_calls_without_chat_are_not_throttled() -> None:
 
 
 def test_sliding_window_counts_actual_times() -> None:
-    from bot.telegram.ratelimit import SlidingWindow
+    from bot.telegram.outbox.ratelimit import SlidingWindow
 
     window = SlidingWindow(limit=3, span=1.0)
     for t in (0.0, 0.1, 0.2):

@@ -13,7 +13,7 @@ from telegram import Update
 import handlers.reports
 from bot.sandbox.client import SandboxClient
 from bot.telegram.context import BotApplication
-from bot.telegram.keyboards import report_button
+from bot.telegram.ui.keyboards import report_button
 from bot.texts import translator
 from tests.conftest import ADMIN_ID
 from tests.helpers import register, reports_of, snapshot

@@ -30,7 +30,7 @@ from bot.services.threads.threads import (
     send_note,
     write_to_commune,
 )
-from bot.telegram.keyboards import staff_thread_buttons, unit_thread_buttons
+from bot.telegram.ui.keyboards import staff_thread_buttons, unit_thread_buttons
 from bot.texts import translator
 from models import (
     Contact,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.telegram.throttle import UserThrottle, Verdict
+from bot.telegram.intake.throttle import UserThrottle, Verdict
 
 
 def test_burst_passes_then_one_notice_then_silence() -> None:

@@ -7,7 +7,7 @@ import inspect
 
 from telegram import Chat, Message, Update, User
 
-from bot.telegram.updates import ChatOrderedUpdateProcessor
+from bot.telegram.intake.updates import ChatOrderedUpdateProcessor
 
 
 def _update(update_id: int, chat_id: int) -> Update:
@@ -119,7 +119,7 @@ async def test_steps_given_at_construction_admit_load_and_store_around_each_upda
 
 
 def test_polling_the_leader_serves_every_chat_by_webhook_the_holder_its_own() -> None:
-    from bot.telegram.coordination import Leadership
+    from bot.processes.leadership import Leadership
 
     class Holder:
         def holds(self, chat_key: int | None) -> bool:

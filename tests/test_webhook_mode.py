@@ -18,7 +18,7 @@ from bot.sandbox import Sandbox
 from bot.sandbox.client import SandboxClient
 from bot.services.maintenance import claims
 from bot.settings import Settings
-from bot.telegram.webhook import SECRET_HEADER
+from bot.telegram.intake.webhook import SECRET_HEADER
 from bot.texts import translator
 from models import ReceivedUpdate, UpdateStatus
 from models.db import Database
@@ -187,7 +187,7 @@ async def test_a_stale_read_of_pending_rows_never_queues_a_done_update_again(
     from telegram import Bot, Update
 
     from bot.services.maintenance import inbox as stored
-    from bot.telegram.inbox import Inbox
+    from bot.telegram.intake.inbox import Inbox
 
     pending: asyncio.Queue[object] = asyncio.Queue()
     queue = Inbox(pending)

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.sandbox import Sandbox
 from bot.sandbox.client import SandboxClient
-from bot.telegram.webhook import SECRET_HEADER
+from bot.telegram.intake.webhook import SECRET_HEADER
 from models import Delivery, DeliveryStatus, ReceivedUpdate, Schedule, UpdateStatus
 from tests.conftest import ON_POSTGRESQL
 from tests.helpers import make_invite, register_many, reports_of, until

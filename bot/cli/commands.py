@@ -19,6 +19,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from bot.cli.errors import CliError
 from bot.cli.logging_setup import configure_logging, redact
 from bot.documents.cells import csv_text
+from bot.migrate import check_writable, ensure_head, upgrade_to_head
 from bot.services.broadcasts.audience import Audience, AudienceError, unknown_codes
 from bot.services.broadcasts.dates import parse_vn_date
 from bot.services.broadcasts.directive_file import DirectiveFileError, parse_directive_file
@@ -51,7 +52,6 @@ from bot.texts.schedules import describe_rule, kind_label
 from bot.texts.units import unit_file_problems
 from models import Role
 from models.db import Database, open_database
-from models.migrate import check_writable, ensure_head, upgrade_to_head
 
 M_ARENA_MAX = -8
 FIRST_RETRY_SECONDS = 1.0
@@ -470,7 +470,7 @@ def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _webhook(settings: Settings, command: str) -> int:
     """Talk to the Bot API with the token; one line per answer."""
-    from bot.telegram.updates import ALLOWED_UPDATES
+    from bot.telegram.intake.updates import ALLOWED_UPDATES
 
     assert settings.telegram_bot_token is not None
     bot = Bot(settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_base_url)

@@ -29,16 +29,16 @@ from sqlalchemy.pool import NullPool
 from bot.app import build_application, polling
 from bot.cli import demo_script as script
 from bot.cli.errors import CliError
+from bot.migrate import upgrade_to_head_async
 from bot.sandbox import SandboxConfig, running_sandbox
 from bot.sandbox.client import Event, SandboxClient
 from bot.services.registry.units import import_units_file
 from bot.settings import Settings
-from bot.telegram.callbacks import Action, action_of
 from bot.telegram.context import BotApplication
+from bot.telegram.ui.callbacks import Action, action_of
 from bot.texts import N_, Translator, translator
 from models import UnitKind
 from models.db import open_database
-from models.migrate import upgrade_to_head_async
 
 ADMIN_ID = 900_001
 OFFICER_ID = 900_002

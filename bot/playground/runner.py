@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app import build_application, polling
+from bot.migrate import upgrade_to_head_async
 from bot.playground.web import Person, Playground, add_routes
 from bot.sandbox import Sandbox, SandboxConfig
 from bot.sandbox.client import SandboxClient
@@ -34,7 +35,6 @@ from bot.texts.schedules import describe_rule, kind_label
 from models import Delivery, Directive
 from models.base import utcnow
 from models.db import open_database
-from models.migrate import upgrade_to_head_async
 from scheduler.jobs import run_now
 
 logger = logging.getLogger(__name__)

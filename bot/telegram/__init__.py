@@ -1,1 +1,1 @@
-"""Everything that speaks Telegram: context, callbacks, permissions, menus, sending, updates."""
+"""Everything that speaks Telegram: intake/, outbox/, ui/, conversations/, and the context."""

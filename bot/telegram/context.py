@@ -6,19 +6,19 @@ from typing import Any, cast
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from bot.processes.leadership import Leadership
 from bot.services.common.batching import Coalescer
 from bot.services.registry.contacts import Identity
 from bot.services.registry.identity_cache import IdentityCache
 from bot.services.reports.submission import ReportWriter
 from bot.settings import Settings
-from bot.telegram.coordination import Leadership
-from bot.telegram.dispatcher import OutboxDispatcher
-from bot.telegram.drafts import UserData
-from bot.telegram.evidence import EvidenceKeeper
-from bot.telegram.groups import GroupNotices
-from bot.telegram.inbox import Inbox
-from bot.telegram.shared_state import SharedState
-from bot.telegram.throttle import UserThrottle
+from bot.telegram.conversations.drafts import UserData
+from bot.telegram.conversations.shared_state import SharedState
+from bot.telegram.intake.evidence import EvidenceKeeper
+from bot.telegram.intake.groups import GroupNotices
+from bot.telegram.intake.inbox import Inbox
+from bot.telegram.intake.throttle import UserThrottle
+from bot.telegram.outbox.dispatcher import OutboxDispatcher
 from bot.texts import Translator, translator
 from models.db import Database
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.telegram.callbacks import Action, pattern
 from bot.telegram.context import BotApplication
+from bot.telegram.ui.callbacks import Action, pattern
 from handlers.good_models.listing import show_model, show_models
 from handlers.good_models.review import build_review_conversation
 from handlers.good_models.sharing import build_share_conversation

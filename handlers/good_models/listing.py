@@ -12,10 +12,10 @@ from bot.services.recognition.good_models import (
     list_models,
     spread_params,
 )
-from bot.telegram.callbacks import Action, build, int_arg
 from bot.telegram.context import BotContext
-from bot.telegram.keyboards import buttons
-from bot.telegram.sending import send_rendered
+from bot.telegram.outbox.sending import send_rendered
+from bot.telegram.ui.callbacks import Action, build, int_arg
+from bot.telegram.ui.keyboards import buttons
 from bot.texts import N_, Html, Translator
 from bot.texts.directives import MAX_TEXT, Rendered
 from bot.texts.formatting import split_for_telegram

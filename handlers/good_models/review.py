@@ -29,14 +29,14 @@ from bot.services.recognition.good_models import (
     spread_params,
 )
 from bot.services.registry.units import unit_choices
-from bot.telegram.callbacks import Action, args_of, build, int_arg, pattern
 from bot.telegram.context import BotContext
-from bot.telegram.conversation import Conversation
-from bot.telegram.drafts import ModelReviewDraft
-from bot.telegram.keyboards import ack_keyboard, buttons
-from bot.telegram.reply_keyboard import typed_text
-from bot.telegram.sending import send_rendered
-from bot.telegram.shared_state import SharedState
+from bot.telegram.conversations.conversation import Conversation
+from bot.telegram.conversations.drafts import ModelReviewDraft
+from bot.telegram.conversations.shared_state import SharedState
+from bot.telegram.outbox.sending import send_rendered
+from bot.telegram.ui.callbacks import Action, args_of, build, int_arg, pattern
+from bot.telegram.ui.keyboards import ack_keyboard, buttons
+from bot.telegram.ui.reply_keyboard import typed_text
 from bot.texts import N_, Translator
 from bot.texts.directives import MAX_TEXT, Rendered
 from bot.texts.formatting import split_for_telegram

@@ -24,14 +24,14 @@ from bot.services.recognition.good_models import (
     submit_model,
 )
 from bot.services.reports.reports import Refused, Reporter, ReportRefused, read_command
-from bot.telegram.callbacks import Action, build, pattern
 from bot.telegram.context import BotContext
-from bot.telegram.conversation import Conversation
-from bot.telegram.drafts import ModelDraft
-from bot.telegram.keyboards import buttons
-from bot.telegram.reply_keyboard import typed_text
-from bot.telegram.sending import send_rendered
-from bot.telegram.shared_state import SharedState
+from bot.telegram.conversations.conversation import Conversation
+from bot.telegram.conversations.drafts import ModelDraft
+from bot.telegram.conversations.shared_state import SharedState
+from bot.telegram.outbox.sending import send_rendered
+from bot.telegram.ui.callbacks import Action, build, pattern
+from bot.telegram.ui.keyboards import buttons
+from bot.telegram.ui.reply_keyboard import typed_text
 from bot.texts import N_
 from bot.texts.directives import MAX_TEXT, Rendered
 from bot.texts.formatting import split_for_telegram

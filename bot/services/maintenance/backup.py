@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
-from models.migrate import is_known_revision
+from bot.migrate import is_known_revision
 
 
 class Problem(enum.StrEnum):

@@ -5,11 +5,11 @@ became the leader), so what they are in the middle of lives in the database, not
 
 - `prepare(update)` runs before each update is processed: if this process has not loaded the
   person since it became responsible for their chat, it reads their drafts (PTB's public
-  `user_data`, typed as `UserData`) and their conversation states (bot/telegram/conversation.py)
-  in one read with the other senders arriving at the same moment
-  (bot/services/common/batching.py);
+  `user_data`, typed as `UserData`) and their conversation states
+  (bot/telegram/conversations/conversation.py) in one read with the other senders arriving
+  at the same moment (bot/services/common/batching.py);
 - `write(update)` runs after it: the conversation states that changed, and the sender's drafts
-  when their JSON changed (bot/telegram/draft_codec.py);
+  when their JSON changed (bot/telegram/conversations/draft_codec.py);
 - writes happen only while this process is responsible for the chat (`owns`: it leads, or holds
   the chat's claim), so a process that lost a chat never overwrites its new owner.
 
@@ -30,8 +30,8 @@ from telegram import Update
 from bot.services.common.batching import Coalescer
 from bot.services.maintenance import drafts
 from bot.services.maintenance.drafts import StoredConversations
-from bot.telegram.draft_codec import DraftCodecError, dump_slots, load_slots
-from bot.telegram.drafts import UserData
+from bot.telegram.conversations.draft_codec import DraftCodecError, dump_slots, load_slots
+from bot.telegram.conversations.drafts import UserData
 from models.base import utcnow
 from models.db import Database
 
@@ -57,7 +57,7 @@ def key_text(key: Key) -> str:
 
 
 class Conversation(Protocol):
-    """What the shared state needs of a conversation (bot/telegram/conversation.py)."""
+    """What the shared state needs of a conversation (conversations/conversation.py)."""
 
     name: str
     conversation_timeout: float

@@ -23,7 +23,7 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
 class Steps(Protocol):
-    """What happens around an update in its chat's turn (bot/telegram/update_steps.py)."""
+    """What happens around an update in its chat's turn (bot/telegram/intake/update_steps.py)."""
 
     async def admit(self, update: object) -> bool:
         """Whether this process may process the update (False leaves it to another)."""

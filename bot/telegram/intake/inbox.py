@@ -1,8 +1,8 @@
 """The durable inbox: every update is stored before it is acknowledged, then queued.
 
-Updates come from our polling loop (bot/telegram/polling.py), which asks Telegram for the
+Updates come from our polling loop (bot/telegram/intake/polling.py), which asks Telegram for the
 next batch only after `store` returned (asking with the next offset is what acknowledges
-the previous batch), or from the webhook receiver (bot/telegram/webhook.py), which answers
+the previous batch), or from the webhook receiver (bot/telegram/intake/webhook.py), which answers
 200 only after `store` returned. `store` writes the batch to the `updates` table in one
 transaction (retrying until the database takes it), then puts the new updates on the
 Application's `update_queue`. Updates stored by concurrent callers (webhook posts) are
@@ -23,7 +23,7 @@ A crash between a reply and its `done` mark processes that update again at the n
 With several processes on one database (bot/runtime.py): in long polling only the leader
 polls, and it queues the unfinished rows when it becomes the leader (`recover`). In webhook
 mode every worker stores what it receives and hands the chat to its `router`
-(bot/telegram/chats.py), which queues a chat's stored updates, in order, only in the one
+(bot/processes/chat_router.py), which queues a chat's stored updates, in order, only in the one
 worker holding that chat's claim. `queued` remembers what is in this process's pipeline, so
 nothing is queued twice.
 """
@@ -40,7 +40,7 @@ from datetime import timedelta
 from telegram import Bot, Update
 
 from bot.services.maintenance import inbox
-from bot.telegram.updates import chat_key
+from bot.telegram.intake.updates import chat_key
 from models.base import utcnow
 from models.db import Database
 

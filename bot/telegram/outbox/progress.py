@@ -17,8 +17,8 @@ from bot.services.broadcasts.directives import (
     finish_broadcast,
 )
 from bot.services.broadcasts.outbox import still_running
-from bot.telegram.callbacks import Action, build
-from bot.telegram.keyboards import buttons
+from bot.telegram.ui.callbacks import Action, build
+from bot.telegram.ui.keyboards import buttons
 from bot.texts import Html, Translator, translator
 from bot.texts.directives import subject_of
 from models import DeliveryStatus

@@ -17,9 +17,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Protocol
 
 from bot.services.maintenance import claims
-from bot.telegram.inbox import Inbox
+from bot.services.maintenance.inbox import Incoming
 from models.base import utcnow
 from models.db import Database
 
@@ -30,13 +31,23 @@ SWEEP_SECONDS = 0.2
 SWEEP_BATCH = 200
 
 
+class Pipeline(Protocol):
+    """What the router needs of the durable inbox (bot/telegram/intake/inbox.py)."""
+
+    # Update id → chat of every update in this process's pipeline.
+    queued: dict[int, int | None]
+
+    async def enqueue_stored(self, row: Incoming) -> bool:
+        """Queue a stored update unless it is already in the pipeline or just done."""
+
+
 class ChatRouter:
     """Claims chats for this worker and queues their stored updates, in order."""
 
     def __init__(
         self,
         db: Database,
-        inbox: Inbox,
+        inbox: Pipeline,
         worker: str,
         *,
         lease_seconds: float,

@@ -15,10 +15,10 @@ from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.ledger import SenderLedger
 from bot.services.broadcasts.outbox import Claimed, Outcome, Result
 from bot.settings import Settings
-from bot.telegram.keyboards import ack_keyboard, report_button, with_extra_buttons
-from bot.telegram.progress import ProgressPresenter
-from bot.telegram.ratelimit import retry_seconds
-from bot.telegram.sending import send_rendered
+from bot.telegram.outbox.progress import ProgressPresenter
+from bot.telegram.outbox.ratelimit import retry_seconds
+from bot.telegram.outbox.sending import send_rendered
+from bot.telegram.ui.keyboards import ack_keyboard, report_button, with_extra_buttons
 from bot.texts import translator
 from bot.texts.directives import Rendered, names_the_unit, render_directive
 from models import MessageKind

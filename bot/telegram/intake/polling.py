@@ -1,7 +1,7 @@
 """Long polling we own: ask Telegram for updates, store them, and only then ask again.
 
 Asking `getUpdates` with `offset = last update_id + 1` is what tells Telegram it may forget
-the previous batch. So each batch is written to the durable inbox (bot/telegram/inbox.py)
+the previous batch. So each batch is written to the durable inbox (bot/telegram/intake/inbox.py)
 before the next call: nothing Telegram forgets was left unstored. This is the path the webhook
 receiver takes too (it answers 200 only after the store); the Application is built without
 PTB's Updater, as PTB's custom-webhook example does.
@@ -22,7 +22,7 @@ from datetime import timedelta
 from telegram import Bot
 from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
 
-from bot.telegram.inbox import Inbox
+from bot.telegram.intake.inbox import Inbox
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.telegram.callbacks import Action, action_of
+from bot.telegram.ui.callbacks import Action, action_of
 from models import Role
 
 Roles = frozenset[Role | None]

@@ -7,7 +7,7 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.telegram.permissions import menu_for
+from bot.telegram.ui.permissions import menu_for
 from bot.texts import N_, Translator, translator
 from models import Role
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.telegram.coordination import Leadership
-from bot.telegram.inbox import Inbox
-from bot.telegram.shared_state import SharedState
-from bot.telegram.updates import chat_key
+from bot.processes.leadership import Leadership
+from bot.telegram.conversations.shared_state import SharedState
+from bot.telegram.intake.inbox import Inbox
+from bot.telegram.intake.updates import chat_key
 
 
 class UpdateSteps:

@@ -21,9 +21,6 @@ if TYPE_CHECKING:
 # The newest revision; tests check it against Alembic's own view of migrations/versions.
 HEAD_REVISION = "0015"
 
-# PostgreSQL advisory lock key ("binhdan" in ASCII) held around every migration run.
-MIGRATION_LOCK_KEY = 0x62696E6864616E
-
 SELECT_VERSION = text("SELECT version_num FROM alembic_version")
 T = TypeVar("T")
 

@@ -3,8 +3,9 @@
 It routes as PTB's ConversationHandler does with `allow_reentry=True`, and its callbacks return
 the same values (a new state, `ConversationHandler.END`, or None to stay): entry points first,
 then the handlers of the person's state, then the fallbacks. The state is kept per chat and
-person in `SharedState` (bot/telegram/shared_state.py), which loads it before the update and
-writes it after, instead of in PTB's memory, which several processes cannot share.
+person in `SharedState` (bot/telegram/conversations/shared_state.py), which loads it before
+the update and writes it after, instead of in PTB's memory, which several processes cannot
+share.
 
 One question at a time: when an entry point or a fallback opens a question, the person's other
 conversations end, as their question was dropped. Otherwise a person could be inside two at
@@ -34,7 +35,7 @@ from telegram.ext import (
     Job,
 )
 
-from bot.telegram.shared_state import Key, SharedState, State, key_of
+from bot.telegram.conversations.shared_state import Key, SharedState, State, key_of
 
 END = ConversationHandler.END
 TIMEOUT = ConversationHandler.TIMEOUT

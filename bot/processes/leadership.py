@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 class ChatHolder(Protocol):
-    """What a webhook worker knows of the chats it holds (bot/telegram/chats.py)."""
+    """What a webhook worker knows of the chats it holds (bot/processes/chat_router.py)."""
 
     def holds(self, chat_key: int | None) -> bool:
         """Whether this worker holds the chat now."""

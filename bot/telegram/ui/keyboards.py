@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.telegram.callbacks import Action, build
+from bot.telegram.ui.callbacks import Action, build
 from bot.texts import N_, Translator
 
 

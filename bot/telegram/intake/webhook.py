@@ -2,7 +2,7 @@
 
 As python-telegram-bot's custom webhook example (examples/customwebhookbot/starlettebot.py)
 does with Starlette: the Application is built without an Updater, and the web server hands
-each update to the durable inbox (bot/telegram/inbox.py), whose `store` returns only once the
+each update to the durable inbox (bot/telegram/intake/inbox.py), whose `store` returns only once the
 update is stored and queued on `application.update_queue`, so the receiver:
 
 1. refuses (403) a request without the right `X-Telegram-Bot-Api-Secret-Token`, compared in
@@ -11,7 +11,7 @@ update is stored and queued on `application.update_queue`, so the receiver:
    a database that does not take it within STORE_TIMEOUT_SECONDS gets a 503, so Telegram
    retries (perhaps through the proxy to another worker);
 3. answers 200 at once: processing happens afterwards, in the worker holding the chat
-   (bot/telegram/chats.py).
+   (bot/processes/chat_router.py).
 
 A body that is not an update (not UTF-8 JSON, not an object, no whole-number `update_id`, a
 shape PTB cannot read) gets a 400 and is never stored, so it cannot block the ones after it.
@@ -33,8 +33,8 @@ from typing import Any
 from aiohttp import web
 from telegram import Bot, Update
 
-from bot.telegram.connection_guard import GuardedFactory
-from bot.telegram.inbox import Inbox
+from bot.telegram.intake.connection_guard import GuardedFactory
+from bot.telegram.intake.inbox import Inbox
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ READY_TIMEOUT_SECONDS = 3.0
 # to another worker, while the store goes on (a redelivery is recognised by its id).
 STORE_TIMEOUT_SECONDS = 10.0
 # Telegram opens at most 100 connections (`max_connections`, 40 by default); slow or surplus
-# clients past these limits are closed (bot/telegram/connection_guard.py).
+# clients past these limits are closed (bot/telegram/intake/connection_guard.py).
 MAX_CONNECTIONS = 256
 HEADER_SECONDS = 10.0
 KEEPALIVE_SECONDS = 30.0
@@ -134,7 +134,7 @@ class WebhookReceiver:
         await self._runner.setup()
         host, port = self._listen
         assert self._runner.server is not None
-        # aiohttp's protocol factory behind our guard (bot/telegram/connection_guard.py).
+        # aiohttp's protocol factory behind our guard (bot/telegram/intake/connection_guard.py).
         guarded = GuardedFactory(
             self._runner.server, limit=MAX_CONNECTIONS, header_seconds=HEADER_SECONDS
         )

@@ -113,10 +113,10 @@ class CommendationDraft:
 class UserData:
     """PTB's per-user storage, typed: one slot per conversation, None when idle.
 
-    Stored in the database after every update (bot/telegram/shared_state.py), so any process
-    can continue a conversation: every slot needs a class-level annotation (that is what is
-    stored and how it is read back) and a frozen dataclass of plain values (read back by
-    pydantic, bot/telegram/draft_codec.py).
+    Stored in the database after every update (bot/telegram/conversations/shared_state.py), so
+    any process can continue a conversation: every slot needs a class-level annotation (that is
+    what is stored and how it is read back) and a frozen dataclass of plain values (read back
+    by pydantic, bot/telegram/conversations/draft_codec.py).
     """
 
     report: ReportDraft | None

@@ -1,0 +1,1 @@
+"""Conversations any process can continue: their routing, and each person's drafts and states."""

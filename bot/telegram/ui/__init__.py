@@ -1,0 +1,1 @@
+"""What people see and press: callback data, keyboards, menus, and the table of who may use what."""
