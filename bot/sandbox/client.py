@@ -153,7 +153,8 @@ class SandboxClient:
         params: dict[str, Any] = {"after": after, "count": count, "wait": wait}
         if chat_id is not None:
             params["chat_id"] = chat_id
-        response = await self._http.get("/events", params=params)
+        # The sandbox holds the request up to `wait`: the client must wait longer than that.
+        response = await self._http.get("/events", params=params, timeout=wait + 60)
         response.raise_for_status()
         events: list[Event] = response.json()["events"]
         return events
