@@ -20,6 +20,7 @@ from handlers import (
     start,
     stats,
     threads,
+    units,
 )
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ def register_all(application: BotApplication) -> None:
     stats.register(application)
     schedules.register(application)
     admin.register(application)
+    units.register(application)
     start.register(application)
     # Last: plain messages, photos, voice notes, unknown commands, and stale buttons.
     chat.register(application)

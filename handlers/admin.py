@@ -1,4 +1,4 @@
-"""Admin commands: /donvi (units), /moi (invites and QR codes), /phanquyen (roles)."""
+"""Admin commands: /moi (invites and QR codes), /phanquyen (roles), /nguoidung (people)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
 from bot.services.registry.contacts import GrantOutcome, grant, user_id_from_text
-from bot.services.registry.directory import UnitLine, list_directory
 from bot.services.registry.invites import (
     InviteLimits,
     deep_link,
@@ -19,21 +18,21 @@ from bot.services.registry.invites import (
     unit_invites,
 )
 from bot.services.registry.people import people_with_roles
-from bot.services.registry.revoke import RevokeOutcome, revoke
+from bot.services.registry.revoke import RevokeOutcome, RevokeResult, revoke
 from bot.services.registry.role_words import is_revoke_word, role_from_text
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.ui.menus import set_chat_menu
 from bot.telegram.ui.reply_keyboard import keyboard_for
-from bot.texts import N_, Html, Translator, translator
+from bot.texts import N_, translator
 from bot.texts.formatting import split_for_telegram
-from bot.texts.labels import kind_label, role_label
+from bot.texts.labels import role_label
 from bot.texts.people import people_paragraphs
 from handlers.common import message_of, now_utc
 from models import Role
 
 logger = logging.getLogger(__name__)
 
-REVOKE_REFUSALS = {
+REVOKE_REFUSALS: dict[RevokeOutcome, str] = {
     RevokeOutcome.UNKNOWN: N_("revoke.unknown"),
     RevokeOutcome.SETTINGS_ADMIN: N_("revoke.settings_admin"),
     RevokeOutcome.SELF: N_("revoke.self"),
@@ -45,32 +44,6 @@ GRANT_REFUSALS = {
 OFFICER_INVITE_WORD = "canbo"
 REGENERATE_WORD = "lammoi"
 OFFICER_INVITE_HOURS = 24
-
-
-def _unit_line(t: Translator, line: UnitLine) -> Html:
-    """One unit in /donvi."""
-    adults = t.number(line.adults) if line.adults is not None else t.plain("units.unknown_adults")
-    registered = t("units.registered", count=line.contacts) if line.contacts else t("units.nobody")
-    return t(
-        "units.line",
-        code=line.code,
-        name=line.name,
-        kind=kind_label(t, line.kind),
-        adults=adults,
-        registered=registered,
-    )
-
-
-async def list_units(update: Update, context: BotContext) -> None:
-    """Send the list of units with how many people registered for each."""
-    t = context.t
-    lines = await list_directory(context.deps.db)
-    if not lines:
-        await message_of(update).reply_text(t("units.none"))
-        return
-    rendered = [_unit_line(t, line) for line in lines]
-    for chunk in split_for_telegram([t("units.header", count=len(lines)), *rendered]):
-        await message_of(update).reply_text(chunk)
 
 
 async def list_people(update: Update, context: BotContext) -> None:
@@ -93,7 +66,7 @@ async def send_invites(update: Update, context: BotContext) -> None:
     if args[:1] == [OFFICER_INVITE_WORD]:
         await _send_officer_invite(update, context)
     elif args:
-        await _send_unit_invite(update, context, args[0], regenerate=REGENERATE_WORD in args[1:])
+        await send_unit_invite(update, context, args[0], regenerate=REGENERATE_WORD in args[1:])
     else:
         await _send_invite_list(update, context)
 
@@ -117,7 +90,7 @@ async def _send_invite_list(update: Update, context: BotContext) -> None:
         )
 
 
-async def _send_unit_invite(
+async def send_unit_invite(
     update: Update, context: BotContext, unit_code: str, *, regenerate: bool
 ) -> None:
     """Send one unit's link and QR code, first replacing its codes when asked."""
@@ -222,10 +195,16 @@ async def _revoke(update: Update, context: BotContext, user_id: int) -> None:
         refusal = REVOKE_REFUSALS[result.outcome]
         await message_of(update).reply_text(t(refusal, user_id=str(user_id)))
         return
-    assert result.previous is not None and result.chat_id is not None
+    assert result.previous is not None
     await message_of(update).reply_text(
         t("revoke.done", user_id=str(user_id), role=role_label(t, result.previous))
     )
+    await tell_revoked(context, result)
+
+
+async def tell_revoked(context: BotContext, result: RevokeResult) -> None:
+    """Tell a person kindly that their role was taken away, and clear their menu and keyboard."""
+    assert result.previous is not None and result.chat_id is not None
     theirs = translator(result.language)
     await set_chat_menu(context.bot, result.chat_id, None, theirs)
     head = result.previous == Role.HEAD
@@ -249,7 +228,6 @@ async def _notify(
 
 def register(application: BotApplication) -> None:
     """Install the admin commands (the gate has already checked the role)."""
-    application.add_handler(CommandHandler("donvi", list_units))
     application.add_handler(CommandHandler("moi", send_invites))
     application.add_handler(CommandHandler("phanquyen", grant_role))
     application.add_handler(CommandHandler("nguoidung", list_people))

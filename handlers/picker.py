@@ -21,13 +21,19 @@ PAGE_SIZE = 8
 Key = TypeVar("Key", str, int)
 
 
+def page_of(count: int, page: int) -> tuple[int, int]:
+    """The page actually shown (a stale number is brought in range) and how many there are."""
+    pages = max(1, -(-count // PAGE_SIZE))
+    return max(0, min(page, pages - 1)), pages
+
+
 @dataclass(frozen=True)
 class PickerActions:
-    """The buttons of one flow's picker: tick a unit, turn a page, finish."""
+    """The buttons of one flow's picker: tick (or open) a unit, turn a page, finish (if any)."""
 
     pick: Action
     page: Action
-    done: Action
+    done: Action | None = None
 
 
 def picker_keyboard(
@@ -38,8 +44,7 @@ def picker_keyboard(
     actions: PickerActions,
 ) -> InlineKeyboardMarkup:
     """One page of (key, name) choices, ticked ones marked, with ◀️ n/m ▶️ and "✔️ Xong"."""
-    pages = max(1, -(-len(choices) // PAGE_SIZE))
-    page = max(0, min(page, pages - 1))
+    page, pages = page_of(len(choices), page)
     rows = [
         [(("✔️ " if key in ticked else "") + name, build(actions.pick, key))]
         for key, name in choices[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -50,6 +55,8 @@ def picker_keyboard(
     navigation.append((f"{page + 1}/{pages}", build(actions.page, page)))
     if page < pages - 1:
         navigation.append((t.plain("button.next"), build(actions.page, page + 1)))
+    if actions.done is None:
+        return buttons(*rows, navigation)
     return buttons(*rows, navigation, [(t("button.done"), build(actions.done))])
 
 

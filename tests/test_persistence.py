@@ -116,7 +116,9 @@ async def test_every_conversation_keeps_its_state_in_the_shared_state(
     registered = [handler for group in application.handlers.values() for handler in group]
     assert not [h for h in registered if isinstance(h, ConversationHandler)]
     names = [h.name for h in registered if isinstance(h, Conversation)]
-    assert sorted(names) == ["directive", "good_model", "model_review", "report", "schedule"]
+    assert sorted(names) == [
+        "directive", "good_model", "model_review", "report", "schedule", "unit_edit",
+    ]  # fmt: skip
 
 
 async def test_a_report_begun_in_one_process_is_finished_by_the_next(

@@ -360,12 +360,12 @@ async def test_regenerating_revokes_the_old_code(
 async def test_errors_get_a_polite_apology_without_details(
     app: BotApplication, client: SandboxClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import handlers.admin
+    import handlers.units
 
     async def explode(*_: object, **__: object) -> None:
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(handlers.admin, "list_directory", explode)
+    monkeypatch.setattr(handlers.units, "list_directory", explode)
     [reply] = await client.converse(ADMIN_ID, "/donvi")
     assert "sự cố" in reply["text"]
     assert "secret" not in reply["text"] and "RuntimeError" not in reply["text"]

@@ -1,9 +1,12 @@
-"""How a refused unit file is explained: each bad line, in one line of text."""
+"""Units in words: /donvi's pages, a unit's card, and a refused unit file's bad lines."""
 
 from __future__ import annotations
 
+from bot.services.registry.directory import UnitLine
+from bot.services.registry.unit_admin import UnitCard
 from bot.services.registry.unit_import import Problem, RowError, UnitFileError
-from bot.texts.catalog import N_, Translator
+from bot.texts.catalog import N_, Html, Translator
+from bot.texts.labels import kind_label, role_label
 
 PROBLEMS = {
     Problem.MISSING_COLUMNS: N_("units.file.missing_columns"),
@@ -38,3 +41,64 @@ def unit_file_problems(t: Translator, error: UnitFileError) -> str:
     if error.more:
         parts.append(t.plain("units.file.more", count=error.more))
     return "; ".join(parts)
+
+
+def adults_text(t: Translator, adults: int | None) -> str:
+    """The number of adults as "1.250", or "chưa rõ" when the list has none."""
+    return t.number(adults) if adults is not None else t.plain("units.unknown_adults")
+
+
+def unit_line(t: Translator, line: UnitLine) -> Html:
+    """One unit of the list: code, name, kind, adults and who registered."""
+    registered = t("units.registered", count=line.contacts) if line.contacts else t("units.nobody")
+    return t(
+        "units.line",
+        code=line.code,
+        name=line.name,
+        kind=kind_label(t, line.kind),
+        adults=adults_text(t, line.adults),
+        registered=registered,
+    )
+
+
+def directory_page(
+    t: Translator, shown: list[UnitLine], *, total: int, page: int, pages: int
+) -> Html:
+    """A page of /donvi: a heading per group it reaches, then its units."""
+    lines = [t("units.page_header", count=total, page=page + 1, pages=pages)]
+    group: bool | None = None
+    for line in shown:
+        if line.kind.is_residential is not group:
+            group = line.kind.is_residential
+            key = N_("units.group.residential") if group else N_("units.group.agencies")
+            lines += [Html(""), t(key)]
+        lines.append(unit_line(t, line))
+    lines += [Html(""), t("units.page_hint")]
+    return Html("\n".join(lines))
+
+
+def card_text(t: Translator, card: UnitCard) -> Html:
+    """A unit's card: what it is, its figures and its people (or that it is archived)."""
+    lines = [
+        t("units.card.title", name=card.name, code=card.code),
+        t("units.card.facts", kind=kind_label(t, card.kind), adults=adults_text(t, card.adults)),
+    ]
+    if card.enrolled is not None:
+        lines.append(t("units.card.enrolled", enrolled=card.enrolled))
+    if not card.active:
+        lines += [Html(""), t("units.card.archived")]
+        return Html("\n".join(lines))
+    if not card.members:
+        lines += [Html(""), t("units.card.nobody")]
+        return Html("\n".join(lines))
+    lines += [Html(""), t("units.card.members", count=len(card.members))]
+    for member in card.members:
+        lines.append(
+            t(
+                "units.card.member",
+                name=member.name,
+                role=role_label(t, member.role),
+                user_id=str(member.user_id),
+            )
+        )
+    return Html("\n".join(lines))

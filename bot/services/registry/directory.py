@@ -41,6 +41,11 @@ async def unit_directory(session: AsyncSession) -> list[UnitLine]:
     ]
 
 
+def by_group(lines: list[UnitLine]) -> list[UnitLine]:
+    """Thôn, buôn and tổ dân phố first, then agencies; by code within each group."""
+    return sorted(lines, key=lambda line: (not line.kind.is_residential, line.code))
+
+
 async def list_directory(db: Database) -> list[UnitLine]:
     """/donvi and `units list`: the directory, read in one snapshot."""
     async with db.read() as session:

@@ -13,6 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.common.audit import record_event
 from bot.services.common.sync import IDENTITIES, bump
@@ -42,9 +43,18 @@ class RevokeResult:
 
 
 async def revoke(
-    db: Database, *, actor_user_id: int | None, user_id: int, settings_admins: Collection[int]
+    db: Database,
+    *,
+    actor_user_id: int | None,
+    user_id: int,
+    settings_admins: Collection[int],
+    unit_id: int | None = None,
 ) -> RevokeResult:
-    """Take every role from `user_id` in one transaction, with an audit event."""
+    """Take every role from `user_id` in one transaction, with an audit event.
+
+    With `unit_id` (🚫 Gỡ on a unit's card), only while the person is still in that unit: a
+    card pressed after they moved elsewhere changes nothing.
+    """
     if user_id in settings_admins:
         return RevokeResult(RevokeOutcome.SETTINGS_ADMIN)
     if actor_user_id == user_id:
@@ -53,30 +63,38 @@ async def revoke(
         contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == user_id))
         if contact is None or contact.status == ContactStatus.LEFT:
             return RevokeResult(RevokeOutcome.UNKNOWN)
-        previous, unit = contact.role, contact.unit
-        contact.status, contact.unit_id, contact.updated_at = ContactStatus.LEFT, None, utcnow()
-        # Messages queued for them before now are not sent either.
-        await session.execute(
-            update(Delivery)
-            .where(Delivery.contact_id == contact.id, Delivery.status == DeliveryStatus.PENDING)
-            .values(status=DeliveryStatus.FAILED, last_error="revoked")
-        )
-        record_event(
-            session,
-            actor_user_id,
-            "role.revoked",
-            user_id=user_id,
-            previous=previous.value,
-            unit=unit.code if unit else None,
-        )
+        if unit_id is not None and contact.unit_id != unit_id:
+            return RevokeResult(RevokeOutcome.UNKNOWN)
+        result = await detach(session, contact, actor_user_id)
         await bump(session, IDENTITIES)
-        language = await session.scalar(
-            select(LanguageChoice.language).where(LanguageChoice.telegram_user_id == user_id)
+        return result
+
+
+async def detach(
+    session: AsyncSession, contact: Contact, actor_user_id: int | None
+) -> RevokeResult:
+    """Mark the contact LEFT, off its unit, with its pending messages dropped and audited."""
+    previous, unit = contact.role, contact.unit
+    contact.status, contact.unit_id, contact.updated_at = ContactStatus.LEFT, None, utcnow()
+    # Messages queued for them before now are not sent either.
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.contact_id == contact.id, Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.FAILED, last_error="revoked")
+    )
+    record_event(
+        session,
+        actor_user_id,
+        "role.revoked",
+        user_id=contact.telegram_user_id,
+        previous=previous.value,
+        unit=unit.code if unit else None,
+    )
+    language = await session.scalar(
+        select(LanguageChoice.language).where(
+            LanguageChoice.telegram_user_id == contact.telegram_user_id
         )
-        return RevokeResult(
-            RevokeOutcome.REVOKED,
-            previous,
-            unit.name if unit else None,
-            contact.chat_id,
-            language,
-        )
+    )
+    return RevokeResult(
+        RevokeOutcome.REVOKED, previous, unit.name if unit else None, contact.chat_id, language
+    )

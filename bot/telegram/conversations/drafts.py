@@ -88,6 +88,14 @@ class ModelDraft:
 
 
 @dataclass(frozen=True)
+class UnitEditDraft:
+    """An admin typing a unit's new number of adults ("adults") or name ("name")."""
+
+    code: str
+    field: str
+
+
+@dataclass(frozen=True)
 class ModelReviewDraft:
     """An officer reviewing a good model: typing a reason or a title, or picking units."""
 
@@ -128,6 +136,7 @@ class UserData:
     commendation: CommendationDraft | None
     media_group: str | None
     thread_reply: ThreadReplyDraft | None
+    unit_edit: UnitEditDraft | None
 
     def __init__(self) -> None:
         """Start with nothing in progress (PTB creates one per user)."""
@@ -141,3 +150,4 @@ class UserData:
         # The album being received, so that several photos get one answer.
         self.media_group: str | None = None
         self.thread_reply: ThreadReplyDraft | None = None
+        self.unit_edit: UnitEditDraft | None = None

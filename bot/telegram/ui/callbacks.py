@@ -100,6 +100,18 @@ class Action(enum.StrEnum):
     COMMEND_PDF = "commend:pdf"
     COMMEND_SEND = "commend:send"
     COMMEND_CANCEL = "commend:cancel"
+    # Admins: /donvi's pages and a unit's card (argument: the code; 🚫 Gỡ takes the unit's
+    # id and the person's user id), with a confirmation before removing or archiving.
+    UNIT_PAGE = "unit:page"
+    UNIT_SHOW = "unit:show"
+    UNIT_REMOVE = "unit:rm"
+    UNIT_REMOVE_YES = "unit:rmyes"
+    UNIT_ADULTS = "unit:adults"
+    UNIT_RENAME = "unit:name"
+    UNIT_INVITE = "unit:invite"
+    UNIT_ARCHIVE = "unit:arch"
+    UNIT_ARCHIVE_YES = "unit:archyes"
+    UNIT_KEEP = "unit:keep"
 
 
 def build(action: Action, *args: object) -> str:

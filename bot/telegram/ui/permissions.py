@@ -100,6 +100,18 @@ _COMMENDATION = (
     Action.COMMEND_SEND,
     Action.COMMEND_CANCEL,
 )
+_UNITS = (
+    Action.UNIT_PAGE,
+    Action.UNIT_SHOW,
+    Action.UNIT_REMOVE,
+    Action.UNIT_REMOVE_YES,
+    Action.UNIT_ADULTS,
+    Action.UNIT_RENAME,
+    Action.UNIT_INVITE,
+    Action.UNIT_ARCHIVE,
+    Action.UNIT_ARCHIVE_YES,
+    Action.UNIT_KEEP,
+)
 
 # Every button's action decides who may press it; a test checks that each one is here.
 CALLBACK_ROLES: Mapping[Action, Roles] = {
@@ -127,6 +139,7 @@ CALLBACK_ROLES: Mapping[Action, Roles] = {
     **dict.fromkeys(_MODEL_SHARING, REGISTERED),
     **dict.fromkeys(_MODEL_REVIEW, STAFF),
     **dict.fromkeys(_COMMENDATION, STAFF),
+    **dict.fromkeys(_UNITS, ADMINS),
 }
 
 
