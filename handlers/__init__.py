@@ -20,6 +20,7 @@ from handlers import (
     start,
     stats,
     threads,
+    unit_files,
     units,
 )
 
@@ -44,6 +45,7 @@ def register_all(application: BotApplication) -> None:
     schedules.register(application)
     admin.register(application)
     units.register(application)
+    unit_files.register(application)
     start.register(application)
     # Last: plain messages, photos, voice notes, unknown commands, and stale buttons.
     chat.register(application)

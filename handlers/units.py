@@ -160,11 +160,11 @@ async def remove(update: Update, context: BotContext) -> None:
     t = context.t
     unit = card.name if card else code
     if result.outcome is RevokeOutcome.UNKNOWN:
-        await _settle(update, t("units.remove_gone", unit=unit))
+        await settle(update, t("units.remove_gone", unit=unit))
     elif result.outcome is not RevokeOutcome.REVOKED:
-        await _settle(update, t(REVOKE_REFUSALS[result.outcome], user_id=user_text))
+        await settle(update, t(REVOKE_REFUSALS[result.outcome], user_id=user_text))
     else:
-        await _settle(update, t("units.remove_done", user_id=user_text, unit=unit))
+        await settle(update, t("units.remove_done", user_id=user_text, unit=unit))
         await _tell(context, result)
 
 
@@ -187,13 +187,13 @@ async def archive(update: Update, context: BotContext) -> None:
     changed = await archive_unit(context.deps.db, code, actor_user_id=context.who.user_id)
     t = context.t
     if changed.outcome is Change.UNKNOWN or changed.card is None:
-        await _settle(update, t("units.unknown"))
+        await settle(update, t("units.unknown"))
         return
     if changed.outcome is Change.ARCHIVED:
-        await _settle(update, t("units.already_archived", unit=changed.card.name))
+        await settle(update, t("units.already_archived", unit=changed.card.name))
         return
     context.deps.identities.forget()
-    await _settle(
+    await settle(
         update, t("units.archive_done", unit=changed.card.name, count=len(changed.removed))
     )
     for result in changed.removed:
@@ -202,10 +202,10 @@ async def archive(update: Update, context: BotContext) -> None:
 
 async def keep(update: Update, context: BotContext) -> None:
     """↩️ Giữ nguyên: nothing changes; the question loses its buttons."""
-    await _settle(update, context.t("units.kept"))
+    await settle(update, context.t("units.kept"))
 
 
-async def _settle(update: Update, text: str) -> None:
+async def settle(update: Update, text: str) -> None:
     """Answer a confirmation in place: its text becomes the outcome, without buttons."""
     query = update.callback_query
     assert query is not None

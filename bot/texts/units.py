@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.services.registry.directory import UnitLine
 from bot.services.registry.unit_admin import UnitCard
-from bot.services.registry.unit_import import Problem, RowError, UnitFileError
+from bot.services.registry.unit_import import Problem, RowError, UnitFileError, UnitRow
+from bot.services.registry.units import Preview
 from bot.texts.catalog import N_, Html, Translator
 from bot.texts.labels import kind_label, role_label
 
@@ -101,4 +102,35 @@ def card_text(t: Translator, card: UnitCard) -> Html:
                 user_id=str(member.user_id),
             )
         )
+    return Html("\n".join(lines))
+
+
+# Codes listed per group of a preview before "… và N đơn vị khác".
+PREVIEW_LISTED = 10
+
+
+def _codes(t: Translator, rows: tuple[UnitRow, ...]) -> str:
+    """The codes and names, the first ten, then "… và 4 đơn vị khác"."""
+    shown = "; ".join(f"{row.code} {row.name}" for row in rows[:PREVIEW_LISTED])
+    more = len(rows) - PREVIEW_LISTED
+    return shown + (t.plain("units.file.and_more", count=more) if more > 0 else "")
+
+
+def preview_text(t: Translator, file_name: str, preview: Preview) -> Html:
+    """What importing a unit file would do; nothing has changed yet."""
+    total = len(preview.added) + len(preview.changed) + preview.unchanged
+    lines = [t("units.file.preview", name=file_name, total=total)]
+    if preview.added:
+        lines.append(
+            t("units.file.added", count=len(preview.added), units=_codes(t, preview.added))
+        )
+    if preview.changed:
+        lines.append(
+            t("units.file.changed", count=len(preview.changed), units=_codes(t, preview.changed))
+        )
+    lines.append(t("units.file.unchanged", count=preview.unchanged))
+    if preview.added or preview.changed:
+        lines += [Html(""), t("units.file.confirm")]
+    else:
+        lines += [Html(""), t("units.file.nothing")]
     return Html("\n".join(lines))

@@ -338,11 +338,20 @@ def _cell_text(value: object) -> str:
 
 def read_table(path: Path) -> list[list[str]]:
     """Read a CSV or XLSX unit file as rows of text. Raises UnitFileError for what cannot be."""
-    size = path.stat().st_size
+    check_size(path.stat().st_size)
+    return read_table_bytes(path.read_bytes(), path.suffix)
+
+
+def check_size(size: int) -> None:
+    """Refuse a file over MAX_FILE_BYTES before reading it."""
     if size > MAX_FILE_BYTES:
         raise _file_error(Problem.TOO_BIG, limit=f"{MAX_FILE_BYTES // (1024 * 1024)} MB")
-    data = path.read_bytes()
-    suffix = path.suffix.lower()
+
+
+def read_table_bytes(data: bytes, suffix: str) -> list[list[str]]:
+    """Read a unit file's content (a CSV, or an XLSX by its suffix or signature) as rows."""
+    check_size(len(data))
+    suffix = suffix.lower()
     if suffix == ".xls" or data.startswith(OLE2_MAGIC):
         raise _file_error(Problem.LEGACY_XLS)
     if suffix in (".xlsx", ".xlsm") or data.startswith(ZIP_MAGIC):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.common.audit import record_event
+from bot.services.common.sync import IDENTITIES, bump
 from bot.services.registry.unit_import import UnitRow, parse_unit_table, read_table
 from models import Unit
 from models.db import Database
@@ -47,27 +48,65 @@ async def upsert_units(
             )
             created += 1
             continue
-        # A file without the optional head columns (or a blank cell) keeps what is stored.
-        head_name = row.head_name or unit.head_name
-        head_phone = row.head_phone or unit.head_phone
-        wanted = (row.name, row.kind, row.adults, True, head_name, head_phone)
-        if (unit.name, unit.kind, unit.adults, unit.active, unit.head_name, unit.head_phone) != (
-            wanted
-        ):
+        if changes(unit, row):
+            head_name, head_phone = _heads(unit, row)
             unit.name, unit.kind, unit.adults, unit.active = row.name, row.kind, row.adults, True
             unit.head_name, unit.head_phone = head_name, head_phone
             updated += 1
     record_event(session, actor_user_id, "units.imported", created=created, updated=updated)
+    await bump(session, IDENTITIES)  # heads' cached identities carry their unit's name
     return ImportResult(created=created, updated=updated)
+
+
+def _heads(unit: Unit, row: UnitRow) -> tuple[str | None, str | None]:
+    """A file without the optional head columns (or a blank cell) keeps what is stored."""
+    return row.head_name or unit.head_name, row.head_phone or unit.head_phone
+
+
+def changes(unit: Unit, row: UnitRow) -> bool:
+    """Whether importing `row` would change the stored unit (an archived one comes back)."""
+    wanted = (row.name, row.kind, row.adults, True, *_heads(unit, row))
+    return (unit.name, unit.kind, unit.adults, unit.active, unit.head_name, unit.head_phone) != (
+        wanted
+    )
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What importing a file would do: the codes added and changed, and how many stay."""
+
+    added: tuple[UnitRow, ...]
+    changed: tuple[UnitRow, ...]
+    unchanged: int
+
+
+async def preview_rows(db: Database, rows: Sequence[UnitRow]) -> Preview:
+    """Compare a parsed file with the stored units, reading only."""
+    async with db.read() as session:
+        stored = {
+            unit.code: unit
+            for unit in await session.scalars(
+                select(Unit).where(Unit.code.in_([r.code for r in rows]))
+            )
+        }
+    added = tuple(r for r in rows if r.code not in stored)
+    changed = tuple(r for r in rows if r.code in stored and changes(stored[r.code], r))
+    return Preview(added, changed, len(rows) - len(added) - len(changed))
+
+
+async def import_rows(
+    db: Database, rows: Sequence[UnitRow], actor_user_id: int | None
+) -> ImportResult:
+    """Upsert already-parsed rows in one transaction (all or nothing)."""
+    async with db.write() as session:
+        return await upsert_units(session, rows, actor_user_id)
 
 
 async def import_units_file(
     db: Database, path: Path, actor_user_id: int | None = None
 ) -> ImportResult:
     """Validate the whole file first, then upsert it in one transaction (all or nothing)."""
-    rows = parse_unit_table(read_table(path))
-    async with db.write() as session:
-        return await upsert_units(session, rows, actor_user_id)
+    return await import_rows(db, parse_unit_table(read_table(path)), actor_user_id)
 
 
 async def list_units(session: AsyncSession, *, active_only: bool = True) -> list[Unit]:

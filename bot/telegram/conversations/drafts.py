@@ -96,6 +96,15 @@ class UnitEditDraft:
 
 
 @dataclass(frozen=True)
+class UnitFileDraft:
+    """A unit file an admin sent, previewed and waiting for ✅ Nhập (read again then)."""
+
+    file_id: str
+    file_name: str
+    digest: str
+
+
+@dataclass(frozen=True)
 class ModelReviewDraft:
     """An officer reviewing a good model: typing a reason or a title, or picking units."""
 
@@ -137,6 +146,7 @@ class UserData:
     media_group: str | None
     thread_reply: ThreadReplyDraft | None
     unit_edit: UnitEditDraft | None
+    unit_file: UnitFileDraft | None
 
     def __init__(self) -> None:
         """Start with nothing in progress (PTB creates one per user)."""
@@ -151,3 +161,4 @@ class UserData:
         self.media_group: str | None = None
         self.thread_reply: ThreadReplyDraft | None = None
         self.unit_edit: UnitEditDraft | None = None
+        self.unit_file: UnitFileDraft | None = None

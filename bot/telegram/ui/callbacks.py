@@ -112,6 +112,9 @@ class Action(enum.StrEnum):
     UNIT_ARCHIVE = "unit:arch"
     UNIT_ARCHIVE_YES = "unit:archyes"
     UNIT_KEEP = "unit:keep"
+    # A unit file sent as a document: import it (argument: the file's digest), or not.
+    UNIT_IMPORT = "unit:import"
+    UNIT_IMPORT_CANCEL = "unit:importno"
 
 
 def build(action: Action, *args: object) -> str:

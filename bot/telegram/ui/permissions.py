@@ -111,6 +111,8 @@ _UNITS = (
     Action.UNIT_ARCHIVE,
     Action.UNIT_ARCHIVE_YES,
     Action.UNIT_KEEP,
+    Action.UNIT_IMPORT,
+    Action.UNIT_IMPORT_CANCEL,
 )
 
 # Every button's action decides who may press it; a test checks that each one is here.
