@@ -21,6 +21,8 @@ def run_cli(args: list[str], **env_overrides: str) -> subprocess.CompletedProces
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         capture_output=True,
+        # No terminal: a command that would ask a question (units merge) refuses instead.
+        stdin=subprocess.DEVNULL,
         text=True,
         env=env,
         check=False,

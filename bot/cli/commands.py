@@ -193,7 +193,17 @@ def cmd_units(args: argparse.Namespace, settings: Settings) -> int:
     upgrade_to_head(settings.database_url)
     if args.units_command == "import":
         return asyncio.run(_import_units(settings, args))
+    if args.units_command == "merge":
+        return asyncio.run(_merge_units(settings, args))
     return asyncio.run(_list_units(settings))
+
+
+async def _merge_units(settings: Settings, args: argparse.Namespace) -> int:
+    """Merge one unit into another, after saying what it does and asking."""
+    from bot.cli.merge import merge
+
+    async with database(settings) as db:
+        return await merge(db, settings, args)
 
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:

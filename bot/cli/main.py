@@ -113,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     unit_import = unit_commands.add_parser("import", help="import a CSV or XLSX unit list")
     unit_import.add_argument("file", type=Path)
     unit_commands.add_parser("list", help="one unit per line")
+    unit_merge = unit_commands.add_parser(
+        "merge", help="merge unit OLD into NEW (people and figures move, OLD is archived)"
+    )
+    unit_merge.add_argument("old", help="the code of the unit that ends")
+    unit_merge.add_argument("new", help="the code of the unit that continues")
+    unit_merge.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
     audit = commands.add_parser("audit", help="who changed what, and when")
     audit.add_argument("--since", help="from this day on (dd/mm/yyyy or yyyy-mm-dd)")
     users = commands.add_parser("users", help="the people with a role")
