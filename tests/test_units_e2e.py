@@ -196,3 +196,23 @@ async def test_an_archived_unit_leaves_the_lists_and_its_people_are_told(
     assert await snapshot(session_factory) == unchanged
     [event] = await _events(session_factory, "unit.archived")
     assert event == {"unit": "T01", "removed": 1, "actor": ADMIN_ID}
+
+
+async def test_an_officer_can_neither_open_nor_press_a_units_card(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    from bot.services.registry.contacts import grant
+
+    officer = 891_010
+    await client.open_chats([officer])
+    await grant(app.bot_data.db, actor_user_id=ADMIN_ID, user_id=officer, role=Role.OFFICER)
+    [refused] = await client.converse(officer, "/donvi T01")
+    assert refused["html"] == VI("access.not_allowed")
+    unchanged = await snapshot(session_factory)
+    after = await client.last_seq()
+    # A forged "🗄 Ngừng theo dõi" press on one of the officer's own messages.
+    await client.press(officer, refused["message_id"], "unit:archyes:T01")
+    [answer] = await client.expect(officer, after=after)
+    assert answer["method"] == "answerCallbackQuery"
+    assert await snapshot(session_factory) == unchanged
+    assert (await _unit(session_factory, "T01")).active
