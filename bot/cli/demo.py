@@ -186,6 +186,8 @@ async def act_admin_setup(demo: Demo) -> None:
     demo.user(admin, "/donvi")
     units = await demo.client.converse(ADMIN_ID, "/donvi", settle=1.5)
     demo.bot(units[:1], lines=4)
+    demo.user(admin, "/donvi B01")
+    demo.bot(await demo.client.converse(ADMIN_ID, "/donvi B01"), lines=4)
     demo.user(admin, "/moi canbo")
     [invite] = await demo.client.converse(ADMIN_ID, "/moi canbo")
     demo.bot([invite], lines=1)
