@@ -89,6 +89,8 @@ class Directive(Base):
     buttons: Mapped[list[list[list[str]]] | None] = mapped_column(JSON, nullable=True)
     document_file_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     document_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # A voice note sent before the text (a head's, forwarded to the officers).
+    voice_file_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
     # "all", "thon" (thôn/buôn/tổ dân phố), "co_quan" (agencies and schools) or "units:T01,T02".
     audience: Mapped[str] = mapped_column(String(2000), default="all")

@@ -47,8 +47,10 @@ class ThreadMessageKind(enum.StrEnum):
     # Evidence the unit sent (it is also an `evidence` row), or a photo in an answer.
     PHOTO = "photo"
     DOCUMENT = "document"
-    # A typed answer under "↩️ Trả lời" (either side).
+    # A typed answer under "↩️ Trả lời" (either side), or a head's words "📨" sent.
     TEXT = "text"
+    # A head's voice note, sent to the officers as it was spoken.
+    VOICE = "voice"
 
 
 class Thread(Base):

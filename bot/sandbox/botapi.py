@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.sandbox.flood import FloodControl
-from bot.sandbox.media import document_object, photo_sizes
+from bot.sandbox.media import document_object, photo_sizes, voice_object
 from bot.sandbox.store import JSON, Store, StoredFile, Webhook
 from bot.sandbox.validation import (
     ApiError,
@@ -33,6 +33,7 @@ FLOOD_COUNTED = frozenset(
         "sendMessage",
         "sendPhoto",
         "sendDocument",
+        "sendVoice",
         "sendMediaGroup",
         "copyMessage",
         "forwardMessage",
@@ -247,18 +248,23 @@ def _stored_file(store: Store, params: Params, value: Any, field: str) -> Stored
     raise ApiError(400, f"Bad Request: wrong file identifier/HTTP URL specified for {field}")
 
 
+SEND_METHODS = {"photo": "sendPhoto", "document": "sendDocument", "voice": "sendVoice"}
+
+
 def _media_field(store: Store, kind: str, stored: StoredFile) -> Any:
-    """The message field for a sent photo or document."""
+    """The message field for a sent photo, document or voice note."""
     if kind == "photo":
         return photo_sizes(store, stored)
+    if kind == "voice":
+        return voice_object(stored, 0)
     return document_object(stored)
 
 
 async def _send_file(store: Store, flood: FloodControl, params: Params, kind: str) -> JSON:
-    """Shared body of sendPhoto and sendDocument."""
+    """Shared body of sendPhoto, sendDocument and sendVoice."""
     caption = check_caption(params.get("caption"), params.get("parse_mode"))
     markup = parse_markup(params.get("reply_markup"))
-    method = "sendPhoto" if kind == "photo" else "sendDocument"
+    method = SEND_METHODS[kind]
     chat = _target_chat(store, flood, params, method)
     stored = _stored_file(store, params, params.get(kind), kind)
     media = _media_field(store, kind, stored)
@@ -290,6 +296,11 @@ async def send_photo(store: Store, flood: FloodControl, params: Params) -> JSON:
 async def send_document(store: Store, flood: FloodControl, params: Params) -> JSON:
     """Send a document (uploaded or by file_id)."""
     return await _send_file(store, flood, params, "document")
+
+
+async def send_voice(store: Store, flood: FloodControl, params: Params) -> JSON:
+    """Send a voice note (uploaded or by file_id)."""
+    return await _send_file(store, flood, params, "voice")
 
 
 def _album_items(params: Params) -> list[JSON]:
@@ -636,6 +647,7 @@ METHODS: dict[str, Method] = {
     "sendMessage": send_message,
     "sendPhoto": send_photo,
     "sendDocument": send_document,
+    "sendVoice": send_voice,
     "sendMediaGroup": send_media_group,
     "editMessageText": edit_message_text,
     "editMessageCaption": edit_message_caption,

@@ -33,11 +33,13 @@ class Rendered:
     caption: str | None
     parts: list[str]
     photo_file_ids: tuple[str, ...] = ()
+    voice_file_id: str | None = None
 
     @property
     def message_count(self) -> int:
         """How many sends one recipient gets (an album is one)."""
-        return len(self.parts) + (1 if self.document_file_id else 0) + (1 if self.photos else 0)
+        files = (self.document_file_id, self.voice_file_id)
+        return len(self.parts) + sum(1 for f in files if f) + (1 if self.photos else 0)
 
     @property
     def photos(self) -> bool:
@@ -203,6 +205,7 @@ def render_directive(
             None,
             split_for_telegram([thread_message_html(t, content)], MAX_TEXT),
             content.photo_file_ids,
+            content.voice_file_id,
         )
     layout = LAYOUTS.get(content.body_key or "")
     if layout is not None:

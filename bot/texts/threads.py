@@ -18,16 +18,19 @@ ICONS = {
     ThreadMessageKind.PHOTO: "📷",
     ThreadMessageKind.DOCUMENT: "📎",
     ThreadMessageKind.TEXT: "💬",
+    ThreadMessageKind.VOICE: "🎙",
 }
 # A photo or document sent without words: what stands in for the text, under the photo
 # itself (messages), or on its own (lists, the export).
 BELOW_FILE = {
     ThreadMessageKind.PHOTO: N_("thread.photo_only"),
     ThreadMessageKind.DOCUMENT: N_("thread.document_only"),
+    ThreadMessageKind.VOICE: N_("thread.voice_only"),
 }
 NO_TEXT = {
     ThreadMessageKind.PHOTO: N_("thread.photo_short"),
     ThreadMessageKind.DOCUMENT: N_("thread.document_short"),
+    ThreadMessageKind.VOICE: N_("thread.voice_short"),
 }
 # The export's "Loại" column.
 LABELS = {
@@ -35,6 +38,7 @@ LABELS = {
     (ThreadSide.UNIT, ThreadMessageKind.PHOTO): N_("thread.label.photo"),
     (ThreadSide.UNIT, ThreadMessageKind.DOCUMENT): N_("thread.label.document"),
     (ThreadSide.UNIT, ThreadMessageKind.TEXT): N_("thread.label.unit_answer"),
+    (ThreadSide.UNIT, ThreadMessageKind.VOICE): N_("thread.label.voice"),
 }
 COMMUNE_LABEL = N_("thread.label.commune_answer")
 STATUSES = {
@@ -74,6 +78,8 @@ def thread_message_html(t: Translator, content: DirectiveContent) -> Html:
         kind = ThreadMessageKind.PHOTO
     elif content.document_file_id:
         kind = ThreadMessageKind.DOCUMENT
+    elif content.voice_file_id:
+        kind = ThreadMessageKind.VOICE
     params = content.body_params
     lines: list[str] = []
     if content.kind == MessageKind.ANSWER:

@@ -29,6 +29,8 @@ class DirectiveContent:
     body_format: str = "text"
     # Telegram file ids of photos sent before the text (an album when there are several).
     photo_file_ids: tuple[str, ...] = ()
+    # A voice note sent before the text (a head's, forwarded to the officers).
+    voice_file_id: str | None = None
     # Extra button rows under the message: (catalog key of the label, callback data) each,
     # labelled in each recipient's language (e.g. "↩️ Trả lời" on a note sent to officers).
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()

@@ -63,6 +63,7 @@ async def create_directive(
         buttons=[[list(button) for button in row] for row in content.buttons] or None,
         document_file_id=content.document_file_id,
         document_name=content.document_name,
+        voice_file_id=content.voice_file_id,
         deadline=content.deadline,
         audience=str(audience),
         created_by=actor_user_id,

@@ -88,6 +88,7 @@ def content_of(directive: Directive) -> DirectiveContent:
         body_params=directive.body_params or {},
         body_format=directive.body_format,
         photo_file_ids=tuple(directive.photo_file_ids or ()),
+        voice_file_id=directive.voice_file_id,
         buttons=tuple(
             tuple((str(key), str(data)) for key, data in row) for row in directive.buttons or ()
         ),

@@ -110,3 +110,9 @@ class DeadlineRule:
         else:
             day = period.last_day.replace(day=self.day)
         return datetime.combine(day, time(hour, minute), tzinfo=tz)
+
+
+def current_deadline(settings: Settings, now: datetime) -> datetime:
+    """When the report of the period holding `now` is due, in the commune's zone."""
+    period = period_at(now, settings.report_period, settings.tz)
+    return DeadlineRule.from_settings(settings).due(period, settings.report_period, settings.tz)

@@ -70,6 +70,8 @@ STAFF_KEYS = {
     ThreadMessageKind.DOCUMENT: N_("thread.staff.document"),
 }
 STAFF_REPLY_KEY = N_("thread.staff.reply")
+# A head's own message (a question, a voice note) sent with "📨 Gửi cho cán bộ xã".
+STAFF_QUESTION_KEY = N_("thread.staff.question")
 UNIT_ANSWER_KEY = N_("thread.unit.answer")
 
 
@@ -80,10 +82,14 @@ class Written:
     text: str
     file: IncomingFile | None = None
     media_group_id: str | None = None
+    # A head's voice note ("📨" needs no button for it: it is meant for a person).
+    voice_file_id: str | None = None
 
     @property
     def kind(self) -> ThreadMessageKind:
-        """A typed text, a photo or a document."""
+        """A typed text, a voice note, a photo or a document."""
+        if self.voice_file_id is not None:
+            return ThreadMessageKind.VOICE
         if self.file is None:
             return ThreadMessageKind.TEXT
         if self.file.kind == EvidenceKind.PHOTO:
@@ -229,6 +235,7 @@ class _FromUnit:
     period: Period
     key: str
     file: IncomingFile | None = None
+    voice_file_id: str | None = None
     media_group_id: str | None = None
     report_id: int | None = None
     evidence_id: int | None = None
@@ -244,7 +251,7 @@ async def _post_from_unit(
     thread = await _thread_for_unit(
         session, message.unit.id, author_id, now, message.preferred_thread
     )
-    file_id = message.file.file_id if message.file else None
+    file_id = message.file.file_id if message.file else message.voice_file_id
     stored = ThreadMessage(
         thread_id=thread.id,
         side=ThreadSide.UNIT,
@@ -290,6 +297,7 @@ async def _post_from_unit(
         photo_file_ids=(file_id,) if message.kind == ThreadMessageKind.PHOTO and file_id else (),
         document_file_id=file_id if message.kind == ThreadMessageKind.DOCUMENT else None,
         document_name=message.file.file_name if message.file else None,
+        voice_file_id=message.voice_file_id,
         buttons=buttons_for(thread.id),
     )
     directive, count = await create_directive(
@@ -343,6 +351,49 @@ async def send_note(
                 period=period_at(report.reported_at, period_kind, tz),
                 key=STAFF_KEYS[ThreadMessageKind.NOTE],
                 report_id=report_id,
+                update_id=update_id,
+            ),
+            now,
+            buttons_for,
+        )
+    _wake(outbox, posted)
+    return posted
+
+
+async def ask_commune(
+    db: Database,
+    outbox: OutboxSignal,
+    target: Target,
+    author: Reporter,
+    written: Written,
+    *,
+    update_id: int | None,
+    now: datetime,
+    period_kind: str,
+    tz: ZoneInfo,
+    buttons_for: ButtonsFor,
+) -> Posted:
+    """A head's message to the officers ("📨 Gửi cho cán bộ xã"): into the unit's thread.
+
+    `update_id` is the head's message: sending it twice stores and sends it once.
+    """
+    async with db.write() as session:
+        repeated = await _repeated(session, update_id)
+        if repeated is not None:
+            return await _posted(session, repeated.thread_id)
+        unit = await session.get(Unit, target.unit_id)
+        assert unit is not None
+        posted = await _post_from_unit(
+            session,
+            _FromUnit(
+                unit=unit,
+                author=author,
+                kind=written.kind,
+                text=_clip(written.text, MAX_TEXT),
+                period=period_at(now, period_kind, tz),
+                key=STAFF_QUESTION_KEY,
+                file=written.file,
+                voice_file_id=written.voice_file_id,
                 update_id=update_id,
             ),
             now,

@@ -88,6 +88,14 @@ class ModelDraft:
 
 
 @dataclass(frozen=True)
+class AskDraft:
+    """A head's message offered with "📨 Gửi cho cán bộ xã" (only the newest is kept)."""
+
+    update_id: int
+    text: str
+
+
+@dataclass(frozen=True)
 class UnitEditDraft:
     """An admin typing a unit's new number of adults ("adults") or name ("name")."""
 
@@ -147,6 +155,7 @@ class UserData:
     thread_reply: ThreadReplyDraft | None
     unit_edit: UnitEditDraft | None
     unit_file: UnitFileDraft | None
+    asked: AskDraft | None
 
     def __init__(self) -> None:
         """Start with nothing in progress (PTB creates one per user)."""
@@ -162,3 +171,4 @@ class UserData:
         self.thread_reply: ThreadReplyDraft | None = None
         self.unit_edit: UnitEditDraft | None = None
         self.unit_file: UnitFileDraft | None = None
+        self.asked: AskDraft | None = None

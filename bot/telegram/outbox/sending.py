@@ -1,4 +1,4 @@
-"""Sending one rendered message (photos, a document, then text parts) to one chat."""
+"""Sending one rendered message (photos, a document, a voice note, text parts) to one chat."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ async def send_rendered(
         steps.append(("photos", ""))
     if rendered.document_file_id:
         steps.append(("document", rendered.document_file_id))
+    if rendered.voice_file_id:
+        steps.append(("voice", rendered.voice_file_id))
     steps += [("text", part) for part in rendered.parts]
     message = None
     for index in range(start, len(steps)):
@@ -35,6 +37,8 @@ async def send_rendered(
         last = index == len(steps) - 1
         if kind == "photos":
             message = await _send_photos(bot, chat_id, rendered.photo_file_ids)
+        elif kind == "voice":
+            message = await bot.send_voice(chat_id, payload, reply_markup=markup if last else None)
         elif kind == "document":
             message = await bot.send_document(
                 chat_id, payload, caption=rendered.caption, reply_markup=markup if last else None

@@ -26,6 +26,8 @@ class Action(enum.StrEnum):
     # A figure read from a chat message: "✅ Đúng" / "✏️ Sửa" (argument: the message's update).
     FREE_CONFIRM = "free:yes"
     FREE_EDIT = "free:edit"
+    # "📨 Gửi cho cán bộ xã" under a head's message the bot cannot answer (argument: its update).
+    ASK_SEND = "ask:send"
     PROGRESS = "progress"
     HELP = "help"
     ACK = "ack"

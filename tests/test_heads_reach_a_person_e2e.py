@@ -1,0 +1,148 @@
+"""End-to-end: a head's words always reach a person, or get a real answer (issue 24).
+
+Thanks get a kind word; questions the bot knows are answered; anything else is offered with
+"📨 Gửi cho cán bộ xã", which puts it in the unit's thread; a voice note goes to the officers
+as it was spoken; a number typed with a letter O says why it was not read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.sandbox.client import SandboxClient
+from bot.telegram.context import BotApplication
+from bot.texts import translator
+from models import Report, ThreadMessage, ThreadMessageKind
+from tests.conftest import ADMIN_ID
+from tests.helpers import register
+
+SessionFactory = async_sessionmaker[AsyncSession]
+VI = translator("vi")
+HEAD = 894_001
+SEND = "📨 Gửi cho cán bộ xã"
+
+
+def _labels(event: dict[str, Any]) -> list[str]:
+    markup = event.get("reply_markup") or {}
+    return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+def _data(event: dict[str, Any], label: str) -> str:
+    markup = event.get("reply_markup") or {}
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            if button["text"] == label:
+                return str(button["callback_data"])
+    raise AssertionError(f"no button {label!r} in {_labels(event)}")
+
+
+async def _messages(session_factory: SessionFactory) -> list[tuple[ThreadMessageKind, str | None]]:
+    async with session_factory() as session:
+        rows = await session.execute(
+            select(ThreadMessage.kind, ThreadMessage.text).order_by(ThreadMessage.id)
+        )
+        return list(rows.tuples())
+
+
+async def _ready(client: SandboxClient, session_factory: SessionFactory) -> None:
+    await register(client, session_factory, HEAD, "T01")
+    await client.open_chats([ADMIN_ID])
+
+
+async def test_thanks_get_a_kind_word_and_reach_nobody(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await _ready(client, session_factory)
+    for text in ("Cảm ơn anh nhiều nhé!", "ok", "👍"):
+        [reply] = await client.converse(HEAD, text)
+        assert reply["html"] == VI("chat.thanks"), text
+        assert _labels(reply) == []
+    assert await _messages(session_factory) == []
+
+
+async def test_a_question_the_bot_cannot_answer_reaches_the_officers_once(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await _ready(client, session_factory)
+    question = "Thôn có mấy cụ già không dùng được điện thoại, xã hỗ trợ được không ạ"
+    [offer] = await client.converse(HEAD, question)
+    assert offer["html"] == VI("chat.offer")
+    assert _labels(offer) == [SEND, "📝 Báo cáo"]
+    after = await client.last_seq()
+    buttons_gone, sent = await client.click(
+        HEAD, offer["message_id"], _data(offer, SEND), replies=2
+    )
+    assert buttons_gone["method"] == "editMessageReplyMarkup"
+    assert sent["html"] == VI("thread.sent_to_commune")
+    [to_admin] = await client.expect(ADMIN_ID, after=after)
+    assert to_admin["text"].startswith("📨 Thôn 1 gửi cán bộ xã")
+    assert question in to_admin["text"]
+    assert _labels(to_admin) == ["↩️ Trả lời", "✅ Đã xử lý"]
+    assert await _messages(session_factory) == [(ThreadMessageKind.TEXT, question)]
+    # The officer answers under it; the head reads the answer.
+    await client.click(ADMIN_ID, to_admin["message_id"], _data(to_admin, "↩️ Trả lời"))
+    after = await client.last_seq()
+    await client.converse(ADMIN_ID, "Xã sẽ cử đoàn thanh niên tới hướng dẫn tận nhà.")
+    [answer] = await client.expect(HEAD, after=after)
+    assert "đoàn thanh niên" in answer["text"]
+    # Pressed again: one line, nothing sent twice.
+    after = await client.last_seq()
+    await client.press(HEAD, offer["message_id"], _data(offer, SEND))
+    [stale] = await client.expect(HEAD, after=after)
+    assert stale["method"] == "answerCallbackQuery" and stale["text"] == VI.plain("ask.stale")
+    assert len(await _messages(session_factory)) == 2  # the question and the answer
+
+
+async def test_questions_the_bot_knows_are_answered_with_a_way_to_a_person(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await _ready(client, session_factory)
+    settings = app.bot_data.settings
+    [register_answer] = await client.converse(HEAD, "làm sao để dân đăng ký học?")
+    assert register_answer["html"].startswith(VI("chat.answer.register", url=settings.course_url))
+    assert _labels(register_answer) == [SEND]
+    [deadline] = await client.converse(HEAD, "hạn nộp báo cáo khi nào?")
+    assert deadline["text"].startswith("📅 Hạn báo cáo kỳ này")
+    [course] = await client.converse(HEAD, "link học ở đâu vậy")
+    assert settings.course_url in course["text"]
+    [what] = await client.converse(HEAD, "báo cáo gì vậy anh")
+    assert what["html"].startswith(VI("chat.answer.what_to_report"))
+    assert await _messages(session_factory) == []
+
+
+async def test_a_number_typed_with_a_letter_o_says_so_and_stores_nothing(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await _ready(client, session_factory)
+    [reply] = await client.converse(HEAD, "3O")
+    assert reply["html"] == VI("chat.mistyped", number=30)
+    assert _labels(reply) == ["📝 Báo cáo"]
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Report)) == 0
+
+
+async def test_a_voice_note_reaches_the_officers_as_a_voice_note(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await _ready(client, session_factory)
+    after = await client.last_seq()
+    await client.send_voice(HEAD, b"OggS xin hoi xa", duration=9)
+    [told] = await client.expect(HEAD, after=after)
+    assert told["html"] == VI("chat.voice_sent")
+    voice, note = await client.expect(ADMIN_ID, after=after, count=2)
+    assert voice["method"] == "sendVoice" and voice["file_id"]
+    assert note["text"].startswith("📨 Thôn 1 gửi cán bộ xã")
+    assert _labels(note) == ["↩️ Trả lời", "✅ Đã xử lý"]
+    assert [kind for kind, _ in await _messages(session_factory)] == [ThreadMessageKind.VOICE]
+    assert (await client.download(str(voice["file_id"]))) == b"OggS xin hoi xa"
+
+
+async def test_the_heads_help_says_how_to_ask_the_commune(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await _ready(client, session_factory)
+    [help_] = await client.converse(HEAD, "/huongdan")
+    assert "📨 Gửi cho cán bộ xã" in help_["text"] and "tin nhắn thoại" in help_["text"]
