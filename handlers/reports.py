@@ -13,6 +13,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
+from bot.services.reports.chat_figures import figures_in_sentence
 from bot.services.reports.numbers import NumberRefusal, parse_count
 from bot.services.reports.reports import (
     Figures,
@@ -105,15 +106,30 @@ async def start_report(update: Update, context: BotContext) -> int:
     )
 
 
+def _answer(text: str, draft: ReportDraft) -> Figures:
+    """A typed answer: one figure, or a sentence read as outside the questions; else refused."""
+    try:
+        return Figures(parse_count(text))
+    except NumberRefusal:
+        figures = figures_in_sentence(text, draft.target.unit_name)
+        if figures is None:
+            raise
+        return figures
+
+
 async def receive_enrolled(update: Update, context: BotContext) -> int:
-    """Read the enrolled figure, then ask for completed."""
+    """Read the enrolled figure, then ask for completed (a sentence may give both)."""
     draft = _draft(context)
     try:
-        enrolled = parse_count(message_of(update).text or "")
-        validate_figures(Figures(enrolled), draft.target.adults)
+        figures = _answer(message_of(update).text or "", draft)
+        validate_figures(figures, draft.target.adults)
     except NumberRefusal as refusal:
         await reply(update, _retry(context, refusal))
         return ASK_ENROLLED
+    if figures.completed is not None:
+        both = replace(draft, enrolled=figures.enrolled, completed=figures.completed)
+        return await _finish(update, context, both)
+    enrolled = figures.enrolled
     _save(context, replace(draft, enrolled=enrolled))
     skip = buttons([(context.t("button.skip"), build(Action.REPORT_SKIP))])
     await reply(update, context.t("report.ask_completed"), skip)
@@ -124,15 +140,18 @@ async def receive_completed(update: Update, context: BotContext) -> int:
     """Read the completed figure (or "Bỏ qua"), then record or ask about a decrease."""
     draft = _draft(context)
     assert draft.enrolled is not None
-    completed = None
-    if update.callback_query is None:
-        try:
-            completed = parse_count(message_of(update).text or "")
-            validate_figures(Figures(draft.enrolled, completed), draft.target.adults)
-        except NumberRefusal as refusal:
-            await reply(update, _retry(context, refusal))
-            return ASK_COMPLETED
-    return await _finish(update, context, replace(draft, completed=completed))
+    if update.callback_query is not None:
+        return await _finish(update, context, replace(draft, completed=None))
+    try:
+        answer = _answer(message_of(update).text or "", draft)
+        # One figure answers the question; a sentence names both ("47 người, 15 hoàn thành").
+        figures = Figures(draft.enrolled, answer.enrolled) if answer.completed is None else answer
+        validate_figures(figures, draft.target.adults)
+    except NumberRefusal as refusal:
+        await reply(update, _retry(context, refusal))
+        return ASK_COMPLETED
+    both = replace(draft, enrolled=figures.enrolled, completed=figures.completed)
+    return await _finish(update, context, both)
 
 
 async def _finish(update: Update, context: BotContext, draft: ReportDraft) -> int:

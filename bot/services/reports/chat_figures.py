@@ -37,3 +37,11 @@ async def figures_to_offer(db: Database, target: Target, text: str) -> Offer | O
         return OutOfRange(refusal)
     kept = await kept_completed(db, target.unit_id) if reading.completed is None else None
     return Offer(reading.enrolled, reading.completed, kept)
+
+
+def figures_in_sentence(text: str, unit_name: str) -> Figures | None:
+    """The figures of a sentence typed as an answer ("47 người, 15 hoàn thành"), if sure."""
+    reading = read_report_text(text, [unit_name])
+    if reading.verdict != Verdict.FIGURES or reading.enrolled is None:
+        return None
+    return Figures(reading.enrolled, reading.completed)
