@@ -540,6 +540,7 @@ async def test_a_directive_with_a_deadline_carries_report_beside_ack(
 async def test_reminders_and_chases_name_the_unit_and_the_deadline(
     head: int, client: SandboxClient, session_factory: SessionFactory, app: BotApplication
 ) -> None:
+    from bot.services.reports.periods import current_deadline
     from bot.services.schedules.schedules import schedule_views
     from models import ScheduleKind
     from models.base import utcnow
@@ -553,8 +554,12 @@ async def test_reminders_and_chases_name_the_unit_and_the_deadline(
     assert await run_now(app, kinds[ScheduleKind.REMINDER]) == 2
     [reminder] = await client.expect(head, after=after, timeout=10)
     await client.expect(HEAD_T2, after=after, timeout=10)  # both sent before the chase
-    assert reminder["text"].startswith("📚 Tuần mới, mời bà con Thôn 1 tiếp tục học")
-    assert "hạn 17:00 Thứ Sáu " in reminder["text"]
+    # Run on a Saturday or a Sunday, the week's Friday deadline has passed, and it says so.
+    passed = current_deadline(app.bot_data.settings, utcnow()) <= utcnow()
+    opening = "📚 Mời bà con Thôn 1" if passed else "📚 Tuần mới, mời bà con Thôn 1 tiếp tục học"
+    assert reminder["text"].startswith(opening)
+    assert "17:00 Thứ Sáu " in reminder["text"]
+    assert ("đã qua" in reminder["text"]) == passed
     assert _labels(reminder) == ["📝 Báo cáo"]
     after = await client.last_seq()
     # Thôn 1 is late (Thôn 2 reported; Buôn Ea Tih and Công an xã have nobody to tell).

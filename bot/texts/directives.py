@@ -86,21 +86,22 @@ def _chase(t: Translator, params: dict[str, Any], unit: str | None) -> str:
     """A late unit's chase, naming the unit and the deadline (older rows named neither)."""
     if unit is None or "deadline" not in params:
         return t.plain("message.chase", period=params.get("period", ""))
-    return t.plain(
-        "message.chase.unit",
-        unit=unit,
-        period=params["period"],
-        deadline=deadline_phrase(t, params["deadline"]),
-    )
+    deadline = deadline_phrase(t, params["deadline"])
+    if params.get("passed"):
+        return t.plain(
+            "message.chase.unit_late", unit=unit, period=params["period"], deadline=deadline
+        )
+    return t.plain("message.chase.unit", unit=unit, period=params["period"], deadline=deadline)
 
 
 def _reminder(t: Translator, params: dict[str, Any], unit: str | None) -> str:
     """The weekly reminder, naming the unit and the deadline (older rows named neither)."""
     if unit is None or "deadline" not in params:
         return t.plain("message.reminder")
-    return t.plain(
-        "message.reminder.unit", unit=unit, deadline=deadline_phrase(t, params["deadline"])
-    )
+    deadline = deadline_phrase(t, params["deadline"])
+    if params.get("passed"):
+        return t.plain("message.reminder.unit_late", unit=unit, deadline=deadline)
+    return t.plain("message.reminder.unit", unit=unit, deadline=deadline)
 
 
 def _escalation(t: Translator, params: dict[str, Any], unit: str | None = None) -> str:

@@ -19,22 +19,32 @@ from models import Contact, ContactStatus, Directive, MessageKind
 from models.db import Database
 
 
-def nudge_params(period: Period, deadline: datetime | None) -> dict[str, str]:
-    """The values a reminder or a chase carries: the period and its deadline (local time)."""
+def nudge_params(
+    period: Period, deadline: datetime | None, now: datetime | None = None
+) -> dict[str, str]:
+    """What a reminder or a chase carries: the period, its deadline, whether it had passed.
+
+    The deadline is local time; "passed" is judged when the message is queued, so a reminder
+    sent on Sunday for a Friday deadline says the deadline has passed.
+    """
     params = {"period": period.label}
     if deadline is not None:
         params["deadline"] = deadline.replace(tzinfo=None).isoformat(timespec="minutes")
+        if now is not None and now >= deadline:
+            params["passed"] = "1"
     return params
 
 
-def chase_content(period: Period, deadline: datetime | None = None) -> DirectiveContent:
+def chase_content(
+    period: Period, deadline: datetime | None = None, now: datetime | None = None
+) -> DirectiveContent:
     """What a late unit receives: a catalog message, worded per recipient (their unit named)."""
     return DirectiveContent(
         kind=MessageKind.CHASE.value,
         subject="",
         body="",
         body_key=N_("message.chase"),
-        body_params=nudge_params(period, deadline),
+        body_params=nudge_params(period, deadline, now),
     )
 
 
@@ -81,7 +91,11 @@ async def queue_chase(
         return Chased(0, 0)
     audience = Audience("units", tuple(stat.code for stat in targets))
     _, count = await create_directive(
-        session, chase_content(period, deadline), audience, actor_user_id=actor_user_id, now=now
+        session,
+        chase_content(period, deadline, now),
+        audience,
+        actor_user_id=actor_user_id,
+        now=now,
     )
     return Chased(len(targets), count)
 

@@ -241,7 +241,7 @@ def still_due(schedule: Schedule, nominal: datetime, settings: Settings) -> bool
 
 
 def _reminder(
-    schedule: Schedule, kind: MessageKind, period: Period, deadline: datetime
+    schedule: Schedule, kind: MessageKind, period: Period, deadline: datetime, now: datetime
 ) -> DirectiveContent:
     """The schedule's own text, or the catalog's reminder (naming each recipient's unit)."""
     if schedule.template:
@@ -251,7 +251,7 @@ def _reminder(
         subject="",
         body="",
         body_key=N_("message.reminder"),
-        body_params=nudge_params(period, deadline),
+        body_params=nudge_params(period, deadline, now),
     )
 
 
@@ -267,7 +267,7 @@ async def _send(
         message_kind = (
             MessageKind.REMINDER if kind == ScheduleKind.REMINDER else MessageKind.DIRECTIVE
         )
-        content = _reminder(schedule, message_kind, period, deadline)
+        content = _reminder(schedule, message_kind, period, deadline, now)
         return await _queue(session, content, audience, schedule, now)
     summary = await commune_summary(session, now, tz, settings.report_period)
     stats = await unit_stats(session, summary.period, tz)
