@@ -9,6 +9,7 @@ from telegram.warnings import PTBUserWarning
 
 from handlers import (
     admin,
+    asking,
     chat,
     commendations,
     directives,
@@ -47,6 +48,8 @@ def register_all(application: BotApplication) -> None:
     units.register(application)
     unit_files.register(application)
     start.register(application)
+    # A head's forwards and the buttons that send words to the officers.
+    asking.register(application)
     # Last: plain messages, photos, voice notes, unknown commands, and stale buttons.
     chat.register(application)
     errors.register(application)

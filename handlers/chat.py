@@ -7,29 +7,25 @@ Every message gets a useful answer and every button press is answered.
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.services.reports.chat_figures import OutOfRange, figures_to_offer
 from bot.services.reports.evidence import file_of
 from bot.services.reports.free_text import Reading, Verdict
-from bot.services.reports.periods import current_deadline
 from bot.services.reports.reports import Reporter, ReportRefused, Target, own_target
-from bot.services.threads.head_words import Meaning, understand
-from bot.services.threads.threads import Written, ask_commune, receive_evidence
-from bot.settings import Settings
+from bot.services.threads.threads import receive_evidence
 from bot.telegram.context import BotApplication, BotContext
-from bot.telegram.conversations.drafts import AskDraft, FreeReading
-from bot.telegram.ui.callbacks import Action, build, int_arg, pattern
+from bot.telegram.conversations.drafts import FreeReading
+from bot.telegram.ui.callbacks import Action, build
 from bot.telegram.ui.keyboards import buttons, head_menu, report_button, staff_thread_buttons
 from bot.telegram.ui.reply_keyboard import keyboard_for
-from bot.texts import Html, Translator
+from bot.texts import Html
 from bot.texts.chat import doubt_text, evidence_text, reading_text
-from bot.texts.directives import deadline_phrase
 from bot.texts.reports import number_refusal
+from handlers.asking import answer_words, send_voice
 from handlers.common import (
     MEDIA,
-    callback_data,
     chat_id_of,
     display_name,
     incoming_file,
@@ -68,7 +64,7 @@ async def _offer_figures(
         if found.verdict == Verdict.UNSURE:
             await message.reply_text(doubt_text(t, found), reply_markup=report_button(t))
         elif not quiet:
-            await _answer_words(update, context, target, text)
+            await answer_words(update, context, target, text)
         return
     if isinstance(found, OutOfRange):
         await message.reply_text(
@@ -93,93 +89,6 @@ async def _offer_figures(
     context.drafts.free_reading = FreeReading(
         target, update.update_id, found.enrolled, found.completed, sent.message_id
     )
-
-
-def _ask_buttons(t: Translator, update_id: int, *, report: bool) -> InlineKeyboardMarkup:
-    """The "📨 Gửi cho cán bộ xã" button (and "📝 Báo cáo" when the bot had nothing to say)."""
-    row = [(t("button.ask_commune"), build(Action.ASK_SEND, update_id))]
-    if report:
-        row.append((t("button.report"), build(Action.REPORT_START)))
-    return buttons(row)
-
-
-def _known_answer(t: Translator, settings: Settings, meaning: Meaning) -> Html | None:
-    """The bot's own answer to a question it knows, or None."""
-    if meaning is Meaning.DEADLINE:
-        now = now_utc()
-        due = current_deadline(settings, now)
-        when = deadline_phrase(t, due.isoformat())
-        if due < now:
-            return t("chat.answer.deadline_passed", when=when)
-        return t("chat.answer.deadline", when=when)
-    if meaning is Meaning.COURSE:
-        return t("chat.answer.course", url=settings.course_url)
-    if meaning is Meaning.REGISTER:
-        return t("chat.answer.register", url=settings.course_url)
-    if meaning is Meaning.WHAT_TO_REPORT:
-        return t("chat.answer.what_to_report")
-    return None
-
-
-async def _answer_words(update: Update, context: BotContext, target: Target, text: str) -> None:
-    """A head's words without figures: thanks, a greeting, a question, or for the officers."""
-    t, message = context.t, message_of(update)
-    understood = understand(text)
-    if understood.meaning is Meaning.THANKS:
-        await message.reply_text(t("chat.thanks"))
-        return
-    if understood.meaning is Meaning.GREETING:
-        await message.reply_text(
-            t("chat.head_other", unit=target.unit_name), reply_markup=head_menu(t)
-        )
-        return
-    if understood.meaning is Meaning.MISTYPED_NUMBER:
-        await message.reply_text(
-            t("chat.mistyped", number=understood.number or 0), reply_markup=report_button(t)
-        )
-        return
-    # Kept, so that "📨 Gửi cho cán bộ xã" sends exactly these words.
-    context.drafts.asked = AskDraft(update.update_id, text)
-    answer = _known_answer(t, context.deps.settings, understood.meaning)
-    if answer is not None:
-        markup = _ask_buttons(t, update.update_id, report=False)
-        await message.reply_text(
-            Html(answer + "\n\n" + t("chat.answer.still")), reply_markup=markup
-        )
-        return
-    await message.reply_text(
-        t("chat.offer"), reply_markup=_ask_buttons(t, update.update_id, report=True)
-    )
-
-
-async def send_to_commune(update: Update, context: BotContext) -> None:
-    """Handle "📨 Gửi cho cán bộ xã": the head's words go into the unit's thread, once."""
-    t = context.t
-    query = update.callback_query
-    assert query is not None
-    update_id = int_arg(callback_data(update), Action.ASK_SEND)
-    draft, target = context.drafts.asked, _target(context)
-    if draft is None or draft.update_id != update_id or target is None:
-        await query.answer(t.plain("ask.stale"), show_alert=True)
-        await remove_buttons(query)
-        return
-    context.drafts.asked = None
-    settings = context.deps.settings
-    await ask_commune(
-        context.deps.db,
-        context.deps.outbox,
-        target,
-        Reporter(context.who.user_id, display_name(update)),
-        Written(draft.text),
-        update_id=update_id,
-        now=now_utc(),
-        period_kind=settings.report_period,
-        tz=settings.tz,
-        buttons_for=staff_thread_buttons,
-    )
-    await query.answer()
-    await remove_buttons(query)
-    await message_of(update).reply_text(t("thread.sent_to_commune"))
 
 
 async def read_typed(update: Update, context: BotContext) -> None:
@@ -236,29 +145,11 @@ async def media_reply(update: Update, context: BotContext) -> None:
         return
     voice = message_of(update).voice
     if voice is not None:
-        await _send_voice(update, context, target, voice.file_id)
+        await send_voice(update, context, target, voice.file_id)
         return
     await message_of(update).reply_text(
         t("chat.media", what=t(media_key(update))), reply_markup=report_button(t)
     )
-
-
-async def _send_voice(update: Update, context: BotContext, target: Target, file_id: str) -> None:
-    """A head's voice note, into the unit's thread as it was spoken (many heads speak)."""
-    settings = context.deps.settings
-    await ask_commune(
-        context.deps.db,
-        context.deps.outbox,
-        target,
-        Reporter(context.who.user_id, display_name(update)),
-        Written(message_of(update).caption or "", voice_file_id=file_id),
-        update_id=update.update_id,
-        now=now_utc(),
-        period_kind=settings.report_period,
-        tz=settings.tz,
-        buttons_for=staff_thread_buttons,
-    )
-    await message_of(update).reply_text(context.t("chat.voice_sent"))
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -303,7 +194,4 @@ def register(application: BotApplication) -> None:
     application.add_handler(MessageHandler(MEDIA, media_reply))
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(filters.ALL, anything_else))
-    application.add_handler(
-        CallbackQueryHandler(send_to_commune, pattern=pattern(Action.ASK_SEND, r"\d+"))
-    )
     application.add_handler(CallbackQueryHandler(expired_button))

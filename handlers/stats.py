@@ -69,6 +69,8 @@ def render_summary(t: Translator, summary: Summary, commune: str) -> Html:
         )
     ]
     lines.append(t("stats.open_threads", count=summary.open_threads))
+    if summary.flags:
+        lines.append(t("stats.flags", count=summary.flags, handled=summary.flags_handled))
     if summary.top:
         lines += ["", t("stats.top"), *(_ranked(t, s) for s in summary.top[:RANKED])]
     if summary.bottom:

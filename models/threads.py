@@ -51,6 +51,8 @@ class ThreadMessageKind(enum.StrEnum):
     TEXT = "text"
     # A head's voice note, sent to the officers as it was spoken.
     VOICE = "voice"
+    # A post a head reports with "🚩 Báo tin xấu, độc" (a forward, a link, its picture).
+    FLAG = "flag"
 
 
 class Thread(Base):

@@ -146,3 +146,43 @@ async def test_the_heads_help_says_how_to_ask_the_commune(
     await _ready(client, session_factory)
     [help_] = await client.converse(HEAD, "/huongdan")
     assert "📨 Gửi cho cán bộ xã" in help_["text"] and "tin nhắn thoại" in help_["text"]
+
+
+async def test_a_forwarded_post_is_reported_as_bad_information_with_its_source(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await _ready(client, session_factory)
+    post = "Tin nóng: từ mai phải nộp 500 nghìn mới được học trên Bình dân học vụ số!"
+    channel = {"id": -100777, "type": "channel", "title": "Tin Nóng 24h", "username": "tinnong24h"}
+    origin = {"type": "channel", "chat": channel, "message_id": 9, "date": 1_764_900_000}
+    after = await client.last_seq()
+    await client.send(HEAD, post, forward_origin=origin)
+    [offer] = await client.expect(HEAD, after=after)
+    assert offer["html"] == VI("chat.offer_flag")
+    assert _labels(offer) == ["🚩 Báo tin xấu, độc", SEND]
+    after = await client.last_seq()
+    _, sent = await client.click(
+        HEAD, offer["message_id"], _data(offer, "🚩 Báo tin xấu, độc"), replies=2
+    )
+    assert sent["html"] == VI("chat.flag_sent")
+    [to_admin] = await client.expect(ADMIN_ID, after=after)
+    assert to_admin["text"].startswith("🚩 Thôn 1 báo tin xấu, độc")
+    assert post in to_admin["text"] and "Tin Nóng 24h (@tinnong24h)" in to_admin["text"]
+    assert [kind for kind, _ in await _messages(session_factory)] == [ThreadMessageKind.FLAG]
+    # /thongke counts it; handled once the thread is marked ✅ Đã xử lý.
+    summary, _chart = await client.converse(ADMIN_ID, "/thongke", replies=2)
+    assert VI("stats.flags", count=1, handled=0) in summary["html"]
+    await client.click(ADMIN_ID, to_admin["message_id"], _data(to_admin, "✅ Đã xử lý"))
+    summary, _chart = await client.converse(ADMIN_ID, "/thongke", replies=2)
+    assert VI("stats.flags", count=1, handled=1) in summary["html"]
+
+
+async def test_a_link_is_offered_both_ways(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await _ready(client, session_factory)
+    [offer] = await client.converse(HEAD, "anh xem giúp https://tin-gia.example/bai-viet")
+    assert _labels(offer) == ["🚩 Báo tin xấu, độc", SEND]
+    _, sent = await client.click(HEAD, offer["message_id"], _data(offer, SEND), replies=2)
+    assert sent["html"] == VI("thread.sent_to_commune")
+    assert [kind for kind, _ in await _messages(session_factory)] == [ThreadMessageKind.TEXT]

@@ -138,7 +138,7 @@ def message_update(store: Store, body: JSON) -> JSON:
     """Build a `message` update: text, media, location or contact, in a private chat or group.
 
     Body: {user_id, first_name?, chat_type?, chat_id?, chat_title?, text?, photo?, document?,
-    voice?, video?, sticker?, location?, contact?, caption?, edited?}.
+    voice?, video?, sticker?, location?, contact?, caption?, edited?, forward_origin?}.
     """
     user_id = int(body["user_id"])
     first_name = str(body.get("first_name") or f"User {user_id}")
@@ -157,6 +157,9 @@ def message_update(store: Store, body: JSON) -> JSON:
         if entities:
             message["entities"] = entities
     message.update(_media(store, body))
+    if isinstance(body.get("forward_origin"), dict):
+        # A message the user forwards from elsewhere (a group, a channel, another person).
+        message["forward_origin"] = body["forward_origin"]
     key = "edited_message" if body.get("edited") else "message"
     if body.get("edited"):
         message["edit_date"] = int(time.time())

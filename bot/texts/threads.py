@@ -19,6 +19,7 @@ ICONS = {
     ThreadMessageKind.DOCUMENT: "📎",
     ThreadMessageKind.TEXT: "💬",
     ThreadMessageKind.VOICE: "🎙",
+    ThreadMessageKind.FLAG: "🚩",
 }
 # A photo or document sent without words: what stands in for the text, under the photo
 # itself (messages), or on its own (lists, the export).
@@ -39,6 +40,7 @@ LABELS = {
     (ThreadSide.UNIT, ThreadMessageKind.DOCUMENT): N_("thread.label.document"),
     (ThreadSide.UNIT, ThreadMessageKind.TEXT): N_("thread.label.unit_answer"),
     (ThreadSide.UNIT, ThreadMessageKind.VOICE): N_("thread.label.voice"),
+    (ThreadSide.UNIT, ThreadMessageKind.FLAG): N_("thread.label.flag"),
 }
 COMMUNE_LABEL = N_("thread.label.commune_answer")
 STATUSES = {

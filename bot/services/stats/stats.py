@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Row, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.reports.periods import Period, period_at, previous_period
-from bot.services.threads.threads import count_open
+from bot.services.threads.threads import count_flags, count_open
 from models import Contact, ContactStatus, Unit, UnitKind, UnitProgress
 from models.db import Database
 
@@ -125,6 +125,9 @@ class Summary:
     bottom: list[UnitStat]
     # Threads (notes, photos, answers of units) waiting for an officer.
     open_threads: int = 0
+    # Posts heads reported as bad information this period, and how many were handled.
+    flags: int = 0
+    flags_handled: int = 0
 
     @property
     def percent(self) -> float | None:
@@ -183,6 +186,7 @@ async def commune_summary(
     empty = (0, 0, 0, 0, 0, 0)
     units, adults, enrolled, completed, before, reported = totals.get(True, empty)
     agency_units, _, agency_enrolled, _, _, agency_reported = totals.get(False, empty)
+    flags, flags_handled = await count_flags(session, period.start(tz))
     return Summary(
         period=period,
         previous=previous_period(period, period_kind),
@@ -198,6 +202,8 @@ async def commune_summary(
         top=await _ranked(session, period, best=True, limit=ranked),
         bottom=await _ranked(session, period, best=False, limit=ranked),
         open_threads=await count_open(session),
+        flags=flags,
+        flags_handled=flags_handled,
     )
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import case, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,6 +72,8 @@ STAFF_KEYS = {
 STAFF_REPLY_KEY = N_("thread.staff.reply")
 # A head's own message (a question, a voice note) sent with "📨 Gửi cho cán bộ xã".
 STAFF_QUESTION_KEY = N_("thread.staff.question")
+# A post a head reports as bad information ("🚩 Báo tin xấu, độc").
+STAFF_FLAG_KEY = N_("thread.staff.flag")
 UNIT_ANSWER_KEY = N_("thread.unit.answer")
 
 
@@ -84,10 +86,14 @@ class Written:
     media_group_id: str | None = None
     # A head's voice note ("📨" needs no button for it: it is meant for a person).
     voice_file_id: str | None = None
+    # A post reported with "🚩 Báo tin xấu, độc".
+    flagged: bool = False
 
     @property
     def kind(self) -> ThreadMessageKind:
-        """A typed text, a voice note, a photo or a document."""
+        """A flagged post, a typed text, a voice note, a photo or a document."""
+        if self.flagged:
+            return ThreadMessageKind.FLAG
         if self.voice_file_id is not None:
             return ThreadMessageKind.VOICE
         if self.file is None:
@@ -243,6 +249,11 @@ class _FromUnit:
     update_id: int | None = None
 
 
+def _is(file: IncomingFile | None, kind: EvidenceKind) -> bool:
+    """Whether a message carries a file of this kind."""
+    return file is not None and file.kind == kind
+
+
 async def _post_from_unit(
     session: AsyncSession, message: _FromUnit, now: datetime, buttons_for: ButtonsFor
 ) -> Posted:
@@ -294,8 +305,8 @@ async def _post_from_unit(
             "period": message.period.label,
             "author": message.author.name,
         },
-        photo_file_ids=(file_id,) if message.kind == ThreadMessageKind.PHOTO and file_id else (),
-        document_file_id=file_id if message.kind == ThreadMessageKind.DOCUMENT else None,
+        photo_file_ids=(file_id,) if _is(message.file, EvidenceKind.PHOTO) and file_id else (),
+        document_file_id=file_id if _is(message.file, EvidenceKind.DOCUMENT) else None,
         document_name=message.file.file_name if message.file else None,
         voice_file_id=message.voice_file_id,
         buttons=buttons_for(thread.id),
@@ -391,7 +402,7 @@ async def ask_commune(
                 kind=written.kind,
                 text=_clip(written.text, MAX_TEXT),
                 period=period_at(now, period_kind, tz),
-                key=STAFF_QUESTION_KEY,
+                key=STAFF_FLAG_KEY if written.flagged else STAFF_QUESTION_KEY,
                 file=written.file,
                 voice_file_id=written.voice_file_id,
                 update_id=update_id,
@@ -729,6 +740,20 @@ class OpenThreads:
 
     total: int
     threads: list[ThreadView]
+
+
+async def count_flags(session: AsyncSession, since: datetime) -> tuple[int, int]:
+    """Posts reported as bad information since `since`, and how many are handled."""
+    resolved = case((Thread.status == ThreadStatus.RESOLVED, 1), else_=0)
+    row = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(resolved), 0))
+            .select_from(ThreadMessage)
+            .join(Thread, Thread.id == ThreadMessage.thread_id)
+            .where(ThreadMessage.kind == ThreadMessageKind.FLAG, ThreadMessage.created_at >= since)
+        )
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 async def count_open(session: AsyncSession) -> int:

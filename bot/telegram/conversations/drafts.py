@@ -7,6 +7,7 @@ from datetime import date
 
 from bot.services.broadcasts.audience import ALL, Audience
 from bot.services.broadcasts.content import DirectiveContent
+from bot.services.reports.evidence import IncomingFile
 from bot.services.reports.reports import Target
 from models import ScheduleKind
 
@@ -93,6 +94,9 @@ class AskDraft:
 
     update_id: int
     text: str
+    # A forwarded post: where it came from, and its picture.
+    origin: str | None = None
+    photo: IncomingFile | None = None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ class Action(enum.StrEnum):
     FREE_EDIT = "free:edit"
     # "📨 Gửi cho cán bộ xã" under a head's message the bot cannot answer (argument: its update).
     ASK_SEND = "ask:send"
+    # "🚩 Báo tin xấu, độc" under a forwarded post or a link a head sent (argument: its update).
+    ASK_FLAG = "ask:flag"
     PROGRESS = "progress"
     HELP = "help"
     ACK = "ack"

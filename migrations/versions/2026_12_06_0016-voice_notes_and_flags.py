@@ -1,4 +1,4 @@
-"""Voice notes: a head's voice note goes to the officers in the unit's thread
+"""Voice notes and flagged posts: a head's voice note, or a post reported as bad information
 
 Revision ID: 0016
 Revises: 0015
@@ -16,7 +16,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 BEFORE = ("note", "photo", "document", "text")
-AFTER = (*BEFORE, "voice")
+AFTER = (*BEFORE, "voice", "flag")
 
 
 def _allowed(kinds: Sequence[str]) -> str:
@@ -33,8 +33,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Older code knows no voice notes: they read as documents (their file is kept).
+    # Older code knows neither: voice notes read as documents (their file is kept), flagged
+    # posts as typed text.
     op.execute("UPDATE thread_messages SET kind = 'document' WHERE kind = 'voice'")
+    op.execute("UPDATE thread_messages SET kind = 'text' WHERE kind = 'flag'")
     with op.batch_alter_table("thread_messages") as batch:
         batch.drop_constraint("thread_message_kind", type_="check")
         batch.create_check_constraint("thread_message_kind", _allowed(BEFORE))
