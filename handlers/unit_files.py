@@ -7,6 +7,7 @@ all or nothing, audited. A file from anyone but an admin is evidence as before.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from pathlib import PurePath
 
@@ -25,11 +26,11 @@ from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.conversations.drafts import UnitFileDraft
 from bot.telegram.ui.callbacks import Action, args_of, build, pattern
 from bot.telegram.ui.keyboards import buttons
+from bot.telegram.ui.permissions import command_allowed
 from bot.texts.units import preview_text, unit_file_problems
 from handlers.chat import keep_evidence
 from handlers.common import callback_data, message_of, reply
 from handlers.units import settle
-from models import Role
 
 # What a unit list looks like; any other document is evidence.
 UNIT_FILES = filters.Document.FileExtension("csv") | filters.Document.FileExtension("xlsx")
@@ -43,13 +44,20 @@ async def _read(
     check_size(size or 0)
     remote = await context.bot.get_file(file_id)
     data = bytes(await remote.download_as_bytearray())
-    rows = parse_unit_table(read_table_bytes(data, PurePath(file_name).suffix))
+    # A large XLSX takes seconds to read: off the event loop, so other chats are served.
+    rows = await asyncio.to_thread(_parse, data, PurePath(file_name).suffix)
     return rows, hashlib.sha256(data).hexdigest()[:16]
+
+
+def _parse(data: bytes, suffix: str) -> list[UnitRow]:
+    """The file's unit rows, or UnitFileError."""
+    return parse_unit_table(read_table_bytes(data, suffix))
 
 
 async def receive_unit_file(update: Update, context: BotContext) -> None:
     """An admin's CSV or XLSX: what importing it would do, with ✅ Nhập / ❌ Hủy."""
-    if context.who.role is not Role.ADMIN:
+    # Who may import is the permission table's /donvi row (roles are decided in one place).
+    if not command_allowed("donvi", context.who.role):
         await keep_evidence(update, context)
         return
     document = message_of(update).document

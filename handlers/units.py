@@ -25,6 +25,7 @@ from bot.services.registry.unit_admin import (
     set_adults,
     unit_card,
 )
+from bot.services.registry.unit_import import MAX_ADULTS
 from bot.services.reports.numbers import NumberRefusal, parse_count
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.conversations.conversation import Conversation
@@ -40,6 +41,7 @@ from handlers.admin import REVOKE_REFUSALS, send_unit_invite, tell_revoked
 from handlers.common import callback_data, message_of, reply
 from handlers.picker import PAGE_SIZE, PickerActions, page_of, picker_keyboard, redraw_picker
 from handlers.staff import staff_only
+from models import Role
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +102,9 @@ def _card_buttons(context: BotContext, card: UnitCard) -> InlineKeyboardMarkup |
             )
         ]
         for m in card.members
+        # Officers and admins are managed with /phanquyen: removing them here would take
+        # their whole role, which the question does not say.
+        if m.role == Role.HEAD
     ]
     return buttons(
         *people,
@@ -176,7 +181,8 @@ async def ask_archive(update: Update, context: BotContext) -> None:
     if card is None or not card.active:
         await reply(update, t("units.already_archived", unit=card.name if card else code))
         return
-    question = t("units.archive_ask", unit=card.name, count=len(card.members))
+    heads = sum(1 for member in card.members if member.role == Role.HEAD)
+    question = t("units.archive_ask", unit=card.name, count=heads)
     yes = build(Action.UNIT_ARCHIVE_YES, code)
     await reply(update, question, _confirm(context, t("units.button.archive"), yes))
 
@@ -279,6 +285,9 @@ async def receive_adults(update: Update, context: BotContext) -> int:
     if adults < 1:
         await reply(update, t("units.adults_positive"))
         return ADULTS
+    if adults > MAX_ADULTS:
+        await reply(update, t("units.adults_too_many", limit=MAX_ADULTS))
+        return ADULTS
     changed = await set_adults(
         context.deps.db, _editing(context).code, adults, actor_user_id=context.who.user_id
     )
@@ -300,6 +309,9 @@ async def receive_name(update: Update, context: BotContext) -> int:
     changed = await rename_unit(
         context.deps.db, _editing(context).code, name, actor_user_id=context.who.user_id
     )
+    if changed.outcome is Change.NAME_TAKEN:
+        await reply(update, context.t("units.name_taken", name=name))
+        return NAME
     if changed.outcome is Change.DONE:
         context.deps.identities.forget()
     return await _after_edit(update, context, changed)

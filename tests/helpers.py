@@ -14,7 +14,7 @@ from bot.sandbox.client import SandboxClient
 from bot.services.registry.invites import create_invite
 from bot.services.registry.units import find_unit
 from bot.telegram.context import BotApplication
-from models import AuditEvent, Contact, Invite, Role
+from models import AuditEvent, Contact, Invite, Role, Unit
 from models.base import utcnow
 
 
@@ -47,13 +47,17 @@ async def snapshot(session_factory: async_sessionmaker[AsyncSession]) -> dict[st
             (i.code, i.uses, i.revoked)
             for i in await session.scalars(select(Invite).order_by(Invite.id))
         ]
+        units = [
+            (u.code, u.name, u.kind, u.adults, u.active)
+            for u in await session.scalars(select(Unit).order_by(Unit.id))
+        ]
         # Wrong invite codes are audited on purpose (issue 13); nothing else may change.
         audit = await session.scalar(
             select(func.count())
             .select_from(AuditEvent)
             .where(AuditEvent.action != "invite.refused")
         )
-    return {"contacts": contacts, "invites": invites, "audit": audit}
+    return {"contacts": contacts, "invites": invites, "units": units, "audit": audit}
 
 
 async def contact_of(

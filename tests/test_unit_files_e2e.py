@@ -109,3 +109,16 @@ async def test_a_heads_csv_is_evidence_as_before(
     async with session_factory() as session:
         assert await session.scalar(select(Evidence.id)) is not None
         assert await session.scalar(select(Unit.id).where(Unit.code == "T31")) is None
+
+
+async def test_codes_match_as_people_type_them(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    lower = "code,name,kind,adults\nt01,Thôn 1,thon,1100\n".encode()
+    preview = await _send(client, ADMIN_ID, lower, "thuong.csv")
+    assert "✏️ Thay đổi (1): t01 Thôn 1" in preview["text"] and "➕" not in preview["text"]
+    await client.click(ADMIN_ID, preview["message_id"], _data(preview, "✅ Nhập"))
+    async with session_factory() as session:
+        codes = sorted(await session.scalars(select(Unit.code)))
+    assert codes == ["B01", "CA", "T01", "T02"], "no second unit beside T01"
+    assert (await _adults(session_factory))["T01"] == 1100

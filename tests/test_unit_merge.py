@@ -160,3 +160,35 @@ async def test_a_moved_head_reports_for_the_new_unit(
     # Another process (the CLI) changed the unit: the bot's identity cache follows the shared
     # counter within LEADER_CHECK_SECONDS.
     await until(asks_for_the_new_unit, timeout=15, what="the head's unit is Thôn 2", step=0.5)
+
+
+async def test_the_two_units_open_threads_become_one(db: Database, units: None) -> None:
+    from models import Thread, ThreadMessage, ThreadMessageKind, ThreadSide, ThreadStatus
+
+    async with db.write() as session:
+        for code, text in (("T01", "Thôn 1 hỏi"), ("T02", "Thôn 2 hỏi")):
+            unit = await find_unit(session, code)
+            assert unit is not None
+            thread = Thread(
+                unit_id=unit.id, status=ThreadStatus.OPEN, opened_at=utcnow(),
+                last_message_at=utcnow(),
+            )  # fmt: skip
+            session.add(thread)
+            await session.flush()
+            message = ThreadMessage(
+                thread_id=thread.id, side=ThreadSide.UNIT, kind=ThreadMessageKind.TEXT,
+                author_user_id=1, author_name="H", text=text, created_at=utcnow(),
+            )  # fmt: skip
+            session.add(message)
+    done = await merge_units(
+        db, "T01", "T02", now=utcnow(), period_kind="weekly", tz=TZ, actor_user_id=None
+    )
+    assert isinstance(done, MergePlan)
+    async with db.read() as session:
+        [thread] = await session.scalars(select(Thread))
+        texts = await session.scalars(
+            select(ThreadMessage.text).where(ThreadMessage.thread_id == thread.id)
+        )
+        new = await find_unit(session, "T02")
+        assert new is not None and thread.unit_id == new.id
+        assert sorted(t or "" for t in texts) == ["Thôn 1 hỏi", "Thôn 2 hỏi"]

@@ -16,7 +16,7 @@ from bot.services.registry.units import find_unit
 from bot.telegram.context import BotApplication
 from bot.texts import translator
 from bot.texts.labels import role_label
-from models import AuditEvent, ContactStatus, Invite, Role
+from models import AuditEvent, Contact, ContactStatus, Invite, Role
 from tests.conftest import ADMIN_ID
 from tests.helpers import contact_of, register, snapshot
 
@@ -147,6 +147,8 @@ async def test_a_new_name_reaches_the_heads_next_question_and_huy_changes_nothin
     await client.click(ADMIN_ID, card["message_id"], _data(card, "✏️ Tên"))
     [too_long] = await client.converse(ADMIN_ID, "x" * 201)
     assert too_long["html"] == VI("units.name_bad", limit=200)
+    [taken] = await client.converse(ADMIN_ID, "thôn 2")
+    assert taken["html"] == VI("units.name_taken", name="thôn 2")
     saved, _ = await client.converse(ADMIN_ID, "  Thôn   Tân Lập <1> ", replies=2)
     assert saved["html"] == VI("units.changed")
     assert (await _unit(session_factory, "T01")).name == "Thôn Tân Lập <1>"
@@ -157,6 +159,10 @@ async def test_a_new_name_reaches_the_heads_next_question_and_huy_changes_nothin
 async def test_a_new_invite_replaces_the_units_codes(
     app: BotApplication, client: SandboxClient, session_factory: SessionFactory
 ) -> None:
+    async with session_factory() as session:
+        unit = await find_unit(session, "T01")
+        assert unit is not None
+        old = set(await session.scalars(select(Invite.code).where(Invite.unit_id == unit.id)))
     card = await _card(client)
     regenerated, photo = await client.click(
         ADMIN_ID, card["message_id"], _data(card, "🔗 Mã mời mới"), replies=2
@@ -165,8 +171,14 @@ async def test_a_new_invite_replaces_the_units_codes(
     async with session_factory() as session:
         unit = await find_unit(session, "T01")
         assert unit is not None
-        codes = list(await session.scalars(select(Invite.code).where(Invite.unit_id == unit.id)))
-    assert codes and any(code in str(photo.get("caption") or photo.get("text")) for code in codes)
+        usable = set(
+            await session.scalars(
+                select(Invite.code).where(Invite.unit_id == unit.id, Invite.revoked.is_(False))
+            )
+        )
+    [new] = usable
+    assert new not in old and new in str(photo.get("text")), "a new code is sent"
+    assert old.isdisjoint(usable), "the old codes no longer work"
 
 
 async def test_an_archived_unit_leaves_the_lists_and_its_people_are_told(
@@ -216,3 +228,49 @@ async def test_an_officer_can_neither_open_nor_press_a_units_card(
     assert answer["method"] == "answerCallbackQuery"
     assert await snapshot(session_factory) == unchanged
     assert (await _unit(session_factory, "T01")).active
+
+
+async def test_an_archived_units_codes_stop_working_and_its_staff_keep_their_role(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    from bot.services.registry.contacts import grant
+    from tests.helpers import make_invite
+
+    officer = 891_011
+    code = await make_invite(session_factory, "T01")
+    await client.open_chats([officer])
+    await grant(app.bot_data.db, actor_user_id=ADMIN_ID, user_id=officer, role=Role.OFFICER)
+    async with session_factory.begin() as session:
+        unit = await find_unit(session, "T01")
+        contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == officer))
+        assert unit is not None and contact is not None
+        contact.unit_id = unit.id  # an officer who also reports for Thôn 1
+    card = await _card(client)
+    assert _labels(card)[0] == "✏️ Số người lớn", "no 🚫 Gỡ for an officer: that is /phanquyen"
+    [question] = await client.click(ADMIN_ID, card["message_id"], _data(card, "🗄 Ngừng theo dõi"))
+    await client.click(ADMIN_ID, question["message_id"], _data(question, "🗄 Ngừng theo dõi"))
+    officer_contact = await contact_of(session_factory, officer)
+    assert officer_contact is not None
+    assert (officer_contact.role, officer_contact.status, officer_contact.unit_id) == (
+        Role.OFFICER, ContactStatus.ACTIVE, None,
+    )  # fmt: skip
+    [refused] = await client.converse(891_012, f"/start {code}")
+    assert refused["html"] == VI("invite.revoked")
+    assert await contact_of(session_factory, 891_012) is None
+    unchanged = await snapshot(session_factory)
+    [unknown] = await client.converse(ADMIN_ID, "/moi T01")
+    assert unknown["html"] == VI("units.unknown")
+    [again] = await client.click(ADMIN_ID, card["message_id"], _data(card, "🔗 Mã mời mới"))
+    assert again["html"] == VI("units.unknown")
+    assert await snapshot(session_factory) == unchanged
+
+
+async def test_adults_beyond_the_limit_are_refused(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    card = await _card(client)
+    await client.click(ADMIN_ID, card["message_id"], _data(card, "✏️ Số người lớn"))
+    unchanged = await snapshot(session_factory)
+    [refused] = await client.converse(ADMIN_ID, "99999999999999999999")
+    assert refused["html"].startswith("❌")
+    assert await snapshot(session_factory) == unchanged

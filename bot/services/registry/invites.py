@@ -102,7 +102,8 @@ def _refusal(invite: Invite | None, now: datetime, *, counted: bool) -> RedeemOu
     """
     if invite is None:
         return RedeemOutcome.INVALID
-    if invite.revoked:
+    # An archived unit's codes stop working (archiving also revokes them; this covers any left).
+    if invite.revoked or (invite.unit is not None and not invite.unit.active):
         return RedeemOutcome.REVOKED
     if invite.expires_at is not None and now >= invite.expires_at:
         return RedeemOutcome.EXPIRED
@@ -472,10 +473,10 @@ async def unit_invite(
     regenerate: bool,
     actor_user_id: int | None,
 ) -> UnitInvite | None:
-    """One unit's invite (renewed first when asked); None for an unknown unit."""
+    """One unit's invite (renewed first when asked); None for an unknown or archived unit."""
     async with db.write() as session:
         unit = await find_unit(session, unit_code)
-        if unit is None:
+        if unit is None or not unit.active:
             return None
         if regenerate:
             invite = await regenerate_unit_invite(

@@ -60,10 +60,14 @@ async def revoke(
     if actor_user_id == user_id:
         return RevokeResult(RevokeOutcome.SELF)
     async with db.write() as session:
-        contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == user_id))
+        # Locked (PostgreSQL): of two admins removing the same person at once, one does it.
+        contact = await session.scalar(
+            select(Contact).where(Contact.telegram_user_id == user_id).with_for_update()
+        )
         if contact is None or contact.status == ContactStatus.LEFT:
             return RevokeResult(RevokeOutcome.UNKNOWN)
-        if unit_id is not None and contact.unit_id != unit_id:
+        # From a unit's card only its heads are removed (staff keep their role: /phanquyen).
+        if unit_id is not None and (contact.unit_id != unit_id or contact.role != Role.HEAD):
             return RevokeResult(RevokeOutcome.UNKNOWN)
         result = await detach(session, contact, actor_user_id)
         await bump(session, IDENTITIES)

@@ -10,14 +10,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.common.audit import record_event
 from bot.services.common.sync import IDENTITIES, bump
 from bot.services.registry.revoke import RevokeResult, detach
 from bot.services.registry.units import find_unit
-from models import Contact, ContactStatus, Role, Unit, UnitKind, UnitProgress
+from models import Contact, ContactStatus, Invite, Role, Unit, UnitKind, UnitProgress
 from models.db import Database
 
 MAX_NAME = 200
@@ -54,6 +54,7 @@ class Change(enum.StrEnum):
     ARCHIVED = "archived"  # already archived: nothing to change
     BELOW_ENROLLED = "below_enrolled"  # fewer adults than it already reported enrolled
     UNCHANGED = "unchanged"
+    NAME_TAKEN = "name_taken"  # another unit followed has this name
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ async def unit_card(db: Database, code: str) -> UnitCard | None:
 async def set_adults(db: Database, code: str, adults: int, *, actor_user_id: int) -> Changed:
     """Set the number of adults, never below the enrolled figure already reported."""
     async with db.write() as session:
-        unit = await find_unit(session, code)
+        unit = await find_unit(session, code, for_update=True)
         if unit is None:
             return Changed(Change.UNKNOWN)
         if not unit.active:
@@ -116,19 +117,28 @@ async def set_adults(db: Database, code: str, adults: int, *, actor_user_id: int
             session, actor_user_id, "unit.adults", unit=unit.code, before=unit.adults, after=adults
         )
         unit.adults = adults
+        # Heads' cached identities carry the adults their reports are checked against.
+        await bump(session, IDENTITIES)
         return Changed(Change.DONE, await _card(session, unit))
 
 
 async def rename_unit(db: Database, code: str, name: str, *, actor_user_id: int) -> Changed:
     """Give the unit a new name (already checked: 1 to MAX_NAME characters)."""
     async with db.write() as session:
-        unit = await find_unit(session, code)
+        unit = await find_unit(session, code, for_update=True)
         if unit is None:
             return Changed(Change.UNKNOWN)
         if not unit.active:
             return Changed(Change.ARCHIVED, await _card(session, unit))
         if unit.name == name:
             return Changed(Change.UNCHANGED, await _card(session, unit))
+        taken = await session.scalar(
+            select(Unit.id).where(
+                func.lower(Unit.name) == name.lower(), Unit.id != unit.id, Unit.active.is_(True)
+            )
+        )
+        if taken is not None:
+            return Changed(Change.NAME_TAKEN, await _card(session, unit))
         record_event(
             session, actor_user_id, "unit.renamed", unit=unit.code, before=unit.name, after=name
         )
@@ -141,15 +151,26 @@ async def rename_unit(db: Database, code: str, name: str, *, actor_user_id: int)
 async def archive_unit(db: Database, code: str, *, actor_user_id: int) -> Changed:
     """Stop following the unit: out of lists and figures; its people are removed from it."""
     async with db.write() as session:
-        unit = await find_unit(session, code)
+        unit = await find_unit(session, code, for_update=True)
         if unit is None:
             return Changed(Change.UNKNOWN)
         if not unit.active:
             return Changed(Change.ARCHIVED, await _card(session, unit))
-        contacts = await session.scalars(
-            select(Contact).where(Contact.unit_id == unit.id, Contact.status != ContactStatus.LEFT)
+        contacts = list(
+            await session.scalars(
+                select(Contact).where(
+                    Contact.unit_id == unit.id, Contact.status != ContactStatus.LEFT
+                )
+            )
         )
-        removed = tuple([await detach(session, c, actor_user_id) for c in list(contacts)])
+        # Heads leave with their unit; officers and admins keep their role, without a unit.
+        heads = [c for c in contacts if c.role == Role.HEAD]
+        for contact in contacts:
+            if contact.role != Role.HEAD:
+                contact.unit_id = None
+        removed = tuple([await detach(session, c, actor_user_id) for c in heads])
+        # Its codes stop working: nobody registers for a unit that is no longer followed.
+        await session.execute(update(Invite).where(Invite.unit_id == unit.id).values(revoked=True))
         unit.active = False
         record_event(session, actor_user_id, "unit.archived", unit=unit.code, removed=len(removed))
         await bump(session, IDENTITIES)

@@ -21,7 +21,17 @@ from bot.services.common.audit import record_event
 from bot.services.common.sync import IDENTITIES, bump
 from bot.services.registry.units import find_unit
 from bot.services.reports.periods import Period, period_at
-from models import Contact, ContactStatus, Invite, Report, Thread, Unit, UnitProgress
+from models import (
+    Contact,
+    ContactStatus,
+    Invite,
+    Report,
+    Thread,
+    ThreadMessage,
+    ThreadStatus,
+    Unit,
+    UnitProgress,
+)
 from models.db import Database
 
 
@@ -145,8 +155,26 @@ async def _move_people(session: AsyncSession, old: Unit, new: Unit) -> None:
         .where(Contact.unit_id == old.id, Contact.status != ContactStatus.LEFT)
         .values(unit_id=new.id)
     )
+    await _join_open_threads(session, old, new)
     await session.execute(update(Thread).where(Thread.unit_id == old.id).values(unit_id=new.id))
     await session.execute(update(Invite).where(Invite.unit_id == old.id).values(revoked=True))
+
+
+async def _join_open_threads(session: AsyncSession, old: Unit, new: Unit) -> None:
+    """A unit has one open thread at most: OLD's open one's messages join NEW's open one."""
+    open_of = select(Thread).where(Thread.status == ThreadStatus.OPEN)
+    old_open = await session.scalar(open_of.where(Thread.unit_id == old.id))
+    new_open = await session.scalar(open_of.where(Thread.unit_id == new.id))
+    if old_open is None or new_open is None:
+        return
+    await session.execute(
+        update(ThreadMessage)
+        .where(ThreadMessage.thread_id == old_open.id)
+        .values(thread_id=new_open.id)
+    )
+    new_open.last_message_at = max(new_open.last_message_at, old_open.last_message_at)
+    await session.delete(old_open)
+    await session.flush()
 
 
 async def _combine_figures(

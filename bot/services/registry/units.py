@@ -24,17 +24,21 @@ class ImportResult:
     updated: int
 
 
+async def _stored(session: AsyncSession, rows: Sequence[UnitRow]) -> dict[str, Unit]:
+    """The stored units the rows name, by lower-case code: codes match as people type them."""
+    codes = [row.code.lower() for row in rows]
+    found = await session.scalars(select(Unit).where(func.lower(Unit.code).in_(codes)))
+    return {unit.code.lower(): unit for unit in found}
+
+
 async def upsert_units(
     session: AsyncSession, rows: Sequence[UnitRow], actor_user_id: int | None
 ) -> ImportResult:
     """Create or update units by code inside the caller's transaction."""
-    existing = {
-        unit.code: unit
-        for unit in await session.scalars(select(Unit).where(Unit.code.in_([r.code for r in rows])))
-    }
+    existing = await _stored(session, rows)
     created = updated = 0
     for row in rows:
-        unit = existing.get(row.code)
+        unit = existing.get(row.code.lower())
         if unit is None:
             session.add(
                 Unit(
@@ -83,14 +87,11 @@ class Preview:
 async def preview_rows(db: Database, rows: Sequence[UnitRow]) -> Preview:
     """Compare a parsed file with the stored units, reading only."""
     async with db.read() as session:
-        stored = {
-            unit.code: unit
-            for unit in await session.scalars(
-                select(Unit).where(Unit.code.in_([r.code for r in rows]))
-            )
-        }
-    added = tuple(r for r in rows if r.code not in stored)
-    changed = tuple(r for r in rows if r.code in stored and changes(stored[r.code], r))
+        stored = await _stored(session, rows)
+    added = tuple(r for r in rows if r.code.lower() not in stored)
+    changed = tuple(
+        r for r in rows if r.code.lower() in stored and changes(stored[r.code.lower()], r)
+    )
     return Preview(added, changed, len(rows) - len(added) - len(changed))
 
 
@@ -117,9 +118,14 @@ async def list_units(session: AsyncSession, *, active_only: bool = True) -> list
     return list(await session.scalars(query))
 
 
-async def find_unit(session: AsyncSession, code: str) -> Unit | None:
-    """Find a unit by code, case-insensitively since people type it by hand."""
+async def find_unit(session: AsyncSession, code: str, *, for_update: bool = False) -> Unit | None:
+    """Find a unit by code, case-insensitively since people type it by hand.
+
+    `for_update` locks the row (PostgreSQL), so two admins changing it at once take turns.
+    """
     query = select(Unit).where(func.lower(Unit.code) == code.strip().lower())
+    if for_update:
+        query = query.with_for_update()
     unit: Unit | None = await session.scalar(query)
     return unit
 
