@@ -25,7 +25,7 @@ from bot.services.broadcasts.audience import (
     count_audience,
 )
 from bot.services.broadcasts.content import DirectiveContent
-from bot.services.broadcasts.dates import parse_vn_date, split_number_and_date
+from bot.services.broadcasts.dates import parse_deadline, split_number_and_date
 from bot.services.broadcasts.directives import (
     ack_status,
     acknowledge_directive,
@@ -262,6 +262,11 @@ async def ask_field(update: Update, context: BotContext) -> int:
     """Ask for the number/date, the subject or the deadline."""
     [field] = args_of(callback_data(update), Action.COMPOSE_FIELD)
     prompt, state = FIELDS[field]
+    if state == DEADLINE:
+        # The example is a week ahead, so it reads as a real deadline.
+        ahead = now_utc().astimezone(context.deps.settings.tz).date() + timedelta(days=7)
+        await reply(update, context.t("compose.ask_deadline", example=context.t.date(ahead)))
+        return state
     await reply(update, context.t(prompt))
     return state
 
@@ -299,9 +304,10 @@ async def receive_subject(update: Update, context: BotContext) -> int:
 async def receive_deadline(update: Update, context: BotContext) -> int:
     """Read a deadline that is today or later."""
     today = now_utc().astimezone(context.deps.settings.tz).date()
-    deadline = parse_vn_date(_typed(update), today)
+    deadline = parse_deadline(_typed(update), today)
     if deadline is None:
-        await reply(update, context.t("compose.bad_date"))
+        ahead = context.t.date(today + timedelta(days=7))
+        await reply(update, context.t("compose.bad_deadline", example=ahead))
         return DEADLINE
     if deadline < today:
         await reply(update, context.t("compose.past_deadline"))

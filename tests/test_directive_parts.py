@@ -135,3 +135,37 @@ def test_any_markdown_renders_to_html_telegram_accepts(text: str) -> None:
         parsed = check_text(block, "HTML")
         # Every "<" and "&" typed arrives as a character, never as markup.
         assert parsed.text.count("<") == block.count("&lt;")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("30/04/2026", date(2026, 4, 30)),
+        ("thứ 6 tuần sau", date(2026, 12, 11)),
+        ("Thứ Sáu tuần tới", date(2026, 12, 11)),
+        ("thứ 6", date(2026, 12, 11)),  # Sunday 06/12: the next Friday
+        ("chủ nhật", date(2026, 12, 6)),  # today counts
+        ("t2 tuần sau", date(2026, 12, 7)),
+        ("ngày mai", date(2026, 12, 7)),
+        ("hôm nay", date(2026, 12, 6)),
+        ("cuối tuần", date(2026, 12, 6)),
+        ("cuối tháng", date(2026, 12, 31)),
+        ("5 ngày nữa", date(2026, 12, 11)),
+        ("hạn thứ 6 tuần sau", date(2026, 12, 11)),
+        ("sớm nhất có thể", None),
+        ("thứ 9", None),
+    ],
+)
+def test_deadlines_are_read_as_officers_say_them(text: str, expected: date | None) -> None:
+    from bot.services.broadcasts.dates import parse_deadline
+
+    assert parse_deadline(text, date(2026, 12, 6)) == expected
+
+
+@given(st.text(max_size=60), st.dates(date(2020, 1, 1), date(2035, 12, 31)))
+def test_a_deadline_is_never_before_today_unless_typed_as_a_date(text: str, today: date) -> None:
+    from bot.services.broadcasts.dates import parse_deadline, parse_vn_date
+
+    found = parse_deadline(text, today)
+    if found is not None and parse_vn_date(text, today) is None:
+        assert found >= today

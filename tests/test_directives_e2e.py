@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -490,3 +491,24 @@ async def test_a_broadcast_keeps_to_telegrams_limits_without_a_single_429(
     assert stats.get("429", 0) <= 1, stats
     for user in users:
         assert len(await _received(client, user)) == len(texts)
+
+
+async def test_a_deadline_is_typed_as_officers_say_it(
+    heads: dict[str, int], client: SandboxClient, app: BotApplication
+) -> None:
+    from bot.services.broadcasts.dates import parse_deadline
+
+    vi = translator("vi")
+    today = utcnow().astimezone(app.bot_data.settings.tz).date()
+    [menu] = await client.converse(ADMIN_ID, "/thongbao")
+    events = await client.click(ADMIN_ID, menu["message_id"], "dir:template", replies=2)
+    [ask] = await client.click(ADMIN_ID, events[-1]["message_id"], "dir:field:deadline")
+    ahead = vi.date(today + timedelta(days=7))
+    assert ask["html"] == vi("compose.ask_deadline", example=ahead)
+    [refused] = await client.converse(ADMIN_ID, "sớm nhất có thể")
+    assert refused["html"] == vi("compose.bad_deadline", example=ahead)
+    # The old controls lose their buttons, then the new preview and its controls.
+    _old, preview, _control = await client.converse(ADMIN_ID, "thứ 6 tuần sau", replies=3)
+    friday = parse_deadline("thứ 6 tuần sau", today)
+    assert friday is not None and friday.weekday() == 4 and friday > today
+    assert vi("directive.deadline", deadline=vi.date(friday)) in preview["html"]
