@@ -364,6 +364,20 @@ async def toggle_unit(update: Update, context: BotContext) -> int:
     return await _show_picker(update, context, edit=True)
 
 
+async def receive_codes(update: Update, context: BotContext) -> int:
+    """Codes typed while picking ("T01 T05, B02"): ticked; unknown ones are named."""
+    choices = {u.code.lower(): u.code for u in await unit_choices(context.deps.db)}
+    typed = [word for word in _typed(update).replace(",", " ").replace(";", " ").split() if word]
+    unknown = [word for word in typed if word.lower() not in choices]
+    if unknown:
+        await reply(update, context.t("audience.unknown_codes", codes=", ".join(unknown)))
+        return PICK
+    draft = _draft(context)
+    picked = draft.picked | {choices[word.lower()] for word in typed}
+    _save(context, replace(draft, picked=picked))
+    return await _show_picker(update, context, edit=False)
+
+
 async def turn_page(update: Update, context: BotContext) -> int:
     """Show another page of units."""
     page = int_arg(callback_data(update), Action.COMPOSE_PAGE)
@@ -520,6 +534,7 @@ def build_conversation(shared: SharedState, timeout_seconds: int) -> Conversatio
                 )
             ],
             PICK: [
+                MessageHandler(typed_text(), receive_codes),
                 CallbackQueryHandler(toggle_unit, pattern=pattern(Action.COMPOSE_PICK, ".+")),
                 CallbackQueryHandler(turn_page, pattern=pattern(Action.COMPOSE_PAGE, r"\d+")),
                 CallbackQueryHandler(finish_picking, pattern=pattern(Action.COMPOSE_PICKED)),

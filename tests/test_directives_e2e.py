@@ -512,3 +512,20 @@ async def test_a_deadline_is_typed_as_officers_say_it(
     friday = parse_deadline("thứ 6 tuần sau", today)
     assert friday is not None and friday.weekday() == 4 and friday > today
     assert vi("directive.deadline", deadline=vi.date(friday)) in preview["html"]
+
+
+async def test_the_picker_lists_villages_first_and_takes_typed_codes(
+    heads: dict[str, int], client: SandboxClient
+) -> None:
+    vi = translator("vi")
+    _, control = await _preview(client, "/thongbao Gửi Thôn 2 và Công an xã")
+    [choices] = await client.click(ADMIN_ID, control["message_id"], "dir:audience")
+    [picker] = await client.click(ADMIN_ID, choices["message_id"], "dir:aud:pick")
+    names = [row[0]["text"] for row in picker["reply_markup"]["inline_keyboard"][:4]]
+    assert names == ["Buôn Ea Tih mẫu", "Thôn 1", "Thôn 2", "Công an xã"]
+    [unknown] = await client.converse(ADMIN_ID, "T02 X9")
+    assert unknown["html"] == vi("audience.unknown_codes", codes="X9")
+    [ticked] = await client.converse(ADMIN_ID, "t02, CA")
+    assert _button(ticked, "✔️ Thôn 2") and _button(ticked, "✔️ Công an xã")
+    events = await client.click(ADMIN_ID, ticked["message_id"], "dir:picked", replies=3)
+    assert "Gửi tới: Công an xã, Thôn 2 — 2 đơn vị" in events[-1]["text"]

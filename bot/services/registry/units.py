@@ -138,13 +138,19 @@ class UnitChoice:
     name: str
 
 
+def _picker_order(units: list[Unit]) -> list[Unit]:
+    """Thôn, buôn and tổ dân phố first, then agencies; by code within each group."""
+    return sorted(units, key=lambda unit: (not unit.kind.is_residential, unit.code))
+
+
 async def unit_choices(db: Database) -> list[UnitChoice]:
-    """The active units, by code, for pickers."""
+    """The active units for pickers: thôn/buôn first, then agencies."""
     async with db.read() as session:
-        return [UnitChoice(unit.code, unit.name) for unit in await list_units(session)]
+        units = _picker_order(await list_units(session))
+        return [UnitChoice(unit.code, unit.name) for unit in units]
 
 
 async def unit_ids_and_names(db: Database) -> list[tuple[int, str]]:
-    """(id, name) of the active units, by code, for pickers that keep ids."""
+    """(id, name) of the active units for pickers that keep ids, in the same order."""
     async with db.read() as session:
-        return [(unit.id, unit.name) for unit in await list_units(session)]
+        return [(unit.id, unit.name) for unit in _picker_order(await list_units(session))]
