@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 
 from bot.texts import Translator
 
@@ -18,7 +19,7 @@ SINGLE_COLUMN_INCHES = 6.4
 HEADER_INCHES = 1.4
 DPI = 150
 MAX_LABEL = 26
-GOOD, LATE, TARGET = "#2e7d32", "#c62828", "#1565c0"
+GOOD, LATE, TARGET, NOT_REPORTED = "#2e7d32", "#c62828", "#1565c0", "#757575"
 
 
 def _short(label: str) -> str:
@@ -33,12 +34,17 @@ def layout(count: int) -> tuple[int, int]:
 
 
 def chart_png(
-    bars: list[tuple[str, float]], target: float, title: str, subtitle: str, t: Translator
+    bars: Sequence[tuple[str, float | None]],
+    target: float,
+    title: str,
+    subtitle: str,
+    t: Translator,
 ) -> bytes:
     """Render every (label, percent) bar, lowest first, as a PNG readable on a phone.
 
-    Units at 0 % are drawn too: those are the ones that need attention. Up to 50 bars make
-    one column; more are spread over several columns of the same height.
+    Units that never reported (None) come first, written "chưa báo cáo" with no bar, so they
+    are not mistaken for units that reported nobody (0 %). Up to 50 bars make one column;
+    more are spread over several columns of the same height.
     """
     # Imported here: matplotlib costs tens of MB, and most bot processes never draw a chart.
     import matplotlib
@@ -48,7 +54,7 @@ def chart_png(
 
     # Unit names are user text: "$…$" must stay dollars, not become mathtext (or an error).
     matplotlib.rcParams["text.parse_math"] = False
-    ordered = sorted(bars, key=lambda bar: (bar[1], bar[0]))
+    ordered = sorted(bars, key=lambda bar: (bar[1] is not None, bar[1] or 0.0, bar[0]))
     columns, rows = layout(len(ordered))
     width = SINGLE_COLUMN_INCHES if columns == 1 else COLUMN_INCHES * columns
     height = max(3.0, ROW_INCHES * rows + HEADER_INCHES)
@@ -70,7 +76,7 @@ def chart_png(
 
 def _column(
     axes: object,
-    chunk: list[tuple[str, float]],
+    chunk: list[tuple[str, float | None]],
     rows: int,
     target: float,
     label: str,
@@ -80,7 +86,8 @@ def _column(
     from matplotlib.axes import Axes
 
     assert isinstance(axes, Axes)
-    values = [min(max(value, 0.0), 100.0) for _, value in chunk]
+    shares = [None if value is None else min(max(value, 0.0), 100.0) for _, value in chunk]
+    values = [share or 0.0 for share in shares]
     positions = list(range(len(values)))
     axes.barh(positions, values, color=[GOOD if v >= target else LATE for v in values])
     axes.set_yticks(positions, [_short(name) for name, _ in chunk], fontsize=8)
@@ -104,14 +111,17 @@ def _column(
         fontweight="bold",
         annotation_clip=False,
     )
-    for position, value in zip(positions, values, strict=True):
+    not_reported = t.plain("chart.not_reported")
+    for position, share in zip(positions, shares, strict=True):
         # A white backing keeps the dashed line from striking through a value near the target.
         axes.text(
-            value + 1,
+            (share or 0.0) + 1,
             position,
-            t.percent(value),
+            not_reported if share is None else t.percent(share),
             va="center",
             fontsize=7,
+            color=NOT_REPORTED if share is None else "black",
+            style="italic" if share is None else "normal",
             zorder=3,
             bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3},
         )

@@ -207,9 +207,16 @@ async def commune_summary(
     )
 
 
-def chart_bars(stats: list[UnitStat]) -> list[tuple[str, float]]:
-    """Every thôn/buôn whose adults are known with its share, those with no report at 0 %."""
-    return [(s.name, s.percent or 0.0) for s in stats if s.residential and s.adults]
+def chart_bars(stats: list[UnitStat]) -> list[tuple[str, float | None]]:
+    """Every thôn/buôn whose adults are known with its share; None for one never reported.
+
+    A unit that never reported is not a unit at 0 %: the chart says "chưa báo cáo" for it.
+    """
+    return [
+        (s.name, None if s.enrolled is None else s.percent or 0.0)
+        for s in stats
+        if s.residential and s.adults
+    ]
 
 
 def late_units(stats: list[UnitStat]) -> list[UnitStat]:
