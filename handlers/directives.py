@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import replace
 from datetime import timedelta
+from typing import cast
 
 from telegram import Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -38,6 +39,7 @@ from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.conversations.conversation import Conversation
 from bot.telegram.conversations.drafts import DirectiveDraft
 from bot.telegram.conversations.shared_state import SharedState
+from bot.telegram.outbox.progress import refresh_summary
 from bot.telegram.outbox.sending import send_rendered
 from bot.telegram.ui.callbacks import Action, args_of, build, int_arg, pattern
 from bot.telegram.ui.keyboards import ack_keyboard, asks_report, buttons
@@ -56,6 +58,8 @@ from handlers.picker import PickerActions, picker_keyboard, redraw_picker
 from handlers.staff import staff_only
 
 MENU, CONTENT, PREVIEW, NUMBER, SUBJECT, DEADLINE, AUDIENCE, PICK = range(8)
+# Acknowledgements arriving within this many seconds update the sender's summary once.
+SUMMARY_REFRESH_SECONDS = 2.0
 PICKER = PickerActions(Action.COMPOSE_PICK, Action.COMPOSE_PAGE, Action.COMPOSE_PICKED)
 # Chosen units named in the preview text, and on the audience button (then "và N đơn vị khác").
 NAMES_IN_PREVIEW = 12
@@ -466,6 +470,7 @@ async def acknowledge(update: Update, context: BotContext) -> None:
         await query.answer(t.plain("ack.not_for_you"), show_alert=True)
         return
     await query.answer(t.plain("ack.recorded"))
+    _refresh_summary_soon(context, directive_id)
     when = result.acknowledged_at.astimezone(context.deps.settings.tz).strftime("%H:%M %d/%m")
     # Pressed again: the button already says so, and Telegram answers "not modified".
     pressed = query.message
@@ -479,6 +484,21 @@ async def acknowledge(update: Update, context: BotContext) -> None:
                 asks_report=keeps_report,
             )
         )
+
+
+def _refresh_summary_soon(context: BotContext, directive_id: int) -> None:
+    """The sender's summary shows this acknowledgement shortly (one edit for a burst of them)."""
+    queue = cast(BotApplication, context.application).job_queue
+    name = f"summary-refresh:{directive_id}"
+    if queue is None or queue.get_jobs_by_name(name):
+        return
+    queue.run_once(_refresh_summary, SUMMARY_REFRESH_SECONDS, data=directive_id, name=name)
+
+
+async def _refresh_summary(context: BotContext) -> None:
+    """The job: edit the summary with the acknowledgements so far."""
+    assert context.job is not None and isinstance(context.job.data, int)
+    await refresh_summary(context.bot, context.deps.db, context.job.data)
 
 
 async def show_unacknowledged(update: Update, context: BotContext) -> None:

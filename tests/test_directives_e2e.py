@@ -23,7 +23,7 @@ from models import Acknowledgement, Contact, ContactStatus, Delivery, DeliverySt
 from models.base import utcnow
 from tests.cli_helpers import run_cli_async
 from tests.conftest import ADMIN_ID, SettingsFactory
-from tests.helpers import register, register_many
+from tests.helpers import register, register_many, until
 
 SessionFactory = async_sessionmaker[AsyncSession]
 HEADS = {"T01": 820_001, "T02": 820_002, "B01": 820_003, "CA": 820_004}
@@ -529,3 +529,29 @@ async def test_the_picker_lists_villages_first_and_takes_typed_codes(
     assert _button(ticked, "✔️ Thôn 2") and _button(ticked, "✔️ Công an xã")
     events = await client.click(ADMIN_ID, ticked["message_id"], "dir:picked", replies=3)
     assert "Gửi tới: Công an xã, Thôn 2 — 2 đơn vị" in events[-1]["text"]
+
+
+async def test_the_summary_follows_acknowledgements_and_names_units_nobody_reached(
+    client: SandboxClient, session_factory: SessionFactory, app: BotApplication
+) -> None:
+    vi = translator("vi")
+    head = 820_901
+    await register(client, session_factory, head, "T01")  # the three other units: nobody
+    _, control = await _preview(client, "/thongbao Họp triển khai")
+    await client.click(ADMIN_ID, control["message_id"], "dir:send")
+    summary = await _wait_summary(client, control)
+    assert "Đơn vị đã xác nhận: 0/1" in summary["text"]
+    assert vi.plain("broadcast.unreached", units=3) in summary["text"]
+    [message] = await _received(client, head)
+    after = await client.last_seq()
+    await client.click(head, message["message_id"], _button(message, "✅ Đã nhận"), replies=2)
+
+    async def summary_shows_it() -> bool:
+        edits = await client.events(ADMIN_ID, after=after)
+        return any(
+            e["message_id"] == summary["message_id"]
+            and "Đơn vị đã xác nhận: 1/1" in (e["text"] or "")
+            for e in edits
+        )
+
+    await until(summary_shows_it, timeout=15, what="the summary shows 1/1", step=0.2)

@@ -9,7 +9,13 @@ from typing import Protocol
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.broadcasts.audience import ALL, Audience, AudienceError, recipients_query
+from bot.services.broadcasts.audience import (
+    ALL,
+    STAFF,
+    Audience,
+    AudienceError,
+    recipients_query,
+)
 from bot.services.broadcasts.content import DirectiveContent
 from bot.services.common.audit import record_event
 from models import (
@@ -405,6 +411,8 @@ class BroadcastSummary:
     blocked: list[tuple[str, str | None]]
     acknowledged_units: int
     units: int
+    # Units of the audience where nobody has registered: nothing reached them.
+    unreached_units: int = 0
 
 
 async def _view(session: AsyncSession, directive_id: int) -> BroadcastView | None:
@@ -465,10 +473,49 @@ async def finish_broadcast(
         view = await _view(session, directive_id)
         if view is None:
             return await _undelivered_answer(session, directive_id)
-        acked, waiting = await unit_ack_status(session, directive_id)
-        return BroadcastSummary(
-            view, await blocked_names(session, directive_id), len(acked), len(acked) + len(waiting)
-        )
+        return await _summary(session, directive_id, view)
+
+
+async def _summary(
+    session: AsyncSession, directive_id: int, view: BroadcastView
+) -> BroadcastSummary:
+    """Counts, blocked people, acknowledgements now, and the units nothing could reach."""
+    acked, waiting = await unit_ack_status(session, directive_id)
+    return BroadcastSummary(
+        view,
+        await blocked_names(session, directive_id),
+        len(acked),
+        len(acked) + len(waiting),
+        await _unreached_units(session, directive_id),
+    )
+
+
+async def _unreached_units(session: AsyncSession, directive_id: int) -> int:
+    """Units of the audience without anyone registered (no copy was queued for them)."""
+    directive = await session.get(Directive, directive_id)
+    if directive is None or directive.audience == STAFF:
+        return 0
+    reached = (
+        select(Contact.unit_id)
+        .join(Delivery, Delivery.contact_id == Contact.id)
+        .where(Delivery.directive_id == directive_id, Contact.unit_id.is_not(None))
+    )
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Unit)
+        .where(Audience.parse(directive.audience).unit_filter(), Unit.id.not_in(reached))
+    )
+    return int(count or 0)
+
+
+async def broadcast_summary(db: Database, directive_id: int) -> BroadcastSummary | None:
+    """A finished broadcast's summary as it stands now (acknowledgements keep coming)."""
+    async with db.read() as session:
+        directive = await session.get(Directive, directive_id)
+        if directive is None or directive.finished_at is None:
+            return None
+        view = await _view(session, directive_id)
+        return None if view is None else await _summary(session, directive_id, view)
 
 
 async def _undelivered_answer(session: AsyncSession, directive_id: int) -> Undelivered | None:

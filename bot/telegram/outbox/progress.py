@@ -13,6 +13,7 @@ from bot.services.broadcasts.directives import (
     BroadcastSummary,
     BroadcastView,
     Undelivered,
+    broadcast_summary,
     broadcast_view,
     finish_broadcast,
 )
@@ -37,8 +38,14 @@ def summary_text(t: Translator, summary: BroadcastSummary) -> Html:
         t("broadcast.blocked_person", name=name or t.plain("broadcast.no_name"), unit=unit or "—")
         for name, unit in summary.blocked
     ]
+    unreached = (
+        Html("\n" + t("broadcast.unreached", units=summary.unreached_units))
+        if summary.unreached_units
+        else Html("")
+    )
     return t(
         "broadcast.summary",
+        unreached=unreached,
         subject=subject_of(t, summary.view.kind, summary.view.subject),
         sent=counts[DeliveryStatus.SENT],
         failed=counts[DeliveryStatus.FAILED],
@@ -89,10 +96,7 @@ class ProgressPresenter:
             await self._tell_undelivered(summary)
             return
         t = translator(summary.view.language)
-        unacked = buttons(
-            [(t("button.unacknowledged"), build(Action.DIRECTIVE_UNACKED, directive_id))]
-        )
-        await self._edit(summary.view, summary_text(t, summary), unacked)
+        await self._edit(summary.view, summary_text(t, summary), _unacked(t, directive_id))
 
     async def _tell_undelivered(self, answer: Undelivered) -> None:
         """Tell an officer their answer reached nobody (best effort)."""
@@ -108,9 +112,30 @@ class ProgressPresenter:
         self, view: BroadcastView, text: str, markup: InlineKeyboardMarkup | None = None
     ) -> None:
         """Edit the progress message; "not modified" and vanished messages are fine."""
-        try:
-            await self._bot.edit_message_text(
-                text, chat_id=view.chat_id, message_id=view.message_id, reply_markup=markup
-            )
-        except TelegramError as error:
-            logger.info("Progress edit skipped: %s", error.message)
+        await _edit_view(self._bot, view, text, markup)
+
+
+def _unacked(t: Translator, directive_id: int) -> InlineKeyboardMarkup:
+    """The summary's "Chưa xác nhận" button."""
+    return buttons([(t("button.unacknowledged"), build(Action.DIRECTIVE_UNACKED, directive_id))])
+
+
+async def _edit_view(
+    bot: Bot, view: BroadcastView, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """Edit the sender's progress message; "not modified" and vanished messages are fine."""
+    try:
+        await bot.edit_message_text(
+            text, chat_id=view.chat_id, message_id=view.message_id, reply_markup=markup
+        )
+    except TelegramError as error:
+        logger.info("Progress edit skipped: %s", error.message)
+
+
+async def refresh_summary(bot: Bot, db: Database, directive_id: int) -> None:
+    """Show a finished broadcast's acknowledgements as they are now, in its summary."""
+    summary = await broadcast_summary(db, directive_id)
+    if summary is None:
+        return
+    t = translator(summary.view.language)
+    await _edit_view(bot, summary.view, summary_text(t, summary), _unacked(t, directive_id))
