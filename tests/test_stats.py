@@ -176,12 +176,13 @@ async def test_xlsx_layout_sections_formats_and_signatures(
     assert rows[3][1:5] == ["Thôn 2", 800, 200, 0.25] and rows[3][9] == "Chưa báo cáo"
     assert rows[4][:3] == ["II", "Cơ quan, trường học", "=SUM(C16:C16)"]
     assert rows[5][1] == '=HYPERLINK("http://x")' and sheet["B16"].data_type == "s"
+    # The commune's total is section I: agencies' staff live in the thôn/buôn already.
     assert rows[6][1:6] == [
-        "TỔNG CỘNG",
-        "=C11+C15",
-        "=D11+D15",
+        "TỔNG CỘNG TOÀN XÃ (mục I)",
+        "=C11",
+        "=D11",
         '=IF(C17>0,D17/C17,"")',
-        "=F11+F15",
+        "=F11",
     ]
     for row in (11, 13, 17):
         assert [sheet.cell(row=row, column=c).number_format for c in (3, 4, 5, 6)] == [
@@ -266,13 +267,14 @@ async def test_pdf_report_reads_like_the_workbook(
         "Trần Văn Ký",
         "Nguyễn Thị Lập",
         "Y Nguyên Êban",
-        # Subtotal I (600 + 1.000 + 800 adults, 400 + 200 enrolled) and the grand total.
+        # Subtotal I (600 + 1.000 + 800 adults, 400 + 200 enrolled), which is the commune's
+        # total too: the agencies' 40 staff are not added a second time.
         "2.400",
         "25,0%",
-        "2.440",
         "630",
     ):
         assert expected in text, expected
+    assert "2.440" not in text
 
 
 def test_chart_is_a_png_with_vietnamese_labels() -> None:

@@ -317,7 +317,7 @@ async def test_the_export_lists_every_opinion_and_counts_photos_per_unit(
     assert evidence["Buôn Ea Tih mẫu"] == 1 and evidence["Thôn 1"] == 2
     assert evidence["Thôn 2"] == 0 and evidence["Công an xã"] == 0
     assert evidence["Thôn, buôn"] == "=SUM(I12:I14)"
-    assert evidence["TỔNG CỘNG"] == "=I11+I15"
+    assert evidence["TỔNG CỘNG TOÀN XÃ (mục I)"] == "=I11"
     assert summary["I13"].number_format == "#,##0"
     # The PDF prints the same column.
     pdf = report_pdf(content, "Ea Knốp", SIGNATURES, TZ, t)

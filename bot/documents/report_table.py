@@ -169,12 +169,11 @@ def report_table(
             for index, stat in enumerate(ordered, start=1)
         ]
         sections.append(Section(NUMERALS[len(sections)], title, lines, _sum(lines)))
-    total = Totals(
-        sum(s.totals.adults for s in sections),
-        sum(s.totals.enrolled for s in sections),
-        sum(s.totals.completed for s in sections),
-        sum(s.totals.evidence for s in sections),
-    )
+    # The commune's figure is section I alone: agencies' staff also live in the thôn/buôn and
+    # are counted there, so adding section II would count them twice (and disagree with
+    # /thongke and the footnote). Section II keeps its own subtotal.
+    residential = [s for s in sections if s.title_key == SECTION_TITLES[0]]
+    total = residential[0].totals if residential else Totals(0, 0, 0, 0)
     return ReportTable(
         commune,
         data.summary.period,

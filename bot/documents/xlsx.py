@@ -15,6 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bot.documents.cells import put_user_text, seal_text
 from bot.documents.report_table import (
     COLUMNS,
+    SECTION_TITLES,
     ReportLine,
     ReportTable,
     Section,
@@ -191,9 +192,14 @@ def _table(sheet: Worksheet, table: ReportTable, t: Translator) -> int:
         section_rows.append(row)
         row = _section(sheet, row, section, t)
     sheet.cell(row=row, column=2, value=t.plain("report.grand_total"))
+    # The commune's figure is section I's (report_table.py says why), not I + II.
+    counted = [
+        r for r, section in zip(section_rows, table.sections, strict=True)
+        if section.title_key == SECTION_TITLES[0]
+    ]  # fmt: skip
     for column in SUMMED:
         letter = get_column_letter(column)
-        terms = "+".join(f"{letter}{r}" for r in section_rows) or "0"
+        terms = "+".join(f"{letter}{r}" for r in counted) or "0"
         sheet.cell(row=row, column=column, value=f"={terms}")
     sheet.cell(row=row, column=5, value=_share_formula(row))
     _box(sheet, row, BOLD)

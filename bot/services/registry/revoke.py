@@ -62,7 +62,7 @@ async def revoke(
     async with db.write() as session:
         # Locked (PostgreSQL): of two admins removing the same person at once, one does it.
         contact = await session.scalar(
-            select(Contact).where(Contact.telegram_user_id == user_id).with_for_update()
+            select(Contact).where(Contact.telegram_user_id == user_id).with_for_update(of=Contact)
         )
         if contact is None or contact.status == ContactStatus.LEFT:
             return RevokeResult(RevokeOutcome.UNKNOWN)
