@@ -184,7 +184,11 @@ async def offer_forwarded(update: Update, context: BotContext) -> None:
     """A post a head forwards from elsewhere: offered to report as bad information, or to ask."""
     message: Message = message_of(update)
     target = _target(context)
-    if target is None or message.forward_origin is None:
+    if target is None:
+        # Officers and admins without a unit: their keyboard and /huongdan, as for any text.
+        await message.reply_text(context.t("chat.staff_other"))
+        return
+    if message.forward_origin is None:
         return
     photo = incoming_file(message) if message.photo else None
     context.drafts.asked = AskDraft(

@@ -186,3 +186,14 @@ async def test_a_link_is_offered_both_ways(
     _, sent = await client.click(HEAD, offer["message_id"], _data(offer, SEND), replies=2)
     assert sent["html"] == VI("thread.sent_to_commune")
     assert [kind for kind, _ in await _messages(session_factory)] == [ThreadMessageKind.TEXT]
+
+
+async def test_staff_without_a_unit_forwarding_a_post_are_pointed_to_their_keyboard(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    origin = {"type": "hidden_user", "sender_user_name": "Ai đó", "date": 1_764_900_000}
+    after = await client.last_seq()
+    await client.send(ADMIN_ID, "Tin đồn", forward_origin=origin)
+    [reply] = await client.expect(ADMIN_ID, after=after)
+    assert reply["html"] == VI("chat.staff_other")
+    assert await _messages(session_factory) == []
