@@ -172,7 +172,10 @@ class Runtime:
             deps = self.application.bot_data
             deps.leadership.leading = True
             self.terms += 1
-            logger.warning("This process (%s) is now the leader", deps.leadership.worker)
+            # Worth a warning where processes are elected; the only process (demo, playground,
+            # tests) simply starts as the leader.
+            level = logging.WARNING if self.elect else logging.INFO
+            logger.log(level, "This process (%s) is now the leader", deps.leadership.worker)
             try:
                 self._schedules_synced = await sync_all(self.application)
                 deps.outbox.start()

@@ -220,8 +220,15 @@ async def show_late(update: Update, context: BotContext) -> None:
             await message.reply_text(chunk, reply_markup=nudge if last_chunk else None)
         lead = []
     if late.unregistered:
-        names = t.join([item.stat.name for item in late.unregistered])
-        text = t("late.unregistered", count=len(late.unregistered), units=names)
+        # Each unit is a button (named once, not listed above its button again); only units
+        # past the buttons' cap are named in the text.
+        beyond = late.unregistered[MAX_INVITE_BUTTONS:]
+        count = len(late.unregistered)
+        if beyond:
+            names = t.join([item.stat.name for item in beyond])
+            text = t("late.unregistered", count=count, units=names)
+        else:
+            text = t("late.unregistered_tap", count=count)
         chunks = split_for_telegram([*lead, text])
         for index, chunk in enumerate(chunks):
             last_chunk = index == len(chunks) - 1
