@@ -307,3 +307,19 @@ async def test_heads_cannot_review_and_officers_share_for_a_unit_to_a_chosen_aud
     async with session_factory() as session:
         model = await session.scalar(select(GoodModel))
         assert model is not None and model.on_behalf and model.audience == "thon"
+
+
+def test_a_long_paragraph_takes_its_first_sentence_as_the_title() -> None:
+    from bot.services.recognition.good_models import DEFAULT_TITLE, split_title
+
+    text = (
+        "Thôn 4 mở lớp học buổi tối tại nhà văn hóa. Mỗi tối có 2 đoàn viên hướng dẫn bà con cài "
+        "VNeID, đăng nhập và học bài đầu tiên; sau 2 tuần đã có 60 người đăng ký."
+    )
+    title, body = split_title(text)
+    assert title == "Thôn 4 mở lớp học buổi tối tại nhà văn hóa"
+    assert body.startswith("Mỗi tối") and title not in body
+    # No short first sentence: the start, cut at a word, and the whole text as the body.
+    long_sentence = "bà con " * 30
+    title, body = split_title(long_sentence)
+    assert title.endswith("…") and len(title) <= DEFAULT_TITLE and body == long_sentence.strip()

@@ -8,6 +8,7 @@ builds callback data: the handler passes the review buttons in (they name the mo
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,8 @@ from models.db import Database
 # Telegram shows a short title on one line; longer first lines are cut at a word.
 MAX_TITLE = 120
 DEFAULT_TITLE = 80
+# The end of a sentence inside a paragraph: ".", "!" or "?" before a space.
+SENTENCE_END = re.compile(r"[.!?](?=\s)")
 # The text of a model (the spread message also carries the unit, title and course link).
 MAX_BODY = 2000
 # "A text with up to a few photos": one album on every phone.
@@ -89,8 +92,9 @@ def _view(model: GoodModel, unit: Unit) -> ModelView:
 def split_title(text: str) -> tuple[str, str]:
     """A title and a body from what the unit wrote.
 
-    A short first line followed by more is the title; otherwise the title is the start of the
-    text, cut at a word, and the body is the whole text.
+    A short first line followed by more is the title; in one long paragraph, a short first
+    sentence is; otherwise the title is the start of the text, cut at a word, and the body is
+    the whole text.
     """
     cleaned = text.strip()
     first, _, rest = cleaned.partition("\n")
@@ -99,6 +103,11 @@ def split_title(text: str) -> tuple[str, str]:
         return first, rest.strip()
     if len(first) <= DEFAULT_TITLE:
         return first, "" if first == " ".join(cleaned.split()) else cleaned
+    # One long paragraph: its first sentence, when short, is the title, and the body goes on
+    # from there, so the title is not read twice.
+    sentence = SENTENCE_END.search(first)
+    if sentence is not None and sentence.end() <= DEFAULT_TITLE:
+        return first[: sentence.end()].strip().rstrip("."), cleaned[sentence.end() :].strip()
     cut = first[: DEFAULT_TITLE - 1].rsplit(" ", 1)[0] or first[: DEFAULT_TITLE - 1]
     return cut.rstrip(",.;:–- ") + "…", cleaned
 
