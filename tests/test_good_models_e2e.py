@@ -149,6 +149,9 @@ async def test_a_head_shares_an_officer_approves_retitles_and_spreads_it_to_ever
     assert events[-2]["text"].startswith(
         "🌟 Mô hình hay — Thôn 2: Lớp “Điện thoại thông minh” tối thứ Bảy"
     )
+    # The unit's thanks named the old title: it learns the new one.
+    retitled = await _wait_for(client, head, before, lambda e: "đã đặt tiêu đề" in _text(e))
+    assert "“Lớp “Điện thoại thông minh” tối thứ Bảy”" in retitled["text"]
 
     # "📢 Lan tỏa": every unit receives it, credited to Thôn 2, acknowledged like a directive.
     spread_from = await client.last_seq()

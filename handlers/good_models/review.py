@@ -250,7 +250,12 @@ async def receive_title(update: Update, context: BotContext) -> int:
         await reply(update, context.t("model.title_bad", limit=MAX_TITLE))
         return TITLE
     result = await retitle_model(
-        context.deps.db, _review(context).model_id, title, actor_user_id=context.who.user_id
+        context.deps.db,
+        context.deps.outbox,
+        _review(context).model_id,
+        title,
+        actor_user_id=context.who.user_id,
+        now=now_utc(),
     )
     await _after_change(update, context, result)
     return ConversationHandler.END

@@ -328,21 +328,44 @@ async def reject_model(
     return Reviewed(ReviewOutcome.DONE, view, queued)
 
 
-async def retitle_model(db: Database, model_id: int, title: str, *, actor_user_id: int) -> Reviewed:
-    """Handle "✏️ Sửa tiêu đề" on an approved model (not yet spread)."""
+async def retitle_model(
+    db: Database,
+    outbox: OutboxSignal,
+    model_id: int,
+    title: str,
+    *,
+    actor_user_id: int,
+    now: datetime,
+) -> Reviewed:
+    """Handle "✏️ Sửa tiêu đề" on an approved model (not yet spread); the unit learns it.
+
+    Its thanks named the old title: a short notice gives it the one units will read.
+    """
     title = " ".join(title.split())[:MAX_TITLE]
+    queued = 0
     async with db.write() as session:
         before = await _load(session, model_id)
         if before is None:
             return Reviewed(ReviewOutcome.GONE, None)
         moved = await _move(session, model_id, GoodModelStatus.APPROVED, title=title)
         view = await _load(session, model_id)
-        if not moved:
+        if not moved or view is None:
             return Reviewed(ReviewOutcome.ALREADY, view)
         record_event(
             session, actor_user_id, "model.retitled", model_id=model_id, old=before.title, new=title
         )
-    return Reviewed(ReviewOutcome.DONE, view)
+        if title != before.title:
+            content, audience = _notice(
+                N_("model.retitled_notice"),
+                {"unit": view.unit_name, "title": title},
+                view.unit_code,
+            )
+            _, queued = await create_directive(
+                session, content, audience, actor_user_id=actor_user_id, now=now
+            )
+    if queued:
+        outbox.wake()
+    return Reviewed(ReviewOutcome.DONE, view, queued)
 
 
 async def choose_model_audience(
