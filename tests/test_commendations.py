@@ -108,7 +108,17 @@ def test_ties_share_a_rank_are_all_proposed_and_the_earlier_report_comes_first()
     }
     # With two places, the third unit is ranked 3 (competition ranking): not proposed.
     assert [c.facts.unit_id for c in propose(facts, 90.0, top=2)] == [2, 1]
-    assert [c.facts.unit_id for c in propose(facts, 90.0, top=3)] == [2, 1, 3]
+    # With three, Thôn 3 (70,0 %) is still left out: below the villages' own 71,4 %.
+    assert [c.facts.unit_id for c in propose(facts, 90.0, top=3)] == [2, 1]
+
+
+def test_a_high_rank_below_the_communes_share_is_not_praise() -> None:
+    facts = [
+        _facts(1, 500, start=None),  # 50,0 %
+        _facts(2, 46, start=None),  # 4,6 %: third of three, far below the commune's 18,5 %
+        _facts(3, 9, start=None),  # 0,9 %
+    ]
+    assert _merits(propose(facts, 90.0, top=3)) == {1: [(Achievement.TOP_SHARE, 1)]}
 
 
 def test_rises_count_in_points_of_adults_and_need_a_figure_to_rise_from() -> None:
@@ -313,8 +323,8 @@ async def test_bieuduong_proposes_edits_and_sends_the_list_and_the_congratulatio
             assert "Công an xã" not in listing["text"]
             assert _button(listing, "✅ Đã nhận").startswith("ack:")
         congrats = await _wait_for(client, HEADS["T02"], after, "Chúc mừng Thôn 2")
-        assert "tỷ lệ đăng ký học cao nhất (hạng 1)" in congrats["text"]
-        assert "tăng nhiều nhất so với kỳ trước (hạng 1)" in congrats["text"]
+        assert "xếp thứ 1 về tỷ lệ người trưởng thành đăng ký học" in congrats["text"]
+        assert "xếp thứ 1 về mức tăng so với kỳ trước" in congrats["text"]
         assert "đạt mục tiêu 90%" in congrats["text"]
         proposed = await _wait_for(client, HEADS["T01"], after, "Chúc mừng Thôn 1")
         assert VI.plain("commend.merit.proposed") in proposed["text"]
@@ -387,7 +397,8 @@ def test_the_commendation_pdf_reads_like_an_administrative_list() -> None:
     ):
         assert expected in text, expected
     flat = " ".join(text.split())
-    assert "Tỷ lệ đăng ký học cao nhất (hạng 1)" in flat and "Có 1 mô hình hay" in flat
+    assert "Xếp thứ 1 về tỷ lệ người trưởng thành đăng ký học" in flat
+    assert "Có 1 mô hình hay" in flat
 
 
 async def test_cli_writes_the_list_and_refuses_bad_input(

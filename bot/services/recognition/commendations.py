@@ -165,6 +165,14 @@ def ranks(
     return found
 
 
+def commune_share_key(residential: Sequence[UnitFacts]) -> int:
+    """The thôn/buôn's share together (tenths of a percent), over units with both figures."""
+    known = [f for f in residential if f.enrolled is not None and f.adults]
+    adults = sum(f.adults or 0 for f in known)
+    enrolled = sum(f.enrolled or 0 for f in known)
+    return tenths_of_percent(enrolled, adults) if adults else 0
+
+
 def reached_target(facts: UnitFacts, target_percent: float) -> bool:
     """At or above the target at the end of the period, and below it (or unknown) before."""
     if facts.enrolled is None or not facts.adults:
@@ -182,7 +190,12 @@ def merits_of(
 ) -> dict[int, list[Merit]]:
     """Every unit's achievements in the period (units with none are left out)."""
     residential = [f for f in facts if f.residential]
-    share = ranks(residential, UnitFacts.share_key, top)
+    # A high rank is praise only at or above the commune's own share: third place at 4,6 %
+    # while the commune stands at 20 % is not an achievement.
+    floor = commune_share_key(residential)
+    share = ranks(
+        [f for f in residential if (f.share_key() or 0) >= floor], UnitFacts.share_key, top
+    )
     rise = ranks(residential, UnitFacts.rise_key, top)
     found: dict[int, list[Merit]] = {}
     for fact in facts:
