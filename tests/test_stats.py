@@ -198,6 +198,9 @@ async def test_xlsx_layout_sections_formats_and_signatures(
     assert (sheet["A20"].value, sheet["E20"].value) == ("NGƯỜI LẬP BIỂU", "KT. CHỦ TỊCH")
     assert (sheet["A21"].value, sheet["E21"].value) == ("(Ký, ghi rõ họ tên)", "PHÓ CHỦ TỊCH")
     assert (sheet["A26"].value, sheet["E26"].value) == ("Nguyễn Thị Lập", "Trần Văn Ký")
+    # "Nơi nhận" under the names, on the left (NĐ 30/2020).
+    assert sheet["A28"].value == "Nơi nhận:" and sheet["A28"].font.bold
+    assert sheet["A31"].value == "- Lưu: VT, VHXH."
     # One page wide, A4 landscape, the header row on every page.
     assert sheet.page_setup.orientation == "landscape"
     assert sheet.page_setup.paperSize == int(sheet.PAPERSIZE_A4)
@@ -274,6 +277,7 @@ async def test_pdf_report_reads_like_the_workbook(
     ):
         assert expected in text, expected
     assert "2.440" not in text and "630" not in text
+    assert "Nơi nhận:" in text and "- Lưu: VT, VHXH." in text
 
 
 def test_chart_is_a_png_with_vietnamese_labels() -> None:

@@ -21,6 +21,7 @@ from bot.documents.report_table import (
     Signatures,
     Totals,
     period_line,
+    recipients,
     report_table,
 )
 from bot.services.stats.export_data import ExportData
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
 # NĐ 30/2020 margins, in mm, adapted to a landscape table.
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 20.0, 15.0, 15.0, 15.0
+# The signatures and the "Nơi nhận" block under them (a gap and four lines) stay together.
+CLOSING_HEIGHT = SIGNATURE_HEIGHT + 6 * LINE
 LEFT_BLOCK = 95.0
 TABLE_FONT = 10.0
 # NĐ 30 practice: the signatures never stand alone on a page; these last rows go with them.
@@ -157,7 +160,7 @@ def _body(pdf: FPDF, table: ReportTable, t: Translator, carried: int) -> bool:
     pdf.multi_cell(0, 4.6, t.plain("report.footnote"))
     pdf.ln(4)
     # A note pushed (even partly) onto a page of its own would leave the table behind.
-    return pdf.page == table_page and pdf.get_y() + SIGNATURE_HEIGHT <= pdf.h - MARGIN_BOTTOM
+    return pdf.page == table_page and pdf.get_y() + CLOSING_HEIGHT <= pdf.h - MARGIN_BOTTOM
 
 
 def _signatures(pdf: FPDF, signatures: Signatures, t: Translator) -> None:
@@ -165,6 +168,14 @@ def _signatures(pdf: FPDF, signatures: Signatures, t: Translator) -> None:
     signature_block(
         pdf, signatures, t, left_width=LEFT_BLOCK, preparer=t.plain("document.preparer")
     )
+    # "Nơi nhận" under the names, on the left (NĐ 30/2020): title bold italic, lines smaller.
+    pdf.ln(2 * LINE)
+    title, *lines = recipients(t)
+    pdf.set_font(FAMILY, "BI", 12)
+    pdf.cell(LEFT_BLOCK, LINE, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "", 11)
+    for line in lines:
+        pdf.cell(LEFT_BLOCK, LINE, line, new_x="LMARGIN", new_y="NEXT")
 
 
 def report_pdf(

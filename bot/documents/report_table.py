@@ -184,6 +184,16 @@ def report_table(
     )
 
 
+def recipients(t: Translator) -> list[str]:
+    """The "Nơi nhận" block under a report (NĐ 30/2020): its title, then one line each."""
+    return [
+        t.plain("document.recipients"),
+        t.plain("document.recipient.province"),
+        t.plain("document.recipient.commune"),
+        t.plain("document.recipient.archive"),
+    ]
+
+
 def place_date(t: Translator, commune: str, day: date) -> str:
     """Write "Ea Knốp, ngày 05 tháng 02 năm 2026" (NĐ 30 pads days below 10, months 1 and 2)."""
     month = f"{day.month:02d}" if day.month <= 2 else str(day.month)

@@ -22,6 +22,7 @@ from bot.documents.report_table import (
     Signatures,
     period_line,
     place_date,
+    recipients,
     report_table,
 )
 from bot.services.stats.export_data import ExportData
@@ -35,6 +36,7 @@ BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 NORMAL = Font(name=FONT, size=12)
 BOLD = Font(name=FONT, size=12, bold=True)
 ITALIC = Font(name=FONT, size=12, italic=True)
+BOLD_ITALIC = Font(name=FONT, size=12, bold=True, italic=True)
 TITLE = Font(name=FONT, size=14, bold=True)
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
@@ -217,6 +219,11 @@ def _signatures(sheet: Worksheet, row: int, signatures: Signatures, t: Translato
         _merged(sheet, row + offset, SIGN_RIGHT, line, BOLD)
     names = row + max(len(right), 2) + SIGN_SPACE_ROWS
     _merged(sheet, names, SIGN_LEFT, signatures.preparer or None, BOLD)
+    # "Nơi nhận" under the names, on the left (NĐ 30/2020).
+    title, *lines = recipients(t)
+    _merged(sheet, names + 2, SIGN_LEFT, title, BOLD_ITALIC, LEFT)
+    for offset, line in enumerate(lines, start=3):
+        _merged(sheet, names + offset, SIGN_LEFT, line, NORMAL, LEFT)
     _merged(sheet, names, SIGN_RIGHT, signatures.signer or None, BOLD)
 
 
