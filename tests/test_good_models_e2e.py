@@ -322,6 +322,10 @@ def test_a_long_paragraph_takes_its_first_sentence_as_the_title() -> None:
     title, body = split_title(text)
     assert title == "Thôn 4 mở lớp học buổi tối tại nhà văn hóa"
     assert body.startswith("Mỗi tối") and title not in body
+    # Spaces typed twice do not shift the cut, and the lines after the paragraph are kept.
+    title, body = split_title(text.replace(" ", "  ", 3) + "\nDòng cuối.")
+    assert title == "Thôn 4 mở lớp học buổi tối tại nhà văn hóa"
+    assert body.startswith("Mỗi tối") and body.endswith("60 người đăng ký.\nDòng cuối.")
     # No short first sentence: the start, cut at a word, and the whole text as the body.
     long_sentence = "bà con " * 30
     title, body = split_title(long_sentence)

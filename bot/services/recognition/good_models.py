@@ -107,7 +107,9 @@ def split_title(text: str) -> tuple[str, str]:
     # from there, so the title is not read twice.
     sentence = SENTENCE_END.search(first)
     if sentence is not None and sentence.end() <= DEFAULT_TITLE:
-        return first[: sentence.end()].strip().rstrip("."), cleaned[sentence.end() :].strip()
+        # Cut the tidied first line (its spaces collapsed), then add the lines after it.
+        body = "\n".join(p for p in (first[sentence.end() :].strip(), rest.strip()) if p)
+        return first[: sentence.end()].strip().rstrip("."), body
     cut = first[: DEFAULT_TITLE - 1].rsplit(" ", 1)[0] or first[: DEFAULT_TITLE - 1]
     return cut.rstrip(",.;:–- ") + "…", cleaned
 
