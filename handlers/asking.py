@@ -23,7 +23,7 @@ from telegram import (
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.services.reports.periods import current_deadline
-from bot.services.reports.reports import Reporter, ReportRefused, Target, own_target
+from bot.services.reports.reports import Reporter, Target
 from bot.services.threads.head_words import Meaning, understand
 from bot.services.threads.threads import Written, ask_commune
 from bot.settings import Settings
@@ -39,19 +39,12 @@ from handlers.common import (
     incoming_file,
     message_of,
     now_utc,
+    own_unit,
     remove_buttons,
 )
 
 # A link in a message: "🚩" is offered beside "📨".
 LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
-
-
-def _target(context: BotContext) -> Target | None:
-    """The sender's own unit, when they have one."""
-    try:
-        return own_target(context.who)
-    except ReportRefused:
-        return None
 
 
 def _ask_buttons(t: Translator, update_id: int, *, report: bool) -> InlineKeyboardMarkup:
@@ -130,7 +123,7 @@ async def _post(update: Update, context: BotContext, action: Action, *, flagged:
     query = update.callback_query
     assert query is not None
     update_id = int_arg(callback_data(update), action)
-    draft, target = context.drafts.asked, _target(context)
+    draft, target = context.drafts.asked, own_unit(context.who)
     if draft is None or draft.update_id != update_id or target is None:
         await query.answer(t.plain("ask.stale"), show_alert=True)
         await remove_buttons(query)
@@ -183,7 +176,7 @@ def _origin(origin: MessageOrigin) -> str:
 async def offer_forwarded(update: Update, context: BotContext) -> None:
     """A post a head forwards from elsewhere: offered to report as bad information, or to ask."""
     message: Message = message_of(update)
-    target = _target(context)
+    target = own_unit(context.who)
     if target is None:
         # Officers and admins without a unit: their keyboard and /huongdan, as for any text.
         await message.reply_text(context.t("chat.staff_other"))

@@ -13,7 +13,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 from bot.services.reports.chat_figures import OutOfRange, figures_to_offer
 from bot.services.reports.evidence import file_of
 from bot.services.reports.free_text import Reading, Verdict
-from bot.services.reports.reports import Reporter, ReportRefused, Target, own_target
+from bot.services.reports.reports import Reporter, Target
 from bot.services.threads.threads import receive_evidence
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.conversations.drafts import FreeReading
@@ -32,17 +32,10 @@ from handlers.common import (
     media_key,
     message_of,
     now_utc,
+    own_unit,
     remove_buttons,
     remove_buttons_of,
 )
-
-
-def _target(context: BotContext) -> Target | None:
-    """The sender's own unit, when they have one."""
-    try:
-        return own_target(context.who)
-    except ReportRefused:
-        return None
 
 
 async def _not_for_a_unit(update: Update, context: BotContext) -> None:
@@ -93,7 +86,7 @@ async def _offer_figures(
 
 async def read_typed(update: Update, context: BotContext) -> None:
     """A plain message: figures are offered as a report, anything else gets the buttons."""
-    target = _target(context)
+    target = own_unit(context.who)
     if target is None:
         await _not_for_a_unit(update, context)
         return
@@ -105,7 +98,7 @@ async def keep_evidence(update: Update, context: BotContext) -> None:
 
     A caption with figures is offered as a report.
     """
-    target = _target(context)
+    target = own_unit(context.who)
     if target is None:
         await message_of(update).reply_text(context.t("evidence.no_unit"))
         return
@@ -139,7 +132,7 @@ async def keep_evidence(update: Update, context: BotContext) -> None:
 async def media_reply(update: Update, context: BotContext) -> None:
     """A voice note goes to the officers; a sticker, video, location or contact gets a kind word."""
     t = context.t
-    target = _target(context)
+    target = own_unit(context.who)
     if target is None:
         await _not_for_a_unit(update, context)
         return
@@ -156,7 +149,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     """A command the bot does not have: say so, with what the sender can do instead."""
     t = context.t
     command = (message_of(update).text or "").split()[0]
-    target = _target(context)
+    target = own_unit(context.who)
     text = t("chat.unknown_command", command=command)
     if target is None:
         await message_of(update).reply_text(
@@ -169,7 +162,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 async def anything_else(update: Update, context: BotContext) -> None:
     """Any other message (a poll, a dice, …): the short reply with buttons."""
-    target = _target(context)
+    target = own_unit(context.who)
     if target is None:
         await _not_for_a_unit(update, context)
         return

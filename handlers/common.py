@@ -11,8 +11,10 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboard
 from telegram.error import BadRequest
 from telegram.ext import filters
 
+from bot.services.registry.contacts import Identity
 from bot.services.registry.invites import InviteLimits
 from bot.services.reports.evidence import IncomingFile
+from bot.services.reports.reports import ReportRefused, Target, own_target
 from bot.settings import Settings
 from bot.texts import N_
 from models import EvidenceKind
@@ -74,6 +76,14 @@ async def reply(
     if update.callback_query is not None:
         await update.callback_query.answer()
     return await message_of(update).reply_text(text, reply_markup=markup)
+
+
+def own_unit(who: Identity) -> Target | None:
+    """The sender's own unit, when they have one (staff without a unit have none)."""
+    try:
+        return own_target(who)
+    except ReportRefused:
+        return None
 
 
 def invite_limits(settings: Settings) -> InviteLimits:

@@ -54,7 +54,7 @@ from handlers.common import (
     remove_buttons_of,
     reply,
 )
-from handlers.picker import PickerActions, picker_keyboard, redraw_picker
+from handlers.picker import PickerActions, show_unit_picker
 from handlers.staff import staff_only
 
 MENU, CONTENT, PREVIEW, NUMBER, SUBJECT, DEADLINE, AUDIENCE, PICK = range(8)
@@ -350,12 +350,7 @@ async def set_audience(update: Update, context: BotContext) -> int:
 async def _show_picker(update: Update, context: BotContext, *, edit: bool) -> int:
     """A page of units with checkmarks."""
     draft = _draft(context)
-    choices = [(u.code, u.name) for u in await unit_choices(context.deps.db)]
-    markup = picker_keyboard(context.t, choices, draft.picked, draft.page, PICKER)
-    if edit and update.callback_query is not None:
-        await redraw_picker(update, markup)
-    else:
-        await reply(update, context.t("audience.pick"), markup)
+    await show_unit_picker(update, context, draft.picked, draft.page, PICKER, edit=edit)
     return PICK
 
 

@@ -10,9 +10,12 @@ from typing import TypeVar
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
+from bot.services.registry.units import unit_choices
+from bot.telegram.context import BotContext
 from bot.telegram.ui.callbacks import Action, build
 from bot.telegram.ui.keyboards import buttons
 from bot.texts import Translator
+from handlers.common import reply
 
 # Eight names and the navigation row fit a cheap phone's screen without scrolling.
 PAGE_SIZE = 8
@@ -58,6 +61,24 @@ def picker_keyboard(
     if actions.done is None:
         return buttons(*rows, navigation)
     return buttons(*rows, navigation, [(t("button.done"), build(actions.done))])
+
+
+async def show_unit_picker(
+    update: Update,
+    context: BotContext,
+    picked: Collection[str],
+    page: int,
+    actions: PickerActions,
+    *,
+    edit: bool,
+) -> None:
+    """The followed units by code, ticked when picked: redrawn in place, or a new message."""
+    choices = [(u.code, u.name) for u in await unit_choices(context.deps.db)]
+    markup = picker_keyboard(context.t, choices, picked, page, actions)
+    if edit and update.callback_query is not None:
+        await redraw_picker(update, markup)
+    else:
+        await reply(update, context.t("audience.pick"), markup)
 
 
 async def redraw_picker(

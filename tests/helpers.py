@@ -162,3 +162,19 @@ async def say_and_wait(
     inbox = app.bot_data.inbox
     await until(lambda: inbox.finished(update_id), timeout, f"update {update_id} to be processed")
     return await client.events(user_id, after=after)
+
+
+def labels(event: dict[str, Any]) -> list[str]:
+    """The inline buttons' labels of a sent message, row after row."""
+    markup = event.get("reply_markup") or {}
+    return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+def button_data(event: dict[str, Any], label: str) -> str:
+    """The callback data of the inline button with this label."""
+    markup = event.get("reply_markup") or {}
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            if button["text"] == label:
+                return str(button["callback_data"])
+    raise AssertionError(f"no button {label!r} in {labels(event)}")

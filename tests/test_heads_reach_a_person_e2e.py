@@ -7,8 +7,6 @@ as it was spoken; a number typed with a letter O says why it was not read.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,26 +15,12 @@ from bot.telegram.context import BotApplication
 from bot.texts import translator
 from models import Report, ThreadMessage, ThreadMessageKind
 from tests.conftest import ADMIN_ID
-from tests.helpers import register
+from tests.helpers import button_data, labels, register
 
 SessionFactory = async_sessionmaker[AsyncSession]
 VI = translator("vi")
 HEAD = 894_001
 SEND = "📨 Gửi cho cán bộ xã"
-
-
-def _labels(event: dict[str, Any]) -> list[str]:
-    markup = event.get("reply_markup") or {}
-    return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
-
-
-def _data(event: dict[str, Any], label: str) -> str:
-    markup = event.get("reply_markup") or {}
-    for row in markup.get("inline_keyboard", []):
-        for button in row:
-            if button["text"] == label:
-                return str(button["callback_data"])
-    raise AssertionError(f"no button {label!r} in {_labels(event)}")
 
 
 async def _messages(session_factory: SessionFactory) -> list[tuple[ThreadMessageKind, str | None]]:
@@ -59,7 +43,7 @@ async def test_thanks_get_a_kind_word_and_reach_nobody(
     for text in ("Cảm ơn anh nhiều nhé!", "ok", "👍"):
         [reply] = await client.converse(HEAD, text)
         assert reply["html"] == VI("chat.thanks"), text
-        assert _labels(reply) == []
+        assert labels(reply) == []
     assert await _messages(session_factory) == []
 
 
@@ -70,27 +54,27 @@ async def test_a_question_the_bot_cannot_answer_reaches_the_officers_once(
     question = "Thôn có mấy cụ già không dùng được điện thoại, xã hỗ trợ được không ạ"
     [offer] = await client.converse(HEAD, question)
     assert offer["html"] == VI("chat.offer")
-    assert _labels(offer) == [SEND, "📝 Báo cáo"]
+    assert labels(offer) == [SEND, "📝 Báo cáo"]
     after = await client.last_seq()
     buttons_gone, sent = await client.click(
-        HEAD, offer["message_id"], _data(offer, SEND), replies=2
+        HEAD, offer["message_id"], button_data(offer, SEND), replies=2
     )
     assert buttons_gone["method"] == "editMessageReplyMarkup"
     assert sent["html"] == VI("thread.sent_to_commune")
     [to_admin] = await client.expect(ADMIN_ID, after=after)
     assert to_admin["text"].startswith("📨 Thôn 1 gửi cán bộ xã")
     assert question in to_admin["text"]
-    assert _labels(to_admin) == ["↩️ Trả lời", "✅ Đã xử lý"]
+    assert labels(to_admin) == ["↩️ Trả lời", "✅ Đã xử lý"]
     assert await _messages(session_factory) == [(ThreadMessageKind.TEXT, question)]
     # The officer answers under it; the head reads the answer.
-    await client.click(ADMIN_ID, to_admin["message_id"], _data(to_admin, "↩️ Trả lời"))
+    await client.click(ADMIN_ID, to_admin["message_id"], button_data(to_admin, "↩️ Trả lời"))
     after = await client.last_seq()
     await client.converse(ADMIN_ID, "Xã sẽ cử đoàn thanh niên tới hướng dẫn tận nhà.")
     [answer] = await client.expect(HEAD, after=after)
     assert "đoàn thanh niên" in answer["text"]
     # Pressed again: one line, nothing sent twice.
     after = await client.last_seq()
-    await client.press(HEAD, offer["message_id"], _data(offer, SEND))
+    await client.press(HEAD, offer["message_id"], button_data(offer, SEND))
     [stale] = await client.expect(HEAD, after=after)
     assert stale["method"] == "answerCallbackQuery" and stale["text"] == VI.plain("ask.stale")
     assert len(await _messages(session_factory)) == 2  # the question and the answer
@@ -103,7 +87,7 @@ async def test_questions_the_bot_knows_are_answered_with_a_way_to_a_person(
     settings = app.bot_data.settings
     [register_answer] = await client.converse(HEAD, "làm sao để dân đăng ký học?")
     assert register_answer["html"].startswith(VI("chat.answer.register", url=settings.course_url))
-    assert _labels(register_answer) == [SEND]
+    assert labels(register_answer) == [SEND]
     [deadline] = await client.converse(HEAD, "hạn nộp báo cáo khi nào?")
     assert deadline["text"].startswith("📅 Hạn báo cáo kỳ này")
     [course] = await client.converse(HEAD, "link học ở đâu vậy")
@@ -119,7 +103,7 @@ async def test_a_number_typed_with_a_letter_o_says_so_and_stores_nothing(
     await _ready(client, session_factory)
     [reply] = await client.converse(HEAD, "3O")
     assert reply["html"] == VI("chat.mistyped", number=30)
-    assert _labels(reply) == ["📝 Báo cáo"]
+    assert labels(reply) == ["📝 Báo cáo"]
     async with session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(Report)) == 0
 
@@ -135,7 +119,7 @@ async def test_a_voice_note_reaches_the_officers_as_a_voice_note(
     voice, note = await client.expect(ADMIN_ID, after=after, count=2)
     assert voice["method"] == "sendVoice" and voice["file_id"]
     assert note["text"].startswith("📨 Thôn 1 gửi cán bộ xã")
-    assert _labels(note) == ["↩️ Trả lời", "✅ Đã xử lý"]
+    assert labels(note) == ["↩️ Trả lời", "✅ Đã xử lý"]
     assert [kind for kind, _ in await _messages(session_factory)] == [ThreadMessageKind.VOICE]
     assert (await client.download(str(voice["file_id"]))) == b"OggS xin hoi xa"
 
@@ -159,10 +143,10 @@ async def test_a_forwarded_post_is_reported_as_bad_information_with_its_source(
     await client.send(HEAD, post, forward_origin=origin)
     [offer] = await client.expect(HEAD, after=after)
     assert offer["html"] == VI("chat.offer_flag")
-    assert _labels(offer) == ["🚩 Báo tin xấu, độc", SEND]
+    assert labels(offer) == ["🚩 Báo tin xấu, độc", SEND]
     after = await client.last_seq()
     _, sent = await client.click(
-        HEAD, offer["message_id"], _data(offer, "🚩 Báo tin xấu, độc"), replies=2
+        HEAD, offer["message_id"], button_data(offer, "🚩 Báo tin xấu, độc"), replies=2
     )
     assert sent["html"] == VI("chat.flag_sent")
     [to_admin] = await client.expect(ADMIN_ID, after=after)
@@ -172,7 +156,7 @@ async def test_a_forwarded_post_is_reported_as_bad_information_with_its_source(
     # /thongke counts it; handled once the thread is marked ✅ Đã xử lý.
     summary, _chart = await client.converse(ADMIN_ID, "/thongke", replies=2)
     assert VI("stats.flags", count=1, handled=0) in summary["html"]
-    await client.click(ADMIN_ID, to_admin["message_id"], _data(to_admin, "✅ Đã xử lý"))
+    await client.click(ADMIN_ID, to_admin["message_id"], button_data(to_admin, "✅ Đã xử lý"))
     summary, _chart = await client.converse(ADMIN_ID, "/thongke", replies=2)
     assert VI("stats.flags", count=1, handled=1) in summary["html"]
 
@@ -182,8 +166,8 @@ async def test_a_link_is_offered_both_ways(
 ) -> None:
     await _ready(client, session_factory)
     [offer] = await client.converse(HEAD, "anh xem giúp https://tin-gia.example/bai-viet")
-    assert _labels(offer) == ["🚩 Báo tin xấu, độc", SEND]
-    _, sent = await client.click(HEAD, offer["message_id"], _data(offer, SEND), replies=2)
+    assert labels(offer) == ["🚩 Báo tin xấu, độc", SEND]
+    _, sent = await client.click(HEAD, offer["message_id"], button_data(offer, SEND), replies=2)
     assert sent["html"] == VI("thread.sent_to_commune")
     assert [kind for kind, _ in await _messages(session_factory)] == [ThreadMessageKind.TEXT]
 

@@ -14,7 +14,7 @@ from bot.telegram.context import BotApplication
 from bot.texts import translator
 from models import AuditEvent, Evidence, Unit
 from tests.conftest import ADMIN_ID
-from tests.helpers import register, snapshot
+from tests.helpers import button_data, register, snapshot
 
 SessionFactory = async_sessionmaker[AsyncSession]
 VI = translator("vi")
@@ -25,15 +25,6 @@ CSV = (
     "T02,Thôn 2,thon,800\n"  # unchanged
     "T31,Thôn 31,thon,600\n"  # new
 ).encode()
-
-
-def _data(event: dict[str, Any], label: str) -> str:
-    markup = event.get("reply_markup") or {}
-    for row in markup.get("inline_keyboard", []):
-        for button in row:
-            if button["text"] == label:
-                return str(button["callback_data"])
-    raise AssertionError(f"no button {label!r}")
 
 
 async def _send(client: SandboxClient, user: int, content: bytes, name: str) -> dict[str, Any]:
@@ -58,7 +49,7 @@ async def test_a_csv_is_previewed_then_imported_once(
     assert "➕ Thêm mới (1): T31 Thôn 31" in text and "✏️ Thay đổi (1): T01 Thôn 1" in text
     assert "▫️ Giữ nguyên: 1" in text
     assert await snapshot(session_factory) == unchanged, "a preview changes nothing"
-    yes = _data(preview, "✅ Nhập")
+    yes = button_data(preview, "✅ Nhập")
     [done] = await client.click(ADMIN_ID, preview["message_id"], yes)
     assert done["html"] == VI("units.file.imported", created=1, updated=1)
     adults = await _adults(session_factory)
@@ -88,7 +79,9 @@ async def test_an_xlsx_cancelled_changes_nothing_and_a_file_with_errors_is_refus
     unchanged = await snapshot(session_factory)
     preview = await _send(client, ADMIN_ID, buffer.getvalue(), "ds.xlsx")
     assert "➕ Thêm mới (1): T41 Thôn 41" in preview["text"]
-    [cancelled] = await client.click(ADMIN_ID, preview["message_id"], _data(preview, "❌ Hủy"))
+    [cancelled] = await client.click(
+        ADMIN_ID, preview["message_id"], button_data(preview, "❌ Hủy")
+    )
     assert cancelled["html"] == VI("units.file.cancelled")
     bad = b"code,name,kind,adults\nT51,Thon 51,lang,12\nT52,,thon,-3\n"
     refused = await _send(client, ADMIN_ID, bad, "loi.csv")
@@ -117,7 +110,7 @@ async def test_codes_match_as_people_type_them(
     lower = "code,name,kind,adults\nt01,Thôn 1,thon,1100\n".encode()
     preview = await _send(client, ADMIN_ID, lower, "thuong.csv")
     assert "✏️ Thay đổi (1): t01 Thôn 1" in preview["text"] and "➕" not in preview["text"]
-    await client.click(ADMIN_ID, preview["message_id"], _data(preview, "✅ Nhập"))
+    await client.click(ADMIN_ID, preview["message_id"], button_data(preview, "✅ Nhập"))
     async with session_factory() as session:
         codes = sorted(await session.scalars(select(Unit.code)))
     assert codes == ["B01", "CA", "T01", "T02"], "no second unit beside T01"

@@ -18,25 +18,11 @@ from bot.texts import translator
 from bot.texts.labels import role_label
 from models import AuditEvent, Contact, ContactStatus, Invite, Role
 from tests.conftest import ADMIN_ID
-from tests.helpers import contact_of, register, snapshot
+from tests.helpers import button_data, contact_of, labels, register, snapshot
 
 SessionFactory = async_sessionmaker[AsyncSession]
 VI = translator("vi")
 HEAD = 891_001
-
-
-def _labels(event: dict[str, Any]) -> list[str]:
-    markup = event.get("reply_markup") or {}
-    return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
-
-
-def _data(event: dict[str, Any], label: str) -> str:
-    markup = event.get("reply_markup") or {}
-    for row in markup.get("inline_keyboard", []):
-        for button in row:
-            if button["text"] == label:
-                return str(button["callback_data"])
-    raise AssertionError(f"no button {label!r} in {_labels(event)}")
 
 
 async def _unit(session_factory: SessionFactory, code: str) -> Any:
@@ -65,15 +51,15 @@ async def test_the_list_is_grouped_and_a_pressed_unit_opens_its_card(
     # Thôn and buôn first (by code), then agencies.
     assert text.index("Thôn, buôn") < text.index("B01") < text.index("T01") < text.index("T02")
     assert text.index("T02") < text.index("Cơ quan, trường học") < text.index("CA")
-    assert _labels(page) == ["Buôn Ea Tih mẫu", "Thôn 1", "Thôn 2", "Công an xã", "1/1"]
-    [card] = await client.click(ADMIN_ID, page["message_id"], _data(page, "Thôn 1"))
+    assert labels(page) == ["Buôn Ea Tih mẫu", "Thôn 1", "Thôn 2", "Công an xã", "1/1"]
+    [card] = await client.click(ADMIN_ID, page["message_id"], button_data(page, "Thôn 1"))
     assert card["html"].startswith(VI("units.card.title", name="Thôn 1", code="T01"))
     assert VI("units.card.facts", kind="Thôn", adults="1.000") in card["html"]
     member = VI(
         "units.card.member", name="Trưởng T01", role=role_label(VI, Role.HEAD), user_id=str(HEAD)
     )
     assert member in card["html"]
-    assert _labels(card) == [
+    assert labels(card) == [
         "🚫 Gỡ Trưởng T01", "✏️ Số người lớn", "✏️ Tên", "🔗 Mã mời mới", "🗄 Ngừng theo dõi",
     ]  # fmt: skip
     [unknown] = await client.converse(ADMIN_ID, "/donvi X99")
@@ -85,17 +71,21 @@ async def test_a_head_is_removed_from_the_card_after_a_question_and_only_once(
 ) -> None:
     await register(client, session_factory, HEAD, "T01")
     card = await _card(client)
-    [question] = await client.click(ADMIN_ID, card["message_id"], _data(card, "🚫 Gỡ Trưởng T01"))
+    [question] = await client.click(
+        ADMIN_ID, card["message_id"], button_data(card, "🚫 Gỡ Trưởng T01")
+    )
     assert question["html"] == VI(
         "units.remove_ask", name="Trưởng T01", user_id=str(HEAD), unit="Thôn 1"
     )
     # "↩️ Giữ nguyên" changes nothing.
     unchanged = await snapshot(session_factory)
-    [kept] = await client.click(ADMIN_ID, question["message_id"], _data(question, "↩️ Giữ nguyên"))
+    [kept] = await client.click(
+        ADMIN_ID, question["message_id"], button_data(question, "↩️ Giữ nguyên")
+    )
     assert kept["html"] == VI("units.kept")
     assert await snapshot(session_factory) == unchanged
     after = await client.last_seq()
-    yes = _data(question, "🚫 Gỡ")
+    yes = button_data(question, "🚫 Gỡ")
     [done] = await client.click(ADMIN_ID, question["message_id"], yes)
     assert done["html"] == VI("units.remove_done", user_id=str(HEAD), unit="Thôn 1")
     [told] = await client.expect(HEAD, after=after)
@@ -117,7 +107,7 @@ async def test_adults_are_fixed_by_typing_and_bad_numbers_change_nothing(
     await register(client, session_factory, HEAD, "T01")
     await client.converse(HEAD, "/baocao 300")  # below 50 %: no milestone line to the admin
     card = await _card(client)
-    [ask] = await client.click(ADMIN_ID, card["message_id"], _data(card, "✏️ Số người lớn"))
+    [ask] = await client.click(ADMIN_ID, card["message_id"], button_data(card, "✏️ Số người lớn"))
     assert ask["html"] == VI("units.ask_adults", unit="Thôn 1", adults="1.000")
     unchanged = await snapshot(session_factory)
     [bad] = await client.converse(ADMIN_ID, "nhiều lắm")
@@ -140,11 +130,11 @@ async def test_a_new_name_reaches_the_heads_next_question_and_huy_changes_nothin
 ) -> None:
     await register(client, session_factory, HEAD, "T01")
     card = await _card(client)
-    await client.click(ADMIN_ID, card["message_id"], _data(card, "✏️ Tên"))
+    await client.click(ADMIN_ID, card["message_id"], button_data(card, "✏️ Tên"))
     [cancelled] = await client.converse(ADMIN_ID, "/huy")
     assert cancelled["html"] == VI("units.edit_cancelled")
     assert (await _unit(session_factory, "T01")).name == "Thôn 1"
-    await client.click(ADMIN_ID, card["message_id"], _data(card, "✏️ Tên"))
+    await client.click(ADMIN_ID, card["message_id"], button_data(card, "✏️ Tên"))
     [too_long] = await client.converse(ADMIN_ID, "x" * 201)
     assert too_long["html"] == VI("units.name_bad", limit=200)
     [taken] = await client.converse(ADMIN_ID, "thôn 2")
@@ -165,7 +155,7 @@ async def test_a_new_invite_replaces_the_units_codes(
         old = set(await session.scalars(select(Invite.code).where(Invite.unit_id == unit.id)))
     card = await _card(client)
     regenerated, photo = await client.click(
-        ADMIN_ID, card["message_id"], _data(card, "🔗 Mã mời mới"), replies=2
+        ADMIN_ID, card["message_id"], button_data(card, "🔗 Mã mời mới"), replies=2
     )
     assert regenerated["html"] == VI("invites.regenerated", unit="Thôn 1")
     async with session_factory() as session:
@@ -187,10 +177,12 @@ async def test_an_archived_unit_leaves_the_lists_and_its_people_are_told(
     await register(client, session_factory, HEAD, "T01")
     await client.converse(HEAD, "/baocao 300")
     card = await _card(client)
-    [question] = await client.click(ADMIN_ID, card["message_id"], _data(card, "🗄 Ngừng theo dõi"))
+    [question] = await client.click(
+        ADMIN_ID, card["message_id"], button_data(card, "🗄 Ngừng theo dõi")
+    )
     assert question["html"] == VI("units.archive_ask", unit="Thôn 1", count=1)
     after = await client.last_seq()
-    yes = _data(question, "🗄 Ngừng theo dõi")
+    yes = button_data(question, "🗄 Ngừng theo dõi")
     [done] = await client.click(ADMIN_ID, question["message_id"], yes)
     assert done["html"] == VI("units.archive_done", unit="Thôn 1", count=1)
     [told] = await client.expect(HEAD, after=after)
@@ -201,7 +193,7 @@ async def test_an_archived_unit_leaves_the_lists_and_its_people_are_told(
     stats, _chart = await client.converse(ADMIN_ID, "/thongke", replies=2)
     assert "300" not in stats["text"]
     archived = await _card(client)
-    assert VI("units.card.archived") in archived["html"] and _labels(archived) == []
+    assert VI("units.card.archived") in archived["html"] and labels(archived) == []
     unchanged = await snapshot(session_factory)
     [again] = await client.click(ADMIN_ID, question["message_id"], yes)
     assert again["html"] == VI("units.already_archived", unit="Thôn 1")
@@ -246,9 +238,11 @@ async def test_an_archived_units_codes_stop_working_and_its_staff_keep_their_rol
         assert unit is not None and contact is not None
         contact.unit_id = unit.id  # an officer who also reports for Thôn 1
     card = await _card(client)
-    assert _labels(card)[0] == "✏️ Số người lớn", "no 🚫 Gỡ for an officer: that is /phanquyen"
-    [question] = await client.click(ADMIN_ID, card["message_id"], _data(card, "🗄 Ngừng theo dõi"))
-    await client.click(ADMIN_ID, question["message_id"], _data(question, "🗄 Ngừng theo dõi"))
+    assert labels(card)[0] == "✏️ Số người lớn", "no 🚫 Gỡ for an officer: that is /phanquyen"
+    [question] = await client.click(
+        ADMIN_ID, card["message_id"], button_data(card, "🗄 Ngừng theo dõi")
+    )
+    await client.click(ADMIN_ID, question["message_id"], button_data(question, "🗄 Ngừng theo dõi"))
     officer_contact = await contact_of(session_factory, officer)
     assert officer_contact is not None
     assert (officer_contact.role, officer_contact.status, officer_contact.unit_id) == (
@@ -260,7 +254,7 @@ async def test_an_archived_units_codes_stop_working_and_its_staff_keep_their_rol
     unchanged = await snapshot(session_factory)
     [unknown] = await client.converse(ADMIN_ID, "/moi T01")
     assert unknown["html"] == VI("units.unknown")
-    [again] = await client.click(ADMIN_ID, card["message_id"], _data(card, "🔗 Mã mời mới"))
+    [again] = await client.click(ADMIN_ID, card["message_id"], button_data(card, "🔗 Mã mời mới"))
     assert again["html"] == VI("units.unknown")
     assert await snapshot(session_factory) == unchanged
 
@@ -269,7 +263,7 @@ async def test_adults_beyond_the_limit_are_refused(
     app: BotApplication, client: SandboxClient, session_factory: SessionFactory
 ) -> None:
     card = await _card(client)
-    await client.click(ADMIN_ID, card["message_id"], _data(card, "✏️ Số người lớn"))
+    await client.click(ADMIN_ID, card["message_id"], button_data(card, "✏️ Số người lớn"))
     unchanged = await snapshot(session_factory)
     [refused] = await client.converse(ADMIN_ID, "99999999999999999999")
     assert refused["html"].startswith("❌")

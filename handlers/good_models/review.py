@@ -28,7 +28,6 @@ from bot.services.recognition.good_models import (
     spread_model,
     spread_params,
 )
-from bot.services.registry.units import unit_choices
 from bot.telegram.context import BotContext
 from bot.telegram.conversations.conversation import Conversation
 from bot.telegram.conversations.drafts import ModelReviewDraft
@@ -49,7 +48,7 @@ from handlers.common import (
     remove_buttons_of,
     reply,
 )
-from handlers.picker import PickerActions, picker_keyboard, redraw_picker
+from handlers.picker import PickerActions, show_unit_picker
 from models import GoodModelStatus
 
 # The review conversation (officers): typed answers and the unit picker.
@@ -319,12 +318,7 @@ async def set_audience(update: Update, context: BotContext) -> int:
 async def _show_picker(update: Update, context: BotContext, *, edit: bool) -> int:
     """A page of units with checkmarks."""
     draft = _review(context)
-    choices = [(u.code, u.name) for u in await unit_choices(context.deps.db)]
-    markup = picker_keyboard(context.t, choices, draft.picked, draft.page, PICKER)
-    if edit and update.callback_query is not None:
-        await redraw_picker(update, markup)
-    else:
-        await reply(update, context.t("audience.pick"), markup)
+    await show_unit_picker(update, context, draft.picked, draft.page, PICKER, edit=edit)
     return PICK
 
 

@@ -100,14 +100,22 @@ async def unit_card(db: Database, code: str) -> UnitCard | None:
         return None if unit is None else await _card(session, unit)
 
 
+async def _followed(session: AsyncSession, code: str) -> Unit | Changed:
+    """The unit to change, locked (PostgreSQL: two admins take turns); or why not."""
+    unit = await find_unit(session, code, for_update=True)
+    if unit is None:
+        return Changed(Change.UNKNOWN)
+    if not unit.active:
+        return Changed(Change.ARCHIVED, await _card(session, unit))
+    return unit
+
+
 async def set_adults(db: Database, code: str, adults: int, *, actor_user_id: int) -> Changed:
     """Set the number of adults, never below the enrolled figure already reported."""
     async with db.write() as session:
-        unit = await find_unit(session, code, for_update=True)
-        if unit is None:
-            return Changed(Change.UNKNOWN)
-        if not unit.active:
-            return Changed(Change.ARCHIVED, await _card(session, unit))
+        unit = await _followed(session, code)
+        if isinstance(unit, Changed):
+            return unit
         card = await _card(session, unit)
         if card.enrolled is not None and adults < card.enrolled:
             return Changed(Change.BELOW_ENROLLED, card)
@@ -125,11 +133,9 @@ async def set_adults(db: Database, code: str, adults: int, *, actor_user_id: int
 async def rename_unit(db: Database, code: str, name: str, *, actor_user_id: int) -> Changed:
     """Give the unit a new name (already checked: 1 to MAX_NAME characters)."""
     async with db.write() as session:
-        unit = await find_unit(session, code, for_update=True)
-        if unit is None:
-            return Changed(Change.UNKNOWN)
-        if not unit.active:
-            return Changed(Change.ARCHIVED, await _card(session, unit))
+        unit = await _followed(session, code)
+        if isinstance(unit, Changed):
+            return unit
         if unit.name == name:
             return Changed(Change.UNCHANGED, await _card(session, unit))
         taken = await session.scalar(
@@ -151,11 +157,9 @@ async def rename_unit(db: Database, code: str, name: str, *, actor_user_id: int)
 async def archive_unit(db: Database, code: str, *, actor_user_id: int) -> Changed:
     """Stop following the unit: out of lists and figures; its people are removed from it."""
     async with db.write() as session:
-        unit = await find_unit(session, code, for_update=True)
-        if unit is None:
-            return Changed(Change.UNKNOWN)
-        if not unit.active:
-            return Changed(Change.ARCHIVED, await _card(session, unit))
+        unit = await _followed(session, code)
+        if isinstance(unit, Changed):
+            return unit
         contacts = list(
             await session.scalars(
                 select(Contact).where(
