@@ -13,7 +13,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot.services.reports.chat_figures import figures_in_sentence
+from bot.services.reports.chat_figures import completed_in_sentence, figures_in_sentence
 from bot.services.reports.numbers import NumberRefusal, parse_count
 from bot.services.reports.reports import (
     Figures,
@@ -117,6 +117,17 @@ def _answer(text: str, draft: ReportDraft) -> Figures:
         return figures
 
 
+def _completed_answer(text: str, draft: ReportDraft) -> Figures:
+    """The answer to "how many completed": a figure, "15 người hoàn thành", or both figures."""
+    assert draft.enrolled is not None
+    completed = completed_in_sentence(text, draft.target.unit_name)
+    if completed is not None:
+        return Figures(draft.enrolled, completed)
+    answer = _answer(text, draft)
+    # One figure answers the question; a sentence names both ("47 người, 15 hoàn thành").
+    return Figures(draft.enrolled, answer.enrolled) if answer.completed is None else answer
+
+
 async def receive_enrolled(update: Update, context: BotContext) -> int:
     """Read the enrolled figure, then ask for completed (a sentence may give both)."""
     draft = _draft(context)
@@ -142,10 +153,9 @@ async def receive_completed(update: Update, context: BotContext) -> int:
     assert draft.enrolled is not None
     if update.callback_query is not None:
         return await _finish(update, context, replace(draft, completed=None))
+    text = message_of(update).text or ""
     try:
-        answer = _answer(message_of(update).text or "", draft)
-        # One figure answers the question; a sentence names both ("47 người, 15 hoàn thành").
-        figures = Figures(draft.enrolled, answer.enrolled) if answer.completed is None else answer
+        figures = _completed_answer(text, draft)
         validate_figures(figures, draft.target.adults)
     except NumberRefusal as refusal:
         await reply(update, _retry(context, refusal))

@@ -64,7 +64,8 @@ def test_unsure_readings_ask_instead_of_guessing(text: str, doubt: Doubt) -> Non
     reading = read_report_text(text)
     assert reading.verdict == Verdict.UNSURE
     assert reading.doubt == doubt
-    assert reading.figures == ()
+    assert reading.enrolled is None
+    assert reading.completed == (10 if doubt == Doubt.ONLY_COMPLETED else None)
 
 
 @pytest.mark.parametrize(
@@ -164,7 +165,8 @@ def test_never_crashes(text: str, names: list[str]) -> None:
     if reading.verdict == Verdict.FIGURES:
         assert reading.enrolled is not None and len(reading.figures) in (1, 2)
     else:
-        assert reading.figures == ()
+        assert reading.enrolled is None
+        assert reading.completed is None or reading.doubt == Doubt.ONLY_COMPLETED
 
 
 @given(

@@ -43,3 +43,19 @@ async def test_a_sentence_answers_the_second_question_and_keeps_the_first_figure
     [retry] = await client.converse(HEAD, "chưa biết")
     assert retry["text"].startswith("❌") and retry["text"].endswith("Vui lòng gõ lại.")
     assert len(await reports_of(session_factory, "T01")) == 1
+
+
+async def test_the_completed_figure_alone_answers_the_second_question(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await register(client, session_factory, HEAD, "T01")
+    await client.converse(HEAD, "/baocao")
+    await client.converse(HEAD, "47")
+    [echo] = await client.converse(HEAD, "15 người hoàn thành")
+    assert "Đã ghi nhận" in echo["text"]
+    [report] = await reports_of(session_factory, "T01")
+    assert (report.enrolled, report.completed) == (47, 15)
+    # Outside the questions the same words are still asked about, not recorded.
+    [doubt] = await client.converse(HEAD, "15 người hoàn thành")
+    assert doubt["html"] == VI("report.free.only_completed")
+    assert len(await reports_of(session_factory, "T01")) == 1

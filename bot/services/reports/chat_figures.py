@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.services.reports.free_text import Reading, Verdict, read_report_text
+from bot.services.reports.free_text import Doubt, Reading, Verdict, read_report_text
 from bot.services.reports.numbers import NumberRefusal
 from bot.services.reports.reports import Figures, Target, kept_completed, validate_figures
 from models.db import Database
@@ -45,3 +45,9 @@ def figures_in_sentence(text: str, unit_name: str) -> Figures | None:
     if reading.verdict != Verdict.FIGURES or reading.enrolled is None:
         return None
     return Figures(reading.enrolled, reading.completed)
+
+
+def completed_in_sentence(text: str, unit_name: str) -> int | None:
+    """The completed figure of a sentence that names only it ("15 người hoàn thành")."""
+    reading = read_report_text(text, [unit_name])
+    return reading.completed if reading.doubt == Doubt.ONLY_COMPLETED else None

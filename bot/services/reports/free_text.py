@@ -350,7 +350,8 @@ def _assign(values: list[int], labels: list[Label | None]) -> Reading:
     """Decide which figure is enrolled and which completed."""
     if len(values) == 1:
         if labels[0] == Label.COMPLETED:
-            return _unsure(Doubt.ONLY_COMPLETED)
+            # Kept, still unsure: it answers the "how many completed" question, not a report.
+            return Reading(Verdict.UNSURE, completed=values[0], doubt=Doubt.ONLY_COMPLETED)
         return Reading(Verdict.FIGURES, enrolled=values[0])
     first, second = labels
     if first is not None and first == second:
