@@ -11,6 +11,7 @@ from handlers import (
     admin,
     asking,
     chat,
+    commendation_reasons,
     commendations,
     directives,
     errors,
@@ -41,6 +42,7 @@ def register_all(application: BotApplication) -> None:
     reports.register(application)
     directives.register(application)
     good_models.register(application)
+    commendation_reasons.register(application)
     commendations.register(application)
     stats.register(application)
     schedules.register(application)

@@ -13,6 +13,7 @@ from bot.documents.report_table import Signatures
 from bot.services.recognition.commendations import (
     CURRENT,
     PREVIOUS,
+    Achievement,
     Proposal,
     Sheet,
     candidate_values,
@@ -61,7 +62,13 @@ async def _view(context: BotContext, draft: CommendationDraft | None, which: str
         unit_ids,
         target_percent=settings.target_percent,
         top=settings.commend_top,
+        reasons=dict(draft.reasons) if draft else {},
     )
+
+
+async def view_of(context: BotContext, draft: CommendationDraft) -> Proposal:
+    """The draft's list as it stands, with fresh figures."""
+    return await _view(context, draft, draft.which)
 
 
 def _rule_text(t: Translator, context: BotContext) -> str:
@@ -101,13 +108,24 @@ def _text(context: BotContext, proposal: Proposal, which: str) -> Html:
 
 
 def _controls(t: Translator, proposal: Proposal, which: str) -> InlineKeyboardMarkup:
-    """A "➖ <unit>" per listed unit, "➕", the other period, the PDF, send and cancel."""
+    """Per unit "➖" (and "✏️ Lý do" if added by hand), "➕", the other period, PDF, send."""
+    shown = proposal.candidates[:MAX_REMOVE_BUTTONS]
     removable = [
         (
             t.plain("commend.button.remove", unit=c.facts.name),
             build(Action.COMMEND_REMOVE, c.facts.unit_id),
         )
-        for c in proposal.candidates[:MAX_REMOVE_BUTTONS]
+        for c in shown
+    ]
+    reasons = [
+        [
+            (
+                t.plain("commend.button.reason", unit=c.facts.name),
+                build(Action.COMMEND_REASON, c.facts.unit_id),
+            )
+        ]
+        for c in shown
+        if c.merits[0].achievement == Achievement.PROPOSED
     ]
     other = (
         (t("commend.button.previous"), build(Action.COMMEND_PERIOD, PREVIOUS))
@@ -116,6 +134,7 @@ def _controls(t: Translator, proposal: Proposal, which: str) -> InlineKeyboardMa
     )
     return buttons(
         *[removable[i : i + 2] for i in range(0, len(removable), 2)],
+        *reasons,
         [(t("commend.button.add"), build(Action.COMMEND_ADD)), other],
         [(t("commend.button.pdf"), build(Action.COMMEND_PDF))],
         [
@@ -123,6 +142,21 @@ def _controls(t: Translator, proposal: Proposal, which: str) -> InlineKeyboardMa
             (t("commend.button.cancel"), build(Action.COMMEND_CANCEL)),
         ],
     )
+
+
+async def show_again(update: Update, context: BotContext, draft: CommendationDraft) -> None:
+    """The list as a new message under a typed answer; the old one loses its buttons."""
+    if draft.controls_message_id is not None:
+        with contextlib.suppress(BadRequest):
+            await context.bot.edit_message_reply_markup(
+                message_of(update).chat_id, draft.controls_message_id, reply_markup=None
+            )
+    proposal = await _view(context, draft, draft.which)
+    sent = await message_of(update).reply_text(
+        _text(context, proposal, draft.which),
+        reply_markup=_controls(context.t, proposal, draft.which),
+    )
+    context.drafts.commendation = replace(draft, controls_message_id=sent.message_id)
 
 
 def _draft_of(proposal: Proposal, which: str, message_id: int | None) -> CommendationDraft:
@@ -151,7 +185,7 @@ async def start_commendation(update: Update, context: BotContext) -> None:
     context.drafts.commendation = _draft_of(proposal, CURRENT, sent.message_id)
 
 
-async def _current(update: Update, context: BotContext) -> CommendationDraft | None:
+async def current_draft(update: Update, context: BotContext) -> CommendationDraft | None:
     """The draft, if the button pressed is under its live message; else say it expired."""
     query = update.callback_query
     assert query is not None
@@ -185,7 +219,7 @@ async def _redraw(update: Update, context: BotContext, draft: CommendationDraft)
 
 async def switch_period(update: Update, context: BotContext) -> None:
     """Handle "◀ Kỳ trước" / "Kỳ này ▶": the other period's proposal, in place."""
-    draft = await _current(update, context)
+    draft = await current_draft(update, context)
     if draft is None:
         return
     [which] = args_of(callback_data(update), Action.COMMEND_PERIOD)
@@ -202,7 +236,7 @@ async def switch_period(update: Update, context: BotContext) -> None:
 
 async def remove_unit(update: Update, context: BotContext) -> None:
     """Handle "➖ <unit>": take the unit off the list."""
-    draft = await _current(update, context)
+    draft = await current_draft(update, context)
     if draft is None:
         return
     unit_id = int_arg(callback_data(update), Action.COMMEND_REMOVE)
@@ -220,14 +254,14 @@ async def _picker(update: Update, context: BotContext, draft: CommendationDraft)
 
 async def add_units(update: Update, context: BotContext) -> None:
     """Handle "➕ Thêm đơn vị": the unit picker, in place."""
-    draft = await _current(update, context)
+    draft = await current_draft(update, context)
     if draft is not None:
         await _picker(update, context, replace(draft, page=0))
 
 
 async def toggle_unit(update: Update, context: BotContext) -> None:
     """Tick a unit onto the list, or off it."""
-    draft = await _current(update, context)
+    draft = await current_draft(update, context)
     if draft is None:
         return
     unit_id = int_arg(callback_data(update), Action.COMMEND_PICK)
@@ -242,7 +276,7 @@ async def toggle_unit(update: Update, context: BotContext) -> None:
 
 async def turn_page(update: Update, context: BotContext) -> None:
     """Another page of units."""
-    draft = await _current(update, context)
+    draft = await current_draft(update, context)
     if draft is None:
         return
     draft = replace(draft, page=int_arg(callback_data(update), Action.COMMEND_PAGE))
@@ -252,7 +286,7 @@ async def turn_page(update: Update, context: BotContext) -> None:
 
 async def done_picking(update: Update, context: BotContext) -> None:
     """Handle "✔️ Xong": back to the list, with the units added."""
-    draft = await _current(update, context)
+    draft = await current_draft(update, context)
     if draft is not None:
         await _redraw(update, context, draft)
 
@@ -291,7 +325,7 @@ async def _send_pdf(update: Update, context: BotContext, sheet: Sheet) -> Messag
 
 async def send_pdf(update: Update, context: BotContext) -> None:
     """Handle "📄 Bản in": the PDF of the list as it stands, before sending."""
-    draft = await _current(update, context)
+    draft = await current_draft(update, context)
     if draft is None:
         return
     query = update.callback_query
@@ -307,7 +341,7 @@ async def send_pdf(update: Update, context: BotContext) -> None:
 async def send_list(update: Update, context: BotContext) -> None:
     """Handle "📤 Gửi biểu dương": the list to every unit, congratulations, then the PDF."""
     t, settings = context.t, context.deps.settings
-    draft = await _current(update, context)
+    draft = await current_draft(update, context)
     if draft is None:
         return
     query = update.callback_query
@@ -326,6 +360,7 @@ async def send_list(update: Update, context: BotContext) -> None:
         top=settings.commend_top,
         actor_user_id=context.who.user_id,
         now=now_utc(),
+        reasons=dict(draft.reasons),
         progress_chat_id=control.chat.id,
         progress_message_id=control.message_id,
     )
@@ -349,7 +384,7 @@ async def send_list(update: Update, context: BotContext) -> None:
 
 async def cancel(update: Update, context: BotContext) -> None:
     """Handle "Hủy": nothing is sent."""
-    draft = await _current(update, context)
+    draft = await current_draft(update, context)
     if draft is None:
         return
     query = update.callback_query

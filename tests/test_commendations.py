@@ -307,11 +307,23 @@ async def test_bieuduong_proposes_edits_and_sends_the_list_and_the_congratulatio
         assert "✔️ Thôn 2" in str(picker["reply_markup"])
         [edited] = await client.click(OFFICER, proposal["message_id"], _button(picker, "✔️ Xong"))
         assert "Thôn 1</b> — " + VI.plain("commend.merit.proposed") in edited["html"]
+        assert "✏️ Lý do: Công an xã" not in str(edited["reply_markup"])  # has its merits
+
+        # Thôn 1 was added by hand: the officer types why. Too long is refused, then kept.
+        [ask] = await client.click(OFFICER, proposal["message_id"], _button(edited, "✏️ Lý do"))
+        assert "Thôn 1" in ask["text"]
+        [refused] = await client.converse(OFFICER, "x" * 201)
+        assert refused["html"] == VI("commend.reason_bad", limit=200)
+        [old_list, edited] = await client.converse(
+            OFFICER, "vận động  30 hộ <cài> VNeID", replies=2
+        )
+        assert old_list["method"] == "editMessageReplyMarkup"
+        assert "Thôn 1</b> — vận động 30 hộ &lt;cài&gt; VNeID" in edited["html"]
+        assert VI.plain("commend.merit.proposed") not in edited["text"]
+        controls = edited["message_id"]
 
         after = await client.last_seq()
-        [progress] = await client.click(
-            OFFICER, proposal["message_id"], _button(edited, "📤 Gửi biểu dương")
-        )
+        [progress] = await client.click(OFFICER, controls, _button(edited, "📤 Gửi biểu dương"))
         assert progress["text"].startswith("📤 Đang gửi")
         document = await _wait_for(client, OFFICER, after, "Danh sách đề nghị biểu dương kỳ")
         assert document["method"] == "sendDocument"
@@ -327,7 +339,7 @@ async def test_bieuduong_proposes_edits_and_sends_the_list_and_the_congratulatio
         assert "xếp thứ 1 về mức tăng so với kỳ trước" in congrats["text"]
         assert "đạt mục tiêu 90%" in congrats["text"]
         proposed = await _wait_for(client, HEADS["T01"], after, "Chúc mừng Thôn 1")
-        assert VI.plain("commend.merit.proposed") in proposed["text"]
+        assert "vận động 30 hộ <cài> VNeID" in proposed["text"]
         await asyncio.sleep(0.5)
         assert not [
             e
@@ -339,6 +351,7 @@ async def test_bieuduong_proposes_edits_and_sends_the_list_and_the_congratulatio
 
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "DANH SÁCH ĐỀ NGHỊ BIỂU DƯƠNG" in text and "Nguyễn Thanh Hưng" in text
+    assert "Vận động 30 hộ <cài>" in " ".join(text.split())
     ids = await _unit_ids(session_factory)
     async with session_factory() as session:
         commendation = await session.scalar(select(Commendation))
@@ -347,7 +360,9 @@ async def test_bieuduong_proposes_edits_and_sends_the_list_and_the_congratulatio
             await session.scalars(select(CommendationUnit).order_by(CommendationUnit.position))
         )
         assert [r.unit_id for r in rows] == [ids["T02"], ids["B01"], ids["T01"]]
-        assert rows[0].merits[0] == ["top_share", 1] and rows[2].merits == [["proposed", None]]
+        assert rows[0].merits[0] == ["top_share", 1] and rows[2].merits == [
+            ["proposed", None, "vận động 30 hộ <cài> VNeID"]
+        ]
 
 
 def test_the_commendation_pdf_reads_like_an_administrative_list() -> None:

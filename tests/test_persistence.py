@@ -117,7 +117,8 @@ async def test_every_conversation_keeps_its_state_in_the_shared_state(
     assert not [h for h in registered if isinstance(h, ConversationHandler)]
     names = [h.name for h in registered if isinstance(h, Conversation)]
     assert sorted(names) == [
-        "directive", "good_model", "model_review", "report", "schedule", "unit_edit",
+        "commend_reason", "directive", "good_model", "model_review", "report", "schedule",
+        "unit_edit",
     ]  # fmt: skip
 
 

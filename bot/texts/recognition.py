@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot.services.recognition.commendations import Achievement
+from bot.services.recognition.commendations import Achievement, merit_of
 from bot.services.recognition.milestones import Reached
 from bot.texts.catalog import N_, Html, Translator
 from bot.texts.formatting import escape
@@ -77,9 +77,10 @@ def _rejected(t: Translator, params: dict[str, Any], commune: str, course_url: s
     ]
 
 
-def merit_text(t: Translator, achievement: str, rank: int | None, values: dict[str, Any]) -> str:
-    """One achievement of a commended unit, with the figures that show it (plain text)."""
-    kind = Achievement(achievement)
+def merit_text(t: Translator, entry: Sequence[Any], values: dict[str, Any]) -> str:
+    """One stored achievement of a commended unit, with the figures that show it (plain text)."""
+    merit = merit_of(entry)
+    kind, rank = merit.achievement, merit.rank
     enrolled, adults = values.get("enrolled"), values.get("adults")
     percent = _share(t, enrolled, adults)
     if kind == Achievement.TOP_SHARE:
@@ -100,19 +101,19 @@ def merit_text(t: Translator, achievement: str, rank: int | None, values: dict[s
         )
     if kind == Achievement.MODEL_SPREAD:
         return t.plain(MERITS[kind], models=int(values.get("models") or 0))
+    if merit.reason:
+        return t.plain("commend.merit.reason", reason=merit.reason)
     return t.plain(MERITS[kind])
 
 
 def merits_text(t: Translator, values: dict[str, Any], separator: str = "; ") -> str:
     """Every achievement of a unit, joined (plain text)."""
-    return separator.join(
-        merit_text(t, achievement, rank, values) for achievement, rank in values["merits"]
-    )
+    return separator.join(merit_text(t, entry, values) for entry in values["merits"])
 
 
 def medal(values: dict[str, Any]) -> str:
     """🥇🥈🥉 for the three highest shares, 🏅 for every other commended unit."""
-    achievement, rank = values["merits"][0]
+    achievement, rank = values["merits"][0][:2]
     if achievement == Achievement.TOP_SHARE.value and rank in MEDALS:
         return MEDALS[rank]
     return OTHER_MEDAL
@@ -146,8 +147,7 @@ def _commend_list(
 def _congrats(t: Translator, params: dict[str, Any], commune: str, course_url: str) -> list[Html]:
     """A commended unit's own congratulation, naming what it achieved."""
     lines = [
-        t("commend.merit_line", merit=merit_text(t, achievement, rank, params))
-        for achievement, rank in params["merits"]
+        t("commend.merit_line", merit=merit_text(t, entry, params)) for entry in params["merits"]
     ]
     return [
         t("commend.congrats", unit=params["unit"], period=params["period"], commune=commune),

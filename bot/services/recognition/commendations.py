@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -73,6 +74,8 @@ class Merit:
 
     achievement: Achievement
     rank: int | None = None
+    # Why the officer added the unit by hand, as typed (PROPOSED only).
+    reason: str | None = None
 
 
 def tenths_of_percent(part: int, whole: int) -> int:
@@ -221,13 +224,26 @@ def propose(facts: Sequence[UnitFacts], target_percent: float, top: int) -> list
 
 
 def candidates_for(
-    facts: Sequence[UnitFacts], unit_ids: Iterable[int], target_percent: float, top: int
+    facts: Sequence[UnitFacts],
+    unit_ids: Iterable[int],
+    target_percent: float,
+    top: int,
+    reasons: Mapping[int, str] = MappingProxyType({}),
 ) -> list[Candidate]:
-    """The officer's list: these units with their achievements ("proposed" when none), sorted."""
+    """The officer's list: these units with their achievements, sorted.
+
+    A unit with none was added by hand: "proposed", with the reason the officer typed if any.
+    """
     wanted = set(unit_ids)
     merits = merits_of(facts, target_percent, top)
     chosen = [
-        Candidate(f, tuple(merits.get(f.unit_id, [Merit(Achievement.PROPOSED)])))
+        Candidate(
+            f,
+            tuple(
+                merits.get(f.unit_id)
+                or [Merit(Achievement.PROPOSED, reason=reasons.get(f.unit_id))]
+            ),
+        )
         for f in facts
         if f.unit_id in wanted
     ]
@@ -376,6 +392,7 @@ async def commendation_view(
     *,
     target_percent: float,
     top: int,
+    reasons: Mapping[int, str] = MappingProxyType({}),
 ) -> Proposal:
     """The list the figures propose for a period (None: no edits yet), or the edited one.
 
@@ -387,8 +404,20 @@ async def commendation_view(
     if unit_ids is None:
         candidates = propose(facts, target_percent, top)
     else:
-        candidates = candidates_for(facts, unit_ids, target_percent, top)
+        candidates = candidates_for(facts, unit_ids, target_percent, top, reasons)
     return Proposal(period, candidates, sent.created_at if sent else None)
+
+
+def merit_entry(merit: Merit) -> list[Any]:
+    """A merit as stored: [achievement, rank], and the typed reason when there is one."""
+    entry: list[Any] = [merit.achievement.value, merit.rank]
+    return [*entry, merit.reason] if merit.reason else entry
+
+
+def merit_of(entry: Sequence[Any]) -> Merit:
+    """A stored merit back (lists sent before reasons existed have two items)."""
+    reason = entry[2] if len(entry) > 2 else None
+    return Merit(Achievement(entry[0]), entry[1], reason)
 
 
 def candidate_values(candidate: Candidate) -> dict[str, Any]:
@@ -396,7 +425,7 @@ def candidate_values(candidate: Candidate) -> dict[str, Any]:
     facts = candidate.facts
     return {
         "unit": facts.name,
-        "merits": [[merit.achievement.value, merit.rank] for merit in candidate.merits],
+        "merits": [merit_entry(merit) for merit in candidate.merits],
         "enrolled": facts.enrolled,
         "adults": facts.adults,
         "rise": facts.rise,
@@ -445,6 +474,7 @@ async def send_commendation(
     top: int,
     actor_user_id: int | None,
     now: datetime,
+    reasons: Mapping[int, str] = MappingProxyType({}),
     progress_chat_id: int | None = None,
     progress_message_id: int | None = None,
 ) -> Sent | None:
@@ -456,7 +486,7 @@ async def send_commendation(
     """
     async with db.write() as session:
         facts = await period_facts(session, period, tz)
-        candidates = candidates_for(facts, unit_ids, target_percent, top)
+        candidates = candidates_for(facts, unit_ids, target_percent, top, reasons)
         if not candidates:
             return None
         if progress_chat_id is not None and progress_message_id is not None:
@@ -574,5 +604,5 @@ def _stored(row: CommendationUnit, unit: Unit) -> Candidate:
         reported_at=None,
         models_spread=row.models_spread,
     )
-    merits = tuple(Merit(Achievement(name), rank) for name, rank in row.merits)
+    merits = tuple(merit_of(entry) for entry in row.merits)
     return Candidate(facts, merits)

@@ -137,6 +137,10 @@ class CommendationDraft:
     # The list message with the live buttons (edited in place) and the unit picker's page.
     controls_message_id: int | None = None
     page: int = 0
+    # Why the officer added units by hand, as typed: (unit id, reason).
+    reasons: tuple[tuple[int, str], ...] = ()
+    # The unit whose reason is being typed.
+    reason_unit_id: int | None = None
 
 
 class UserData:

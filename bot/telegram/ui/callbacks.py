@@ -97,6 +97,7 @@ class Action(enum.StrEnum):
     # units, the printable PDF, and sending.
     COMMEND_PERIOD = "commend:period"
     COMMEND_REMOVE = "commend:rm"
+    COMMEND_REASON = "commend:why"
     COMMEND_ADD = "commend:add"
     COMMEND_PICK = "commend:pick"
     COMMEND_PAGE = "commend:page"

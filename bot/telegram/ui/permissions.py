@@ -92,6 +92,7 @@ _MODEL_REVIEW = (
 _COMMENDATION = (
     Action.COMMEND_PERIOD,
     Action.COMMEND_REMOVE,
+    Action.COMMEND_REASON,
     Action.COMMEND_ADD,
     Action.COMMEND_PICK,
     Action.COMMEND_PAGE,
