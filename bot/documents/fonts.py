@@ -1,7 +1,9 @@
-"""Fonts for the PDFs: the DejaVu families that ship inside matplotlib (Vietnamese covered).
+"""Fonts for the PDFs, all with Vietnamese: nothing is installed or downloaded at run time.
 
-Nothing is downloaded at run time. DejaVu Serif stands in for Times New Roman, the font of
-administrative documents, which is not free to ship.
+Administrative documents are set in Times New Roman, which is not free to ship. Liberation
+Serif (SIL OFL 1.1, in `typefaces/` with its licence) has the same metrics, so a report lays out
+line for line as the clerk's Word template would. The invite sheet keeps DejaVu Sans, which
+ships inside matplotlib.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ def font_folder() -> Path:
 
 SANS = font_folder() / "DejaVuSans.ttf"
 SANS_BOLD = font_folder() / "DejaVuSans-Bold.ttf"
-# Style letter (as fpdf2 names them) → file of DejaVu Serif.
+TYPEFACES = Path(__file__).parent / "typefaces"
+SERIF_FAMILY = "LiberationSerif"
+# Style letter (as fpdf2 names them) → file of Liberation Serif.
 SERIF = {
-    "": font_folder() / "DejaVuSerif.ttf",
-    "B": font_folder() / "DejaVuSerif-Bold.ttf",
-    "I": font_folder() / "DejaVuSerif-Italic.ttf",
-    "BI": font_folder() / "DejaVuSerif-BoldItalic.ttf",
+    "": TYPEFACES / "LiberationSerif-Regular.ttf",
+    "B": TYPEFACES / "LiberationSerif-Bold.ttf",
+    "I": TYPEFACES / "LiberationSerif-Italic.ttf",
+    "BI": TYPEFACES / "LiberationSerif-BoldItalic.ttf",
 }

@@ -2,7 +2,7 @@
 
 The progress report (report_pdf.py) and the commendation list (commendation_pdf.py) both
 print the issuing body beside the national motto, the number, the place and date, and at the
-end the preparer on the left and the signer on the right, in DejaVu Serif.
+end the preparer on the left and the signer on the right, in Liberation Serif.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from bot.documents.fonts import SERIF
+from bot.documents.fonts import SERIF, SERIF_FAMILY
 from bot.documents.report_table import Signatures, place_date
 from bot.texts import Translator
 
 if TYPE_CHECKING:
     from fpdf import FPDF
 
-FAMILY = "DejaVuSerif"
+FAMILY = SERIF_FAMILY
 LINE = 5.5
 # Room to sign and seal (mm), and the whole signature block with its titles and names.
 SIGN_SPACE = 24.0
@@ -25,7 +25,7 @@ SIGNATURE_HEIGHT = 3 * LINE + SIGN_SPACE
 
 
 def new_pdf(orientation: str, margins: tuple[float, float, float, float]) -> FPDF:
-    """An A4 document with DejaVu Serif in its four styles; margins left, top, right, bottom."""
+    """An A4 document with Liberation Serif in its four styles; margins left, top, right, bottom."""
     # fpdf2 (with fontTools) costs ~50 MB; load it only when a PDF is made.
     from fpdf import FPDF
 

@@ -42,7 +42,7 @@ ALIGN = ("CENTER", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "CENTER", "LEFT",
 
 
 def _new_pdf() -> FPDF:
-    """An A4 landscape document with DejaVu Serif in its four styles."""
+    """An A4 landscape document with Liberation Serif in its four styles."""
     return new_pdf("landscape", (MARGIN_LEFT, MARGIN_TOP, MARGIN_RIGHT, MARGIN_BOTTOM))
 
 
