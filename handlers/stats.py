@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 
+from bot.documents.chart import Bar
 from bot.services.broadcasts.chase import chase_now
 from bot.services.registry.invites import deep_link, unit_invite
 from bot.services.reports.periods import DeadlineRule
@@ -80,8 +81,6 @@ def render_summary(t: Translator, summary: Summary, commune: str) -> Html:
 
 async def show_stats(update: Update, context: BotContext) -> None:
     """Send the summary text with its buttons, then the chart."""
-    from bot.documents.chart import PHOTO_BARS, chart_png
-
     t, settings = context.t, context.deps.settings
     summary, stats = await overview(context.deps.db, now_utc(), settings.tz, settings.report_period)
     if not stats:
@@ -102,21 +101,37 @@ async def show_stats(update: Update, context: BotContext) -> None:
         render_summary(t, summary, settings.commune_name), reply_markup=controls
     )
     bars = chart_bars(stats)
-    if not bars:
+    if bars:
+        await _send_chart(update, context, bars, summary.period.label)
+
+
+async def _send_chart(
+    update: Update, context: BotContext, bars: list[Bar], period_label: str
+) -> None:
+    """The chart as phone pages (one photo, or an album), or one file past ten pages."""
+    from bot.documents.chart import chart_pages, chart_png, fits_an_album
+
+    t, settings = context.t, context.deps.settings
+    title = t.plain("chart.title", commune=settings.commune_name)
+    subtitle = t.plain("chart.period", period=period_label)
+    message = message_of(update)
+    if fits_an_album(len(bars)):
+        pages = chart_pages(bars, settings.target_percent, title, subtitle, t)
+        if len(pages) == 1:
+            await message.reply_photo(pages[0])
+            return
+        album = [
+            InputMediaPhoto(
+                page, caption=t("stats.chart_album", pages=len(pages)) if not i else None
+            )
+            for i, page in enumerate(pages)
+        ]
+        await message.reply_media_group(album)
         return
-    png = chart_png(
-        bars,
-        settings.target_percent,
-        t.plain("chart.title", commune=settings.commune_name),
-        t.plain("chart.period", period=summary.period.label),
-        t,
-    )
-    if len(bars) <= PHOTO_BARS:
-        await message_of(update).reply_photo(png)
-        return
-    # A photo would be recompressed past reading; the file keeps every label sharp.
+    # Past an album's ten photos: one file, whose labels stay sharp when zoomed.
+    png = chart_png(bars, settings.target_percent, title, subtitle, t)
     today = now_utc().astimezone(settings.tz)
-    await message_of(update).reply_document(
+    await message.reply_document(
         png,
         filename=f"bieu-do-tien-do-{today:%Y-%m-%d}.png",
         caption=t("stats.chart_file", count=len(bars)),

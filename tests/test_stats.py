@@ -7,11 +7,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.documents.chart import chart_png, layout
+from bot.documents.chart import chart_pages, chart_png, fits_an_album, layout, page_sizes
 from bot.documents.invite_sheet import invite_sheet_pdf
 from bot.documents.report_pdf import report_pdf
 from bot.documents.report_table import Signatures
@@ -250,6 +252,9 @@ async def test_pdf_report_reads_like_the_workbook(
     reader = PdfReader(io.BytesIO(pdf))
     page = reader.pages[0]
     assert float(page.mediabox.width) > float(page.mediabox.height)  # landscape
+    # Set in Liberation Serif, Times New Roman's metrics, shipped with the project.
+    fonts = {str(font["/BaseFont"]) for font in page["/Resources"]["/Font"].values()}
+    assert fonts and all(name.split("+")[-1].startswith("LiberationSerif") for name in fonts)
     text = "\n".join(p.extract_text() for p in reader.pages)
     for expected in (
         "ỦY BAN NHÂN DÂN",
@@ -352,3 +357,23 @@ def test_the_chart_keeps_every_unit_readable_for_45_and_200() -> None:
         width, height = Image.open(io.BytesIO(png)).size
         # Telegram keeps photos up to 2560 px a side; past that, labels would blur away.
         assert max(width, height) <= 2560 and height >= 20 * layout(count)[1]
+
+
+def test_the_chart_reads_on_a_phone_as_pages_of_fifteen() -> None:
+    from PIL import Image
+
+    assert page_sizes(45) == [15, 15, 15] and page_sizes(16) == [8, 8] and page_sizes(3) == [3]
+    assert fits_an_album(150) and not fits_an_album(151)
+    bars: list[tuple[str, float | None]] = [(f"Thôn {i}", float(i)) for i in range(44)]
+    bars.append(("Buôn Chưa", None))
+    pages = chart_pages(bars, 90, "Tiến độ", "Kỳ", translator("vi"))
+    assert len(pages) == 3
+    for page in pages:
+        # 4:5, the tallest shape Telegram shows whole in a chat, and all pages alike.
+        assert Image.open(io.BytesIO(page)).size == (960, 1200)
+
+
+@given(st.integers(min_value=1, max_value=2000))
+def test_pages_hold_every_bar_evenly(count: int) -> None:
+    sizes = page_sizes(count)
+    assert sum(sizes) == count and max(sizes) <= 15 and max(sizes) - min(sizes) <= 1

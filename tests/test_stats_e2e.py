@@ -8,14 +8,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
+from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.sandbox.client import SandboxClient
+from bot.services.registry.units import import_units_file
 from bot.telegram.context import BotApplication
 from bot.texts import translator
 from models import Directive, MessageKind
+from models.db import Database
 from tests.cli_helpers import run_cli
 from tests.conftest import ADMIN_ID
 from tests.helpers import make_invite, register
@@ -46,6 +49,23 @@ async def test_thongke_summary_chart_and_buttons(
     assert labels == ["📋 Chi tiết", "⏰ Chưa báo cáo", "📊 Xuất Excel"]
     [detail] = await client.click(ADMIN_ID, summary["message_id"], "stats:detail:0")
     assert "Thôn 1: 400/1.000 (40,0%)" in detail["text"]
+
+
+async def test_a_long_chart_comes_as_an_album_of_phone_pages(
+    app: BotApplication, client: SandboxClient, db: Database, tmp_path: Path
+) -> None:
+    more = tmp_path / "more.csv"
+    rows = "".join(f"T{n:02d},Thôn {n},thon,{500 + n}\n" for n in range(3, 20))
+    more.write_text("code,name,kind,adults\n" + rows, encoding="utf-8")
+    await import_units_file(db, more)
+    summary, first, second = await client.converse(ADMIN_ID, "/thongke", replies=3)
+    assert summary["method"] == "sendMessage"
+    # 20 thôn/buôn: two pages of ten, one album, the caption on its first photo.
+    assert [first["method"], second["method"]] == ["sendMediaGroup", "sendMediaGroup"]
+    assert first["html"] == translator("vi")("stats.chart_album", pages=2)
+    for page in (first, second):
+        png = await client.download(page["file_id"])
+        assert Image.open(io.BytesIO(png)).size == (960, 1200)
 
 
 async def test_chuabaocao_two_groups_mentions_and_nudge(

@@ -453,9 +453,11 @@ async def act_statistics(demo: Demo) -> None:
     admin = t.plain("demo.who.admin")
     demo.title(t.plain("demo.act.statistics"))
     demo.user(admin, "/thongke")
-    summary, chart = await demo.client.converse(ADMIN_ID, "/thongke", replies=2)
-    demo.bot([summary, chart])
-    await _save_file(demo, chart, "chart.png")
+    # The chart is an album of phone pages: wait for its last page to arrive.
+    summary, *pages = await demo.client.converse(ADMIN_ID, "/thongke", replies=2, settle=1.5)
+    demo.bot([summary, *pages])
+    for number, page in enumerate(pages, start=1):
+        await _save_file(demo, page, "chart.png" if number == 1 else f"chart-{number}.png")
     demo.user(admin, "/chuabaocao")
     late = await demo.client.converse(ADMIN_ID, "/chuabaocao", settle=1.5)
     demo.bot(late, lines=1)
