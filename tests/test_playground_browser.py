@@ -79,7 +79,7 @@ def phone(page: Page, user_id: int) -> Locator:
 
 async def type_message(page: Page, user_id: int, text: str) -> None:
     """Type a message in a person's phone and send it with Enter."""
-    box = phone(page, user_id).locator("input[name=text]")
+    box = phone(page, user_id).locator("textarea[name=text]")
     await box.fill(text)
     await box.press("Enter")
 
@@ -228,7 +228,7 @@ async def test_photos_reply_keyboard_edits_and_documents(
     await open_person(page, ME)
     image = tmp_path / "danh-sach.png"
     Image.new("RGB", (640, 480), (30, 160, 90)).save(image)
-    await phone(page, ME).locator("input[name=text]").fill("Danh sách lớp tối")
+    await phone(page, ME).locator("textarea[name=text]").fill("Danh sách lớp tối")
     await phone(page, ME).locator("input[type=file]").set_input_files(str(image))
     [update] = await bot.get_updates(timeout=10)
     assert update.message is not None and update.message.caption == "Danh sách lớp tối"
@@ -256,3 +256,38 @@ async def test_photos_reply_keyboard_edits_and_documents(
     await download.save_as(saved)
     assert saved.read_bytes() == b"PK fake xlsx"
     assert await client.reply_keyboard(ME) is not None
+
+
+async def test_on_a_phone_screen_an_opened_phone_is_in_view_and_types_several_lines(
+    bare_page: tuple[Page, Bot, SandboxClient],
+) -> None:
+    page, bot, _client = bare_page
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.fill("#add-person input", NEWCOMER)
+    await page.click("#add-person button")
+    newcomer = int(await page.locator(".person", has_text=NEWCOMER).get_attribute("data-user") or 0)
+    await expect(phone(page, newcomer)).to_be_visible()
+    # A second phone, opened from the people bar, is scrolled to, not left off to the right.
+    chip = page.locator(f'.person[data-user="{ME}"]')
+    if await chip.get_attribute("aria-pressed") == "true":  # close it, to open it anew
+        await chip.click()
+        await expect(phone(page, ME)).to_have_count(0)
+    await open_person(page, ME)
+    user_id = ME
+    await page.wait_for_function(
+        """(id) => {
+            const phone = document.querySelector(`.phone[data-user="${id}"]`);
+            const rect = phone.getBoundingClientRect();
+            return rect.left >= 0 && rect.right <= innerWidth && rect.top < innerHeight;
+        }""",
+        arg=user_id,
+    )
+    # Shift+Enter starts a new line (a /chiase post has paragraphs); Enter sends.
+    text = phone(page, user_id).locator("textarea[name=text]")
+    await text.fill("Mô hình hay")
+    await text.press("Shift+Enter")
+    await text.press_sequentially("Bà con học buổi tối")
+    await text.press("Enter")
+    [update] = await bot.get_updates(timeout=10)
+    assert update.message is not None and update.message.text == "Mô hình hay\nBà con học buổi tối"
+    await expect(text).to_have_value("")

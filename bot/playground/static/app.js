@@ -272,7 +272,7 @@ function renderReplyKeyboard(chatId) {
   const chat = chatState(chatId);
   const area = phone.querySelector(".reply-keyboard");
   const toggle = phone.querySelector(".kbd-toggle");
-  const input = phone.querySelector("input[name=text]");
+  const input = phone.querySelector("textarea[name=text]");
   area.replaceChildren();
   toggle.hidden = !chat.keyboard;
   input.placeholder = (chat.keyboard && chat.keyboard.input_field_placeholder) || "Nhập tin nhắn…";
@@ -310,7 +310,17 @@ function commandList(userId, box) {
 
 function buildPhone(who) {
   const userId = who.user_id;
-  const input = el("input", { name: "text", autocomplete: "off", placeholder: "Nhập tin nhắn…", "aria-label": "Tin nhắn" });
+  // A text area, as Telegram's own box: Enter sends, Shift+Enter starts a new line (a /chiase
+  // post or a directive's text has several paragraphs); it grows up to six lines.
+  const input = el("textarea", { name: "text", rows: 1, autocomplete: "off", placeholder: "Nhập tin nhắn…", "aria-label": "Tin nhắn" });
+  const fit = () => { input.style.height = "auto"; input.style.height = `${Math.min(input.scrollHeight, 144)}px`; };
+  input.addEventListener("input", fit);
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
   const commands = el("div", { class: "commands", hidden: true });
   const fileInput = el("input", { type: "file", accept: "image/*", hidden: true, "aria-label": "Chọn ảnh" });
   fileInput.addEventListener("change", () => {
@@ -335,6 +345,7 @@ function buildPhone(who) {
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
+    fit();
     sendAs(userId, { text }).catch(showError);
   });
   const phone = el("section", { class: "phone", dataset: { user: userId }, "aria-label": who.name },
@@ -378,7 +389,8 @@ function toggleOpen(userId, forceOpen) {
   else if (!isOpen) state.open.push(userId);
   localStorage.setItem("play.open", JSON.stringify(state.open));
   renderPhones();
-  if (forceOpen) phoneOf(userId)?.scrollIntoView({ behavior: "smooth", inline: "nearest" });
+  // A phone just opened is brought into view: on a narrow screen it would be off to the right.
+  if (forceOpen || !isOpen) phoneOf(userId)?.scrollIntoView({ behavior: "smooth", block: "nearest", inline: "start" });
 }
 
 function renderPeople() {
