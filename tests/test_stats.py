@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.documents.chart import chart_pages, chart_png, fits_an_album, layout, page_sizes
@@ -253,7 +254,11 @@ async def test_pdf_report_reads_like_the_workbook(
     page = reader.pages[0]
     assert float(page.mediabox.width) > float(page.mediabox.height)  # landscape
     # Set in Liberation Serif, Times New Roman's metrics, shipped with the project.
-    fonts = {str(font["/BaseFont"]) for font in page["/Resources"]["/Font"].values()}
+    resources = page["/Resources"].get_object()
+    assert isinstance(resources, DictionaryObject)
+    page_fonts = resources["/Font"].get_object()
+    assert isinstance(page_fonts, DictionaryObject)
+    fonts = {str(font.get_object()["/BaseFont"]) for font in page_fonts.values()}
     assert fonts and all(name.split("+")[-1].startswith("LiberationSerif") for name in fonts)
     text = "\n".join(p.extract_text() for p in reader.pages)
     for expected in (
