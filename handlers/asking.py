@@ -30,7 +30,13 @@ from bot.settings import Settings
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.conversations.drafts import AskDraft
 from bot.telegram.ui.callbacks import Action, build, int_arg, pattern
-from bot.telegram.ui.keyboards import buttons, head_menu, report_button, staff_thread_buttons
+from bot.telegram.ui.keyboards import (
+    buttons,
+    head_menu,
+    report_button,
+    staff_flag_buttons,
+    staff_thread_buttons,
+)
 from bot.texts import Html, Translator
 from bot.texts.directives import deadline_phrase
 from handlers.common import (
@@ -142,7 +148,7 @@ async def _post(update: Update, context: BotContext, action: Action, *, flagged:
         now=now_utc(),
         period_kind=settings.report_period,
         tz=settings.tz,
-        buttons_for=staff_thread_buttons,
+        buttons_for=staff_flag_buttons if flagged else staff_thread_buttons,
     )
     await query.answer()
     await remove_buttons(query)

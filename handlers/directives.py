@@ -56,6 +56,7 @@ from handlers.common import (
 )
 from handlers.picker import PickerActions, show_unit_picker
 from handlers.staff import staff_only
+from models import MessageKind
 
 MENU, CONTENT, PREVIEW, NUMBER, SUBJECT, DEADLINE, AUDIENCE, PICK = range(8)
 # Acknowledgements arriving within this many seconds update the sender's summary once.
@@ -122,6 +123,7 @@ async def start_compose(update: Update, context: BotContext) -> int:
     menu = buttons(
         [(t("compose.new"), build(Action.COMPOSE_NEW))],
         [(t("compose.template"), build(Action.COMPOSE_TEMPLATE))],
+        [(t("compose.official"), build(Action.COMPOSE_OFFICIAL))],
         [(t("compose.recent"), build(Action.COMPOSE_RECENT))],
     )
     await reply(update, t("compose.menu"), menu)
@@ -133,6 +135,17 @@ async def ask_content(update: Update, context: BotContext) -> int:
     if context.drafts.directive is None:
         _save(context, DirectiveDraft(DirectiveContent(subject="", body="")))
     await reply(update, context.t("compose.ask_content"))
+    return CONTENT
+
+
+async def start_official(update: Update, context: BotContext) -> int:
+    """Handle "📣 Thông tin chính thức" (the menu, or under a 🚩 report): ask for the facts."""
+    today = now_utc().astimezone(context.deps.settings.tz).date()
+    content = DirectiveContent(
+        subject="", body="", kind=MessageKind.OFFICIAL.value, issued_on=today
+    )
+    _save(context, DirectiveDraft(content))
+    await reply(update, context.t("compose.ask_official"))
     return CONTENT
 
 
@@ -522,6 +535,8 @@ def build_conversation(shared: SharedState, timeout_seconds: int) -> Conversatio
             CommandHandler("thongbao", start_compose),
             # A "🔁 Gửi lại" from an earlier list reopens the composer, whatever state it is in.
             CallbackQueryHandler(resend_directive, pattern=pattern(Action.COMPOSE_RESEND, r"\d+")),
+            # So does "📣 Thông tin chính thức" under a head's 🚩 report, or in the menu.
+            CallbackQueryHandler(start_official, pattern=pattern(Action.COMPOSE_OFFICIAL)),
             MessageHandler(label_filter("thongbao"), start_compose),
         ],
         states={
@@ -559,6 +574,7 @@ def build_conversation(shared: SharedState, timeout_seconds: int) -> Conversatio
             CommandHandler("huy", cancel),
             CallbackQueryHandler(cancel, pattern=pattern(Action.COMPOSE_CANCEL)),
             CommandHandler("thongbao", start_compose),
+            CallbackQueryHandler(start_official, pattern=pattern(Action.COMPOSE_OFFICIAL)),
         ],
         conversation_timeout=timeout_seconds,
         name="directive",

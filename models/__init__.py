@@ -5,6 +5,7 @@ from models.base import Base
 from models.contacts import Contact, ContactStatus, Role
 from models.coordination import ChatClaim, ConversationState, SyncMark, UserDrafts
 from models.directives import (
+    COMPOSED_KINDS,
     Acknowledgement,
     Delivery,
     DeliveryStatus,
@@ -30,6 +31,7 @@ from models.units import Unit, UnitKind
 from models.updates import ReceivedUpdate, UpdateStatus
 
 __all__ = [
+    "COMPOSED_KINDS",
     "Acknowledgement",
     "AuditEvent",
     "Base",

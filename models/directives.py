@@ -32,6 +32,9 @@ class MessageKind(enum.StrEnum):
     """
 
     DIRECTIVE = "directive"
+    # "📣 Thông tin chính thức": the commune's own facts, answering bad information that heads
+    # reported (🚩); composed and tracked as a directive, headed differently.
+    OFFICIAL = "official"
     REMINDER = "reminder"
     CHASE = "chase"
     DIGEST = "digest"
@@ -47,7 +50,21 @@ class MessageKind(enum.StrEnum):
     @property
     def acknowledged(self) -> bool:
         """Whether recipients confirm it with "✅ Đã nhận" (and officers track who has not)."""
-        return self in (MessageKind.DIRECTIVE, MessageKind.MODEL, MessageKind.COMMENDATION)
+        return self in (
+            MessageKind.DIRECTIVE,
+            MessageKind.OFFICIAL,
+            MessageKind.MODEL,
+            MessageKind.COMMENDATION,
+        )
+
+    @property
+    def composed(self) -> bool:
+        """Whether officers write it in /thongbao (listed, exported and sent again as theirs)."""
+        return self in COMPOSED_KINDS
+
+
+# What officers compose in /thongbao, as opposed to what the bot writes by itself.
+COMPOSED_KINDS = (MessageKind.DIRECTIVE, MessageKind.OFFICIAL)
 
 
 class Directive(Base):

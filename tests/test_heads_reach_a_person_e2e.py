@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.sandbox.client import SandboxClient
 from bot.telegram.context import BotApplication
 from bot.texts import translator
-from models import Report, ThreadMessage, ThreadMessageKind
+from models import Directive, MessageKind, Report, ThreadMessage, ThreadMessageKind
 from tests.conftest import ADMIN_ID
 from tests.helpers import button_data, labels, register
 
@@ -159,6 +159,39 @@ async def test_a_forwarded_post_is_reported_as_bad_information_with_its_source(
     await client.click(ADMIN_ID, to_admin["message_id"], button_data(to_admin, "✅ Đã xử lý"))
     summary, _chart = await client.converse(ADMIN_ID, "/thongke", replies=2)
     assert VI("stats.flags", count=1, handled=1) in summary["html"]
+
+
+async def test_the_officers_answer_a_report_with_official_information(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await _ready(client, session_factory)
+    [offer] = await client.converse(HEAD, "Nghe nói phải nộp tiền https://tin-gia.example/hoc-phi")
+    after = await client.last_seq()
+    await client.click(
+        HEAD, offer["message_id"], button_data(offer, "🚩 Báo tin xấu, độc"), replies=2
+    )
+    [flag] = await client.expect(ADMIN_ID, after=after)
+    assert labels(flag)[-1] == "📣 Thông tin chính thức"
+    [ask] = await client.click(
+        ADMIN_ID, flag["message_id"], button_data(flag, "📣 Thông tin chính thức")
+    )
+    assert ask["html"] == VI("compose.ask_official")
+    facts = "Học trên Bình dân học vụ số là miễn phí. Không nộp tiền cho ai."
+    preview, control = await client.converse(ADMIN_ID, facts, replies=2)
+    assert preview["text"].startswith("📣 THÔNG TIN CHÍNH THỨC CỦA UBND XÃ EA KNỐP")
+    assert facts in preview["text"] and "binhdanhocvuso.gov.vn" not in preview["text"]
+    after = await client.last_seq()
+    await client.click(ADMIN_ID, control["message_id"], button_data(control, "📤 Gửi"))
+    [official] = await client.expect(HEAD, after=after)
+    assert official["text"].startswith("📣 THÔNG TIN CHÍNH THỨC") and facts in official["text"]
+    assert labels(official)[0] == "✅ Đã nhận"  # acknowledged and tracked like a directive
+    async with session_factory() as session:
+        kinds = (await session.scalars(select(Directive.kind).where(Directive.body == facts))).all()
+    assert kinds == [MessageKind.OFFICIAL]
+    # The officers' list of what they sent names it.
+    [menu] = await client.converse(ADMIN_ID, "/thongbao")
+    [listing] = await client.click(ADMIN_ID, menu["message_id"], "dir:recent")
+    assert "Thông tin chính thức" in listing["text"]
 
 
 async def test_a_link_is_offered_both_ways(

@@ -14,7 +14,7 @@ from bot.texts.markdown import markdown_blocks
 from bot.texts.recognition import LAYOUTS
 from bot.texts.schedules import WEEKDAYS
 from bot.texts.threads import THREAD_KINDS, thread_message_html
-from models import MessageKind
+from models import COMPOSED_KINDS, MessageKind
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -48,8 +48,12 @@ class Rendered:
 
 
 def _heading(content: DirectiveContent, t: Translator, commune: str) -> list[str]:
-    """Header, number/date line and subject."""
-    lines: list[str] = [t("directive.header", commune=commune.upper())]
+    """Header ("📢 Thông báo" or "📣 Thông tin chính thức"), number/date line and subject."""
+    if content.kind == MessageKind.OFFICIAL:
+        header = t("official.header", commune=commune.upper())
+    else:
+        header = t("directive.header", commune=commune.upper())
+    lines: list[str] = [header]
     reference = []
     if content.number:
         reference.append(t("directive.number", number=content.number))
@@ -63,11 +67,14 @@ def _heading(content: DirectiveContent, t: Translator, commune: str) -> list[str
 
 
 def _footer(content: DirectiveContent, t: Translator, course_url: str) -> list[str]:
-    """Deadline and course link, carried by every directive."""
+    """The deadline, then the course link (official information: where to check facts)."""
     lines: list[str] = []
     if content.deadline:
         lines.append(t("directive.deadline", deadline=t.date(content.deadline)))
-    lines.append(t("directive.course", url=course_url))
+    if content.kind == MessageKind.OFFICIAL:
+        lines.append(t("official.footer"))
+    else:
+        lines.append(t("directive.course", url=course_url))
     return lines
 
 
@@ -221,7 +228,7 @@ def render_directive(
         return Rendered(
             None, None, split_for_telegram([escape(body)], MAX_TEXT), content.photo_file_ids
         )
-    if content.kind != "directive":
+    if content.kind not in COMPOSED_KINDS:
         text = f"{escape(body)}\n\n" + "\n".join(_footer(content, t, course_url))
         return Rendered(None, None, split_for_telegram([text], MAX_TEXT), content.photo_file_ids)
     heading = "\n".join(_heading(content, t, commune))
@@ -250,6 +257,7 @@ def render_directive(
 # What a message is called when it has no subject of its own (progress, summaries, lists).
 KIND_SUBJECTS = {
     MessageKind.DIRECTIVE: N_("subject.directive"),
+    MessageKind.OFFICIAL: N_("subject.official"),
     MessageKind.REMINDER: N_("subject.reminder"),
     MessageKind.CHASE: N_("subject.chase"),
     MessageKind.DIGEST: N_("subject.digest"),

@@ -19,6 +19,7 @@ from bot.services.broadcasts.audience import (
 from bot.services.broadcasts.content import DirectiveContent
 from bot.services.common.audit import record_event
 from models import (
+    COMPOSED_KINDS,
     Acknowledgement,
     Contact,
     Delivery,
@@ -340,7 +341,7 @@ async def ack_status(db: Database, directive_id: int) -> AckStatus | None:
 async def recent(db: Database, limit: int = 5) -> list[RecentDirective]:
     """The "🕘 Đã gửi gần đây" list: officers' directives only, not the bot's own nudges."""
     async with db.read() as session:
-        return await recent_directives(session, limit, (MessageKind.DIRECTIVE,))
+        return await recent_directives(session, limit, COMPOSED_KINDS)
 
 
 @dataclass(frozen=True)
@@ -358,12 +359,13 @@ async def directive_to_resend(db: Database, directive_id: int, today: date) -> R
     """
     async with db.read() as session:
         directive = await session.get(Directive, directive_id)
-    if directive is None or directive.kind != MessageKind.DIRECTIVE:
+    if directive is None or not directive.kind.composed:
         return None
     deadline = directive.deadline if directive.deadline and directive.deadline >= today else None
     content = DirectiveContent(
         subject=directive.subject,
         body=directive.body,
+        kind=directive.kind.value,
         number=directive.number,
         issued_on=directive.issued_on,
         deadline=deadline,

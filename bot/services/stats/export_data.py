@@ -13,10 +13,10 @@ from bot.services.broadcasts.directives import recent_directives
 from bot.services.stats.export_rows import DirectiveRow, HistoryRow, OpinionRow
 from bot.services.stats.stats import Summary, UnitStat, summary_and_units
 from models import (
+    COMPOSED_KINDS,
     Contact,
     ContactStatus,
     Evidence,
-    MessageKind,
     Report,
     Role,
     Thread,
@@ -68,7 +68,7 @@ async def directive_rows(session: AsyncSession) -> list[DirectiveRow]:
     """The directives sent (not the automatic reminders), newest first, with their counts."""
     return [
         DirectiveRow(r.created_at, r.number, r.subject, r.total, r.sent, r.acked_units, r.units)
-        for r in await recent_directives(session, MAX_DIRECTIVES, (MessageKind.DIRECTIVE,))
+        for r in await recent_directives(session, MAX_DIRECTIVES, COMPOSED_KINDS)
     ]
 
 

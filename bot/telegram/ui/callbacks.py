@@ -39,6 +39,7 @@ class Action(enum.StrEnum):
     # Officers and admins: the directive composer.
     COMPOSE_NEW = "dir:new"
     COMPOSE_TEMPLATE = "dir:template"
+    COMPOSE_OFFICIAL = "dir:official"
     COMPOSE_RECENT = "dir:recent"
     COMPOSE_FIELD = "dir:field"
     COMPOSE_BODY = "dir:body"

@@ -86,6 +86,14 @@ def staff_thread_buttons(thread_id: int) -> tuple[tuple[tuple[str, str], ...], .
     )
 
 
+def staff_flag_buttons(thread_id: int) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """Under a head's 🚩 report: the thread's row, and "📣 Thông tin chính thức" to answer it."""
+    return (
+        *staff_thread_buttons(thread_id),
+        ((N_("button.official"), build(Action.COMPOSE_OFFICIAL)),),
+    )
+
+
 def unit_thread_buttons(thread_id: int) -> tuple[tuple[tuple[str, str], ...], ...]:
     """The stored row under an officer's answer to a unit: "↩️ Trả lời"."""
     return (((N_("button.thread_reply"), build(Action.THREAD_WRITE, thread_id)),),)

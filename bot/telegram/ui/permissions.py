@@ -39,6 +39,7 @@ COMMAND_ROLES: Mapping[str, Roles] = {
 _COMPOSER = (
     Action.COMPOSE_NEW,
     Action.COMPOSE_TEMPLATE,
+    Action.COMPOSE_OFFICIAL,
     Action.COMPOSE_RECENT,
     Action.COMPOSE_FIELD,
     Action.COMPOSE_BODY,
