@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
-from bot.services.registry.contacts import GrantOutcome, grant, user_id_from_text
+from bot.services.registry.contacts import PROVINCE, GrantOutcome, grant, user_id_from_text
 from bot.services.registry.invites import (
     InviteLimits,
     deep_link,
@@ -19,14 +20,19 @@ from bot.services.registry.invites import (
 )
 from bot.services.registry.people import people_with_roles
 from bot.services.registry.revoke import RevokeOutcome, RevokeResult, revoke
-from bot.services.registry.role_words import is_revoke_word, role_from_text
+from bot.services.registry.role_words import (
+    is_commune_code,
+    is_revoke_word,
+    role_from_text,
+    split_scope,
+)
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.ui.menus import set_chat_menu
 from bot.telegram.ui.reply_keyboard import keyboard_for
-from bot.texts import N_, translator
+from bot.texts import N_, Html, Translator, translator
 from bot.texts.formatting import split_for_telegram
 from bot.texts.labels import role_label
-from bot.texts.people import people_paragraphs
+from bot.texts.people import GRANT_REFUSALS, people_paragraphs
 from handlers.common import message_of, now_utc
 from models import Role
 
@@ -36,10 +42,6 @@ REVOKE_REFUSALS: dict[RevokeOutcome, str] = {
     RevokeOutcome.UNKNOWN: N_("revoke.unknown"),
     RevokeOutcome.SETTINGS_ADMIN: N_("revoke.settings_admin"),
     RevokeOutcome.SELF: N_("revoke.self"),
-}
-GRANT_REFUSALS = {
-    GrantOutcome.SELF_DEMOTE: N_("grant.self_demote"),
-    GrantOutcome.HEAD_NEEDS_UNIT: N_("grant.head_needs_unit"),
 }
 OFFICER_INVITE_WORD = "canbo"
 REGENERATE_WORD = "lammoi"
@@ -120,12 +122,20 @@ async def _send_officer_invite(update: Update, context: BotContext) -> None:
     """Create a one-use, short-lived officer invite and send its link and QR code."""
     from bot.documents.qr import qr_png
 
+    _, scope = split_scope(" ".join(["canbo", *(context.args or [])[1:]]))
+    if scope is not None and not is_commune_code(scope):
+        await message_of(update).reply_text(context.t("grant.bad_commune_code"))
+        return
     code = await officer_invite(
         context.deps.db,
         now_utc(),
         timedelta(hours=OFFICER_INVITE_HOURS),
         context.who.user_id,
+        scope,
     )
+    if isinstance(code, GrantOutcome):
+        await message_of(update).reply_text(context.t(GRANT_REFUSALS[code]))
+        return
     link = deep_link(context.deps.bot_username, code)
     await message_of(update).reply_photo(
         qr_png(link),
@@ -133,19 +143,43 @@ async def _send_officer_invite(update: Update, context: BotContext) -> None:
     )
 
 
-def _parse_grant(args: list[str]) -> tuple[int, Role | None] | str:
-    """Read "USER_ID ROLE" (None: "bỏ", take every role away), or the key of what is wrong."""
+@dataclass(frozen=True)
+class GrantAsked:
+    """What "/phanquyen USER_ID ROLE [SCOPE]" asks: a role (None: take them away), a scope."""
+
+    user_id: int
+    role: Role | None
+    scope: str | None = None
+
+
+def _parse_grant(args: list[str]) -> GrantAsked | str:
+    """Read "USER_ID ROLE [CODE|tỉnh]" ("bỏ": take every role away), or the key of the error."""
     if len(args) < 2:
         return N_("grant.usage")
     user_id, words = user_id_from_text(args[0]), " ".join(args[1:])
     if user_id is None:
         return N_("grant.bad_user")
     if is_revoke_word(words):
-        return user_id, None
+        return GrantAsked(user_id, None)
+    words, scope = split_scope(words)
     role = role_from_text(words)
     if role is None:
         return N_("grant.bad_role")
-    return user_id, role
+    if scope is not None and not is_commune_code(scope):
+        return N_("grant.bad_commune_code")
+    if scope is not None and role != Role.OFFICER:
+        return N_("grant.scope_for_officers")
+    return GrantAsked(user_id, role, scope)
+
+
+def _granted_text(t: Translator, asked: GrantAsked) -> Html:
+    """The grant confirmed, naming the scope when one was given."""
+    assert asked.role is not None
+    role, user_id = role_label(t, asked.role), str(asked.user_id)
+    if asked.scope is None:
+        return t("grant.done", role=role, user_id=user_id)
+    scope = t.plain("grant.province") if asked.scope == PROVINCE else asked.scope
+    return t("grant.done_scoped", role=role, user_id=user_id, scope=scope)
 
 
 async def grant_role(update: Update, context: BotContext) -> None:
@@ -155,21 +189,23 @@ async def grant_role(update: Update, context: BotContext) -> None:
     if isinstance(parsed, str):
         await message_of(update).reply_text(t(parsed))
         return
-    user_id, role = parsed
+    user_id, role = parsed.user_id, parsed.role
     if role is None:
         await _revoke(update, context, user_id)
         return
     result = await grant(
-        context.deps.db, actor_user_id=context.who.user_id, user_id=user_id, role=role
+        context.deps.db,
+        actor_user_id=context.who.user_id,
+        user_id=user_id,
+        role=role,
+        scope=parsed.scope,
     )
     context.deps.identities.forget(user_id)
     refusal = GRANT_REFUSALS.get(result.outcome)
     if refusal:
         await message_of(update).reply_text(t(refusal))
         return
-    await message_of(update).reply_text(
-        t("grant.done", role=role_label(t, role), user_id=str(user_id))
-    )
+    await message_of(update).reply_text(_granted_text(t, parsed))
     if result.outcome == GrantOutcome.GRANTED and result.chat_id is not None:
         theirs = translator(result.language)
         await set_chat_menu(context.bot, result.chat_id, role, theirs)

@@ -31,6 +31,7 @@ from bot.telegram.ui.permissions import (
 )
 from bot.telegram.ui.reply_keyboard import command_of_label
 from bot.texts import N_, translator
+from models import scope
 
 logger = logging.getLogger(__name__)
 GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
@@ -207,13 +208,22 @@ async def _tell_best_effort(refusal: Refusal, update: Update, context: BotContex
 
 
 async def check_access(update: Update, context: BotContext) -> None:
-    """Stop the update unless the sender's role allows it; the stop never depends on a send."""
+    """Stop the update unless the sender's role allows it; the stop never depends on a send.
+
+    An allowed update is then narrowed to the sender's commune (models/scope.py): in a province
+    deployment, whatever its handlers read or change is that commune's only.
+    """
+    # Whole first: who the sender is is read across communes, and nothing of an earlier
+    # update handled in this task is carried over.
+    scope.enter(None)
     try:
         refusal = await decide(update, context)
     except Exception:
         logger.exception("The access gate could not decide on update %s", update.update_id)
         refusal = Refusal("the gate failed", Notice.FAILED)
     if refusal is None:
+        assert context.identity is not None
+        scope.enter(context.identity.commune_id)
         return
     user = update.effective_user.id if update.effective_user else None
     # Silent drops (floods, groups, edits) at DEBUG: a flood must not flood the log too.

@@ -66,10 +66,10 @@ async def receive_unit_file(update: Update, context: BotContext) -> None:
     name = document.file_name or "danh-sach.csv"
     try:
         rows, digest = await _read(context, document.file_id, name, document.file_size)
+        preview = await preview_rows(context.deps.db, rows)
     except UnitFileError as error:
         await reply(update, t("units.file.refused", problems=unit_file_problems(t, error)))
         return
-    preview = await preview_rows(context.deps.db, rows)
     if not preview.added and not preview.changed:
         await reply(update, preview_text(t, name, preview))
         return
@@ -100,7 +100,11 @@ async def import_file(update: Update, context: BotContext) -> None:
     if read_digest != digest:
         await settle(update, t("units.file.stale"))
         return
-    result = await import_rows(context.deps.db, rows, context.who.user_id)
+    try:
+        result = await import_rows(context.deps.db, rows, context.who.user_id)
+    except UnitFileError as error:  # the units changed since the preview
+        await settle(update, t("units.file.refused", problems=unit_file_problems(t, error)))
+        return
     context.deps.identities.forget()
     await settle(update, t("units.file.imported", created=result.created, updated=result.updated))
 

@@ -1,7 +1,9 @@
 """SQLAlchemy models; importing this package registers every table on `Base.metadata`."""
 
+from models import scope as scope  # registers the commune officers' query narrowing
 from models.audit import AuditEvent
 from models.base import Base
+from models.communes import Commune
 from models.contacts import Contact, ContactStatus, Role
 from models.coordination import ChatClaim, ConversationState, SyncMark, UserDrafts
 from models.directives import (
@@ -38,6 +40,7 @@ __all__ = [
     "ChatClaim",
     "Commendation",
     "CommendationUnit",
+    "Commune",
     "Contact",
     "ContactStatus",
     "ConversationState",

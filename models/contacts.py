@@ -47,6 +47,11 @@ class Contact(Base):
         ForeignKey("units.id", ondelete="SET NULL"), nullable=True, index=True
     )
     role: Mapped[Role] = mapped_column(str_enum(Role, "contact_role"))
+    # An officer's scope: their commune, or None for the whole deployment (a province
+    # officer, or every officer of a one-commune deployment).
+    commune_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communes.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     status: Mapped[ContactStatus] = mapped_column(
         str_enum(ContactStatus, "contact_status"), default=ContactStatus.ACTIVE
     )

@@ -111,6 +111,11 @@ class Directive(Base):
     deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
     # "all", "thon" (thôn/buôn/tổ dân phố), "co_quan" (agencies and schools) or "units:T01,T02".
     audience: Mapped[str] = mapped_column(String(2000), default="all")
+    # The commune whose officers sent it (a commune officer sees only these); None: the
+    # whole deployment's (a one-commune deployment, the province, the bot's own nudges).
+    commune_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communes.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     created_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Where the sender's progress message lives, so any process can edit it in place.

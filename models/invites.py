@@ -25,6 +25,10 @@ class Invite(Base):
         ForeignKey("units.id", ondelete="CASCADE"), nullable=True, index=True
     )
     role: Mapped[Role] = mapped_column(str_enum(Role, "invite_role"))
+    # An officer invite's scope: whoever joins with it is that commune's officer.
+    commune_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communes.id", ondelete="CASCADE"), nullable=True
+    )
     max_uses: Mapped[int | None] = mapped_column(Integer, nullable=True)
     uses: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

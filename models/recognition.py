@@ -92,6 +92,10 @@ class Commendation(Base):
     period_last: Mapped[date] = mapped_column(Date)
     # TARGET_PERCENT when it was sent ("reached the target" is judged against it).
     target_percent: Mapped[float] = mapped_column(Float)
+    # The commune whose list it is; None: the whole deployment's (one commune, as before).
+    commune_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communes.id", ondelete="CASCADE"), nullable=True
+    )
     created_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The list sent to every unit (acknowledged like a directive).

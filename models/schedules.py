@@ -33,6 +33,11 @@ class Schedule(Base):
     audience: Mapped[str] = mapped_column(String(2000), default="all")
     template: Mapped[str] = mapped_column(Text, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The commune whose officers own it, and whose units it reaches; None: the whole
+    # deployment's (one commune, as before, or the province's own).
+    commune_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communes.id", ondelete="CASCADE"), nullable=True
+    )
     created_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

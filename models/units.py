@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
@@ -39,6 +39,11 @@ class Unit(Base):
     kind: Mapped[UnitKind] = mapped_column(str_enum(UnitKind, "unit_kind"))
     adults: Mapped[int | None] = mapped_column(Integer, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The commune it belongs to in a province deployment; None in a one-commune deployment.
+    # Indexed: every commune officer's query is narrowed by it (models/scope.py).
+    commune_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communes.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
     # The head's name and phone as the commune's list has them (optional import columns):
     # the export names them until someone registers and reports.
     head_name: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -38,6 +38,7 @@ from bot.services.registry.directory import list_directory
 from bot.services.registry.invites import InviteLimits, deep_link, unit_invites
 from bot.services.registry.people import people_with_roles
 from bot.services.registry.revoke import RevokeOutcome, revoke
+from bot.services.registry.role_words import is_commune_code, split_scope
 from bot.services.registry.unit_import import UnitFileError
 from bot.services.registry.units import import_units_file
 from bot.services.reports.periods import Period
@@ -47,7 +48,7 @@ from bot.settings import Settings
 from bot.texts import N_, translator
 from bot.texts.labels import role_label
 from bot.texts.maintenance import backup_problem, backup_size
-from bot.texts.people import people_rows
+from bot.texts.people import GRANT_REFUSALS, people_rows
 from bot.texts.schedules import describe_rule, kind_label
 from bot.texts.units import unit_file_problems
 from models import Role
@@ -392,14 +393,30 @@ def cmd_grant(args: argparse.Namespace, settings: Settings) -> int:
     user_id = user_id_from_text(str(args.user_id))
     if user_id is None:
         raise CliError(N_("cli.bad_user_id"), user_id=args.user_id)
+    role, scope = Role(args.role), _scope_argument(args.commune)
+    if scope is not None and role != Role.OFFICER:
+        raise CliError(N_("grant.scope_for_officers"))
     upgrade_to_head(settings.database_url)
-    return asyncio.run(_grant(settings, user_id, Role(args.role)))
+    return asyncio.run(_grant(settings, user_id, role, scope))
 
 
-async def _grant(settings: Settings, user_id: int, role: Role) -> int:
-    """Write the role change with an audit event."""
+def _scope_argument(value: str | None) -> str | None:
+    """--commune as typed: a 5-digit code or "tinh" (PROVINCE); anything else is refused."""
+    if value is None:
+        return None
+    _, scope = split_scope(f"officer {value}")
+    if scope is None or not is_commune_code(scope):
+        raise CliError(N_("grant.bad_commune_code"))
+    return scope
+
+
+async def _grant(settings: Settings, user_id: int, role: Role, scope: str | None) -> int:
+    """Write the role change with an audit event; a refusal is one line and exit 2."""
     async with database(settings) as db:
-        result = await grant(db, actor_user_id=None, user_id=user_id, role=role)
+        result = await grant(db, actor_user_id=None, user_id=user_id, role=role, scope=scope)
+    refusal = GRANT_REFUSALS.get(result.outcome)
+    if refusal is not None:
+        raise CliError(refusal)
     say("cli.granted", user_id=str(user_id), role=role.value, outcome=result.outcome.value)
     return 0
 

@@ -153,6 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
     grant = commands.add_parser("grant", help="grant a role")
     grant.add_argument("user_id")
     grant.add_argument("role", choices=["admin", "officer"])
+    grant.add_argument(
+        "--commune",
+        metavar="CODE",
+        help="an officer's scope in a province: a commune's 5-digit code, or 'tinh' (province)",
+    )
     revoke = commands.add_parser("revoke", help="take every role away from a user")
     revoke.add_argument("user_id")
     return parser

@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
+from bot.services.registry.contacts import GrantOutcome
 from bot.services.registry.people import Person
 from bot.texts.catalog import N_, Html, Translator
 from bot.texts.labels import role_label
@@ -14,6 +15,15 @@ GROUPS = {
     Role.ADMIN: N_("people.group.admin"),
     Role.OFFICER: N_("people.group.officer"),
     Role.HEAD: N_("people.group.head"),
+}
+
+# What a refused grant says, in chat and on the command line.
+GRANT_REFUSALS = {
+    GrantOutcome.SELF_DEMOTE: N_("grant.self_demote"),
+    GrantOutcome.HEAD_NEEDS_UNIT: N_("grant.head_needs_unit"),
+    GrantOutcome.SCOPE_NEEDED: N_("grant.scope_needed"),
+    GrantOutcome.UNKNOWN_COMMUNE: N_("grant.unknown_commune"),
+    GrantOutcome.NO_COMMUNES: N_("grant.no_communes"),
 }
 
 

@@ -8,13 +8,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ScalarSelect, or_, select, update
+from sqlalchemy import ScalarSelect, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.common.audit import record_event
 from bot.services.common.sync import IDENTITIES, bump
-from models import Contact, ContactStatus, LanguageChoice, Role, upsert
+from models import Commune, Contact, ContactStatus, LanguageChoice, Role, upsert
 from models.base import utcnow
 from models.db import Database
 
@@ -34,6 +34,9 @@ class Identity:
     blocked: bool = False
     # The catalog the person reads; None until they choose one with /ngonngu.
     language: str | None = None
+    # The commune this person sees and acts on (models/scope.py): an officer's commune, a
+    # head's unit's; None for the whole deployment (admins, province officers, one commune).
+    commune_id: int | None = None
 
 
 def _language_of(user_id: int) -> ScalarSelect[str]:
@@ -58,7 +61,17 @@ def _identity(user_id: int, contact: Contact | None, language: str | None) -> Id
         unit_adults=contact.unit.adults if contact.unit else None,
         blocked=contact.status == ContactStatus.BLOCKED,
         language=language,
+        commune_id=_scope_of(contact),
     )
+
+
+def _scope_of(contact: Contact) -> int | None:
+    """The commune a contact is narrowed to; admins always see the whole deployment."""
+    if contact.role == Role.ADMIN:
+        return None
+    if contact.role == Role.HEAD and contact.unit is not None:
+        return contact.unit.commune_id
+    return contact.commune_id
 
 
 async def identify_many(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, Identity]:
@@ -144,6 +157,14 @@ class GrantOutcome(enum.StrEnum):
     UNCHANGED = "unchanged"
     SELF_DEMOTE = "self_demote"
     HEAD_NEEDS_UNIT = "head_needs_unit"
+    # A province: an officer's scope must be said ("cán bộ 24001" or "cán bộ tỉnh").
+    SCOPE_NEEDED = "scope_needed"
+    UNKNOWN_COMMUNE = "unknown_commune"
+    NO_COMMUNES = "no_communes"
+
+
+# An officer's scope as a grant names it: a commune's code, or the whole province.
+PROVINCE = "province"
 
 
 @dataclass(frozen=True)
@@ -155,12 +176,40 @@ class GrantResult:
     language: str | None = None
 
 
+async def officer_scope(
+    session: AsyncSession, role: Role, scope: str | None
+) -> int | GrantOutcome | None:
+    """The commune id an officer's grant names (None: everything), or why it cannot be."""
+    provincial = await session.scalar(select(func.count()).select_from(Commune)) != 0
+    if role != Role.OFFICER or (scope is None and not provincial):
+        return None  # admins and heads have no scope; a one-commune deployment, as before
+    if scope is None:
+        return GrantOutcome.SCOPE_NEEDED
+    if not provincial:
+        return GrantOutcome.NO_COMMUNES
+    if scope == PROVINCE:
+        return None
+    commune_id = await session.scalar(select(Commune.id).where(Commune.code == scope))
+    return GrantOutcome.UNKNOWN_COMMUNE if commune_id is None else commune_id
+
+
 async def grant_role(
-    session: AsyncSession, *, actor_user_id: int | None, user_id: int, role: Role
+    session: AsyncSession,
+    *,
+    actor_user_id: int | None,
+    user_id: int,
+    role: Role,
+    scope: str | None = None,
 ) -> GrantResult:
-    """Give `user_id` a role, creating the contact if they have never written to the bot."""
+    """Give `user_id` a role, creating the contact if they have never written to the bot.
+
+    An officer of a province deployment is given a scope: a commune's code, or PROVINCE.
+    """
     if actor_user_id == user_id and role != Role.ADMIN:
         return GrantResult(GrantOutcome.SELF_DEMOTE)
+    commune_id = await officer_scope(session, role, scope)
+    if isinstance(commune_id, GrantOutcome):
+        return GrantResult(commune_id)
     contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == user_id))
     if role == Role.HEAD and (contact is None or contact.unit_id is None):
         return GrantResult(GrantOutcome.HEAD_NEEDS_UNIT)
@@ -168,6 +217,7 @@ async def grant_role(
         # In private chats the chat id equals the user id, so they can be reached at once.
         created = await create_contact(session, user_id, user_id, role)
         if created is not None:
+            created.commune_id = commune_id
             record_event(
                 session,
                 actor_user_id,
@@ -175,6 +225,7 @@ async def grant_role(
                 user_id=user_id,
                 role=role.value,
                 previous=None,
+                commune=scope,
             )
             await bump(session, IDENTITIES)
             return GrantResult(GrantOutcome.GRANTED, created.chat_id)
@@ -185,12 +236,22 @@ async def grant_role(
             .execution_options(populate_existing=True)
         )
         assert contact is not None
-    if contact.role == role and contact.status == ContactStatus.ACTIVE:
+    if (contact.role, contact.status, contact.commune_id) == (
+        role,
+        ContactStatus.ACTIVE,
+        commune_id,
+    ):
         return GrantResult(GrantOutcome.UNCHANGED, contact.chat_id)
     previous = contact.role.value if contact.role else None
-    contact.role, contact.status = role, ContactStatus.ACTIVE
+    contact.role, contact.status, contact.commune_id = role, ContactStatus.ACTIVE, commune_id
     record_event(
-        session, actor_user_id, "role.granted", user_id=user_id, role=role.value, previous=previous
+        session,
+        actor_user_id,
+        "role.granted",
+        user_id=user_id,
+        role=role.value,
+        previous=previous,
+        commune=scope,
     )
     await bump(session, IDENTITIES)
     return GrantResult(GrantOutcome.GRANTED, contact.chat_id)
@@ -224,13 +285,20 @@ async def create_contact(
 
 
 async def grant(
-    db: Database, *, actor_user_id: int | None, user_id: int, role: Role
+    db: Database,
+    *,
+    actor_user_id: int | None,
+    user_id: int,
+    role: Role,
+    scope: str | None = None,
 ) -> GrantResult:
     """Grant a role in its own transaction (the /phanquyen and `binhdan grant` entry point)."""
     if not 0 < user_id <= MAX_USER_ID:
         raise ValueError(f"not a Telegram user id: {user_id}")
     async with db.write() as session:
-        result = await grant_role(session, actor_user_id=actor_user_id, user_id=user_id, role=role)
+        result = await grant_role(
+            session, actor_user_id=actor_user_id, user_id=user_id, role=role, scope=scope
+        )
         language = await session.scalar(select(_language_of(user_id)))
     return replace(result, language=language)
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.services.common.audit import record_event
 from bot.services.common.sync import IDENTITIES, UNIT_INVITES_LOCK, bump, serialize
-from bot.services.registry.contacts import create_contact
+from bot.services.registry.contacts import GrantOutcome, create_contact, officer_scope
 from bot.services.registry.units import find_unit
 from models import (
     AuditEvent,
@@ -269,6 +269,12 @@ async def redeem_invite(
         )
         assert contact is not None
     contact.chat_id, contact.display_name, contact.role = chat_id, display_name, role
+    # An officer invite carries its scope. Any other invite keeps an officer's scope as it
+    # is: a commune officer opening a head's link must not become a province officer.
+    if role != Role.OFFICER:
+        contact.commune_id = None  # heads are scoped by their unit, admins by nothing
+    elif invite.role == Role.OFFICER:
+        contact.commune_id = invite.commune_id
     contact.unit_id, contact.unit, contact.status = (
         invite.unit_id,
         invite.unit,
@@ -496,10 +502,20 @@ async def unit_invite(
 
 
 async def officer_invite(
-    db: Database, now: datetime, ttl: timedelta, actor_user_id: int | None
-) -> str:
-    """A fresh one-use officer invite; returns its code."""
+    db: Database,
+    now: datetime,
+    ttl: timedelta,
+    actor_user_id: int | None,
+    scope: str | None = None,
+) -> str | GrantOutcome:
+    """A fresh one-use officer invite; returns its code, or why its scope cannot be.
+
+    In a province the invite carries its scope (a commune's code, or PROVINCE), as a grant.
+    """
     async with db.write() as session:
+        commune_id = await officer_scope(session, Role.OFFICER, scope)
+        if isinstance(commune_id, GrantOutcome):
+            return commune_id
         invite = await create_invite(
             session,
             unit=None,
@@ -509,4 +525,5 @@ async def officer_invite(
             now=now,
             actor_user_id=actor_user_id,
         )
+        invite.commune_id = commune_id
         return invite.code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.services.common.folding import fold
+from bot.services.registry.contacts import PROVINCE
 from models import Role
 
 ROLE_WORDS = {
@@ -29,6 +30,33 @@ REVOKE_WORDS = frozenset({"bo", "thu hoi", "go", "revoke", "remove"})
 def is_revoke_word(text: str) -> bool:
     """Whether the text asks to take the roles away rather than to grant one."""
     return " ".join(fold(text).split()) in REVOKE_WORDS
+
+
+# "/phanquyen <id> cán bộ tỉnh": a province officer, over every commune.
+PROVINCE_WORDS = frozenset({"tinh", "province"})
+COMMUNE_CODE_DIGITS = 5
+
+
+def split_scope(text: str) -> tuple[str, str | None]:
+    """The role words and the scope after them: a commune code, PROVINCE, or None.
+
+    "cán bộ 24001" → ("cán bộ", "24001"); "cán bộ tỉnh" → ("cán bộ", PROVINCE). A number of
+    another length is returned as it is, for the caller to refuse.
+    """
+    words = text.split()
+    if len(words) < 2:
+        return text, None
+    last = words[-1]
+    if fold(last) in PROVINCE_WORDS:
+        return " ".join(words[:-1]), PROVINCE
+    if last.isascii() and last.isdigit():
+        return " ".join(words[:-1]), last
+    return text, None
+
+
+def is_commune_code(scope: str) -> bool:
+    """Whether a typed scope is a commune code's shape (5 digits) or the province."""
+    return scope == PROVINCE or (len(scope) == COMMUNE_CODE_DIGITS and scope.isdigit())
 
 
 def role_from_text(text: str) -> Role | None:

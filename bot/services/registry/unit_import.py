@@ -59,6 +59,8 @@ VIETNAMESE_LETTERS = frozenset(
     )
 )
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# A commune's code in the national list (QĐ 19/2025/QĐ-TTg): five digits.
+COMMUNE_CODE_PATTERN = re.compile(r"^[0-9]{5}$")
 
 # Header aliases, compared after lower-casing and stripping diacritics.
 HEADER_ALIASES = {
@@ -91,6 +93,15 @@ HEADER_ALIASES = {
     "sdt": "head_phone",
     "dien thoai truong thon": "head_phone",
     "so dien thoai truong thon": "head_phone",
+    # Optional, for a province: the commune each unit belongs to.
+    "commune_code": "commune_code",
+    "commune code": "commune_code",
+    "ma xa": "commune_code",
+    "ma xa phuong": "commune_code",
+    "commune_name": "commune_name",
+    "commune name": "commune_name",
+    "ten xa": "commune_name",
+    "ten xa phuong": "commune_name",
 }
 
 KIND_ALIASES = {
@@ -118,6 +129,9 @@ class UnitRow:
     adults: int | None
     head_name: str | None = None
     head_phone: str | None = None
+    # A province's file names each unit's commune; a one-commune file leaves both None.
+    commune_code: str | None = None
+    commune_name: str | None = None
 
 
 class Problem(enum.StrEnum):
@@ -132,6 +146,12 @@ class Problem(enum.StrEnum):
     BAD_ADULTS = "bad_adults"
     DUPLICATE_CODE = "duplicate_code"
     DUPLICATE_NAME = "duplicate_name"
+    BAD_COMMUNE_CODE = "bad_commune_code"
+    BAD_COMMUNE_NAME = "bad_commune_name"
+    COMMUNE_TWO_NAMES = "commune_two_names"
+    CODE_IN_TWO_COMMUNES = "code_in_two_communes"
+    CODE_IN_OTHER_COMMUNE = "code_in_other_commune"
+    COMMUNES_NEEDED = "communes_needed"
     TOO_BIG = "too_big"
     TOO_MANY_ROWS = "too_many_rows"
     LEGACY_XLS = "legacy_xls"
@@ -246,7 +266,21 @@ def parse_row(row: Sequence[str], columns: dict[str, int]) -> UnitRow:
         adults=adults,
         head_name=nfc(_cell(row, columns, "head_name"))[:MAX_NAME] or None,
         head_phone=nfc(_cell(row, columns, "head_phone"))[:MAX_PHONE] or None,
+        **_commune(row, columns),
     )
+
+
+def _commune(row: Sequence[str], columns: dict[str, int]) -> dict[str, str | None]:
+    """The row's commune code and name, when the file has the columns (else both None)."""
+    if "commune_code" not in columns:
+        return {"commune_code": None, "commune_name": None}
+    code = _cell(row, columns, "commune_code").strip()
+    if not COMMUNE_CODE_PATTERN.match(code):
+        raise RowProblem(Problem.BAD_COMMUNE_CODE, commune=code)
+    name = visible_text(_cell(row, columns, "commune_name"))
+    if not any(char.isalnum() for char in name) or len(name) > MAX_NAME:
+        raise RowProblem(Problem.BAD_COMMUNE_NAME, commune=code)
+    return {"commune_code": code, "commune_name": name}
 
 
 def _find_header(rows: list[Sequence[str]]) -> tuple[int, dict[str, int]]:
@@ -278,21 +312,39 @@ class _Seen:
 
     def __init__(self) -> None:
         """Nothing read yet."""
-        self._codes: dict[str, int] = {}
-        # Names compared without case, diacritics or Unicode form: "Thôn 1" is "thon 1".
-        self._names: dict[str, int] = {}
+        self._codes: dict[str, tuple[int, str | None]] = {}
+        # Names compared without case, diacritics or Unicode form: "Thôn 1" is "thon 1"; each
+        # commune has its own (every commune may have a "Thôn 1").
+        self._names: dict[tuple[str | None, str], int] = {}
+        self._communes: dict[str, tuple[int, str]] = {}
 
     def repeated(self, unit: UnitRow, line: int) -> RowError | None:
         """The error for a unit whose code or name came before, or None (and remember it)."""
-        name = fold(unit.name)
+        name = (unit.commune_code, fold(unit.name))
         if unit.code in self._codes:
-            values = (("code", unit.code), ("first", str(self._codes[unit.code])))
+            first, commune = self._codes[unit.code]
+            values = (("code", unit.code), ("first", str(first)))
+            if commune != unit.commune_code:
+                return RowError(line, Problem.CODE_IN_TWO_COMMUNES, values)
             return RowError(line, Problem.DUPLICATE_CODE, values)
         if name in self._names:
             values = (("name", _shown(unit.name)), ("first", str(self._names[name])))
             return RowError(line, Problem.DUPLICATE_NAME, values)
-        self._codes[unit.code], self._names[name] = line, line
+        disagreement = self._commune_disagrees(unit, line)
+        if disagreement is not None:
+            return disagreement
+        self._codes[unit.code], self._names[name] = (line, unit.commune_code), line
         return None
+
+    def _commune_disagrees(self, unit: UnitRow, line: int) -> RowError | None:
+        """The error for a commune code named differently on an earlier line, or None."""
+        if unit.commune_code is None or unit.commune_name is None:
+            return None
+        first = self._communes.setdefault(unit.commune_code, (line, unit.commune_name))
+        if fold(first[1]) == fold(unit.commune_name):
+            return None
+        values = (("commune", unit.commune_code), ("first", str(first[0])))
+        return RowError(line, Problem.COMMUNE_TWO_NAMES, values)
 
 
 def parse_unit_table(table: Iterable[Sequence[str]]) -> list[UnitRow]:

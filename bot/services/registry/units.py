@@ -11,8 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.common.audit import record_event
 from bot.services.common.sync import IDENTITIES, bump
-from bot.services.registry.unit_import import UnitRow, parse_unit_table, read_table
-from models import Unit
+from bot.services.registry.unit_import import (
+    MAX_ERRORS,
+    Problem,
+    RowError,
+    UnitFileError,
+    UnitRow,
+    parse_unit_table,
+    read_table,
+)
+from models import Commune, Unit
 from models.db import Database
 
 
@@ -31,14 +39,65 @@ async def _stored(session: AsyncSession, rows: Sequence[UnitRow]) -> dict[str, U
     return {unit.code.lower(): unit for unit in found}
 
 
+async def _communes_by_id(session: AsyncSession) -> dict[int, Commune]:
+    """Every commune of the deployment (none in a one-commune deployment)."""
+    return {commune.id: commune for commune in await session.scalars(select(Commune))}
+
+
+def check_communes(
+    rows: Sequence[UnitRow], stored: dict[str, Unit], communes: dict[int, Commune]
+) -> None:
+    """Refuse a file that would blur communes: none named in a province, or a unit moved.
+
+    A unit keeps its commune: the same code under another commune is refused, since its
+    reports and people would silently change communes. Units without one (a commune's own
+    deployment growing into a province) take the commune the file names.
+    """
+    if communes and any(row.commune_code is None for row in rows):
+        raise UnitFileError([RowError(0, Problem.COMMUNES_NEEDED)])
+    errors = [
+        RowError(0, Problem.CODE_IN_OTHER_COMMUNE, (("code", row.code), ("commune", owner.code)))
+        for row in rows
+        if (unit := stored.get(row.code.lower())) is not None
+        and unit.commune_id is not None
+        and (owner := communes[unit.commune_id]).code != row.commune_code
+    ]
+    if errors:
+        raise UnitFileError(errors[:MAX_ERRORS], max(len(errors) - MAX_ERRORS, 0))
+
+
+async def _commune_ids(
+    session: AsyncSession, rows: Sequence[UnitRow], communes: dict[int, Commune]
+) -> dict[str, int]:
+    """The id of every commune the rows name, creating new ones and taking the file's name."""
+    by_code = {commune.code: commune for commune in communes.values()}
+    for row in rows:
+        if row.commune_code is None or row.commune_name is None:
+            continue
+        commune = by_code.get(row.commune_code)
+        if commune is None:
+            commune = by_code[row.commune_code] = Commune(
+                code=row.commune_code, name=row.commune_name
+            )
+            session.add(commune)
+        else:
+            commune.name = row.commune_name
+    await session.flush()
+    return {code: commune.id for code, commune in by_code.items()}
+
+
 async def upsert_units(
     session: AsyncSession, rows: Sequence[UnitRow], actor_user_id: int | None
 ) -> ImportResult:
     """Create or update units by code inside the caller's transaction."""
     existing = await _stored(session, rows)
+    communes = await _communes_by_id(session)
+    check_communes(rows, existing, communes)
+    commune_ids = await _commune_ids(session, rows, communes)
     created = updated = 0
     for row in rows:
         unit = existing.get(row.code.lower())
+        commune_id = commune_ids.get(row.commune_code or "")
         if unit is None:
             session.add(
                 Unit(
@@ -48,14 +107,16 @@ async def upsert_units(
                     adults=row.adults,
                     head_name=row.head_name,
                     head_phone=row.head_phone,
+                    commune_id=commune_id,
                 )
             )
             created += 1
             continue
-        if changes(unit, row):
+        if changes(unit, row) or unit.commune_id != commune_id:
             head_name, head_phone = _heads(unit, row)
             unit.name, unit.kind, unit.adults, unit.active = row.name, row.kind, row.adults, True
             unit.head_name, unit.head_phone = head_name, head_phone
+            unit.commune_id = commune_id
             updated += 1
     record_event(session, actor_user_id, "units.imported", created=created, updated=updated)
     await bump(session, IDENTITIES)  # heads' cached identities carry their unit's name
@@ -88,6 +149,7 @@ async def preview_rows(db: Database, rows: Sequence[UnitRow]) -> Preview:
     """Compare a parsed file with the stored units, reading only."""
     async with db.read() as session:
         stored = await _stored(session, rows)
+        check_communes(rows, stored, await _communes_by_id(session))
     added = tuple(r for r in rows if r.code.lower() not in stored)
     changed = tuple(
         r for r in rows if r.code.lower() in stored and changes(stored[r.code.lower()], r)

@@ -33,6 +33,7 @@ from models import (
     Schedule,
     ScheduleKind,
     ScheduleRun,
+    scope,
     upsert,
 )
 from models.db import Database
@@ -221,7 +222,9 @@ async def fire(
     status = RunStatus.MANUAL if manual else RunStatus.DONE
     if not await _record(session, schedule_id, nominal, status, now):
         return None
-    recipients = await _send(session, schedule, now, settings, manual=manual)
+    # A commune's schedule reaches that commune's units only, whoever runs it (the leader).
+    with scope.narrowed(schedule.commune_id or scope.current_commune.get()):
+        recipients = await _send(session, schedule, now, settings, manual=manual)
     run = await session.scalar(
         select(ScheduleRun).where(
             ScheduleRun.schedule_id == schedule_id, ScheduleRun.fire_time == nominal

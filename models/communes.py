@@ -1,0 +1,25 @@
+"""Communes: the xã, phường and đặc khu of a province, when one deployment serves several."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime, utcnow
+
+
+class Commune(Base):
+    """One commune of the province, keyed by its 5-digit code (QĐ 19/2025/QĐ-TTg).
+
+    A deployment whose unit file names no commune has no row here: its units have no
+    commune, and it is the one commune `COMMUNE_NAME` names, as before.
+    """
+
+    __tablename__ = "communes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(5), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
