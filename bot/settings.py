@@ -133,6 +133,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     course_url: str = "https://binhdanhocvuso.gov.vn"
     commune_name: str = "Ea Knốp"
+    # The province a deployment serves when its unit file names several communes.
+    province_name: str = "Đắk Lắk"
     report_period: ReportPeriod = "weekly"
     target_percent: float = Field(default=90.0, gt=0, le=100)
     # /bieuduong proposes this many places for the highest share and for the biggest rise.

@@ -10,6 +10,7 @@ from bot.services.broadcasts.chase import chase_now
 from bot.services.registry.invites import deep_link, unit_invite
 from bot.services.reports.periods import DeadlineRule
 from bot.services.stats.export_data import export_data
+from bot.services.stats.province import is_province
 from bot.services.stats.stats import (
     LateContact,
     LateList,
@@ -28,6 +29,7 @@ from bot.texts import N_, Html, Translator
 from bot.texts.directives import change_phrase
 from bot.texts.formatting import split_for_telegram
 from handlers.common import callback_data, invite_limits, message_of, now_utc
+from handlers.province import drill_down, scope_name, show_province
 
 DETAIL_PAGE = 20
 RANKED = 5
@@ -80,7 +82,17 @@ def render_summary(t: Translator, summary: Summary, commune: str) -> Html:
 
 
 async def show_stats(update: Update, context: BotContext) -> None:
-    """Send the summary text with its buttons, then the chart."""
+    """/thongke: the sender's commune; a province's every commune; `/thongke CODE` one of them."""
+    if context.args:
+        await drill_down(update, context, context.args[0], _show_commune)
+    elif context.who.commune_id is None and await is_province(context.deps.db):
+        await show_province(update, context)
+    else:
+        await _show_commune(update, context, await scope_name(context), True)
+
+
+async def _show_commune(update: Update, context: BotContext, commune: str, controls: bool) -> None:
+    """Send one commune's summary text (with its buttons when asked), then the chart."""
     t, settings = context.t, context.deps.settings
     summary, stats = await overview(context.deps.db, now_utc(), settings.tz, settings.report_period)
     if not stats:
@@ -96,23 +108,22 @@ async def show_stats(update: Update, context: BotContext) -> None:
     if summary.open_threads:
         label = t.plain("button.threads", count=summary.open_threads)
         rows.append([(label, build(Action.THREAD_LIST))])
-    controls = buttons(*rows)
     await message_of(update).reply_text(
-        render_summary(t, summary, settings.commune_name), reply_markup=controls
+        render_summary(t, summary, commune), reply_markup=buttons(*rows) if controls else None
     )
     bars = chart_bars(stats)
     if bars:
-        await _send_chart(update, context, bars, summary.period.label)
+        await _send_chart(update, context, bars, summary.period.label, commune)
 
 
 async def _send_chart(
-    update: Update, context: BotContext, bars: list[Bar], period_label: str
+    update: Update, context: BotContext, bars: list[Bar], period_label: str, commune: str
 ) -> None:
     """The chart as phone pages (one photo, or an album), or one file past ten pages."""
     from bot.documents.chart import chart_pages, chart_png, fits_an_album
 
     t, settings = context.t, context.deps.settings
-    title = t.plain("chart.title", commune=settings.commune_name)
+    title = t.plain("chart.title", commune=commune)
     subtitle = t.plain("chart.period", period=period_label)
     message = message_of(update)
     if fits_an_album(len(bars)):
@@ -325,13 +336,14 @@ async def send_excel(update: Update, context: BotContext) -> None:
     # Named by the day of export: the period may end in the future.
     name = f"bao-cao-binh-dan-hoc-vu-so-{now.astimezone(settings.tz):%Y-%m-%d}"
     message = message_of(update)
+    commune = await scope_name(context)
     await message.reply_document(
-        build_workbook(data, settings.commune_name, signatures, settings.tz, t),
+        build_workbook(data, commune, signatures, settings.tz, t),
         filename=f"{name}.xlsx",
         caption=t("xlsx.caption", period=period.label),
     )
     await message.reply_document(
-        report_pdf(data, settings.commune_name, signatures, settings.tz, t),
+        report_pdf(data, commune, signatures, settings.tz, t),
         filename=f"{name}.pdf",
         caption=t("pdf.caption", period=period.label),
     )

@@ -18,9 +18,10 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import ScalarSelect, event, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, event, or_, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
+from models.communes import Commune
 from models.contacts import Contact
 from models.directives import Directive
 from models.evidence import Evidence
@@ -61,6 +62,7 @@ def _units_of(commune_id: int) -> ScalarSelect[Any]:
 def _criteria(commune_id: int) -> list[Any]:
     """What each scoped entity must satisfy to belong to the commune."""
     return [
+        with_loader_criteria(Commune, lambda cls: cls.id == commune_id, include_aliases=True),
         with_loader_criteria(Unit, lambda cls: cls.commune_id == commune_id, include_aliases=True),
         with_loader_criteria(
             Contact,
@@ -94,6 +96,23 @@ def _criteria(commune_id: int) -> list[Any]:
     ]
 
 
+class ScopeError(RuntimeError):
+    """A statement the narrowing cannot reach was run while a commune's scope is set."""
+
+
+# An INSERT … SELECT's rows are not narrowed by loader criteria: its SELECT must say so itself
+# (with `contacts_in_scope()`) and mark the statement with this execution option.
+NARROWED_BY_HAND = "narrowed_by_hand"
+
+
+def contacts_in_scope() -> ColumnElement[bool]:
+    """The contacts of the current scope, for the one INSERT … SELECT (the outbox's)."""
+    commune_id = current_commune.get()
+    if commune_id is None:
+        return true()
+    return or_(Contact.unit_id.in_(_units_of(commune_id)), Contact.commune_id == commune_id)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _narrow(state: ORMExecuteState) -> None:
     """Add the commune's criteria to every top-level ORM statement while a scope is set."""
@@ -104,6 +123,13 @@ def _narrow(state: ORMExecuteState) -> None:
         return  # the top-level statement's criteria already reach these loads
     if state.is_select or state.is_update or state.is_delete:
         state.statement = state.statement.options(*_criteria(commune_id))
+    elif (
+        state.is_insert
+        and getattr(state.statement, "select", None) is not None
+        and not state.execution_options.get(NARROWED_BY_HAND)
+    ):
+        # Fail closed: rows copied by a SELECT the criteria cannot reach would cross communes.
+        raise ScopeError("an INSERT … SELECT must narrow its rows by hand")
 
 
 # What a commune officer creates is their commune's: stamped here, not by each service.

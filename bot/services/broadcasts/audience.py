@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Contact, ContactStatus, Role, Unit, UnitKind
+from models import Contact, ContactStatus, Role, Unit, UnitKind, scope
 from models.db import Database
 
 RESIDENTIAL = (UnitKind.THON, UnitKind.BUON, UnitKind.TO_DAN_PHO)
@@ -64,13 +64,32 @@ def recipients_query(audience: Audience) -> Select[tuple[int, int]]:
             .where(
                 Contact.role.in_([Role.OFFICER, Role.ADMIN]),
                 Contact.status == ContactStatus.ACTIVE,
+                # Read once more by hand: the outbox copies these rows with an INSERT … SELECT.
+                scope.contacts_in_scope(),
             )
             .order_by(Contact.id)
         )
     return (
         select(Contact.id, Contact.chat_id)
         .join(Unit, Contact.unit_id == Unit.id)
-        .where(audience.unit_filter(), Contact.status == ContactStatus.ACTIVE)
+        .where(
+            audience.unit_filter(),
+            Contact.status == ContactStatus.ACTIVE,
+            scope.contacts_in_scope(),
+        )
+        .order_by(Contact.id)
+    )
+
+
+def province_staff_query() -> Select[tuple[int, int]]:
+    """(contact id, chat id) of the officers and admins over the whole deployment."""
+    return (
+        select(Contact.id, Contact.chat_id)
+        .where(
+            Contact.role.in_([Role.OFFICER, Role.ADMIN]),
+            Contact.status == ContactStatus.ACTIVE,
+            Contact.commune_id.is_(None),
+        )
         .order_by(Contact.id)
     )
 

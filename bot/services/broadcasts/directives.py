@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import Select, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.broadcasts.audience import (
@@ -14,6 +14,7 @@ from bot.services.broadcasts.audience import (
     STAFF,
     Audience,
     AudienceError,
+    province_staff_query,
     recipients_query,
 )
 from bot.services.broadcasts.content import DirectiveContent
@@ -28,6 +29,7 @@ from models import (
     LanguageChoice,
     MessageKind,
     Unit,
+    scope,
     upsert,
 )
 from models.db import Database
@@ -80,10 +82,37 @@ async def create_directive(
     )
     session.add(directive)
     await session.flush()
-    recipients = recipients_query(audience).subquery()
-    # One INSERT … SELECT: memory stays flat however many recipients there are.
+    count = await _queue(session, directive.id, recipients_query(audience), send_after or now)
+    if not count and audience.kind == STAFF and scope.current_commune.get() is not None:
+        # A commune with no officer yet: its heads still reach a person, the province's.
+        with scope.narrowed(None):
+            count = await _queue(session, directive.id, province_staff_query(), send_after or now)
+    record_event(
+        session,
+        actor_user_id,
+        "directive.queued",
+        directive_id=directive.id,
+        audience=str(audience),
+        deliveries=count,
+    )
+    return directive, count
+
+
+async def _queue(
+    session: AsyncSession,
+    directive_id: int,
+    recipients: Select[tuple[int, int]],
+    send_at: datetime,
+) -> int:
+    """One pending delivery per recipient, in one INSERT … SELECT (memory stays flat).
+
+    The recipients' query narrows itself to the sender's scope: loader criteria do not reach
+    an INSERT's SELECT, and models/scope.py refuses one not marked as narrowed by hand.
+    """
+    rows = recipients.subquery()
     queued = await session.execute(
-        insert(Delivery).from_select(
+        insert(Delivery)
+        .from_select(
             [
                 "directive_id",
                 "contact_id",
@@ -94,26 +123,18 @@ async def create_directive(
                 "next_attempt_at",
             ],
             select(
-                literal(directive.id),
-                recipients.c.id,
-                recipients.c.chat_id,
+                literal(directive_id),
+                rows.c.id,
+                rows.c.chat_id,
                 literal(DeliveryStatus.PENDING.value),
                 literal(0),
                 literal(0),
-                literal(send_after or now),
+                literal(send_at),
             ),
         )
+        .execution_options(**{scope.NARROWED_BY_HAND: True})
     )
-    count = int(getattr(queued, "rowcount", 0) or 0)
-    record_event(
-        session,
-        actor_user_id,
-        "directive.queued",
-        directive_id=directive.id,
-        audience=str(audience),
-        deliveries=count,
-    )
-    return directive, count
+    return int(getattr(queued, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)

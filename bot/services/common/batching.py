@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import Generic, TypeVar
 
@@ -30,7 +31,9 @@ class Coalescer(Generic[K, V]):
         """The value for `key`, loaded with the other keys asked for in this turn."""
         loop = asyncio.get_running_loop()
         if not self._waiting:
-            loop.call_soon(self._dispatch)
+            # A fresh context: the batch serves many callers, and must not carry the first
+            # one's (a commune officer's narrowing would hide the others' rows).
+            loop.call_soon(self._dispatch, context=contextvars.Context())
         future: asyncio.Future[V] = loop.create_future()
         self._waiting.setdefault(key, []).append(future)
         return await future

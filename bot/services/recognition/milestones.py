@@ -18,7 +18,7 @@ from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.directives import create_directive
 from bot.services.common.audit import record_event
 from bot.services.common.keys import N_
-from models import MessageKind, Milestone, MilestoneKind, upsert
+from models import MessageKind, Milestone, MilestoneKind, Unit, scope, upsert
 
 HALF_PERCENT = 50.0
 
@@ -129,7 +129,11 @@ async def record_milestones(
                 "target": top.kind == MilestoneKind.TARGET,
             },
         )
-        await create_directive(session, content, Audience(STAFF), actor_user_id=None, now=now)
+        # Written by the report writer for every commune at once: the line goes to the unit's
+        # own commune's officers (or the province's, when it has none yet).
+        commune_id = await session.scalar(select(Unit.commune_id).where(Unit.id == unit_id))
+        with scope.narrowed(commune_id):
+            await create_directive(session, content, Audience(STAFF), actor_user_id=None, now=now)
     return tuple(reached)
 
 

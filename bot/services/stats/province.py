@@ -1,0 +1,125 @@
+"""The province's view: one line per commune, ranked, with the communes lagging marked.
+
+Read in one grouped SQL statement over unit_progress, so 102 communes and 3,000 units cost one
+round trip. A commune officer never gets here: their scope narrows every query to their own
+commune (models/scope.py), and the handler shows them their commune's view instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.reports.periods import DeadlineRule, Period, period_at
+from bot.services.stats.stats import RESIDENTIAL
+from models import Commune, Unit, UnitProgress
+from models.db import Database
+
+# A commune whose units mostly have not reported this period is marked as lagging.
+LAGGING_COMPLETENESS = 0.5
+
+
+@dataclass(frozen=True)
+class CommuneLine:
+    """One commune this period: units reported of expected, on time, adults enrolled."""
+
+    code: str
+    name: str
+    units: int
+    reported: int
+    on_time: int
+    adults: int
+    enrolled: int
+
+    @property
+    def completeness(self) -> float:
+        """Units reported this period out of units expected (0 when it has none)."""
+        return self.reported / self.units if self.units else 0.0
+
+    @property
+    def percent(self) -> float | None:
+        """Adults enrolled in its thôn/buôn as a share of their adults."""
+        return 100.0 * self.enrolled / self.adults if self.adults else None
+
+    @property
+    def lagging(self) -> bool:
+        """Fewer than half of its units reported this period."""
+        return self.completeness < LAGGING_COMPLETENESS
+
+
+@dataclass(frozen=True)
+class ProvinceView:
+    """Every commune, best share first, and the province's totals."""
+
+    period: Period
+    communes: list[CommuneLine]
+
+    @property
+    def adults(self) -> int:
+        """The province's adults in thôn/buôn."""
+        return sum(line.adults for line in self.communes)
+
+    @property
+    def enrolled(self) -> int:
+        """The province's adults enrolled."""
+        return sum(line.enrolled for line in self.communes)
+
+    @property
+    def percent(self) -> float | None:
+        """The province's share."""
+        return 100.0 * self.enrolled / self.adults if self.adults else None
+
+
+async def is_province(db: Database) -> bool:
+    """Whether this deployment serves several communes (its unit file named them)."""
+    async with db.read() as session:
+        return bool(await session.scalar(select(func.count()).select_from(Commune)))
+
+
+async def commune_by_code(db: Database, code: str) -> Commune | None:
+    """A commune by its code, within the reader's scope (another's is simply not found)."""
+    async with db.read() as session:
+        commune: Commune | None = await session.scalar(
+            select(Commune).where(Commune.code == code.strip())
+        )
+        return commune
+
+
+async def _lines(session: AsyncSession, period: Period, due: datetime) -> list[CommuneLine]:
+    """Per commune: active units, reported this period, on time, and the thôn/buôn totals."""
+    this_period = UnitProgress.period_key == period.key
+    residential = Unit.kind.in_(RESIDENTIAL)
+    rows = await session.execute(
+        select(
+            Commune.code,
+            Commune.name,
+            func.count(Unit.id),
+            func.coalesce(func.sum(case((this_period, 1), else_=0)), 0),
+            func.coalesce(
+                func.sum(case((and_(this_period, UnitProgress.reported_at <= due), 1), else_=0)),
+                0,
+            ),
+            func.coalesce(func.sum(case((residential, Unit.adults), else_=0)), 0),
+            func.coalesce(func.sum(case((residential, UnitProgress.enrolled), else_=0)), 0),
+        )
+        .select_from(Commune)
+        .outerjoin(Unit, and_(Unit.commune_id == Commune.id, Unit.active.is_(True)))
+        .outerjoin(UnitProgress, UnitProgress.unit_id == Unit.id)
+        .group_by(Commune.id, Commune.code, Commune.name)
+    )
+    return [CommuneLine(row[0], row[1], *(int(value) for value in row[2:])) for row in rows]
+
+
+async def province_view(
+    db: Database, now: datetime, tz: ZoneInfo, period_kind: str, deadline: DeadlineRule
+) -> ProvinceView:
+    """Every commune's line for the current period, best share first."""
+    period = period_at(now, period_kind, tz)
+    async with db.read() as session:
+        lines = await _lines(session, period, deadline.due(period, period_kind, tz))
+    lines.sort(key=lambda line: (-(line.percent or 0.0), line.code))
+    return ProvinceView(period, lines)

@@ -1,0 +1,96 @@
+"""The province's /thongke (one line per commune) and the drill-down into one commune.
+
+Whether a view is the province's or a commune's is decided by the sender's scope: a commune
+officer is narrowed to their commune by the gate (models/scope.py), so naming another commune
+finds nothing and gets one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+
+from bot.services.reports.periods import DeadlineRule
+from bot.services.stats.province import CommuneLine, ProvinceView, commune_by_code, province_view
+from bot.telegram.context import BotContext
+from bot.texts import Html, Translator
+from bot.texts.formatting import split_for_telegram
+from handlers.common import message_of, now_utc
+from models import Commune, scope
+
+# Shows one commune's view under the given heading name; `controls` adds its buttons.
+CommuneShow = Callable[[Update, BotContext, str, bool], Awaitable[None]]
+
+
+async def scope_name(context: BotContext) -> str:
+    """The commune the sender's view is about: their own in a province, else COMMUNE_NAME."""
+    commune_id = scope.current_commune.get()
+    if commune_id is None:
+        return context.deps.settings.commune_name
+    async with context.deps.db.read() as session:
+        commune = await session.get(Commune, commune_id)
+    return commune.name if commune is not None else context.deps.settings.commune_name
+
+
+async def drill_down(update: Update, context: BotContext, code: str, show: CommuneShow) -> None:
+    """`/thongke CODE`: one commune's view, narrowed to it; another's is refused in one line."""
+    commune = await commune_by_code(context.deps.db, code)
+    if commune is None:
+        key = "province.not_yours" if context.who.commune_id is not None else "province.unknown"
+        await message_of(update).reply_text(context.t(key, code=code))
+        return
+    # Its buttons would act outside this narrowing, later: the drill-down is read-only.
+    with scope.narrowed(commune.id):
+        await show(update, context, commune.name, False)
+
+
+def _line(t: Translator, rank: int, line: CommuneLine) -> Html:
+    """One commune: rank, name and code, share, units reported and on time."""
+    return t(
+        "province.line",
+        mark="⚠️" if line.lagging else "",
+        rank=str(rank),
+        name=line.name,
+        code=line.code,
+        percent=t.percent(line.percent) if line.percent is not None else "—",
+        enrolled=line.enrolled,
+        adults=line.adults,
+        reported=line.reported,
+        units=line.units,
+        on_time=line.on_time,
+    )
+
+
+def render_province(t: Translator, view: ProvinceView, province: str) -> list[Html]:
+    """The province's /thongke, cut into messages Telegram accepts."""
+    reported = sum(line.reported for line in view.communes)
+    units = sum(line.units for line in view.communes)
+    head = t(
+        "province.summary",
+        province=province,
+        period=view.period.label,
+        communes=len(view.communes),
+        enrolled=view.enrolled,
+        adults=view.adults,
+        percent=t.percent(view.percent) if view.percent is not None else "—",
+        reported=reported,
+        units=units,
+    )
+    lines = [_line(t, rank, line) for rank, line in enumerate(view.communes, start=1)]
+    blocks: list[str] = [head, *lines, t("province.footer")]
+    return [Html(part) for part in split_for_telegram(blocks, separator="\n")]
+
+
+async def show_province(update: Update, context: BotContext) -> None:
+    """`/thongke` for a province officer or an admin: every commune, ranked."""
+    settings = context.deps.settings
+    view = await province_view(
+        context.deps.db,
+        now_utc(),
+        settings.tz,
+        settings.report_period,
+        DeadlineRule.from_settings(settings),
+    )
+    for part in render_province(context.t, view, settings.province_name):
+        await message_of(update).reply_text(part)

@@ -1,0 +1,218 @@
+"""End-to-end: one deployment for a province (issue 25).
+
+Two communes, each with a head and its own officer, a province officer and an admin. A
+commune officer sees and acts on their own commune only, whatever they type or forge; the
+province sees every commune and drills down into one.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import build_application, polling
+from bot.sandbox.client import SandboxClient
+from bot.services.registry.contacts import PROVINCE, grant
+from bot.services.registry.units import import_units_file
+from bot.texts import translator
+from models import Commune, Contact, Directive, Role, Thread, ThreadStatus
+from models.db import Database
+from tests.cli_helpers import run_cli_async
+from tests.conftest import ADMIN_ID, SettingsFactory
+from tests.helpers import button_data, labels, register, snapshot
+
+SessionFactory = async_sessionmaker[AsyncSession]
+VI = translator("vi")
+PROVINCE_CSV = """code,name,kind,adults,commune_code,commune_name
+A01,Thôn 1,thon,1000,24001,Xã Ea Knốp
+A02,Buôn Ea Tih,buon,600,24001,Xã Ea Knốp
+B01,Thôn 1,thon,800,24002,Xã Ea Kar
+B02,Công an xã Ea Kar,co_quan,40,24002,Xã Ea Kar
+"""
+HEAD_A, HEAD_B = 896_001, 896_002
+OFFICER_A, OFFICER_B, PROVINCE_OFFICER = 896_101, 896_102, 896_103
+SEND = "📨 Gửi cho cán bộ xã"
+
+
+@pytest.fixture
+async def communes(db: Database, tmp_path: Path) -> None:
+    """The two communes imported, with an officer each and a province officer."""
+    path = tmp_path / "tinh.csv"
+    path.write_text(PROVINCE_CSV, encoding="utf-8")
+    await import_units_file(db, path)
+    for user, scope in ((OFFICER_A, "24001"), (OFFICER_B, "24002"), (PROVINCE_OFFICER, PROVINCE)):
+        await grant(db, actor_user_id=None, user_id=user, role=Role.OFFICER, scope=scope)
+
+
+@pytest.fixture
+async def province(
+    communes: None,
+    make_settings: SettingsFactory,
+    client: SandboxClient,
+    session_factory: SessionFactory,
+) -> AsyncIterator[None]:
+    """The communes' heads registered and reporting, the bot polling the sandbox."""
+    async with polling(build_application(make_settings())):
+        await register(client, session_factory, HEAD_A, "A01")
+        await register(client, session_factory, HEAD_B, "B01")
+        await client.open_chats([OFFICER_A, OFFICER_B, PROVINCE_OFFICER, ADMIN_ID])
+        await client.converse(HEAD_A, "/baocao 300 10")
+        await client.converse(HEAD_B, "/baocao 500 20")
+        yield
+
+
+async def _commune_id(session_factory: SessionFactory, code: str) -> int:
+    async with session_factory() as session:
+        commune_id = await session.scalar(select(Commune.id).where(Commune.code == code))
+    assert commune_id is not None
+    return commune_id
+
+
+async def test_a_commune_officer_sees_their_own_commune_only(
+    province: None, client: SandboxClient
+) -> None:
+    summary, _chart = await client.converse(OFFICER_A, "/thongke", replies=2)
+    assert "Ea Knốp" in summary["text"] and "Ea Kar" not in summary["text"]
+    assert "Đã đăng ký học: 300" in summary["text"]
+    [detail] = await client.click(OFFICER_A, summary["message_id"], "stats:detail:0")
+    assert "Buôn Ea Tih" in detail["text"] and "Công an xã Ea Kar" not in detail["text"]
+    [refused] = await client.converse(OFFICER_A, "/thongke 24002")
+    assert refused["html"] == VI("province.not_yours", code="24002")
+    late = await client.converse(OFFICER_A, "/chuabaocao", settle=1.0)
+    shown = " ".join([*(event["text"] or "" for event in late), *(str(labels(e)) for e in late)])
+    assert "1/2 đơn vị" in shown and "Buôn Ea Tih" in shown and "Ea Kar" not in shown
+    workbook, _pdf = await client.converse(OFFICER_A, "/xuatexcel", replies=2)
+    sheet = load_workbook(io.BytesIO(await client.download(workbook["file_id"]))).active
+    assert sheet is not None
+    cells = " ".join(str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value)
+    assert "Buôn Ea Tih" in cells and "XÃ EA KNỐP" in cells.upper()
+    assert "Công an xã Ea Kar" not in cells and "800" not in cells
+
+
+async def test_a_commune_officers_directive_reaches_their_commune_only(
+    province: None, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    _preview, control = await client.converse(
+        OFFICER_A, "/thongbao Họp trưởng thôn 8 giờ", replies=2
+    )
+    assert "2 đơn vị, 1 người nhận" in control["text"]  # its own two units, not four
+    after = await client.last_seq()
+    await client.click(OFFICER_A, control["message_id"], button_data(control, "📤 Gửi"))
+    [received] = await client.expect(HEAD_A, after=after)
+    assert "Họp trưởng thôn" in received["text"]
+    assert not [e for e in await client.events(HEAD_B, after=after) if "Họp" in (e["text"] or "")]
+    async with session_factory() as session:
+        directive = await session.scalar(select(Directive).where(Directive.body.contains("Họp")))
+    assert directive is not None
+    assert directive.commune_id == await _commune_id(session_factory, "24001")
+
+
+async def test_a_heads_words_reach_their_communes_officer_and_no_other_can_touch_them(
+    province: None, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    [offer] = await client.converse(HEAD_B, "Xã mình có lớp học buổi tối không?")
+    after = await client.last_seq()
+    await client.click(HEAD_B, offer["message_id"], button_data(offer, SEND), replies=2)
+    [to_officer] = await client.expect(OFFICER_B, after=after)
+    assert "Thôn 1" in to_officer["text"]
+    for other in (OFFICER_A, PROVINCE_OFFICER, ADMIN_ID):
+        assert not await client.events(other, after=after), other
+    async with session_factory() as session:
+        thread = await session.scalar(select(Thread))
+    assert thread is not None
+    # Commune A's officer forges B's thread buttons and directive list: nothing is found.
+    unchanged = await snapshot(session_factory)
+    [own] = await client.converse(OFFICER_A, "/phanhoi")
+    assert "Thôn 1" not in own["text"]
+    for forged in (f"thread:answer:{thread.id}", f"thread:done:{thread.id}"):
+        after = await client.last_seq()
+        await client.press(OFFICER_A, own["message_id"], forged)
+        [answer] = await client.expect(OFFICER_A, after=after)
+        assert answer["text"] == VI.plain("thread.gone"), forged
+    async with session_factory() as session:
+        status = await session.scalar(select(Thread.status).where(Thread.id == thread.id))
+    assert status == ThreadStatus.OPEN
+    assert await snapshot(session_factory) == unchanged
+
+
+async def test_the_province_ranks_every_commune_and_drills_down(
+    province: None, client: SandboxClient
+) -> None:
+    [overview] = await client.converse(PROVINCE_OFFICER, "/thongke")
+    text = overview["text"]
+    assert text.startswith("📊 Tiến độ Bình dân học vụ số — tỉnh Đắk Lắk")
+    assert "Đã đăng ký học: 800/2.400 người trưởng thành (33,3%)" in text
+    # Ea Kar (62,5 %) ranks above Ea Knốp (18,8 %); each reported 1 of its 2 units.
+    assert text.index("1. Xã Ea Kar (24002): 62,5%") < text.index("2. Xã Ea Knốp (24001): 18,8%")
+    assert "· 1/2 ·" in text
+    summary, _chart = await client.converse(PROVINCE_OFFICER, "/thongke 24002", replies=2)
+    assert "Ea Kar" in summary["text"] and "Đã đăng ký học: 500" in summary["text"]
+    assert labels(summary) == []  # a drill-down reads; its buttons would leave the commune
+    [unknown] = await client.converse(PROVINCE_OFFICER, "/thongke 99999")
+    assert unknown["html"] == VI("province.unknown", code="99999")
+
+
+async def test_grants_and_invites_carry_their_scope(
+    province: None, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    newcomer = 896_200
+    for words, key in (
+        ("cán bộ", "grant.scope_needed"),
+        ("cán bộ 99999", "grant.unknown_commune"),
+        ("cán bộ 123", "grant.bad_commune_code"),
+        ("quản trị 24001", "grant.scope_for_officers"),
+    ):
+        unchanged = await snapshot(session_factory)
+        [refused] = await client.converse(ADMIN_ID, f"/phanquyen {newcomer} {words}")
+        assert refused["html"] == VI(key), words
+        assert await snapshot(session_factory) == unchanged
+    [done] = await client.converse(ADMIN_ID, f"/phanquyen {newcomer} cán bộ 24002")
+    assert done["html"].endswith("phạm vi: <b>24002</b>.")
+    async with session_factory() as session:
+        contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == newcomer))
+    assert contact is not None and contact.commune_id == await _commune_id(session_factory, "24002")
+    # /moi canbo CODE: whoever joins with it is that commune's officer.
+    [invite] = await client.converse(ADMIN_ID, "/moi canbo 24001")
+    code = invite["text"].split("?start=")[1].split()[0]
+    joiner = 896_201
+    [joined_reply] = await client.converse(joiner, f"/start {code}")
+    assert "cán bộ xã" in joined_reply["text"]
+    async with session_factory() as session:
+        joined = await session.scalar(select(Contact).where(Contact.telegram_user_id == joiner))
+    assert joined is not None and joined.role == Role.OFFICER
+    assert joined.commune_id == await _commune_id(session_factory, "24001")
+    [bad] = await client.converse(ADMIN_ID, "/moi canbo 2400")
+    assert bad["html"] == VI("grant.bad_commune_code")
+
+
+async def test_the_cli_grants_a_commune_officer_and_refuses_a_bad_scope(
+    communes: None, db_url: str, session_factory: SessionFactory
+) -> None:
+    done = await run_cli_async(
+        ["grant", "896300", "officer", "--commune", "24001"], DATABASE_URL=db_url
+    )
+    assert done.returncode == 0, done.stderr
+    unknown = await run_cli_async(
+        ["grant", "896301", "officer", "--commune", "99999"], DATABASE_URL=db_url
+    )
+    assert unknown.returncode == 2 and unknown.stderr.strip() == "binhdan: " + VI.plain(
+        "grant.unknown_commune"
+    )
+    shape = await run_cli_async(
+        ["grant", "896301", "officer", "--commune", "abc"], DATABASE_URL=db_url
+    )
+    assert shape.returncode == 2 and shape.stderr.strip() == "binhdan: " + VI.plain(
+        "grant.bad_commune_code"
+    )
+    expected = await _commune_id(session_factory, "24001")
+    async with session_factory() as session:
+        contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == 896_300))
+        refused = await session.scalar(select(Contact).where(Contact.telegram_user_id == 896_301))
+    assert contact is not None and contact.commune_id == expected
+    assert refused is None
