@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import broadcast, flood, footprint, report_ingest, stats_query, workers
+from bench import broadcast, flood, footprint, province, report_ingest, stats_query, workers
 from bench.common import Section, machine_facts
 
 BENCHMARKS: dict[str, Callable[[], Awaitable[Section]]] = {
@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, Callable[[], Awaitable[Section]]] = {
     "footprint": footprint.run,
     "flood": flood.run,
     "workers": workers.run,
+    "province": province.run,
 }
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 INTRO = [

@@ -55,6 +55,7 @@ from handlers.common import (
     reply,
 )
 from handlers.picker import PickerActions, show_unit_picker
+from handlers.province import speaker
 from handlers.staff import staff_only
 from models import MessageKind
 
@@ -235,7 +236,8 @@ async def _show_preview(update: Update, context: BotContext) -> int:
     """Send the directive exactly as recipients will see it, then the control buttons."""
     t, settings = context.t, context.deps.settings
     draft = _draft(context)
-    rendered = render_directive(draft.content, t, settings.commune_name, settings.course_url)
+    commune, province = await speaker(context)
+    rendered = render_directive(draft.content, t, commune, settings.course_url, province=province)
     if update.callback_query is not None:
         await update.callback_query.answer()
     chat_id = message_of(update).chat_id

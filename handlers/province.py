@@ -12,7 +12,13 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 
 from bot.services.reports.periods import DeadlineRule
-from bot.services.stats.province import CommuneLine, ProvinceView, commune_by_code, province_view
+from bot.services.stats.province import (
+    CommuneLine,
+    ProvinceView,
+    commune_by_code,
+    is_province,
+    province_view,
+)
 from bot.telegram.context import BotContext
 from bot.texts import Html, Translator
 from bot.texts.formatting import split_for_telegram
@@ -30,19 +36,31 @@ async def scope_name(context: BotContext) -> str:
         return context.deps.settings.commune_name
     async with context.deps.db.read() as session:
         commune = await session.get(Commune, commune_id)
-    return commune.name if commune is not None else context.deps.settings.commune_name
+    return commune.short_name if commune is not None else context.deps.settings.commune_name
+
+
+async def speaker(context: BotContext) -> tuple[str, str | None]:
+    """Whom the sender's directive speaks for: (commune name, province name when provincial)."""
+    if context.who.commune_id is None and await is_province(context.deps.db):
+        return context.deps.settings.commune_name, context.deps.settings.province_name
+    return await scope_name(context), None
 
 
 async def drill_down(update: Update, context: BotContext, code: str, show: CommuneShow) -> None:
     """`/thongke CODE`: one commune's view, narrowed to it; another's is refused in one line."""
     commune = await commune_by_code(context.deps.db, code)
     if commune is None:
-        key = "province.not_yours" if context.who.commune_id is not None else "province.unknown"
-        await message_of(update).reply_text(context.t(key, code=code))
+        t = context.t
+        refused = (
+            t("province.not_yours", code=code)
+            if context.who.commune_id is not None
+            else t("province.unknown", code=code)
+        )
+        await message_of(update).reply_text(refused)
         return
     # Its buttons would act outside this narrowing, later: the drill-down is read-only.
     with scope.narrowed(commune.id):
-        await show(update, context, commune.name, False)
+        await show(update, context, commune.short_name, False)
 
 
 def _line(t: Translator, rank: int, line: CommuneLine) -> Html:

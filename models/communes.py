@@ -23,3 +23,14 @@ class Commune(Base):
     code: Mapped[str] = mapped_column(String(5), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def short_name(self) -> str:
+        """The name as texts write it after their own "xã" ("Xã Ea Knốp" → "Ea Knốp")."""
+        return short_commune_name(self.name)
+
+
+def short_commune_name(name: str) -> str:
+    """Drop a leading "Xã " that the unit file wrote and every text already says."""
+    head, _, rest = name.strip().partition(" ")
+    return rest.strip() if head.lower() == "xã" and rest.strip() else name.strip()

@@ -105,6 +105,7 @@ async def test_a_commune_officers_directive_reaches_their_commune_only(
     after = await client.last_seq()
     await client.click(OFFICER_A, control["message_id"], button_data(control, "📤 Gửi"))
     [received] = await client.expect(HEAD_A, after=after)
+    assert received["text"].startswith("📢 THÔNG BÁO CỦA UBND XÃ EA KNỐP")  # its commune speaks
     assert "Họp trưởng thôn" in received["text"]
     assert not [e for e in await client.events(HEAD_B, after=after) if "Họp" in (e["text"] or "")]
     async with session_factory() as session:
@@ -139,6 +140,20 @@ async def test_a_heads_words_reach_their_communes_officer_and_no_other_can_touch
         status = await session.scalar(select(Thread.status).where(Thread.id == thread.id))
     assert status == ThreadStatus.OPEN
     assert await snapshot(session_factory) == unchanged
+
+
+async def test_a_province_officers_directive_speaks_for_the_province_to_every_commune(
+    province: None, client: SandboxClient
+) -> None:
+    _preview, control = await client.converse(
+        PROVINCE_OFFICER, "/thongbao Tổng kết quý tại tỉnh", replies=2
+    )
+    assert "4 đơn vị, 2 người nhận" in control["text"]
+    after = await client.last_seq()
+    await client.click(PROVINCE_OFFICER, control["message_id"], button_data(control, "📤 Gửi"))
+    for head in (HEAD_A, HEAD_B):
+        [received] = await client.expect(head, after=after)
+        assert received["text"].startswith("📢 THÔNG BÁO CỦA BAN CHỈ ĐẠO TỈNH ĐẮK LẮK")
 
 
 async def test_the_province_ranks_every_commune_and_drills_down(

@@ -47,9 +47,16 @@ class Rendered:
         return bool(self.photo_file_ids)
 
 
-def _heading(content: DirectiveContent, t: Translator, commune: str) -> list[str]:
-    """Header ("📢 Thông báo" or "📣 Thông tin chính thức"), number/date line and subject."""
-    if content.kind == MessageKind.OFFICIAL:
+def _heading(
+    content: DirectiveContent, t: Translator, commune: str, province: str | None
+) -> list[str]:
+    """The header (commune's or province's), the number and date line, the subject."""
+    official = content.kind == MessageKind.OFFICIAL
+    if province is not None and official:
+        header = t("official.header_province", province=province.upper())
+    elif province is not None:
+        header = t("directive.header_province", province=province.upper())
+    elif official:
         header = t("official.header", commune=commune.upper())
     else:
         header = t("directive.header", commune=commune.upper())
@@ -200,6 +207,8 @@ def render_directive(
     commune: str,
     course_url: str,
     unit: str | None = None,
+    *,
+    province: str | None = None,
 ) -> Rendered:
     """Lay out a message; long bodies are split between paragraphs, never inside a tag.
 
@@ -231,7 +240,7 @@ def render_directive(
     if content.kind not in COMPOSED_KINDS:
         text = f"{escape(body)}\n\n" + "\n".join(_footer(content, t, course_url))
         return Rendered(None, None, split_for_telegram([text], MAX_TEXT), content.photo_file_ids)
-    heading = "\n".join(_heading(content, t, commune))
+    heading = "\n".join(_heading(content, t, commune, province))
     footer = "\n".join(_footer(content, t, course_url))
     if content.body_format == "markdown":
         paragraphs = markdown_blocks(body)

@@ -34,3 +34,7 @@ class DirectiveContent:
     # Extra button rows under the message: (catalog key of the label, callback data) each,
     # labelled in each recipient's language (e.g. "↩️ Trả lời" on a note sent to officers).
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    # Who speaks in a province: the sending commune's name (None: COMMUNE_NAME, as in a
+    # one-commune deployment), or the province itself for a province officer's directive.
+    issuer: str | None = None
+    provincial: bool = False

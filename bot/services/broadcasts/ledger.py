@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.outbox import (
@@ -16,7 +20,7 @@ from bot.services.broadcasts.outbox import (
     renew_leases,
     save_progress_part,
 )
-from models import Directive, MessageKind
+from models import COMPOSED_KINDS, Commune, Directive, MessageKind
 from models.base import utcnow
 from models.db import Database
 
@@ -68,9 +72,20 @@ class SenderLedger:
         """What a broadcast says, and what kind of message it is."""
         async with self._db.read() as session:
             directive = await session.get(Directive, directive_id)
-        if directive is None:
-            raise LookupError(f"directive {directive_id} is gone")
-        return content_of(directive), directive.kind
+            if directive is None:
+                raise LookupError(f"directive {directive_id} is gone")
+            issuer, provincial = await issuer_of(session, directive)
+        return replace(content_of(directive), issuer=issuer, provincial=provincial), directive.kind
+
+
+async def issuer_of(session: AsyncSession, directive: Directive) -> tuple[str | None, bool]:
+    """The commune a directive speaks for, and whether it is the province's own."""
+    if directive.commune_id is not None:
+        commune = await session.get(Commune, directive.commune_id)
+        return (commune.short_name if commune is not None else None), False
+    if directive.kind not in COMPOSED_KINDS:
+        return None, False
+    return None, bool(await session.scalar(select(func.count()).select_from(Commune)))
 
 
 def content_of(directive: Directive) -> DirectiveContent:

@@ -203,7 +203,12 @@ class OutboxDispatcher:
         if cached is None:
             t = translator(language)
             rendered = render_directive(
-                content, t, self._settings.commune_name, self._settings.course_url, key[2]
+                content,
+                t,
+                content.issuer or self._settings.commune_name,
+                self._settings.course_url,
+                key[2],
+                province=self._settings.province_name if content.provincial else None,
             )
             # Directives, good models and commendation lists are acknowledged (and, with a
             # deadline, reported on); reminders and chases ask for a report; digests and
