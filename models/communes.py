@@ -30,7 +30,11 @@ class Commune(Base):
         return short_commune_name(self.name)
 
 
+# The word "xã", as data the name is compared with (the texts themselves are in the catalog).
+COMMUNE_WORD = "xã"
+
+
 def short_commune_name(name: str) -> str:
     """Drop a leading "Xã " that the unit file wrote and every text already says."""
     head, _, rest = name.strip().partition(" ")
-    return rest.strip() if head.lower() == "xã" and rest.strip() else name.strip()
+    return rest.strip() if head.lower() == COMMUNE_WORD and rest.strip() else name.strip()

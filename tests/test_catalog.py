@@ -28,6 +28,7 @@ VOCABULARY = {
     "bot/services/reports/free_text_words.py": "words heads write around figures in chat",
     "bot/settings.py": "the commune's name, a default setting",
     "bot/cli/demo_script.py": "what the demo's people type (its narration is in the catalog)",
+    "models/communes.py": "the word a unit file writes before a commune's name",
 }
 # The sandbox imitates Telegram and its users, the playground a phone's Telegram app: they are
 # not the bot's interface.
