@@ -35,7 +35,7 @@ from bot.texts.schedules import (
     rule_problem,
     schedule_text,
 )
-from handlers.common import callback_data, message_of, now_utc
+from handlers.common import callback_data, message_of, now_utc, remove_buttons
 from handlers.staff import staff_only
 from models import ScheduleKind
 from scheduler.jobs import add, pause_or_resume, remove, retime, run_now
@@ -269,7 +269,7 @@ async def pick_hour(update: Update, context: BotContext) -> int:
     await query.answer()
     at = time(int(hour), 0)
     rule = Rule("daily", at) if day == EVERY_DAY else Rule("weekly", at, weekdays=(int(day),))
-    await query.edit_message_reply_markup(None)
+    await remove_buttons(query)  # a second press finds them gone already
     return await _apply_rule(update, context, rule.serialise())
 
 

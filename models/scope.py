@@ -113,6 +113,15 @@ def contacts_in_scope() -> ColumnElement[bool]:
     return or_(Contact.unit_id.in_(_units_of(commune_id)), Contact.commune_id == commune_id)
 
 
+def staff_in_scope() -> ColumnElement[bool]:
+    """Officers of the scope: the commune's own, or, unscoped, those without a commune."""
+    # Unscoped, that is a province's officers and admins, or every officer of one commune.
+    commune_id = current_commune.get()
+    if commune_id is None:
+        return Contact.commune_id.is_(None)
+    return Contact.commune_id == commune_id
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _narrow(state: ORMExecuteState) -> None:
     """Add the commune's criteria to every top-level ORM statement while a scope is set."""

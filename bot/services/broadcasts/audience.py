@@ -56,7 +56,9 @@ class Audience:
 def recipients_query(audience: Audience) -> Select[tuple[int, int]]:
     """(contact id, chat id) of every active contact bound to a unit of the audience.
 
-    The "staff" audience is the commune's officers and admins, with or without a unit.
+    The "staff" audience is the officers and admins of the sender's scope: a commune's own
+    officers, or, over the whole deployment, those without a commune (every officer of a
+    one-commune deployment; a province's officers and admins, not each commune's).
     """
     if audience.kind == STAFF:
         return (
@@ -65,7 +67,7 @@ def recipients_query(audience: Audience) -> Select[tuple[int, int]]:
                 Contact.role.in_([Role.OFFICER, Role.ADMIN]),
                 Contact.status == ContactStatus.ACTIVE,
                 # Read once more by hand: the outbox copies these rows with an INSERT … SELECT.
-                scope.contacts_in_scope(),
+                scope.staff_in_scope(),
             )
             .order_by(Contact.id)
         )
@@ -76,19 +78,6 @@ def recipients_query(audience: Audience) -> Select[tuple[int, int]]:
             audience.unit_filter(),
             Contact.status == ContactStatus.ACTIVE,
             scope.contacts_in_scope(),
-        )
-        .order_by(Contact.id)
-    )
-
-
-def province_staff_query() -> Select[tuple[int, int]]:
-    """(contact id, chat id) of the officers and admins over the whole deployment."""
-    return (
-        select(Contact.id, Contact.chat_id)
-        .where(
-            Contact.role.in_([Role.OFFICER, Role.ADMIN]),
-            Contact.status == ContactStatus.ACTIVE,
-            Contact.commune_id.is_(None),
         )
         .order_by(Contact.id)
     )

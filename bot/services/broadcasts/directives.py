@@ -14,7 +14,6 @@ from bot.services.broadcasts.audience import (
     STAFF,
     Audience,
     AudienceError,
-    province_staff_query,
     recipients_query,
 )
 from bot.services.broadcasts.content import DirectiveContent
@@ -86,7 +85,9 @@ async def create_directive(
     if not count and audience.kind == STAFF and scope.current_commune.get() is not None:
         # A commune with no officer yet: its heads still reach a person, the province's.
         with scope.narrowed(None):
-            count = await _queue(session, directive.id, province_staff_query(), send_after or now)
+            count = await _queue(
+                session, directive.id, recipients_query(audience), send_after or now
+            )
     record_event(
         session,
         actor_user_id,
