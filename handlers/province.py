@@ -16,13 +16,17 @@ from bot.services.stats.province import (
     CommuneLine,
     ProvinceView,
     commune_by_code,
+    commune_line,
     is_province,
+    nudge_commune_officers,
     province_view,
 )
 from bot.telegram.context import BotContext
+from bot.telegram.ui.callbacks import Action, args_of, build
+from bot.telegram.ui.keyboards import buttons
 from bot.texts import Html, Translator
 from bot.texts.formatting import split_for_telegram
-from handlers.common import message_of, now_utc
+from handlers.common import callback_data, message_of, now_utc
 from models import Commune, scope
 
 # Shows one commune's view under the given heading name; `controls` adds its buttons.
@@ -98,6 +102,96 @@ def render_province(t: Translator, view: ProvinceView, province: str) -> list[Ht
     lines = [_line(t, rank, line) for rank, line in enumerate(view.communes, start=1)]
     blocks: list[str] = [head, *lines, t("province.footer")]
     return [Html(part) for part in split_for_telegram(blocks, separator="\n")]
+
+
+# Telegram shows up to 100 buttons; the laggiest communes get one, the rest are named above.
+MAX_NUDGE_BUTTONS = 40
+
+
+def _late_communes(view: ProvinceView) -> list[CommuneLine]:
+    """Communes with units yet to report, the least complete first."""
+    late = [line for line in view.communes if line.reported < line.units]
+    return sorted(late, key=lambda line: (line.completeness, line.code))
+
+
+async def show_province_late(update: Update, context: BotContext) -> None:
+    """`/chuabaocao` for the province: communes with late units, each with "🔔 Nhắc cán bộ"."""
+    t, settings = context.t, context.deps.settings
+    view = await province_view(
+        context.deps.db,
+        now_utc(),
+        settings.tz,
+        settings.report_period,
+        DeadlineRule.from_settings(settings),
+    )
+    late = _late_communes(view)
+    if not late:
+        await message_of(update).reply_text(t("late.all_reported"))
+        return
+    head = t(
+        "province.late_header",
+        period=view.period.label,
+        province=settings.province_name,
+        communes=len(late),
+        late=sum(line.units - line.reported for line in late),
+    )
+    lines = [
+        t(
+            "province.late_line",
+            name=line.name,
+            code=line.code,
+            late=line.units - line.reported,
+            units=line.units,
+        )
+        for line in late
+    ]
+    nudges = [
+        [
+            (
+                t.plain("province.button.nudge", name=line.name),
+                build(Action.PROVINCE_NUDGE, line.code),
+            )
+        ]
+        for line in late[:MAX_NUDGE_BUTTONS]
+    ]
+    parts = split_for_telegram([head, *lines, t("province.late_footer")], separator="\n")
+    for index, part in enumerate(parts):
+        markup = buttons(*nudges) if index == len(parts) - 1 else None
+        await message_of(update).reply_text(part, reply_markup=markup)
+
+
+async def nudge_commune(update: Update, context: BotContext) -> None:
+    """Handle "🔔 Nhắc cán bộ xã": a line to that commune's officers, or why not."""
+    t, settings = context.t, context.deps.settings
+    query = update.callback_query
+    assert query is not None
+    [code] = args_of(callback_data(update), Action.PROVINCE_NUDGE)
+    now = now_utc()
+    found = await commune_line(
+        context.deps.db,
+        code,
+        now,
+        settings.tz,
+        settings.report_period,
+        DeadlineRule.from_settings(settings),
+    )
+    if found is None:  # another commune, for a commune officer: not in their scope
+        await query.answer(t.plain("province.unknown", code=code), show_alert=True)
+        return
+    commune, line, period = found
+    nudged = await nudge_commune_officers(
+        context.deps.db,
+        context.deps.outbox,
+        commune,
+        line,
+        period,
+        actor_user_id=context.who.user_id,
+        now=now,
+    )
+    if not nudged.officers:
+        await query.answer(t.plain("province.no_officers", name=commune.name), show_alert=True)
+        return
+    await query.answer(t.plain("province.nudged", name=commune.name, officers=nudged.officers))
 
 
 async def show_province(update: Update, context: BotContext) -> None:

@@ -29,7 +29,13 @@ from bot.texts import N_, Html, Translator
 from bot.texts.directives import change_phrase
 from bot.texts.formatting import split_for_telegram
 from handlers.common import callback_data, invite_limits, message_of, now_utc
-from handlers.province import drill_down, scope_name, show_province
+from handlers.province import (
+    drill_down,
+    nudge_commune,
+    scope_name,
+    show_province,
+    show_province_late,
+)
 
 DETAIL_PAGE = 20
 RANKED = 5
@@ -85,7 +91,7 @@ async def show_stats(update: Update, context: BotContext) -> None:
     """/thongke: the sender's commune; a province's every commune; `/thongke CODE` one of them."""
     if context.args:
         await drill_down(update, context, context.args[0], _show_commune)
-    elif context.who.commune_id is None and await is_province(context.deps.db):
+    elif await _provincial(context):
         await show_province(update, context)
     else:
         await _show_commune(update, context, await scope_name(context), True)
@@ -224,9 +230,29 @@ def _invite_buttons(t: Translator, late: LateList) -> InlineKeyboardMarkup:
 
 
 async def show_late(update: Update, context: BotContext) -> None:
-    """The late units: first those with someone to chase, then those with nobody to reach."""
+    """/chuabaocao: the sender's commune; a province's communes; `/chuabaocao CODE` one."""
     if update.callback_query is not None:
         await update.callback_query.answer()
+    if context.args:
+        await drill_down(update, context, context.args[0], _show_late_units)
+    elif update.callback_query is None and await _provincial(context):
+        await show_province_late(update, context)
+    else:
+        await _show_late_units(update, context, "", True)
+
+
+async def _provincial(context: BotContext) -> bool:
+    """Whether the sender sees the whole of a province (not one commune)."""
+    return context.who.commune_id is None and await is_province(context.deps.db)
+
+
+async def _show_late_units(
+    update: Update, context: BotContext, _commune: str, controls: bool
+) -> None:
+    """The late units: first those with someone to chase, then those with nobody to reach.
+
+    Without `controls` (a province's drill-down), no "Nhắc ngay": it would chase the province.
+    """
     t, settings = context.t, context.deps.settings
     late = await late_list(context.deps.db, now_utc(), settings.tz, settings.report_period)
     if not late.late:
@@ -239,7 +265,11 @@ async def show_late(update: Update, context: BotContext) -> None:
     ]
     message = message_of(update)
     if late.reachable:
-        nudge = buttons([(t.plain("button.nudge", people=late.people), build(Action.STATS_NUDGE))])
+        nudge = (
+            buttons([(t.plain("button.nudge", people=late.people), build(Action.STATS_NUDGE))])
+            if controls
+            else None
+        )
         chunks = split_for_telegram([*lead, *_reachable_lines(t, late, context)])
         for index, chunk in enumerate(chunks):
             last_chunk = index == len(chunks) - 1
@@ -362,6 +392,9 @@ def register(application: BotApplication) -> None:
     application.add_handler(CallbackQueryHandler(show_late, pattern=pattern(Action.STATS_LATE)))
     application.add_handler(CallbackQueryHandler(send_excel, pattern=pattern(Action.STATS_XLSX)))
     application.add_handler(CallbackQueryHandler(nudge_late, pattern=pattern(Action.STATS_NUDGE)))
+    application.add_handler(
+        CallbackQueryHandler(nudge_commune, pattern=pattern(Action.PROVINCE_NUDGE, "[0-9]{5}"))
+    )
     application.add_handler(
         CallbackQueryHandler(
             send_late_invite, pattern=pattern(Action.LATE_INVITE, "[A-Za-z0-9_-]{1,32}")

@@ -173,6 +173,33 @@ async def test_the_province_ranks_every_commune_and_drills_down(
     assert unknown["html"] == VI("province.unknown", code="99999")
 
 
+async def test_the_province_sees_late_communes_and_reminds_their_officers(
+    province: None, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    [late] = await client.converse(PROVINCE_OFFICER, "/chuabaocao")
+    assert "Xã Ea Knốp (24001): 1/2 đơn vị chưa báo cáo" in late["text"]
+    assert "Xã Ea Kar (24002): 1/2 đơn vị chưa báo cáo" in late["text"]
+    after = await client.last_seq()
+    [answer] = await client.click(
+        PROVINCE_OFFICER, late["message_id"], button_data(late, "🔔 Nhắc cán bộ Xã Ea Kar")
+    )
+    assert answer["text"] == VI.plain("province.nudged", name="Xã Ea Kar", officers=1)
+    [reminder] = await client.expect(OFFICER_B, after=after)
+    assert reminder["text"].startswith("🔔 Ban chỉ đạo tỉnh nhắc: Xã Ea Kar còn 1/2 đơn vị")
+    assert not await client.events(OFFICER_A, after=after)
+    # A commune officer forging the province's button for another commune reaches nobody.
+    [own] = await client.converse(OFFICER_A, "/chuabaocao")
+    after = await client.last_seq()
+    await client.press(OFFICER_A, own["message_id"], "province:nudge:24002")
+    [refused] = await client.expect(OFFICER_A, after=after)
+    assert refused["text"] == VI.plain("province.unknown", code="24002")
+    assert not await client.events(OFFICER_B, after=after)
+    # The drill-down lists the commune's units, without a "Nhắc ngay" that would chase all.
+    drilled = await client.converse(PROVINCE_OFFICER, "/chuabaocao 24001", settle=0.5)
+    shown = " ".join(str(labels(event)) + (event["text"] or "") for event in drilled)
+    assert "Buôn Ea Tih" in shown and "Ea Kar" not in shown and "Nhắc ngay" not in shown
+
+
 async def test_grants_and_invites_carry_their_scope(
     province: None, client: SandboxClient, session_factory: SessionFactory
 ) -> None:

@@ -14,9 +14,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.broadcasts.audience import STAFF, Audience, recipients_query
+from bot.services.broadcasts.content import DirectiveContent
+from bot.services.broadcasts.directives import OutboxSignal, create_directive
+from bot.services.common.keys import N_
 from bot.services.reports.periods import DeadlineRule, Period, period_at
 from bot.services.stats.stats import RESIDENTIAL
-from models import Commune, Unit, UnitProgress
+from models import Commune, MessageKind, Unit, UnitProgress, scope
 from models.db import Database
 
 # A commune whose units mostly have not reported this period is marked as lagging.
@@ -123,3 +127,66 @@ async def province_view(
         lines = await _lines(session, period, deadline.due(period, period_kind, tz))
     lines.sort(key=lambda line: (-(line.percent or 0.0), line.code))
     return ProvinceView(period, lines)
+
+
+@dataclass(frozen=True)
+class Nudged:
+    """What "🔔 Nhắc cán bộ xã" did: how many of the commune's officers it reaches."""
+
+    officers: int
+
+
+async def nudge_commune_officers(
+    db: Database,
+    outbox: OutboxSignal,
+    commune: Commune,
+    line: CommuneLine,
+    period: Period,
+    *,
+    actor_user_id: int | None,
+    now: datetime,
+) -> Nudged:
+    """Tell one commune's officers how many of their units have not reported this period.
+
+    Queued in the outbox like every message; a commune with no officer yet gets nothing (the
+    province would only be writing to itself).
+    """
+    with scope.narrowed(commune.id):
+        async with db.write() as session:
+            officers = int(
+                await session.scalar(
+                    select(func.count()).select_from(recipients_query(Audience(STAFF)).subquery())
+                )
+                or 0
+            )
+            if officers:
+                content = DirectiveContent(
+                    subject="",
+                    body="",
+                    kind=MessageKind.NOTICE.value,
+                    body_key=N_("province.nudge_text"),
+                    body_params={
+                        "commune": commune.name,
+                        "late": line.units - line.reported,
+                        "units": line.units,
+                        "period": period.label,
+                    },
+                )
+                await create_directive(
+                    session, content, Audience(STAFF), actor_user_id=actor_user_id, now=now
+                )
+    if officers:
+        outbox.wake()
+    return Nudged(officers)
+
+
+async def commune_line(
+    db: Database, code: str, now: datetime, tz: ZoneInfo, period_kind: str, deadline: DeadlineRule
+) -> tuple[Commune, CommuneLine, Period] | None:
+    """One commune's line this period (within the reader's scope), or None."""
+    commune = await commune_by_code(db, code)
+    if commune is None:
+        return None
+    view = await province_view(db, now, tz, period_kind, deadline)
+    line = next((line for line in view.communes if line.code == commune.code), None)
+    return None if line is None else (commune, line, view.period)

@@ -58,6 +58,7 @@ class Action(enum.StrEnum):
     STATS_XLSX = "stats:xlsx"
     STATS_NUDGE = "stats:nudge"
     LATE_INVITE = "late:invite"
+    PROVINCE_NUDGE = "province:nudge"
     # Schedules.
     SCHEDULE_RUN = "sched:run"
     SCHEDULE_TOGGLE = "sched:toggle"

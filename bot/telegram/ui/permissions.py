@@ -59,6 +59,7 @@ _STATS = (
     Action.STATS_XLSX,
     Action.STATS_NUDGE,
     Action.LATE_INVITE,
+    Action.PROVINCE_NUDGE,
 )
 _SCHEDULES = (
     Action.SCHEDULE_RUN,
