@@ -12,11 +12,13 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 
 from bot.services.reports.periods import DeadlineRule
+from bot.services.stats.export_data import export_data
 from bot.services.stats.province import (
     CommuneLine,
     ProvinceView,
     commune_by_code,
     commune_line,
+    communes_in_order,
     is_province,
     nudge_commune_officers,
     province_view,
@@ -192,6 +194,32 @@ async def nudge_commune(update: Update, context: BotContext) -> None:
         await query.answer(t.plain("province.no_officers", name=commune.name), show_alert=True)
         return
     await query.answer(t.plain("province.nudged", name=commune.name, officers=nudged.officers))
+
+
+async def send_province_excel(update: Update, context: BotContext) -> None:
+    """`/xuatexcel` for the province: a row per commune and the total, then each commune's."""
+    from bot.documents.province_xlsx import CommuneReport, build_province_workbook
+    from bot.documents.report_table import Signatures
+
+    t, settings, db = context.t, context.deps.settings, context.deps.db
+    now = now_utc()
+    view = await province_view(
+        db, now, settings.tz, settings.report_period, DeadlineRule.from_settings(settings)
+    )
+    reports = []
+    for commune in await communes_in_order(db):
+        # Each commune's sheet is read as its own officers read it: narrowed to it.
+        with scope.narrowed(commune.id):
+            data = await export_data(db, now, settings.tz, settings.report_period)
+        reports.append(CommuneReport(commune.code, commune.short_name, data))
+    workbook = build_province_workbook(
+        view, reports, settings.province_name, Signatures.from_settings(settings), settings.tz, t
+    )
+    await message_of(update).reply_document(
+        workbook,
+        filename=f"bao-cao-tinh-{now.astimezone(settings.tz):%Y-%m-%d}.xlsx",
+        caption=t("province.xlsx_caption", period=view.period.label, communes=len(reports)),
+    )
 
 
 async def show_province(update: Update, context: BotContext) -> None:

@@ -33,6 +33,7 @@ from handlers.province import (
     drill_down,
     nudge_commune,
     scope_name,
+    send_province_excel,
     show_province,
     show_province_late,
 )
@@ -358,6 +359,9 @@ async def send_excel(update: Update, context: BotContext) -> None:
 
     if update.callback_query is not None:
         await update.callback_query.answer()
+    if update.callback_query is None and await _provincial(context):
+        await send_province_excel(update, context)
+        return
     t, settings = context.t, context.deps.settings
     now = now_utc()
     data = await export_data(context.deps.db, now, settings.tz, settings.report_period)

@@ -173,6 +173,32 @@ async def test_the_province_ranks_every_commune_and_drills_down(
     assert unknown["html"] == VI("province.unknown", code="99999")
 
 
+async def test_the_province_report_has_a_row_per_commune_then_each_communes_sheet(
+    province: None, client: SandboxClient
+) -> None:
+    [document] = await client.converse(PROVINCE_OFFICER, "/xuatexcel")
+    assert document["file_name"].startswith("bao-cao-tinh-")
+    workbook = load_workbook(io.BytesIO(await client.download(document["file_id"])))
+    assert workbook.sheetnames == ["Toàn tỉnh", "24001 Ea Knốp", "24002 Ea Kar"]
+    overview = workbook["Toàn tỉnh"]
+    rows = [[cell.value for cell in row] for row in overview.iter_rows(min_row=5, max_row=7)]
+    # Ranked by share as /thongke ranks them; "on time" depends on today's deadline.
+    first, second, total = rows
+    assert first[:5] + first[6:8] == [1, "24002", "Xã Ea Kar", 2, 1, 800, 500]
+    assert second[:5] + second[6:8] == [2, "24001", "Xã Ea Knốp", 2, 1, 1600, 300]
+    assert (
+        total[2] == "TỔNG CỘNG" and total[6] == "=SUM(G5:G6)" and total[8] == '=IF(G7>0,H7/G7,"")'
+    )
+
+    ea_kar = " ".join(
+        str(cell.value)
+        for row in workbook["24002 Ea Kar"].iter_rows()
+        for cell in row
+        if cell.value
+    )
+    assert "Thôn 1" in ea_kar and "Công an xã Ea Kar" in ea_kar and "Buôn Ea Tih" not in ea_kar
+
+
 async def test_the_province_sees_late_communes_and_reminds_their_officers(
     province: None, client: SandboxClient, session_factory: SessionFactory
 ) -> None:

@@ -240,7 +240,7 @@ def _print_setup(sheet: Worksheet, title_rows: str) -> None:
     sheet.print_title_rows = title_rows
 
 
-def _summary_sheet(sheet: Worksheet, table: ReportTable, t: Translator) -> None:
+def summary_sheet(sheet: Worksheet, table: ReportTable, t: Translator) -> None:
     """Fill "Tổng hợp": heading blocks, the table, a note and the signature block."""
     _heading(sheet, table, t)
     after = _table(sheet, table, t)
@@ -351,7 +351,7 @@ def build_workbook(
     sheet = workbook.active
     assert sheet is not None
     sheet.title = t.plain("xlsx.sheet.summary")
-    _summary_sheet(sheet, table, t)
+    summary_sheet(sheet, table, t)
     subtitle = t.plain(
         "xlsx.subtitle", commune=commune, date=t.date(table.made_on), period=table.period.label
     )

@@ -190,3 +190,9 @@ async def commune_line(
     view = await province_view(db, now, tz, period_kind, deadline)
     line = next((line for line in view.communes if line.code == commune.code), None)
     return None if line is None else (commune, line, view.period)
+
+
+async def communes_in_order(db: Database) -> list[Commune]:
+    """The communes of the reader's scope, by code."""
+    async with db.read() as session:
+        return list(await session.scalars(select(Commune).order_by(Commune.code)))
