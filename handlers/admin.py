@@ -178,7 +178,10 @@ def _granted_text(t: Translator, asked: GrantAsked) -> Html:
     role, user_id = role_label(t, asked.role), str(asked.user_id)
     if asked.scope is None:
         return t("grant.done", role=role, user_id=user_id)
-    scope = t.plain("grant.province") if asked.scope == PROVINCE else asked.scope
+    if asked.scope == PROVINCE:
+        role, scope = t.plain("grant.province_officer"), t.plain("grant.province")
+    else:
+        scope = asked.scope
     return t("grant.done_scoped", role=role, user_id=user_id, scope=scope)
 
 

@@ -73,7 +73,7 @@ def _line(t: Translator, rank: int, line: CommuneLine) -> Html:
     """One commune: rank, name and code, share, units reported and on time."""
     return t(
         "province.line",
-        mark="⚠️" if line.lagging else "",
+        mark="⚠️ " if line.lagging else "",
         rank=str(rank),
         name=line.name,
         code=line.code,

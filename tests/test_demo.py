@@ -41,3 +41,20 @@ async def test_the_demo_narrates_from_the_catalog(
     positions = [printed.find(line) for line in told]
     assert -1 not in positions, [line for line in told if line not in printed]
     assert positions == sorted(positions)
+
+
+async def test_the_province_demo_plays_three_communes_end_to_end(tmp_path: Path) -> None:
+    from tests.cli_helpers import run_cli_async
+
+    out = tmp_path / "out"
+    played = await run_cli_async(
+        ["demo", "--province", "--out", str(out)],
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'real.db'}",
+    )
+    assert played.returncode == 0, played.stderr
+    t = translator()
+    for act in ("province_setup", "commune_view", "province_view", "province_export"):
+        assert t.plain(f"demo.act.{act}") in played.stdout, act
+    assert "Bạn chỉ xem được xã của mình" in played.stdout  # a commune officer, refused
+    assert "🔔 Ban chỉ đạo tỉnh nhắc" in played.stdout  # the lagging commune, reminded
+    assert (out / "bao-cao-tinh.xlsx").stat().st_size > 0

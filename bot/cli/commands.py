@@ -155,7 +155,15 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.demo import run_demo
 
     args.out.mkdir(parents=True, exist_ok=True)
-    status = asyncio.run(run_demo(args.out))
+    if args.province:
+        from bot.cli.demo_province import PROVINCE_ACTS, PROVINCE_UNITS
+
+        played = run_demo(
+            args.out, PROVINCE_ACTS, units=PROVINCE_UNITS, intro=N_("demo.province.intro")
+        )
+    else:
+        played = run_demo(args.out)
+    status = asyncio.run(played)
     written = sorted(path.name for path in args.out.iterdir())
     if written:
         say("cli.demo_files", folder=args.out, files=", ".join(written))

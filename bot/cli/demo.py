@@ -613,7 +613,13 @@ def _sample_units_path() -> Path:
     return SAMPLE_UNITS
 
 
-async def run_demo(out: Path, acts: list[Act] | None = None) -> int:
+async def run_demo(
+    out: Path,
+    acts: list[Act] | None = None,
+    *,
+    units: Path | None = None,
+    intro: str = N_("demo.intro"),
+) -> int:
     """Run every act against a fresh sandbox and a temporary database."""
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -625,7 +631,7 @@ async def run_demo(out: Path, acts: list[Act] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="binhdan-demo-"))
     started = time.monotonic()
     t = translator()
-    print(t.plain("demo.intro"), end="\n\n", flush=True)
+    print(t.plain(intro), end="\n\n", flush=True)
     try:
         async with running_sandbox(SandboxConfig()) as sandbox:
             # model_validate skips the environment and .env: the demo is fully self-contained.
@@ -638,7 +644,7 @@ async def run_demo(out: Path, acts: list[Act] | None = None) -> int:
                     admin_ids=(ADMIN_ID,),
                 )
             )
-            await _prepare_database(settings)
+            await _prepare_database(settings, units or _sample_units_path())
             await _play(settings, sandbox.control_url, out, acts or ACTS)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -670,12 +676,12 @@ async def _database_url(workdir: Path) -> str:
     return configured
 
 
-async def _prepare_database(settings: Settings) -> None:
+async def _prepare_database(settings: Settings, units: Path) -> None:
     """Migrate the temporary database and import the sample units."""
     await upgrade_to_head_async(settings.database_url)
     db = open_database(settings.database_url)
     try:
-        await import_units_file(db, _sample_units_path())
+        await import_units_file(db, units)
     finally:
         await db.close()
 

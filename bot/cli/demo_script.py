@@ -46,3 +46,28 @@ GOOD_MODEL_BODY = (
 )
 # Figures of the good model's unit when it reaches the target: completed courses stay so.
 TARGET_COMPLETED = 200
+
+# `binhdan demo --province`: three communes (as its unit list names them), their officers, the
+# province officer, a head per unit.
+PROVINCE_COMMUNES = {"24001": "Xã Ea Knốp", "24002": "Xã Ea Kar", "24003": "Xã Ea Kmút"}
+COMMUNE_OFFICER_NAMES = {
+    "24001": "Cán bộ xã Ea Knốp",
+    "24002": "Cán bộ xã Ea Kar",
+    "24003": "Cán bộ xã Ea Kmút",
+}
+PROVINCE_OFFICER_NAME = "Cán bộ Sở KH&CN"
+# What the admin types to give each its scope.
+GRANT_COMMUNE_OFFICER = "/phanquyen {user} cán bộ {code}"
+GRANT_PROVINCE_OFFICER = "/phanquyen {user} cán bộ tỉnh"
+# What each commune's heads report: (enrolled, completed) per unit code.
+PROVINCE_FIGURES = {
+    "EK01": (410, 120),
+    "EK02": (150, 30),
+    "KR01": (220, 60),
+    "BT01": (700, 300),
+    "BT02": (260, 80),
+}
+PROVINCE_DIRECTIVE = (
+    "Đề nghị các xã, phường đẩy mạnh tuyên truyền để người dân đăng ký học trên nền tảng "
+    "Bình dân học vụ số; báo cáo kết quả về Sở Khoa học và Công nghệ trước ngày 15 hằng tháng."
+)

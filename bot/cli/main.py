@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo = commands.add_parser("demo", help="run the whole loop offline on the sandbox")
     demo.add_argument("--out", type=Path, default=Path("demo-output"))
+    demo.add_argument(
+        "--province",
+        action="store_true",
+        help="three communes, their officers and a province officer",
+    )
     play = commands.add_parser("play", help="the browser playground: the bot on the sandbox")
     play.add_argument("--port", type=int, default=8080)
     play.add_argument("--host", default="127.0.0.1", help="127.0.0.1 unless a phone must reach it")
