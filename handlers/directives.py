@@ -20,10 +20,13 @@ from telegram.ext import (
 from bot.services.broadcasts.audience import (
     ALL,
     CO_QUAN,
+    COMMUNES,
+    OFFICERS,
     THON,
     Audience,
     AudienceSize,
     count_audience,
+    missing_codes,
 )
 from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.dates import parse_deadline, split_number_and_date
@@ -59,7 +62,7 @@ from handlers.province import speaker
 from handlers.staff import staff_only
 from models import MessageKind
 
-MENU, CONTENT, PREVIEW, NUMBER, SUBJECT, DEADLINE, AUDIENCE, PICK = range(8)
+MENU, CONTENT, PREVIEW, NUMBER, SUBJECT, DEADLINE, AUDIENCE, PICK, COMMUNE_CODES = range(9)
 # Acknowledgements arriving within this many seconds update the sender's summary once.
 SUMMARY_REFRESH_SECONDS = 2.0
 PICKER = PickerActions(Action.COMPOSE_PICK, Action.COMPOSE_PAGE, Action.COMPOSE_PICKED)
@@ -75,6 +78,7 @@ AUDIENCE_LABELS = {
     ALL: N_("audience.all"),
     THON: N_("audience.thon"),
     CO_QUAN: N_("audience.co_quan"),
+    OFFICERS: N_("audience.officers"),
 }
 FIELDS = {
     "number": (N_("compose.ask_number"), NUMBER),
@@ -103,6 +107,8 @@ def _end(context: BotContext) -> int:
 
 def _audience_label(t: Translator, audience: Audience, size: AudienceSize, shown: int) -> str:
     """How the audience reads: a group's name, or the chosen units by name (a few, then more)."""
+    if audience.kind == COMMUNES:
+        return t.plain("audience.communes", codes=", ".join(audience.codes))
     if audience.kind != "units":
         return t.plain(AUDIENCE_LABELS[audience.kind])
     names = list(size.names)
@@ -337,17 +343,25 @@ async def receive_deadline(update: Update, context: BotContext) -> int:
 
 
 async def choose_audience(update: Update, context: BotContext) -> int:
-    """Offer the audience choices."""
+    """Offer the audience choices (a province officer also has communes and their officers)."""
     t = context.t
-    choices = buttons(
+    rows = [
         [(t("audience.button.all"), build(Action.COMPOSE_AUDIENCE_SET, ALL))],
         [
             (t("audience.button.thon"), build(Action.COMPOSE_AUDIENCE_SET, THON)),
             (t("audience.button.co_quan"), build(Action.COMPOSE_AUDIENCE_SET, CO_QUAN)),
         ],
         [(t("audience.button.pick"), build(Action.COMPOSE_AUDIENCE_SET, "pick"))],
-    )
-    await reply(update, t("audience.ask"), choices)
+    ]
+    _, province = await speaker(context)
+    if province is not None:
+        rows.append(
+            [
+                (t("audience.button.communes"), build(Action.COMPOSE_AUDIENCE_SET, COMMUNES)),
+                (t("audience.button.officers"), build(Action.COMPOSE_AUDIENCE_SET, OFFICERS)),
+            ]
+        )
+    await reply(update, t("audience.ask"), buttons(*rows))
     return AUDIENCE
 
 
@@ -358,7 +372,22 @@ async def set_audience(update: Update, context: BotContext) -> int:
     if choice == "pick":
         _save(context, replace(draft, picked=frozenset(draft.audience.codes), page=0))
         return await _show_picker(update, context, edit=False)
+    if choice == COMMUNES:
+        await reply(update, context.t("audience.ask_communes"))
+        return COMMUNE_CODES
     _save(context, replace(draft, audience=Audience(choice)))
+    return await _show_preview(update, context)
+
+
+async def receive_communes(update: Update, context: BotContext) -> int:
+    """Commune codes typed for a province's directive ("24001 24002"); unknown ones are named."""
+    typed = tuple(dict.fromkeys(_typed(update).replace(",", " ").replace(";", " ").split()))
+    audience = Audience(COMMUNES, typed)
+    unknown = await missing_codes(context.deps.db, audience) if typed else []
+    if not typed or unknown:
+        await reply(update, context.t("audience.unknown_communes", codes=", ".join(unknown)))
+        return COMMUNE_CODES
+    _save(context, replace(_draft(context), audience=audience))
     return await _show_preview(update, context)
 
 
@@ -562,9 +591,12 @@ def build_conversation(shared: SharedState, timeout_seconds: int) -> Conversatio
             AUDIENCE: [
                 CallbackQueryHandler(
                     set_audience,
-                    pattern=pattern(Action.COMPOSE_AUDIENCE_SET, "(all|thon|co_quan|pick)"),
+                    pattern=pattern(
+                        Action.COMPOSE_AUDIENCE_SET, "(all|thon|co_quan|pick|communes|officers)"
+                    ),
                 )
             ],
+            COMMUNE_CODES: [MessageHandler(typed, receive_communes)],
             PICK: [
                 MessageHandler(typed_text(), receive_codes),
                 CallbackQueryHandler(toggle_unit, pattern=pattern(Action.COMPOSE_PICK, ".+")),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -25,7 +26,7 @@ from models import Commune, Contact, Directive, Role, Thread, ThreadStatus
 from models.db import Database
 from tests.cli_helpers import run_cli_async
 from tests.conftest import ADMIN_ID, SettingsFactory
-from tests.helpers import button_data, labels, register, snapshot
+from tests.helpers import button_data, labels, register, snapshot, until
 
 SessionFactory = async_sessionmaker[AsyncSession]
 VI = translator("vi")
@@ -154,6 +155,73 @@ async def test_a_province_officers_directive_speaks_for_the_province_to_every_co
     for head in (HEAD_A, HEAD_B):
         [received] = await client.expect(head, after=after)
         assert received["text"].startswith("📢 THÔNG BÁO CỦA BAN CHỈ ĐẠO TỈNH ĐẮK LẮK")
+    # The summary rolls acknowledgements up per commune.
+    await client.click(HEAD_B, received["message_id"], button_data(received, "✅ Đã nhận"))
+
+    async def rolled_up() -> bool:
+        events = await client.events(PROVINCE_OFFICER, after=after)
+        return any("Xã Ea Kar: 1/1 đã nhận" in (e["text"] or "") for e in events)
+
+    await until(rolled_up, what="the summary per commune")
+
+
+async def _audience(client: SandboxClient, text: str, choice: str) -> dict[str, Any]:
+    """The province officer composes `text` and opens the audience choices, then `choice`."""
+    _preview, control = await client.converse(PROVINCE_OFFICER, text, replies=2)
+    audience = next(label for label in labels(control) if label.startswith("👥"))
+    [choices] = await client.click(
+        PROVINCE_OFFICER, control["message_id"], button_data(control, audience)
+    )
+    assert choice in labels(choices)
+    [answer] = await client.click(
+        PROVINCE_OFFICER, choices["message_id"], button_data(choices, choice)
+    )
+    return answer
+
+
+async def test_a_province_directive_goes_to_chosen_communes_or_their_officers_only(
+    province: None, client: SandboxClient
+) -> None:
+    ask = await _audience(client, "/thongbao Họp riêng xã Ea Kar", "🏘 Chọn xã, phường")
+    assert ask["html"] == VI("audience.ask_communes")
+    [unknown] = await client.converse(PROVINCE_OFFICER, "24002 99999")
+    assert unknown["html"] == VI("audience.unknown_communes", codes="99999")
+    _old, _preview, control = await client.converse(PROVINCE_OFFICER, "24002", replies=3)
+    assert "Mọi đơn vị của các xã 24002 — 2 đơn vị, 1 người nhận" in control["text"]
+    after = await client.last_seq()
+    await client.click(PROVINCE_OFFICER, control["message_id"], button_data(control, "📤 Gửi"))
+    [received] = await client.expect(HEAD_B, after=after)
+    assert "Họp riêng xã Ea Kar" in received["text"]
+    assert not [e for e in await client.events(HEAD_A, after=after) if "Họp" in (e["text"] or "")]
+    # Only the communes' officers: their two officers, no head.
+    *_shown, control = await _audience_officers(client)
+    assert "Cán bộ các xã, phường — 0 đơn vị, 2 người nhận" in control["text"]
+    after = await client.last_seq()
+    await client.click(PROVINCE_OFFICER, control["message_id"], button_data(control, "📤 Gửi"))
+    for officer in (OFFICER_A, OFFICER_B):
+        [received] = await client.expect(officer, after=after)
+        assert "Giao ban cán bộ" in received["text"]
+    for head in (HEAD_A, HEAD_B):
+        assert not [
+            e for e in await client.events(head, after=after) if "Giao ban" in (e["text"] or "")
+        ]
+
+
+async def _audience_officers(client: SandboxClient) -> list[dict[str, Any]]:
+    """A directive to the communes' officers only, up to its preview."""
+    _preview, control = await client.converse(
+        PROVINCE_OFFICER, "/thongbao Giao ban cán bộ các xã", replies=2
+    )
+    audience = next(label for label in labels(control) if label.startswith("👥"))
+    [choices] = await client.click(
+        PROVINCE_OFFICER, control["message_id"], button_data(control, audience)
+    )
+    return await client.click(
+        PROVINCE_OFFICER,
+        choices["message_id"],
+        button_data(choices, "👮 Chỉ cán bộ các xã"),
+        replies=3,
+    )
 
 
 async def test_the_province_ranks_every_commune_and_drills_down(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from sqlalchemy import Select, func, insert, literal, select, update
+from sqlalchemy import Select, case, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.broadcasts.audience import (
@@ -21,6 +21,7 @@ from bot.services.common.audit import record_event
 from models import (
     COMPOSED_KINDS,
     Acknowledgement,
+    Commune,
     Contact,
     Delivery,
     DeliveryStatus,
@@ -437,6 +438,9 @@ class BroadcastSummary:
     units: int
     # Units of the audience where nobody has registered: nothing reached them.
     unreached_units: int = 0
+    # A directive reaching several communes: (commune, units acknowledged, units reached) each,
+    # the least acknowledged first ("Xã Ea Knốp 40/45 đã nhận").
+    by_commune: tuple[tuple[str, int, int], ...] = ()
 
 
 async def _view(session: AsyncSession, directive_id: int) -> BroadcastView | None:
@@ -511,7 +515,43 @@ async def _summary(
         len(acked),
         len(acked) + len(waiting),
         await _unreached_units(session, directive_id),
+        await _acks_by_commune(session, directive_id),
     )
+
+
+async def _acks_by_commune(
+    session: AsyncSession, directive_id: int
+) -> tuple[tuple[str, int, int], ...]:
+    """Per commune reached: units acknowledged and reached (one commune: its total says it)."""
+    reached = (
+        select(Unit.id.label("unit_id"), Unit.commune_id.label("commune_id"))
+        .join(Contact, Contact.unit_id == Unit.id)
+        .join(Delivery, Delivery.contact_id == Contact.id)
+        .where(Delivery.directive_id == directive_id, Unit.commune_id.is_not(None))
+        .distinct()
+        .subquery()
+    )
+    acked = (
+        select(Contact.unit_id)
+        .join(Acknowledgement, Acknowledgement.contact_id == Contact.id)
+        .where(Acknowledgement.directive_id == directive_id)
+    )
+    rows = (
+        await session.execute(
+            select(
+                Commune.name,
+                func.count(case((reached.c.unit_id.in_(acked), 1))),
+                func.count(),
+            )
+            .select_from(reached)
+            .join(Commune, Commune.id == reached.c.commune_id)
+            .group_by(Commune.id, Commune.name)
+        )
+    ).all()
+    if len(rows) < 2:
+        return ()
+    lines = [(str(name), int(done), int(total)) for name, done, total in rows]
+    return tuple(sorted(lines, key=lambda line: (line[1] / line[2], line[0])))
 
 
 async def _unreached_units(session: AsyncSession, directive_id: int) -> int:

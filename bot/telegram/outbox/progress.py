@@ -45,7 +45,7 @@ def summary_text(t: Translator, summary: BroadcastSummary) -> Html:
     )
     return t(
         "broadcast.summary",
-        unreached=unreached,
+        unreached=Html(unreached + _by_commune(t, summary)),
         subject=subject_of(t, summary.view.kind, summary.view.subject),
         sent=counts[DeliveryStatus.SENT],
         failed=counts[DeliveryStatus.FAILED],
@@ -54,6 +54,24 @@ def summary_text(t: Translator, summary: BroadcastSummary) -> Html:
         acknowledged=summary.acknowledged_units,
         units=summary.units,
     )
+
+
+# The summary is one message: past these, the communes left are counted, not named.
+COMMUNES_NAMED = 15
+
+
+def _by_commune(t: Translator, summary: BroadcastSummary) -> Html:
+    """A province's directive: each commune's units acknowledged, the least first."""
+    if not summary.by_commune:
+        return Html("")
+    lines = [
+        t("broadcast.commune_acks", commune=name, acknowledged=done, units=total)
+        for name, done, total in summary.by_commune[:COMMUNES_NAMED]
+    ]
+    more = len(summary.by_commune) - COMMUNES_NAMED
+    if more > 0:
+        lines.append(t("broadcast.more_communes", count=more))
+    return Html("\n" + "\n".join(lines))
 
 
 class ProgressPresenter:
