@@ -21,8 +21,19 @@ from bot.app import build_application, polling
 from bot.sandbox.client import SandboxClient
 from bot.services.registry.contacts import PROVINCE, grant
 from bot.services.registry.units import import_units_file
+from bot.telegram.context import BotApplication
 from bot.texts import translator
-from models import Commune, Contact, Directive, Role, Thread, ThreadStatus
+from models import (
+    Commune,
+    Contact,
+    Delivery,
+    Directive,
+    Role,
+    Schedule,
+    ScheduleKind,
+    Thread,
+    ThreadStatus,
+)
 from models.db import Database
 from tests.cli_helpers import run_cli_async
 from tests.conftest import ADMIN_ID, SettingsFactory
@@ -57,15 +68,16 @@ async def province(
     make_settings: SettingsFactory,
     client: SandboxClient,
     session_factory: SessionFactory,
-) -> AsyncIterator[None]:
+) -> AsyncIterator[BotApplication]:
     """The communes' heads registered and reporting, the bot polling the sandbox."""
-    async with polling(build_application(make_settings())):
+    application = build_application(make_settings())
+    async with polling(application):
         await register(client, session_factory, HEAD_A, "A01")
         await register(client, session_factory, HEAD_B, "B01")
         await client.open_chats([OFFICER_A, OFFICER_B, PROVINCE_OFFICER, ADMIN_ID])
         await client.converse(HEAD_A, "/baocao 300 10")
         await client.converse(HEAD_B, "/baocao 500 20")
-        yield
+        yield application
 
 
 async def _commune_id(session_factory: SessionFactory, code: str) -> int:
@@ -292,6 +304,33 @@ async def test_the_province_sees_late_communes_and_reminds_their_officers(
     drilled = await client.converse(PROVINCE_OFFICER, "/chuabaocao 24001", settle=0.5)
     shown = " ".join(str(labels(event)) + (event["text"] or "") for event in drilled)
     assert "Buôn Ea Tih" in shown and "Ea Kar" not in shown and "Nhắc ngay" not in shown
+
+
+async def test_the_provinces_digest_goes_by_commune_to_the_province_only(
+    province: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    from scheduler.jobs import run_now
+
+    async with session_factory() as session:
+        digest = await session.scalar(
+            select(Schedule.id).where(Schedule.kind == ScheduleKind.DIGEST)
+        )
+    assert digest is not None
+    after = await client.last_seq()
+    assert await run_now(province, digest) == 2  # the province officer and the admin
+    [message] = await client.expect(PROVINCE_OFFICER, after=after)
+    assert message["text"].startswith("📊 Bản tin Bình dân học vụ số — tỉnh Đắk Lắk")
+    assert "• Xã Ea Kar (24002): 1/2 đơn vị đã báo cáo" in message["text"]
+    async with session_factory() as session:
+        reached = set(
+            await session.scalars(
+                select(Contact.telegram_user_id)
+                .join(Delivery, Delivery.contact_id == Contact.id)
+                .join(Directive, Directive.id == Delivery.directive_id)
+                .where(Directive.body_key == "message.province_digest")
+            )
+        )
+    assert reached == {PROVINCE_OFFICER, ADMIN_ID}  # not each commune's officers
 
 
 async def test_grants_and_invites_carry_their_scope(

@@ -167,6 +167,36 @@ def _digest(t: Translator, params: dict[str, Any], unit: str | None = None) -> s
     return "\n".join(lines)
 
 
+def _province_digest(t: Translator, params: dict[str, Any], unit: str | None = None) -> str:
+    """The province's digest: its totals, then the communes behind, least complete first."""
+    percent = params["percent"]
+    lines = [
+        t.plain(
+            "message.province_digest.title", province=params["province"], period=params["period"]
+        ),
+        t.plain(
+            "message.province_digest.totals",
+            communes=params["communes"],
+            enrolled=params["enrolled"],
+            adults=params["adults"],
+            percent=t.percent(percent) if percent is not None else "—",
+            reported=params["reported"],
+            units=params["units"],
+        ),
+    ]
+    if params["behind"]:
+        lines.append(t.plain("message.province_digest.behind"))
+        lines += [
+            t.plain(
+                "message.province_digest.line", name=name, code=code, reported=done, units=units
+            )
+            for name, code, done, units in params["behind"]
+        ]
+    if params["more"]:
+        lines.append(t.plain("message.province_digest.more", count=params["more"]))
+    return "\n".join(lines)
+
+
 def change_phrase(t: Translator, delta: int) -> str:
     """Word a change between periods ("tăng 120", "giảm 3", "không đổi"), in one place."""
     if delta == 0:
@@ -179,6 +209,7 @@ def change_phrase(t: Translator, delta: int) -> str:
 COMPOSED: dict[str, Callable[[Translator, dict[str, Any], str | None], str]] = {
     N_("message.escalation"): _escalation,
     N_("message.digest"): _digest,
+    N_("message.province_digest"): _province_digest,
     N_("message.chase"): _chase,
     N_("message.reminder"): _reminder,
 }

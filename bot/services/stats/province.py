@@ -81,7 +81,47 @@ class ProvinceView:
 async def is_province(db: Database) -> bool:
     """Whether this deployment serves several communes (its unit file named them)."""
     async with db.read() as session:
-        return bool(await session.scalar(select(func.count()).select_from(Commune)))
+        return await has_communes(session)
+
+
+async def has_communes(session: AsyncSession) -> bool:
+    """`is_province` inside the caller's transaction."""
+    return bool(await session.scalar(select(func.count()).select_from(Commune)))
+
+
+# The province's digest names the communes most behind, and counts the rest.
+DIGEST_COMMUNES = 20
+
+
+def province_digest(lines: list[CommuneLine], period: Period, province: str) -> DirectiveContent:
+    """The province's weekly digest for its officers: the totals, then the communes behind."""
+    behind = sorted(
+        (line for line in lines if line.reported < line.units),
+        key=lambda line: (line.completeness, line.code),
+    )
+    adults = sum(line.adults for line in lines)
+    enrolled = sum(line.enrolled for line in lines)
+    return DirectiveContent(
+        kind=MessageKind.DIGEST.value,
+        subject="",
+        body="",
+        body_key=N_("message.province_digest"),
+        body_params={
+            "province": province,
+            "period": period.label,
+            "communes": len(lines),
+            "enrolled": enrolled,
+            "adults": adults,
+            "percent": 100.0 * enrolled / adults if adults else None,
+            "reported": sum(line.reported for line in lines),
+            "units": sum(line.units for line in lines),
+            "behind": [
+                [line.name, line.code, line.reported, line.units]
+                for line in behind[:DIGEST_COMMUNES]
+            ],
+            "more": max(len(behind) - DIGEST_COMMUNES, 0),
+        },
+    )
 
 
 async def commune_by_code(db: Database, code: str) -> Commune | None:
@@ -93,7 +133,7 @@ async def commune_by_code(db: Database, code: str) -> Commune | None:
         return commune
 
 
-async def _lines(session: AsyncSession, period: Period, due: datetime) -> list[CommuneLine]:
+async def commune_lines(session: AsyncSession, period: Period, due: datetime) -> list[CommuneLine]:
     """Per commune: active units, reported this period, on time, and the thôn/buôn totals."""
     this_period = UnitProgress.period_key == period.key
     residential = Unit.kind.in_(RESIDENTIAL)
@@ -124,7 +164,7 @@ async def province_view(
     """Every commune's line for the current period, best share first."""
     period = period_at(now, period_kind, tz)
     async with db.read() as session:
-        lines = await _lines(session, period, deadline.due(period, period_kind, tz))
+        lines = await commune_lines(session, period, deadline.due(period, period_kind, tz))
     lines.sort(key=lambda line: (-(line.percent or 0.0), line.code))
     return ProvinceView(period, lines)
 
