@@ -71,6 +71,9 @@ class GoodModel(Base):
     rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     spread_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     spread_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # "📢 Lan tỏa toàn tỉnh": a province officer sent it to every other commune's units, once.
+    province_spread_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    province_spread_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The outbox message that spread it (delivered and acknowledged like a directive).
     directive_id: Mapped[int | None] = mapped_column(
         ForeignKey("directives.id", ondelete="SET NULL"), nullable=True

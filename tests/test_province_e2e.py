@@ -28,11 +28,14 @@ from models import (
     Contact,
     Delivery,
     Directive,
+    GoodModel,
+    GoodModelStatus,
     Role,
     Schedule,
     ScheduleKind,
     Thread,
     ThreadStatus,
+    Unit,
 )
 from models.db import Database
 from tests.cli_helpers import run_cli_async
@@ -331,6 +334,53 @@ async def test_the_provinces_digest_goes_by_commune_to_the_province_only(
             )
         )
     assert reached == {PROVINCE_OFFICER, ADMIN_ID}  # not each commune's officers
+
+
+async def test_the_province_spreads_a_communes_good_model_to_the_others_once(
+    province: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    async with session_factory.begin() as session:
+        unit = await session.scalar(select(Unit).where(Unit.code == "A01"))
+        assert unit is not None
+        model = GoodModel(
+            unit_id=unit.id,
+            author_user_id=HEAD_A,
+            title="Lớp học buổi tối",
+            body="Bà con học cùng con cháu.",
+            status=GoodModelStatus.SPREAD,
+        )
+        session.add(model)
+        await session.flush()
+        model_id = model.id
+    forged = f"model:province:{model_id}"
+    [anchor] = await client.converse(OFFICER_A, "/huongdan")
+    after = await client.last_seq()
+    await client.press(OFFICER_A, anchor["message_id"], forged)
+    [refused] = await client.expect(OFFICER_A, after=after)
+    assert refused["text"] == VI.plain("model.province_not_province")
+    [listing] = await client.converse(PROVINCE_OFFICER, "/mohinh")
+    shown = await client.click(
+        PROVINCE_OFFICER, listing["message_id"], f"model:show:{model_id}", replies=2
+    )
+    offer = shown[-1]
+    assert offer["html"] == VI("model.province_offer")
+    after = await client.last_seq()
+    *_, done = await client.click(
+        PROVINCE_OFFICER, offer["message_id"], button_data(offer, "📢 Lan tỏa toàn tỉnh"), replies=2
+    )
+    assert done["html"] == VI(
+        "model.province_done", title="Lớp học buổi tối", unit="Thôn 1", recipients=1
+    )
+    [received] = await client.expect(HEAD_B, after=after)
+    assert received["text"].startswith("🌟 Mô hình hay — Thôn 1 (Xã Ea Knốp): Lớp học buổi tối")
+    assert "Ban chỉ đạo tỉnh Đắk Lắk giới thiệu" in received["text"]
+    assert not [
+        e for e in await client.events(HEAD_A, after=after) if "Mô hình" in (e["text"] or "")
+    ]
+    after = await client.last_seq()
+    await client.press(PROVINCE_OFFICER, offer["message_id"], forged)
+    [again] = await client.expect(PROVINCE_OFFICER, after=after)
+    assert again["text"] == VI.plain("model.province_already")
 
 
 async def test_grants_and_invites_carry_their_scope(

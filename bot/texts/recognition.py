@@ -55,6 +55,32 @@ def _spread(t: Translator, params: dict[str, Any], commune: str, course_url: str
     return model_blocks(t, params["unit"], params["title"], params["text"], commune, course_url)
 
 
+def _spread_province(
+    t: Translator, params: dict[str, Any], commune: str, course_url: str
+) -> list[Html]:
+    """A commune's good model as the province passes it on to the other communes."""
+    blocks = [
+        t(
+            "model.spread_province",
+            unit=params["unit"],
+            commune=params["commune"],
+            title=params["title"],
+        )
+    ]
+    if params["text"].strip():
+        blocks.append(Html(escape(params["text"].strip())))
+    blocks.append(
+        t(
+            "model.credit_province",
+            province=params["province"],
+            unit=params["unit"],
+            commune=params["commune"],
+        )
+    )
+    blocks.append(t("directive.course", url=course_url))
+    return blocks
+
+
 def _review(t: Translator, params: dict[str, Any], commune: str, course_url: str) -> list[Html]:
     """The model as officers receive it, to approve or refuse."""
     blocks = [t("model.review", unit=params["unit"], author=params["author"] or "—")]
@@ -194,6 +220,7 @@ Layout = Callable[[Translator, dict[str, Any], str, str], list[Html]]
 # Outbox messages laid out here, by their catalog key: (translator, values, commune, course link).
 LAYOUTS: dict[str, Layout] = {
     N_("model.spread"): _spread,
+    N_("model.spread_province"): _spread_province,
     N_("model.review"): _review,
     N_("model.thanks"): _thanks,
     N_("model.rejected"): _rejected,

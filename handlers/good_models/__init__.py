@@ -11,6 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.telegram.context import BotApplication
 from bot.telegram.ui.callbacks import Action, pattern
 from handlers.good_models.listing import show_model, show_models
+from handlers.good_models.province import spread_province
 from handlers.good_models.review import build_review_conversation
 from handlers.good_models.sharing import build_share_conversation
 from handlers.staff import staff_only
@@ -28,6 +29,9 @@ def register(application: BotApplication) -> None:
         )
     )
     application.add_handler(CommandHandler("mohinh", show_models))
+    application.add_handler(
+        CallbackQueryHandler(spread_province, pattern=pattern(Action.MODEL_PROVINCE, r"\d+"))
+    )
     application.add_handler(
         CallbackQueryHandler(show_model, pattern=pattern(Action.MODEL_SHOW, r"\d+"))
     )

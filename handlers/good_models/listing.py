@@ -25,6 +25,7 @@ from handlers.common import (
     message_of,
     reply,
 )
+from handlers.good_models.province import offer_province_spread
 from handlers.good_models.review import say_state, send_model, show_approved
 from handlers.good_models.sharing import review_buttons
 from models import GoodModelStatus, Role
@@ -126,8 +127,11 @@ async def show_model(update: Update, context: BotContext) -> None:
         return
     if model.status == GoodModelStatus.APPROVED and staff:
         await show_approved(update, context, model)
+        await offer_province_spread(update, context, model.model_id)
         return
     if model.status == GoodModelStatus.REJECTED:
         await say_state(update, context, model)
         return
     await send_model(context, chat_id, model, preview=False)
+    if staff:
+        await offer_province_spread(update, context, model.model_id)

@@ -50,9 +50,17 @@ def upgrade() -> None:
             )
             if indexed:
                 batch.create_index(op.f(f"ix_{table}_commune_id"), ["commune_id"])
+    # "📢 Lan tỏa toàn tỉnh": who sent a good model to the whole province, and when (once).
+    op.add_column("good_models", sa.Column("province_spread_by", sa.BigInteger(), nullable=True))
+    op.add_column(
+        "good_models", sa.Column("province_spread_at", sa.DateTime(timezone=True), nullable=True)
+    )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("good_models") as batch:
+        batch.drop_column("province_spread_at")
+        batch.drop_column("province_spread_by")
     for table, _on_delete, indexed in reversed(SCOPED):
         with op.batch_alter_table(table) as batch:
             if indexed:

@@ -40,6 +40,7 @@ class Action(enum.StrEnum):
     COMPOSE_NEW = "dir:new"
     COMPOSE_TEMPLATE = "dir:template"
     COMPOSE_OFFICIAL = "dir:official"
+    MODEL_PROVINCE = "model:province"
     COMPOSE_RECENT = "dir:recent"
     COMPOSE_FIELD = "dir:field"
     COMPOSE_BODY = "dir:body"

@@ -90,6 +90,7 @@ _MODEL_REVIEW = (
     Action.MODEL_PAGE,
     Action.MODEL_PICKED,
     Action.MODEL_SPREAD,
+    Action.MODEL_PROVINCE,
 )
 _COMMENDATION = (
     Action.COMMEND_PERIOD,
