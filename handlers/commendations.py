@@ -32,6 +32,8 @@ from bot.texts import Html, Translator
 from bot.texts.recognition import commend_lines, threshold_text
 from handlers.common import callback_data, message_of, now_utc, remove_buttons
 from handlers.picker import PickerActions, picker_keyboard, redraw_picker
+from handlers.province import speaker
+from handlers.province_commend import send_province_list, show_province_commendation
 
 PICKER = PickerActions(Action.COMMEND_PICK, Action.COMMEND_PAGE, Action.COMMEND_PICKED)
 MAX_TEXT = 4096
@@ -170,7 +172,10 @@ def _draft_of(proposal: Proposal, which: str, message_id: int | None) -> Commend
 
 
 async def start_commendation(update: Update, context: BotContext) -> None:
-    """/bieuduong: the list the figures propose for the current period."""
+    """/bieuduong: the list the figures propose for the current period (a province's: communes)."""
+    if (await speaker(context))[1] is not None:
+        await show_province_commendation(update, context)
+        return
     t = context.t
     previous = context.drafts.commendation
     if previous is not None and previous.controls_message_id is not None:
@@ -408,5 +413,6 @@ def register(application: BotApplication) -> None:
         (Action.COMMEND_PDF, send_pdf, ""),
         (Action.COMMEND_SEND, send_list, ""),
         (Action.COMMEND_CANCEL, cancel, ""),
+        (Action.PROVINCE_COMMEND, send_province_list, ""),
     ):
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern(action, args)))

@@ -383,6 +383,31 @@ async def test_the_province_spreads_a_communes_good_model_to_the_others_once(
     assert again["text"] == VI.plain("model.province_already")
 
 
+async def test_the_province_commends_communes_to_their_officers_once(
+    province: BotApplication, client: SandboxClient
+) -> None:
+    [proposal] = await client.converse(PROVINCE_OFFICER, "/bieuduong")
+    text = proposal["text"]
+    assert text.index("🥇 1. Xã Ea Kar") < text.index("🥈 2. Xã Ea Knốp")
+    assert "xếp thứ 1 về tỷ lệ người trưởng thành đăng ký học (62,5%)" in text
+    after = await client.last_seq()
+    send = button_data(proposal, "📤 Gửi tới cán bộ các xã")
+    [answer] = await client.click(PROVINCE_OFFICER, proposal["message_id"], send)
+    assert answer["text"] == VI.plain("province.commend.sent", officers=2)
+    for officer in (OFFICER_A, OFFICER_B):
+        [listed] = await client.expect(officer, after=after)
+        assert listed["text"].startswith("🏆 Ban chỉ đạo tỉnh Đắk Lắk biểu dương các xã, phường")
+    for head in (HEAD_A, HEAD_B):
+        assert not [e for e in await client.events(head, after=after) if "🏆" in (e["text"] or "")]
+    after = await client.last_seq()
+    await client.press(PROVINCE_OFFICER, proposal["message_id"], send)  # a second press
+    [again] = await client.expect(PROVINCE_OFFICER, after=after)
+    assert again["text"] == VI.plain("button.expired")
+    # A commune officer's /bieuduong is still their commune's own list of units.
+    [own] = await client.converse(OFFICER_A, "/bieuduong")
+    assert own["text"].startswith("🏆 Đề nghị biểu dương kỳ") and "Ea Kar" not in own["text"]
+
+
 async def test_grants_and_invites_carry_their_scope(
     province: None, client: SandboxClient, session_factory: SessionFactory
 ) -> None:

@@ -215,6 +215,41 @@ def milestone_congrats(t: Translator, unit: str, reached: Sequence[Reached]) -> 
     )
 
 
+def province_commend_lines(t: Translator, communes: Sequence[Any], target: float) -> list[Html]:
+    """One line per commune of the province's list: medal, name, places and target."""
+    lines = []
+    for number, (name, percent, share_rank, rise_rank, reached) in enumerate(communes, start=1):
+        merits = []
+        if share_rank:
+            shown = t.percent(percent) if percent is not None else "—"
+            merits.append(t.plain("province.commend.share", rank=share_rank, percent=shown))
+        if rise_rank:
+            merits.append(t.plain("province.commend.rise", rank=rise_rank))
+        if reached:
+            merits.append(t.plain("province.commend.target", target=threshold_text(t, target)))
+        lines.append(
+            t(
+                "province.commend.line",
+                number=str(number),
+                medal=MEDALS.get(share_rank or 0, OTHER_MEDAL),
+                name=name,
+                merits="; ".join(merits),
+            )
+        )
+    return lines
+
+
+def _province_commend_list(
+    t: Translator, params: dict[str, Any], commune: str, course_url: str
+) -> list[Html]:
+    """The province's list, as every commune's officers receive it."""
+    return [
+        t("province.commend.title", province=params["province"], period=params["period"]),
+        *province_commend_lines(t, params["communes"], float(params["target"])),
+        t("province.commend.end"),
+    ]
+
+
 Layout = Callable[[Translator, dict[str, Any], str, str], list[Html]]
 
 # Outbox messages laid out here, by their catalog key: (translator, values, commune, course link).
@@ -225,6 +260,7 @@ LAYOUTS: dict[str, Layout] = {
     N_("model.thanks"): _thanks,
     N_("model.rejected"): _rejected,
     N_("commend.list"): _commend_list,
+    N_("province.commend_list"): _province_commend_list,
     N_("commend.congrats"): _congrats,
     N_("milestone.officers"): _milestone_line,
 }

@@ -19,7 +19,7 @@ from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.directives import OutboxSignal, create_directive
 from bot.services.common.keys import N_
 from bot.services.reports.periods import DeadlineRule, Period, period_at
-from bot.services.stats.stats import RESIDENTIAL
+from bot.services.stats.stats import RESIDENTIAL, before_period
 from models import Commune, MessageKind, Unit, UnitProgress, scope
 from models.db import Database
 
@@ -38,6 +38,13 @@ class CommuneLine:
     on_time: int
     adults: int
     enrolled: int
+    # Its thôn/buôn's enrolled figure when the period began (for the rise).
+    start_enrolled: int = 0
+
+    @property
+    def rise_points(self) -> float:
+        """The rise this period, in points of its adults (a small commune compares fairly)."""
+        return 100.0 * (self.enrolled - self.start_enrolled) / self.adults if self.adults else 0.0
 
     @property
     def completeness(self) -> float:
@@ -149,6 +156,7 @@ async def commune_lines(session: AsyncSession, period: Period, due: datetime) ->
             ),
             func.coalesce(func.sum(case((residential, Unit.adults), else_=0)), 0),
             func.coalesce(func.sum(case((residential, UnitProgress.enrolled), else_=0)), 0),
+            func.coalesce(func.sum(case((residential, before_period(period.key)), else_=0)), 0),
         )
         .select_from(Commune)
         .outerjoin(Unit, and_(Unit.commune_id == Commune.id, Unit.active.is_(True)))

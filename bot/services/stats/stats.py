@@ -47,7 +47,7 @@ class UnitStat:
         return self.kind in RESIDENTIAL
 
 
-def _before_period(key: str) -> ColumnElement[int | None]:
+def before_period(key: str) -> ColumnElement[int | None]:
     """The figure that stood when the current period began."""
     return case(
         (UnitProgress.period_key == key, UnitProgress.before_enrolled),
@@ -68,7 +68,7 @@ def _stat_query(period: Period) -> Select[Any]:
             UnitProgress.completed,
             UnitProgress.reported_at,
             UnitProgress.reporter_name,
-            _before_period(period.key),
+            before_period(period.key),
             UnitProgress.period_key,
         )
         .outerjoin(UnitProgress, UnitProgress.unit_id == Unit.id)
@@ -150,7 +150,7 @@ async def _totals(session: AsyncSession, key: str) -> dict[bool, tuple[int, ...]
             func.coalesce(func.sum(Unit.adults), 0),
             func.coalesce(func.sum(UnitProgress.enrolled), 0),
             func.coalesce(func.sum(UnitProgress.completed), 0),
-            func.coalesce(func.sum(_before_period(key)), 0),
+            func.coalesce(func.sum(before_period(key)), 0),
             func.coalesce(func.sum(case((UnitProgress.period_key == key, 1), else_=0)), 0),
         )
         .outerjoin(UnitProgress, UnitProgress.unit_id == Unit.id)

@@ -60,6 +60,7 @@ class Action(enum.StrEnum):
     STATS_NUDGE = "stats:nudge"
     LATE_INVITE = "late:invite"
     PROVINCE_NUDGE = "province:nudge"
+    PROVINCE_COMMEND = "province:commend"
     # Schedules.
     SCHEDULE_RUN = "sched:run"
     SCHEDULE_TOGGLE = "sched:toggle"

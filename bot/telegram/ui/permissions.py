@@ -103,6 +103,7 @@ _COMMENDATION = (
     Action.COMMEND_PDF,
     Action.COMMEND_SEND,
     Action.COMMEND_CANCEL,
+    Action.PROVINCE_COMMEND,
 )
 _UNITS = (
     Action.UNIT_PAGE,
