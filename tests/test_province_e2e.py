@@ -466,3 +466,23 @@ async def test_the_cli_grants_a_commune_officer_and_refuses_a_bad_scope(
         refused = await session.scalar(select(Contact).where(Contact.telegram_user_id == 896_301))
     assert contact is not None and contact.commune_id == expected
     assert refused is None
+
+
+async def test_the_cli_reads_one_commune_with_commune(
+    communes: None, db_url: str, tmp_path: Path
+) -> None:
+    listed = await run_cli_async(["units", "list", "--commune", "24002"], DATABASE_URL=db_url)
+    assert listed.returncode == 0, listed.stderr
+    assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == ["B01", "B02"]
+    report = tmp_path / "ea-kar.xlsx"
+    exported = await run_cli_async(
+        ["export", str(report), "--commune", "24002"], DATABASE_URL=db_url
+    )
+    assert exported.returncode == 0, exported.stderr
+    sheet = load_workbook(report).active
+    assert sheet is not None
+    cells = " ".join(str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value)
+    assert "EA KAR" in cells.upper() and "Công an xã Ea Kar" in cells and "Buôn Ea Tih" not in cells
+    unknown = await run_cli_async(["units", "list", "--commune", "99999"], DATABASE_URL=db_url)
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == "binhdan: " + VI.plain("province.unknown", code="99999")

@@ -12,6 +12,7 @@ import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -51,7 +52,7 @@ from bot.texts.maintenance import backup_problem, backup_size
 from bot.texts.people import GRANT_REFUSALS, people_rows
 from bot.texts.schedules import describe_rule, kind_label
 from bot.texts.units import unit_file_problems
-from models import Role
+from models import Commune, Role, scope
 from models.db import Database, open_database
 
 M_ARENA_MAX = -8
@@ -72,6 +73,31 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+def narrowed(args: argparse.Namespace, settings: Settings) -> Settings:
+    """`--commune CODE`: the command reads and writes that commune only (models/scope.py).
+
+    Its reports then name the commune; an unknown code is one line and exit 2.
+    """
+    code = getattr(args, "scope_commune", None)
+    if code is None:
+        return settings
+    upgrade_to_head(settings.database_url)
+    commune = asyncio.run(_commune(settings, code))
+    if commune is None:
+        raise CliError(N_("province.unknown"), code=code)
+    scope.enter(commune.id)  # asyncio.run copies it into each command's own loop
+    return settings.model_copy(update={"commune_name": commune.short_name})
+
+
+async def _commune(settings: Settings, code: str) -> Commune | None:
+    """A commune by its code."""
+    async with database(settings) as db, db.read() as session:
+        found: Commune | None = await session.scalar(
+            select(Commune).where(Commune.code == code.strip())
+        )
+        return found
 
 
 def limit_malloc_arenas() -> None:

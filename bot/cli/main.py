@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     unit_commands = units.add_subparsers(dest="units_command", required=True)
     unit_import = unit_commands.add_parser("import", help="import a CSV or XLSX unit list")
     unit_import.add_argument("file", type=Path)
-    unit_commands.add_parser("list", help="one unit per line")
+    unit_list = unit_commands.add_parser("list", help="one unit per line")
     unit_merge = unit_commands.add_parser(
         "merge", help="merge unit OLD into NEW (people and figures move, OLD is archived)"
     )
@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--since", help="from this day on (dd/mm/yyyy or yyyy-mm-dd)")
     users = commands.add_parser("users", help="the people with a role")
     user_commands = users.add_subparsers(dest="users_command", required=True)
-    user_commands.add_parser("list", help="everyone with a role, by role and unit")
+    user_list = user_commands.add_parser("list", help="everyone with a role, by role and unit")
     invites = commands.add_parser("invites", help="invite codes and links")
     output = invites.add_mutually_exclusive_group(required=True)
     output.add_argument(
@@ -149,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     broadcast.add_argument("--to", default="all", help="all | thon | co_quan | CODE,CODE,…")
     schedules = commands.add_parser("schedules", help="the schedules")
     schedule_commands = schedules.add_subparsers(dest="schedules_command", required=True)
-    schedule_commands.add_parser("list", help="each schedule with its next firing time")
+    schedule_list = schedule_commands.add_parser(
+        "list", help="each schedule with its next firing time"
+    )
     webhook = commands.add_parser("webhook", help="the Telegram webhook, by hand")
     webhook_commands = webhook.add_subparsers(dest="webhook_command", required=True)
     webhook_commands.add_parser("set", help="point Telegram at WEBHOOK_URL with WEBHOOK_SECRET")
@@ -165,6 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     revoke = commands.add_parser("revoke", help="take every role away from a user")
     revoke.add_argument("user_id")
+    # A commune officer's view of the shell: these read (or queue) for one commune only.
+    for scoped in (unit_list, user_list, invites, export, commend, broadcast, schedule_list):
+        scoped.add_argument(
+            "--commune",
+            dest="scope_commune",
+            metavar="CODE",
+            help="in a province: this commune only (its 5-digit code)",
+        )
     return parser
 
 
@@ -189,7 +199,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         "schedules": impl.cmd_schedules,
         "webhook": impl.cmd_webhook,
     }
-    return table[args.command](args, load_settings())
+    settings = impl.narrowed(args, load_settings())
+    return table[args.command](args, settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
