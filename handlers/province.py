@@ -197,8 +197,10 @@ async def nudge_commune(update: Update, context: BotContext) -> None:
 
 
 async def send_province_excel(update: Update, context: BotContext) -> None:
-    """`/xuatexcel` for the province: a row per commune and the total, then each commune's."""
+    """`/xuatexcel` for the province, as XLSX and PDF: communes ranked, then each one's."""
+    from bot.documents.province_pdf import province_pdf
     from bot.documents.province_xlsx import CommuneReport, build_province_workbook
+    from bot.documents.report_pdf import report_pdf
     from bot.documents.report_table import Signatures
 
     t, settings, db = context.t, context.deps.settings, context.deps.db
@@ -212,13 +214,21 @@ async def send_province_excel(update: Update, context: BotContext) -> None:
         with scope.narrowed(commune.id):
             data = await export_data(db, now, settings.tz, settings.report_period)
         reports.append(CommuneReport(commune.code, commune.short_name, data))
+    signatures = Signatures.from_settings(settings)
     workbook = build_province_workbook(
-        view, reports, settings.province_name, Signatures.from_settings(settings), settings.tz, t
+        view, reports, settings.province_name, signatures, settings.tz, t
     )
+    name = f"bao-cao-tinh-{now.astimezone(settings.tz):%Y-%m-%d}"
     await message_of(update).reply_document(
         workbook,
-        filename=f"bao-cao-tinh-{now.astimezone(settings.tz):%Y-%m-%d}.xlsx",
+        filename=f"{name}.xlsx",
         caption=t("province.xlsx_caption", period=view.period.label, communes=len(reports)),
+    )
+    pages = [report_pdf(r.data, r.name, signatures, settings.tz, t) for r in reports]
+    await message_of(update).reply_document(
+        province_pdf(view, pages, settings.province_name, t),
+        filename=f"{name}.pdf",
+        caption=t("pdf.caption", period=view.period.label),
     )
 
 

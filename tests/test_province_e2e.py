@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -259,8 +260,14 @@ async def test_the_province_ranks_every_commune_and_drills_down(
 async def test_the_province_report_has_a_row_per_commune_then_each_communes_sheet(
     province: None, client: SandboxClient
 ) -> None:
-    [document] = await client.converse(PROVINCE_OFFICER, "/xuatexcel")
+    document, printed = await client.converse(PROVINCE_OFFICER, "/xuatexcel", replies=2)
     assert document["file_name"].startswith("bao-cao-tinh-")
+    assert printed["file_name"].endswith(".pdf"), printed
+    reader = PdfReader(io.BytesIO(await client.download(printed["file_id"])))
+    ranking = reader.pages[0].extract_text()
+    assert ranking.index("Xã Ea Kar") < ranking.index("Xã Ea Knốp") and "TỔNG CỘNG" in ranking
+    rest = " ".join(page.extract_text() for page in reader.pages[1:])
+    assert "XÃ EA KAR" in rest.upper() and "XÃ EA KNỐP" in rest.upper()  # each commune's report
     workbook = load_workbook(io.BytesIO(await client.download(document["file_id"])))
     assert workbook.sheetnames == ["Toàn tỉnh", "24001 Ea Knốp", "24002 Ea Kar"]
     overview = workbook["Toàn tỉnh"]

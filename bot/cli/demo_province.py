@@ -17,12 +17,10 @@ from bot.cli.demo import (
     Demo,
     _arrival,
     _has,
-    _is,
     _opening,
     _save_file,
     _wait_summary,
 )
-from bot.sandbox.client import Event
 from bot.telegram.ui.callbacks import Action
 from bot.texts import N_
 
@@ -145,11 +143,10 @@ async def act_province_export(demo: Demo) -> None:
     province = t.plain("demo.who.province_officer")
     demo.title(t.plain("demo.act.province_export"))
     demo.user(province, "/xuatexcel")
-    after = await demo.client.last_seq()
-    await demo.client.send(PROVINCE_OFFICER, "/xuatexcel")
-    document: Event = await _arrival(demo, PROVINCE_OFFICER, after, _is("sendDocument"))
-    demo.bot([document])
-    await _save_file(demo, document, "bao-cao-tinh.xlsx")
+    workbook, printed = await demo.client.converse(PROVINCE_OFFICER, "/xuatexcel", replies=2)
+    demo.bot([workbook, printed])
+    await _save_file(demo, workbook, "bao-cao-tinh.xlsx")
+    await _save_file(demo, printed, "bao-cao-tinh.pdf")
 
 
 PROVINCE_ACTS: list[Act] = [
