@@ -31,6 +31,7 @@ from bot.telegram.intake.inbox import Inbox
 from bot.telegram.intake.throttle import UserThrottle
 from bot.telegram.intake.update_steps import UpdateSteps
 from bot.telegram.intake.updates import ChatOrderedUpdateProcessor
+from bot.telegram.job_queue import DeploymentJobQueue
 from bot.telegram.outbox.dispatcher import OutboxDispatcher
 from bot.telegram.outbox.ratelimit import FloodRateLimiter, Limits
 from bot.telegram.ui.menus import set_chat_menu, set_default_menu, set_descriptions
@@ -156,6 +157,7 @@ def build_application(
                 read_timeout=settings.http_read_timeout_seconds,
             )
         )
+        .job_queue(DeploymentJobQueue())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build(),

@@ -37,6 +37,7 @@ from models import (
     Thread,
     ThreadStatus,
     Unit,
+    scope,
 )
 from models.db import Database
 from tests.cli_helpers import run_cli_async
@@ -62,8 +63,9 @@ async def communes(db: Database, tmp_path: Path) -> None:
     path = tmp_path / "tinh.csv"
     path.write_text(PROVINCE_CSV, encoding="utf-8")
     await import_units_file(db, path)
-    for user, scope in ((OFFICER_A, "24001"), (OFFICER_B, "24002"), (PROVINCE_OFFICER, PROVINCE)):
-        await grant(db, actor_user_id=None, user_id=user, role=Role.OFFICER, scope=scope)
+    officers = ((OFFICER_A, "24001"), (OFFICER_B, "24002"), (PROVINCE_OFFICER, PROVINCE))
+    for user, covers in officers:
+        await grant(db, actor_user_id=None, user_id=user, role=Role.OFFICER, scope=covers)
 
 
 @pytest.fixture
@@ -413,6 +415,24 @@ async def test_the_province_commends_communes_to_their_officers_once(
     # A commune officer's /bieuduong is still their commune's own list of units.
     [own] = await client.converse(OFFICER_A, "/bieuduong")
     assert own["text"].startswith("🏆 Đề nghị biểu dương kỳ") and "Ea Kar" not in own["text"]
+
+
+async def test_a_job_never_runs_in_the_scope_of_the_update_that_armed_its_timer(
+    province: BotApplication, client: SandboxClient
+) -> None:
+    seen: list[int | None] = []
+
+    async def probe(_context: object) -> None:
+        seen.append(scope.current_commune.get())
+
+    queue = province.job_queue
+    assert queue is not None
+    queue.run_once(probe, 2.0)
+    # A head's conversation step adds its time-out job, re-arming the scheduler's timer
+    # inside that head's update, narrowed to commune A.
+    await client.converse(HEAD_A, "/baocao")
+    await until(lambda: seen, what="the job")
+    assert seen == [None]
 
 
 async def test_grants_and_invites_carry_their_scope(
