@@ -46,6 +46,7 @@ class Notice(enum.Enum):
     HOW_TO_REGISTER = "how_to_register"
     NOT_ALLOWED = "not_allowed"
     TOO_FAST = "too_fast"
+    NO_SCOPE = "no_scope"  # an officer a province has not placed in a commune
     FAILED = "failed"  # the gate itself could not decide
 
 
@@ -55,12 +56,14 @@ BUTTON_NOTICES = {
     Notice.HOW_TO_REGISTER: N_("stranger.button"),
     Notice.NOT_ALLOWED: N_("access.not_allowed"),
     Notice.TOO_FAST: N_("access.too_fast"),
+    Notice.NO_SCOPE: N_("access.no_scope"),
     Notice.FAILED: N_("error.internal"),
 }
 MESSAGE_NOTICES = {
     Notice.HOW_TO_REGISTER: N_("stranger.how_to"),
     Notice.NOT_ALLOWED: N_("access.not_allowed"),
     Notice.TOO_FAST: N_("access.too_fast"),
+    Notice.NO_SCOPE: N_("access.no_scope"),
     Notice.FAILED: N_("error.internal"),
 }
 
@@ -140,6 +143,9 @@ def _by_role(update: Update, identity: Identity) -> Refusal | None:
     role = identity.role
     if role is None and not _stranger_may(update):
         return Refusal("not registered", Notice.HOW_TO_REGISTER)
+    if identity.commune_id == scope.NOWHERE and not _stranger_may(update):
+        # Fail closed: in a province, an officer granted no commune sees none.
+        return Refusal("officer with no scope in a province", Notice.NO_SCOPE)
     command = command_of(update)
     if command is not None and not command_allowed(command, role):
         return Refusal(f"/{command} not allowed to role {role}", Notice.NOT_ALLOWED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
@@ -52,6 +52,9 @@ class Contact(Base):
     commune_id: Mapped[int | None] = mapped_column(
         ForeignKey("communes.id", ondelete="SET NULL"), nullable=True, index=True
     )
+    # A province officer, said explicitly: in a province, an officer with neither this nor a
+    # commune sees nothing (fails closed) rather than every commune.
+    province_wide: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[ContactStatus] = mapped_column(
         str_enum(ContactStatus, "contact_status"), default=ContactStatus.ACTIVE
     )

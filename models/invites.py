@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
@@ -29,6 +29,8 @@ class Invite(Base):
     commune_id: Mapped[int | None] = mapped_column(
         ForeignKey("communes.id", ondelete="CASCADE"), nullable=True
     )
+    # `/moi canbo tỉnh`: whoever joins with it is a province officer.
+    province_wide: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     max_uses: Mapped[int | None] = mapped_column(Integer, nullable=True)
     uses: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -19,11 +19,11 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, event, or_, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, and_, event, exists, or_, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from models.communes import Commune
-from models.contacts import Contact
+from models.contacts import Contact, Role
 from models.directives import Directive
 from models.evidence import Evidence
 from models.invites import Invite
@@ -36,6 +36,9 @@ from models.units import Unit
 
 # Rows that belong to one unit, and so to its commune.
 UNIT_ROWS = (Report, UnitProgress, Evidence, Thread, GoodModel, CommendationUnit, Milestone)
+
+# An officer a province has not placed (no commune, no province-wide grant): sees nothing.
+NOWHERE = 0
 
 current_commune: ContextVar[int | None] = ContextVar("current_commune", default=None)
 
@@ -120,12 +123,19 @@ def contacts_in_scope() -> ColumnElement[bool]:
 
 
 def staff_in_scope() -> ColumnElement[bool]:
-    """Officers of the scope: the commune's own, or, unscoped, those without a commune."""
-    # Unscoped, that is a province's officers and admins, or every officer of one commune.
+    """Officers of the scope: the commune's own, or, unscoped, those over the whole deployment.
+
+    Unscoped, that is a province's admins and province officers, or, with no commune at all,
+    every officer of the one commune; never an officer a province has not placed.
+    """
     commune_id = current_commune.get()
-    if commune_id is None:
-        return Contact.commune_id.is_(None)
-    return Contact.commune_id == commune_id
+    if commune_id is not None:
+        return Contact.commune_id == commune_id
+    one_commune = ~exists().where(Commune.id.is_not(None))
+    return and_(
+        Contact.commune_id.is_(None),
+        or_(Contact.role == Role.ADMIN, Contact.province_wide.is_(True), one_commune),
+    )
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -435,6 +435,31 @@ async def test_a_job_never_runs_in_the_scope_of_the_update_that_armed_its_timer(
     assert seen == [None]
 
 
+async def test_an_officer_the_province_has_not_placed_sees_nothing(
+    province: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    # An officer from before the communes (no commune, no province-wide grant).
+    unplaced = 896_400
+    async with session_factory.begin() as session:
+        session.add(Contact(telegram_user_id=unplaced, chat_id=unplaced, role=Role.OFFICER))
+    await client.open_chats([unplaced])
+    [refused] = await client.converse(unplaced, "/thongke")
+    assert refused["html"] == VI("access.no_scope")
+    # An officer invite with a scope places them, even one already an officer (here the
+    # province officer, narrowed to one commune by the admin's new link).
+    [invite] = await client.converse(ADMIN_ID, "/moi canbo 24002")
+    code = invite["text"].split("?start=")[1].split()[0]
+    await client.converse(PROVINCE_OFFICER, f"/start {code}")
+    async with session_factory() as session:
+        moved = await session.scalar(
+            select(Contact).where(Contact.telegram_user_id == PROVINCE_OFFICER)
+        )
+    assert moved is not None and not moved.province_wide
+    assert moved.commune_id == await _commune_id(session_factory, "24002")
+    summary, _chart = await client.converse(PROVINCE_OFFICER, "/thongke", replies=2)
+    assert "Ea Kar" in summary["text"] and "Ea Knốp" not in summary["text"]
+
+
 async def test_grants_and_invites_carry_their_scope(
     province: None, client: SandboxClient, session_factory: SessionFactory
 ) -> None:

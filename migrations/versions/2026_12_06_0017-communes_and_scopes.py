@@ -50,6 +50,13 @@ def upgrade() -> None:
             )
             if indexed:
                 batch.create_index(op.f(f"ix_{table}_commune_id"), ["commune_id"])
+    # A province officer is said explicitly; in a province, an officer with neither a commune
+    # nor this sees nothing.
+    for table in ("contacts", "invites"):
+        op.add_column(
+            table,
+            sa.Column("province_wide", sa.Boolean(), nullable=False, server_default=sa.false()),
+        )
     # "📢 Lan tỏa toàn tỉnh": who sent a good model to the whole province, and when (once).
     op.add_column("good_models", sa.Column("province_spread_by", sa.BigInteger(), nullable=True))
     op.add_column(
@@ -61,6 +68,9 @@ def downgrade() -> None:
     with op.batch_alter_table("good_models") as batch:
         batch.drop_column("province_spread_at")
         batch.drop_column("province_spread_by")
+    for table in ("invites", "contacts"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("province_wide")
     for table, _on_delete, indexed in reversed(SCOPED):
         with op.batch_alter_table(table) as batch:
             if indexed:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ScalarSelect, func, or_, select, update
+from sqlalchemy import ScalarSelect, exists, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,7 @@ from bot.services.common.sync import IDENTITIES, bump
 from models import Commune, Contact, ContactStatus, LanguageChoice, Role, upsert
 from models.base import utcnow
 from models.db import Database
+from models.scope import NOWHERE
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,9 @@ def _language_of(user_id: int) -> ScalarSelect[str]:
     )
 
 
-def _identity(user_id: int, contact: Contact | None, language: str | None) -> Identity:
+def _identity(
+    user_id: int, contact: Contact | None, language: str | None, *, provincial: bool
+) -> Identity:
     """What the gate knows of a user; strangers and contacts who left have no role."""
     if contact is None or contact.status == ContactStatus.LEFT:
         return Identity(user_id, None, None, None, None, language=language)
@@ -61,17 +64,24 @@ def _identity(user_id: int, contact: Contact | None, language: str | None) -> Id
         unit_adults=contact.unit.adults if contact.unit else None,
         blocked=contact.status == ContactStatus.BLOCKED,
         language=language,
-        commune_id=_scope_of(contact),
+        commune_id=_scope_of(contact, provincial=provincial),
     )
 
 
-def _scope_of(contact: Contact) -> int | None:
-    """The commune a contact is narrowed to; admins always see the whole deployment."""
+def _scope_of(contact: Contact, *, provincial: bool) -> int | None:
+    """The commune a contact is narrowed to; admins always see the whole deployment.
+
+    In a province an officer covers the whole of it only when granted so: one without a
+    commune or that grant (left over from a one-commune deployment, or whose commune went)
+    is narrowed to nothing.
+    """
     if contact.role == Role.ADMIN:
         return None
-    if contact.role == Role.HEAD and contact.unit is not None:
-        return contact.unit.commune_id
-    return contact.commune_id
+    if contact.role == Role.HEAD:
+        return contact.unit.commune_id if contact.unit is not None else None
+    if contact.commune_id is not None:
+        return contact.commune_id
+    return NOWHERE if provincial and not contact.province_wide else None
 
 
 async def identify_many(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, Identity]:
@@ -88,8 +98,11 @@ async def identify_many(session: AsyncSession, user_ids: Sequence[int]) -> dict[
         )
     )
     languages = {user_id: language for user_id, language in chosen}
+    provincial = bool(await session.scalar(select(exists().where(Commune.id.is_not(None)))))
     return {
-        user_id: _identity(user_id, contacts.get(user_id), languages.get(user_id))
+        user_id: _identity(
+            user_id, contacts.get(user_id), languages.get(user_id), provincial=provincial
+        )
         for user_id in user_ids
     }
 
@@ -210,6 +223,7 @@ async def grant_role(
     commune_id = await officer_scope(session, role, scope)
     if isinstance(commune_id, GrantOutcome):
         return GrantResult(commune_id)
+    province_wide = role == Role.OFFICER and scope == PROVINCE
     contact = await session.scalar(select(Contact).where(Contact.telegram_user_id == user_id))
     if role == Role.HEAD and (contact is None or contact.unit_id is None):
         return GrantResult(GrantOutcome.HEAD_NEEDS_UNIT)
@@ -217,7 +231,7 @@ async def grant_role(
         # In private chats the chat id equals the user id, so they can be reached at once.
         created = await create_contact(session, user_id, user_id, role)
         if created is not None:
-            created.commune_id = commune_id
+            created.commune_id, created.province_wide = commune_id, province_wide
             record_event(
                 session,
                 actor_user_id,
@@ -236,14 +250,16 @@ async def grant_role(
             .execution_options(populate_existing=True)
         )
         assert contact is not None
-    if (contact.role, contact.status, contact.commune_id) == (
+    if (contact.role, contact.status, contact.commune_id, contact.province_wide) == (
         role,
         ContactStatus.ACTIVE,
         commune_id,
+        province_wide,
     ):
         return GrantResult(GrantOutcome.UNCHANGED, contact.chat_id)
     previous = contact.role.value if contact.role else None
-    contact.role, contact.status, contact.commune_id = role, ContactStatus.ACTIVE, commune_id
+    contact.role, contact.status = role, ContactStatus.ACTIVE
+    contact.commune_id, contact.province_wide = commune_id, province_wide
     record_event(
         session,
         actor_user_id,

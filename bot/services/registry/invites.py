@@ -13,7 +13,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.services.common.audit import record_event
 from bot.services.common.sync import IDENTITIES, UNIT_INVITES_LOCK, bump, serialize
-from bot.services.registry.contacts import GrantOutcome, create_contact, officer_scope
+from bot.services.registry.contacts import (
+    PROVINCE,
+    GrantOutcome,
+    create_contact,
+    officer_scope,
+)
 from bot.services.registry.units import find_unit
 from models import (
     AuditEvent,
@@ -247,7 +252,12 @@ async def redeem_invite(
         # The code already counted this person, who has since been removed (or demoted, and
         # the code is used up): an old link must not give the role back. A new code does.
         return RedeemResult(RedeemOutcome.USED_UP)
-    if current is not None and current.unit_id == invite.unit_id and current.role == role:
+    if (
+        current is not None
+        and current.unit_id == invite.unit_id
+        and current.role == role
+        and not _rescopes(current, invite)
+    ):
         current.chat_id, current.display_name = chat_id, display_name
         current.status = ContactStatus.ACTIVE
         return RedeemResult(RedeemOutcome.ALREADY, role, unit_name)
@@ -272,9 +282,10 @@ async def redeem_invite(
     # An officer invite carries its scope. Any other invite keeps an officer's scope as it
     # is: a commune officer opening a head's link must not become a province officer.
     if role != Role.OFFICER:
-        contact.commune_id = None  # heads are scoped by their unit, admins by nothing
+        # Heads are scoped by their unit, admins by nothing.
+        contact.commune_id, contact.province_wide = None, False
     elif invite.role == Role.OFFICER:
-        contact.commune_id = invite.commune_id
+        contact.commune_id, contact.province_wide = invite.commune_id, invite.province_wide
     contact.unit_id, contact.unit, contact.status = (
         invite.unit_id,
         invite.unit,
@@ -358,6 +369,13 @@ def _raises(contact: Contact | None, role: Role) -> bool:
     """Whether taking `role` would raise the person above the role they hold now."""
     held = ROLE_RANK[contact.role] if contact is not None else -1
     return ROLE_RANK[role] > held
+
+
+def _rescopes(contact: Contact, invite: Invite) -> bool:
+    """Whether an officer invite places an officer elsewhere than they are (a new scope)."""
+    if invite.role != Role.OFFICER or contact.role != Role.OFFICER:
+        return False
+    return (contact.commune_id, contact.province_wide) != (invite.commune_id, invite.province_wide)
 
 
 def _exhausted(invite: Invite) -> bool:
@@ -525,5 +543,5 @@ async def officer_invite(
             now=now,
             actor_user_id=actor_user_id,
         )
-        invite.commune_id = commune_id
+        invite.commune_id, invite.province_wide = commune_id, scope == PROVINCE
         return invite.code
