@@ -89,10 +89,14 @@ def render_summary(t: Translator, summary: Summary, commune: str) -> Html:
 
 
 async def show_stats(update: Update, context: BotContext) -> None:
-    """/thongke: the sender's commune; a province's every commune; `/thongke CODE` one of them."""
-    if context.args:
+    """/thongke: the sender's commune; a province's every commune; `/thongke CODE` one of them.
+
+    A one-commune deployment ignores words after the command, as it always did.
+    """
+    provincial = await is_province(context.deps.db)
+    if context.args and provincial:
         await drill_down(update, context, context.args[0], _show_commune)
-    elif await _provincial(context):
+    elif provincial and context.who.commune_id is None:
         await show_province(update, context)
     else:
         await _show_commune(update, context, await scope_name(context), True)
@@ -234,9 +238,11 @@ async def show_late(update: Update, context: BotContext) -> None:
     """/chuabaocao: the sender's commune; a province's communes; `/chuabaocao CODE` one."""
     if update.callback_query is not None:
         await update.callback_query.answer()
-    if context.args:
+    provincial = await is_province(context.deps.db)
+    if context.args and provincial:
         await drill_down(update, context, context.args[0], _show_late_units)
-    elif update.callback_query is None and await _provincial(context):
+    elif provincial and context.who.commune_id is None:
+        # Also from an old or forged "⏰ Chưa báo cáo": the province reads it by commune.
         await show_province_late(update, context)
     else:
         await _show_late_units(update, context, "", True)
@@ -324,6 +330,10 @@ async def nudge_late(update: Update, context: BotContext) -> None:
     t, settings = context.t, context.deps.settings
     query = update.callback_query
     assert query is not None
+    if await _provincial(context):
+        # One press must not chase a whole province: its communes are reminded one by one.
+        await query.answer(t.plain("province.nudge_by_commune"), show_alert=True)
+        return
     result = await chase_now(
         context.deps.db,
         context.deps.outbox,
@@ -359,7 +369,7 @@ async def send_excel(update: Update, context: BotContext) -> None:
 
     if update.callback_query is not None:
         await update.callback_query.answer()
-    if update.callback_query is None and await _provincial(context):
+    if await _provincial(context):
         await send_province_excel(update, context)
         return
     t, settings = context.t, context.deps.settings

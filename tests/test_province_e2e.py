@@ -312,6 +312,11 @@ async def test_the_province_sees_late_communes_and_reminds_their_officers(
     [refused] = await client.expect(OFFICER_A, after=after)
     assert refused["text"] == VI.plain("province.unknown", code="24002")
     assert not await client.events(OFFICER_B, after=after)
+    # The commune layout's buttons, old or forged, never act on the whole province.
+    after = await client.last_seq()
+    await client.press(PROVINCE_OFFICER, late["message_id"], "stats:nudge")
+    [whole] = await client.expect(PROVINCE_OFFICER, after=after)
+    assert whole["text"] == VI.plain("province.nudge_by_commune")
     # The drill-down lists the commune's units, without a "Nhắc ngay" that would chase all.
     drilled = await client.converse(PROVINCE_OFFICER, "/chuabaocao 24001", settle=0.5)
     shown = " ".join(str(labels(event)) + (event["text"] or "") for event in drilled)
@@ -410,8 +415,18 @@ async def test_the_province_commends_communes_to_their_officers_once(
         assert not [e for e in await client.events(head, after=after) if "🏆" in (e["text"] or "")]
     after = await client.last_seq()
     await client.press(PROVINCE_OFFICER, proposal["message_id"], send)  # a second press
-    [again] = await client.expect(PROVINCE_OFFICER, after=after)
-    assert again["text"] == VI.plain("button.expired")
+
+    async def expired() -> bool:
+        events = await client.events(PROVINCE_OFFICER, after=after)
+        return any(e["text"] == VI.plain("button.expired") for e in events)
+
+    await until(expired, what="the second press answered as expired")
+    after = await client.last_seq()
+    await client.converse(PROVINCE_OFFICER, "/huongdan")  # the outbox has had its turn
+    for officer in (OFFICER_A, OFFICER_B):  # and the list went once
+        assert not [
+            e for e in await client.events(officer, after=after) if "🏆" in (e["text"] or "")
+        ]
     # A commune officer's /bieuduong is still their commune's own list of units.
     [own] = await client.converse(OFFICER_A, "/bieuduong")
     assert own["text"].startswith("🏆 Đề nghị biểu dương kỳ") and "Ea Kar" not in own["text"]
@@ -535,6 +550,9 @@ async def test_the_cli_reads_one_commune_with_commune(
     assert sheet is not None
     cells = " ".join(str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value)
     assert "EA KAR" in cells.upper() and "Công an xã Ea Kar" in cells and "Buôn Ea Tih" not in cells
+    merged = await run_cli_async(["units", "merge", "A01", "B01", "--yes"], DATABASE_URL=db_url)
+    assert merged.returncode == 2
+    assert merged.stderr.strip() == "binhdan: " + VI.plain("cli.merge.other_commune", code="A01")
     unknown = await run_cli_async(["units", "list", "--commune", "99999"], DATABASE_URL=db_url)
     assert unknown.returncode == 2
     assert unknown.stderr.strip() == "binhdan: " + VI.plain("province.unknown", code="99999")

@@ -51,6 +51,16 @@ async def test_thongke_summary_chart_and_buttons(
     assert "Thôn 1: 400/1.000 (40,0%)" in detail["text"]
 
 
+async def test_one_commune_ignores_words_after_thongke_and_chuabaocao(
+    app: BotApplication, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    await _setup(client, session_factory)
+    summary, _chart = await client.converse(ADMIN_ID, "/thongke T01", replies=2)
+    assert "Đã báo cáo kỳ này: 1/3 thôn/buôn" in summary["text"]  # not "no commune T01"
+    late = await client.converse(ADMIN_ID, "/chuabaocao tuan", settle=0.5)
+    assert late[0]["text"].startswith("⏰ Chưa báo cáo kỳ")
+
+
 async def test_a_long_chart_comes_as_an_album_of_phone_pages(
     app: BotApplication, client: SandboxClient, db: Database, tmp_path: Path
 ) -> None:

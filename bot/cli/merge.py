@@ -20,6 +20,7 @@ REFUSALS = {
     MergeRefused.UNKNOWN_NEW: N_("cli.merge.unknown"),
     MergeRefused.OLD_ARCHIVED: N_("cli.merge.archived"),
     MergeRefused.NEW_ARCHIVED: N_("cli.merge.archived"),
+    MergeRefused.OTHER_COMMUNE: N_("cli.merge.other_commune"),
 }
 # What a person types on the terminal to go ahead, diacritics folded ("có" reads "co").
 YES_WORDS = frozenset({"co", "c", "y", "yes"})

@@ -47,7 +47,7 @@ class ProvinceSpread:
 async def _other_communes(session: AsyncSession, commune_id: int | None) -> tuple[str, ...]:
     """The codes of every commune but the model's own (which read it already)."""
     codes = await session.scalars(
-        select(Commune.code).where(Commune.id != commune_id).order_by(Commune.code)
+        select(Commune.code).where(Commune.id.is_distinct_from(commune_id)).order_by(Commune.code)
     )
     return tuple(codes)
 

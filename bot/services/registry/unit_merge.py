@@ -43,6 +43,9 @@ class MergeRefused(enum.StrEnum):
     UNKNOWN_NEW = "unknown_new"
     OLD_ARCHIVED = "old_archived"
     NEW_ARCHIVED = "new_archived"
+    # Two communes' units: their people and history would change communes (as an import
+    # refuses it).
+    OTHER_COMMUNE = "other_commune"
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ async def _units(session: AsyncSession, old: str, new: str) -> tuple[Unit, Unit]
         return MergeRefused.OLD_ARCHIVED
     if not new_unit.active:
         return MergeRefused.NEW_ARCHIVED
+    if old_unit.commune_id != new_unit.commune_id:
+        return MergeRefused.OTHER_COMMUNE
     return old_unit, new_unit
 
 

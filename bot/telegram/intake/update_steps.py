@@ -8,6 +8,7 @@ from bot.processes.leadership import Leadership
 from bot.telegram.conversations.shared_state import SharedState
 from bot.telegram.intake.inbox import Inbox
 from bot.telegram.intake.updates import chat_key
+from models import scope
 
 
 class UpdateSteps:
@@ -45,3 +46,6 @@ class UpdateSteps:
         elif self._writing.locked():
             async with self._writing:
                 pass
+        # The gate narrowed this task to the sender's commune; when updates are handled one
+        # after another in one task, nothing after them may run narrowed.
+        scope.enter(None)
