@@ -34,11 +34,11 @@ from models.schedules import Schedule
 from models.threads import Thread, ThreadMessage
 from models.units import Unit
 
-# Rows that belong to one unit, and so to its commune.
-UNIT_ROWS = (Report, UnitProgress, Evidence, Thread, GoodModel, CommendationUnit, Milestone)
-
 # An officer a province has not placed (no commune, no province-wide grant): sees nothing.
 NOWHERE = 0
+
+# Rows that belong to one unit, and so to its commune.
+UNIT_ROWS = (Report, UnitProgress, Evidence, Thread, GoodModel, CommendationUnit, Milestone)
 
 current_commune: ContextVar[int | None] = ContextVar("current_commune", default=None)
 
@@ -70,30 +70,27 @@ def _criteria(commune_id: int) -> tuple[Any, ...]:
     Built once per commune: the same option objects on every statement keep SQLAlchemy's
     statement cache warm (new ones cost a commune officer's query more than the SQL does).
     """
+    units = _units_of(commune_id)
     return (
         with_loader_criteria(Commune, lambda cls: cls.id == commune_id, include_aliases=True),
         with_loader_criteria(Unit, lambda cls: cls.commune_id == commune_id, include_aliases=True),
         with_loader_criteria(
             Contact,
-            lambda cls: or_(cls.unit_id.in_(_units_of(commune_id)), cls.commune_id == commune_id),
+            lambda cls: or_(cls.unit_id.in_(units), cls.commune_id == commune_id),
             include_aliases=True,
         ),
         with_loader_criteria(
             Invite,
-            lambda cls: or_(cls.unit_id.in_(_units_of(commune_id)), cls.commune_id == commune_id),
+            lambda cls: or_(cls.unit_id.in_(units), cls.commune_id == commune_id),
             include_aliases=True,
         ),
         *(
-            with_loader_criteria(
-                entity, lambda cls: cls.unit_id.in_(_units_of(commune_id)), include_aliases=True
-            )
+            with_loader_criteria(entity, lambda cls: cls.unit_id.in_(units), include_aliases=True)
             for entity in UNIT_ROWS
         ),
         with_loader_criteria(
             ThreadMessage,
-            lambda cls: cls.thread_id.in_(
-                select(Thread.id).where(Thread.unit_id.in_(_units_of(commune_id)))
-            ),
+            lambda cls: cls.thread_id.in_(select(Thread.id).where(Thread.unit_id.in_(units))),
             include_aliases=True,
         ),
         *(
