@@ -8,6 +8,7 @@ finds nothing and gets one line.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from telegram import Update
 
@@ -19,6 +20,7 @@ from bot.services.stats.province import (
     commune_by_code,
     commune_line,
     communes_in_order,
+    current_commune_name,
     is_province,
     nudge_commune_officers,
     province_view,
@@ -29,7 +31,7 @@ from bot.telegram.ui.keyboards import buttons
 from bot.texts import Html, Translator
 from bot.texts.formatting import split_for_telegram
 from handlers.common import callback_data, message_of, now_utc
-from models import Commune, scope
+from models import scope
 
 # Shows one commune's view under the given heading name; `controls` adds its buttons.
 CommuneShow = Callable[[Update, BotContext, str, bool], Awaitable[None]]
@@ -37,17 +39,17 @@ CommuneShow = Callable[[Update, BotContext, str, bool], Awaitable[None]]
 
 async def scope_name(context: BotContext) -> str:
     """The commune the sender's view is about: their own in a province, else COMMUNE_NAME."""
-    commune_id = scope.current_commune.get()
-    if commune_id is None:
-        return context.deps.settings.commune_name
-    async with context.deps.db.read() as session:
-        commune = await session.get(Commune, commune_id)
-    return commune.short_name if commune is not None else context.deps.settings.commune_name
+    return await current_commune_name(context.deps.db, context.deps.settings.commune_name)
+
+
+async def sees_whole_province(context: BotContext) -> bool:
+    """Whether the sender sees a whole province (not one commune, nor a one-commune bot)."""
+    return context.who.commune_id is None and await is_province(context.deps.db)
 
 
 async def speaker(context: BotContext) -> tuple[str, str | None]:
     """Whom the sender's directive speaks for: (commune name, province name when provincial)."""
-    if context.who.commune_id is None and await is_province(context.deps.db):
+    if await sees_whole_province(context):
         return context.deps.settings.commune_name, context.deps.settings.province_name
     return await scope_name(context), None
 
@@ -116,16 +118,41 @@ def _late_communes(view: ProvinceView) -> list[CommuneLine]:
     return sorted(late, key=lambda line: (line.completeness, line.code))
 
 
-async def show_province_late(update: Update, context: BotContext) -> None:
-    """`/chuabaocao` for the province: communes with late units, each with "🔔 Nhắc cán bộ"."""
-    t, settings = context.t, context.deps.settings
-    view = await province_view(
+async def current_view(context: BotContext, now: datetime | None = None) -> ProvinceView:
+    """Every commune's line for the current period, as the settings count periods."""
+    settings = context.deps.settings
+    return await province_view(
         context.deps.db,
-        now_utc(),
+        now or now_utc(),
         settings.tz,
         settings.report_period,
         DeadlineRule.from_settings(settings),
     )
+
+
+async def by_scope(
+    update: Update,
+    context: BotContext,
+    commune_view: CommuneShow,
+    whole: Callable[[Update, BotContext], Awaitable[None]],
+) -> None:
+    """The sender's commune; a province's whole view; or, in a province, `/command CODE`.
+
+    A one-commune deployment ignores words after the command, as it always did.
+    """
+    provincial = await is_province(context.deps.db)
+    if context.args and provincial:
+        await drill_down(update, context, context.args[0], commune_view)
+    elif provincial and context.who.commune_id is None:
+        await whole(update, context)
+    else:
+        await commune_view(update, context, await scope_name(context), True)
+
+
+async def show_province_late(update: Update, context: BotContext) -> None:
+    """`/chuabaocao` for the province: communes with late units, each with "🔔 Nhắc cán bộ"."""
+    t, settings = context.t, context.deps.settings
+    view = await current_view(context)
     late = _late_communes(view)
     if not late:
         await message_of(update).reply_text(t("late.all_reported"))
@@ -164,19 +191,12 @@ async def show_province_late(update: Update, context: BotContext) -> None:
 
 async def nudge_commune(update: Update, context: BotContext) -> None:
     """Handle "🔔 Nhắc cán bộ xã": a line to that commune's officers, or why not."""
-    t, settings = context.t, context.deps.settings
+    t = context.t
     query = update.callback_query
     assert query is not None
     [code] = args_of(callback_data(update), Action.PROVINCE_NUDGE)
     now = now_utc()
-    found = await commune_line(
-        context.deps.db,
-        code,
-        now,
-        settings.tz,
-        settings.report_period,
-        DeadlineRule.from_settings(settings),
-    )
+    found = await commune_line(context.deps.db, code, await current_view(context, now))
     if found is None:  # another commune, for a commune officer: not in their scope
         await query.answer(t.plain("province.unknown", code=code), show_alert=True)
         return
@@ -205,9 +225,7 @@ async def send_province_excel(update: Update, context: BotContext) -> None:
 
     t, settings, db = context.t, context.deps.settings, context.deps.db
     now = now_utc()
-    view = await province_view(
-        db, now, settings.tz, settings.report_period, DeadlineRule.from_settings(settings)
-    )
+    view = await current_view(context, now)
     reports = []
     for commune in await communes_in_order(db):
         # Each commune's sheet is read as its own officers read it: narrowed to it.
@@ -234,13 +252,6 @@ async def send_province_excel(update: Update, context: BotContext) -> None:
 
 async def show_province(update: Update, context: BotContext) -> None:
     """`/thongke` for a province officer or an admin: every commune, ranked."""
-    settings = context.deps.settings
-    view = await province_view(
-        context.deps.db,
-        now_utc(),
-        settings.tz,
-        settings.report_period,
-        DeadlineRule.from_settings(settings),
-    )
-    for part in render_province(context.t, view, settings.province_name):
+    view = await current_view(context)
+    for part in render_province(context.t, view, context.deps.settings.province_name):
         await message_of(update).reply_text(part)

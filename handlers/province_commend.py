@@ -5,31 +5,32 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from bot.services.recognition.province_commend import (
+    ProvinceCommendation,
     merit_values,
     province_commendation,
     send_province_commendation,
 )
-from bot.services.reports.periods import DeadlineRule
 from bot.telegram.context import BotContext
 from bot.telegram.ui.callbacks import Action, build
 from bot.telegram.ui.keyboards import buttons
 from bot.texts import Html
 from bot.texts.recognition import province_commend_lines
 from handlers.common import message_of, now_utc, remove_buttons
+from handlers.province import current_view
+
+
+async def _listed(context: BotContext) -> ProvinceCommendation:
+    """The communes the current figures propose."""
+    settings = context.deps.settings
+    return province_commendation(
+        await current_view(context), target=settings.target_percent, top=settings.commend_top
+    )
 
 
 async def _proposal(context: BotContext) -> tuple[Html, bool]:
     """The proposed list's text, and whether it has any commune."""
     t, settings = context.t, context.deps.settings
-    listed = await province_commendation(
-        context.deps.db,
-        now_utc(),
-        settings.tz,
-        settings.report_period,
-        DeadlineRule.from_settings(settings),
-        target=settings.target_percent,
-        top=settings.commend_top,
-    )
+    listed = await _listed(context)
     values = [merit_values(merit) for merit in listed.merits]
     lines = province_commend_lines(t, values, settings.target_percent)
     head = t("province.commend.proposal", period=listed.period.label)
@@ -50,19 +51,10 @@ async def send_province_list(update: Update, context: BotContext) -> None:
     t, settings = context.t, context.deps.settings
     query = update.callback_query
     assert query is not None and isinstance(query.message, Message)
-    listed = await province_commendation(
-        context.deps.db,
-        now_utc(),
-        settings.tz,
-        settings.report_period,
-        DeadlineRule.from_settings(settings),
-        target=settings.target_percent,
-        top=settings.commend_top,
-    )
     sent = await send_province_commendation(
         context.deps.db,
         context.deps.outbox,
-        listed,
+        await _listed(context),
         province=settings.province_name,
         target=settings.target_percent,
         actor_user_id=context.who.user_id,

@@ -10,7 +10,6 @@ from bot.services.broadcasts.chase import chase_now
 from bot.services.registry.invites import deep_link, unit_invite
 from bot.services.reports.periods import DeadlineRule
 from bot.services.stats.export_data import export_data
-from bot.services.stats.province import is_province
 from bot.services.stats.stats import (
     LateContact,
     LateList,
@@ -30,9 +29,10 @@ from bot.texts.directives import change_phrase
 from bot.texts.formatting import split_for_telegram
 from handlers.common import callback_data, invite_limits, message_of, now_utc
 from handlers.province import (
-    drill_down,
+    by_scope,
     nudge_commune,
     scope_name,
+    sees_whole_province,
     send_province_excel,
     show_province,
     show_province_late,
@@ -89,17 +89,8 @@ def render_summary(t: Translator, summary: Summary, commune: str) -> Html:
 
 
 async def show_stats(update: Update, context: BotContext) -> None:
-    """/thongke: the sender's commune; a province's every commune; `/thongke CODE` one of them.
-
-    A one-commune deployment ignores words after the command, as it always did.
-    """
-    provincial = await is_province(context.deps.db)
-    if context.args and provincial:
-        await drill_down(update, context, context.args[0], _show_commune)
-    elif provincial and context.who.commune_id is None:
-        await show_province(update, context)
-    else:
-        await _show_commune(update, context, await scope_name(context), True)
+    """/thongke: the sender's commune; a province's every commune; `/thongke CODE` one of them."""
+    await by_scope(update, context, _show_commune, show_province)
 
 
 async def _show_commune(update: Update, context: BotContext, commune: str, controls: bool) -> None:
@@ -238,19 +229,8 @@ async def show_late(update: Update, context: BotContext) -> None:
     """/chuabaocao: the sender's commune; a province's communes; `/chuabaocao CODE` one."""
     if update.callback_query is not None:
         await update.callback_query.answer()
-    provincial = await is_province(context.deps.db)
-    if context.args and provincial:
-        await drill_down(update, context, context.args[0], _show_late_units)
-    elif provincial and context.who.commune_id is None:
-        # Also from an old or forged "⏰ Chưa báo cáo": the province reads it by commune.
-        await show_province_late(update, context)
-    else:
-        await _show_late_units(update, context, "", True)
-
-
-async def _provincial(context: BotContext) -> bool:
-    """Whether the sender sees the whole of a province (not one commune)."""
-    return context.who.commune_id is None and await is_province(context.deps.db)
+    # Also from an old or forged "⏰ Chưa báo cáo": the province reads it by commune.
+    await by_scope(update, context, _show_late_units, show_province_late)
 
 
 async def _show_late_units(
@@ -330,7 +310,7 @@ async def nudge_late(update: Update, context: BotContext) -> None:
     t, settings = context.t, context.deps.settings
     query = update.callback_query
     assert query is not None
-    if await _provincial(context):
+    if await sees_whole_province(context):
         # One press must not chase a whole province: its communes are reminded one by one.
         await query.answer(t.plain("province.nudge_by_commune"), show_alert=True)
         return
@@ -369,7 +349,7 @@ async def send_excel(update: Update, context: BotContext) -> None:
 
     if update.callback_query is not None:
         await update.callback_query.answer()
-    if await _provincial(context):
+    if await sees_whole_province(context):
         await send_province_excel(update, context)
         return
     t, settings = context.t, context.deps.settings

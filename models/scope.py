@@ -48,6 +48,11 @@ def enter(commune_id: int | None) -> None:
     current_commune.set(commune_id)
 
 
+def is_narrowed() -> bool:
+    """Whether what runs now is one commune's (not the whole deployment's)."""
+    return current_commune.get() is not None
+
+
 @contextlib.contextmanager
 def narrowed(commune_id: int | None) -> Iterator[None]:
     """Narrow a block to one commune (a drill-down, a schedule run), then restore."""

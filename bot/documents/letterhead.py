@@ -7,6 +7,7 @@ end the preparer on the left and the signer on the right, in Liberation Serif.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -100,3 +101,39 @@ def signature_block(
     pdf.set_y(names)
     centred(pdf, left_x, left_width, signatures.preparer, "B", 12)
     centred(pdf, right_x, right_width, signatures.signer, "B", 12)
+
+
+# A table's body row: its cells, and whether it is a total (bold).
+Row = tuple[list[str], bool]
+
+
+def grid(
+    pdf: FPDF,
+    headings: Sequence[str],
+    rows: Sequence[Row],
+    widths: Sequence[float],
+    align: Sequence[str],
+    *,
+    font_size: float,
+) -> None:
+    """A boxed table filling the page's width; its header row repeats on every page."""
+    from fpdf.fonts import FontFace
+
+    bold = FontFace(emphasis="BOLD")
+    pdf.set_font(FAMILY, "", font_size)
+    with pdf.table(
+        col_widths=tuple(widths),
+        width=pdf.w - pdf.l_margin - pdf.r_margin,
+        text_align=tuple(align),
+        line_height=4.6,
+        repeat_headings=1,
+        headings_style=bold,
+        padding=1,
+    ) as table:
+        heading = table.row()
+        for title in headings:
+            heading.cell(title, align="CENTER")
+        for cells, strong in rows:
+            row = table.row()
+            for text in cells:
+                row.cell(text, style=bold if strong else None)

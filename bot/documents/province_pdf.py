@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from bot.documents.letterhead import FAMILY, LINE, new_pdf
+from bot.documents.letterhead import FAMILY, LINE, Row, grid, new_pdf
 from bot.documents.province_xlsx import HEADERS
 from bot.services.stats.province import CommuneLine, ProvinceView
 from bot.texts import Translator
@@ -25,16 +25,19 @@ def _cells(t: Translator, number: str, line: CommuneLine) -> list[str]:
 def _total(view: ProvinceView, t: Translator) -> list[str]:
     """TỔNG CỘNG: the sums, and the province's share."""
     lines = view.communes
-    figures = [sum(getattr(line, name) for line in lines) for name in ("units", "reported")]
-    figures += [sum(line.on_time for line in lines), view.adults, view.enrolled]
+    figures = [
+        sum(line.units for line in lines),
+        sum(line.reported for line in lines),
+        sum(line.on_time for line in lines),
+        view.adults,
+        view.enrolled,
+    ]
     percent = t.percent(view.percent) if view.percent is not None else "—"
     return ["", "", t.plain("province.xlsx.total"), *(t.number(n) for n in figures), percent]
 
 
 def _overview(view: ProvinceView, province: str, t: Translator) -> bytes:
     """The first page(s): the title and one row per commune, ranked, then the total."""
-    from fpdf.fonts import FontFace
-
     pdf = new_pdf("landscape", MARGINS)
     title = t.plain("province.xlsx.title", province=province.upper())
     pdf.set_title(title)
@@ -45,26 +48,12 @@ def _overview(view: ProvinceView, province: str, t: Translator) -> bytes:
     period = t.plain("province.xlsx.period", period=view.period.label)
     pdf.multi_cell(0, LINE, period, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(LINE)
-    pdf.set_font(FAMILY, "", TABLE_FONT)
-    bold = FontFace(emphasis="BOLD")
-    with pdf.table(
-        col_widths=tuple(width for _, width in HEADERS),
-        text_align=ALIGN,
-        line_height=4.6,
-        repeat_headings=1,
-        headings_style=bold,
-        padding=1,
-    ) as grid:
-        heading = grid.row()
-        for key, _ in HEADERS:
-            heading.cell(t.plain(key), align="CENTER")
-        for number, line in enumerate(view.communes, start=1):
-            row = grid.row()
-            for text in _cells(t, str(number), line):
-                row.cell(text)
-        total = grid.row()
-        for text in _total(view, t):
-            total.cell(text, style=bold)
+    rows: list[Row] = [
+        (_cells(t, str(number), line), False) for number, line in enumerate(view.communes, 1)
+    ]
+    rows.append((_total(view, t), True))
+    headings = [t.plain(key) for key, _ in HEADERS]
+    grid(pdf, headings, rows, [width for _, width in HEADERS], ALIGN, font_size=TABLE_FONT)
     return bytes(pdf.output())
 
 

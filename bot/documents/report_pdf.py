@@ -9,7 +9,9 @@ from bot.documents.letterhead import (
     FAMILY,
     LINE,
     SIGNATURE_HEIGHT,
+    Row,
     centred,
+    grid,
     letterhead,
     new_pdf,
     signature_block,
@@ -102,9 +104,6 @@ def _total_cells(first: str, label: str, totals: Totals, t: Translator) -> list[
     return [first, label, *figures, "", "", t.number(totals.evidence), ""]
 
 
-Row = tuple[list[str], bool]
-
-
 def _rows(table: ReportTable, t: Translator) -> list[Row]:
     """Every row of the table under its header: (cells, bold)."""
     rows: list[Row] = []
@@ -119,26 +118,9 @@ def _rows(table: ReportTable, t: Translator) -> list[Row]:
 
 def _table(pdf: FPDF, rows: list[Row], t: Translator) -> None:
     """The header row and these rows; the header repeats on every page."""
-    from fpdf.fonts import FontFace
-
-    bold = FontFace(emphasis="BOLD")
-    pdf.set_font(FAMILY, "", TABLE_FONT)
-    with pdf.table(
-        col_widths=tuple(width for _, _, width in COLUMNS),
-        width=pdf.w - MARGIN_LEFT - MARGIN_RIGHT,
-        text_align=ALIGN,
-        line_height=4.6,
-        repeat_headings=1,
-        headings_style=bold,
-        padding=1,
-    ) as grid:
-        heading = grid.row()
-        for title, _, _ in COLUMNS:
-            heading.cell(t.plain(title), align="CENTER")
-        for cells, strong in rows:
-            row = grid.row()
-            for text in cells:
-                row.cell(text, style=bold if strong else None)
+    headings = [t.plain(title) for title, _, _ in COLUMNS]
+    widths = [width for _, _, width in COLUMNS]
+    grid(pdf, headings, rows, widths, ALIGN, font_size=TABLE_FONT)
 
 
 def _body(pdf: FPDF, table: ReportTable, t: Translator, carried: int) -> bool:

@@ -83,7 +83,7 @@ async def create_directive(
     session.add(directive)
     await session.flush()
     count = await _queue(session, directive.id, recipients_query(audience), send_after or now)
-    if not count and audience.kind == STAFF and scope.current_commune.get() is not None:
+    if not count and audience.kind == STAFF and scope.is_narrowed():
         # A commune with no officer yet: its heads still reach a person, the province's.
         with scope.narrowed(None):
             count = await _queue(

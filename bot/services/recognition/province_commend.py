@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -18,8 +17,8 @@ from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.directives import OutboxSignal, create_directive
 from bot.services.common.audit import record_event
 from bot.services.common.keys import N_
-from bot.services.reports.periods import DeadlineRule, Period
-from bot.services.stats.province import CommuneLine, province_view
+from bot.services.reports.periods import Period
+from bot.services.stats.province import CommuneLine, ProvinceView
 from models import Directive, MessageKind, scope
 from models.db import Database
 
@@ -64,18 +63,8 @@ def rank_communes(lines: list[CommuneLine], target: float, top: int) -> list[Com
     return sorted(chosen, key=lambda m: (m.share_rank or top + 1, m.rise_rank or top + 1))
 
 
-async def province_commendation(
-    db: Database,
-    now: datetime,
-    tz: ZoneInfo,
-    period_kind: str,
-    deadline: DeadlineRule,
-    *,
-    target: float,
-    top: int,
-) -> ProvinceCommendation:
-    """The communes the figures propose for the current period."""
-    view = await province_view(db, now, tz, period_kind, deadline)
+def province_commendation(view: ProvinceView, *, target: float, top: int) -> ProvinceCommendation:
+    """The communes the view's figures propose for its period."""
     return ProvinceCommendation(view.period, rank_communes(view.communes, target, top))
 
 
@@ -101,7 +90,7 @@ async def send_province_commendation(
     `control` is the officer's message (chat, message) whose button sent it: it becomes the
     progress, and a second press on it sends nothing more (None).
     """
-    if scope.current_commune.get() is not None or not listed.merits:
+    if scope.is_narrowed() or not listed.merits:
         return 0
     chat_id, message_id = control
     async with db.write() as session:

@@ -62,7 +62,7 @@ async def spread_to_province(
     now: datetime,
 ) -> ProvinceSpread:
     """Queue "🌟 Mô hình hay" to every unit of the other communes, once, audited."""
-    if scope.current_commune.get() is not None:
+    if scope.is_narrowed():
         return ProvinceSpread(ProvinceOutcome.NOT_PROVINCE)
     async with db.write() as session:
         row = (

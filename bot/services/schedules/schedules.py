@@ -25,11 +25,15 @@ from bot.services.schedules.rules import (
     parse_rule,
     previous_fire,
 )
-from bot.services.stats.province import commune_lines, has_communes, province_digest
+from bot.services.stats.province import (
+    commune_lines,
+    has_communes,
+    province_digest,
+    scope_commune_name,
+)
 from bot.services.stats.stats import commune_summary, contact_names, late_units, unit_stats
 from bot.settings import Settings
 from models import (
-    Commune,
     MessageKind,
     RunStatus,
     Schedule,
@@ -260,13 +264,6 @@ def _reminder(
     )
 
 
-async def _commune_name(session: AsyncSession, settings: Settings) -> str:
-    """The commune a digest is about: the scope's, else COMMUNE_NAME."""
-    commune_id = scope.current_commune.get()
-    commune = await session.get(Commune, commune_id) if commune_id is not None else None
-    return commune.short_name if commune is not None else settings.commune_name
-
-
 async def _send(
     session: AsyncSession, schedule: Schedule, now: datetime, settings: Settings, *, manual: bool
 ) -> int:
@@ -281,7 +278,7 @@ async def _send(
         )
         content = _reminder(schedule, message_kind, period, deadline, now)
         return await _queue(session, content, audience, schedule, now)
-    if kind in STAFF_KINDS and scope.current_commune.get() is None and await has_communes(session):
+    if kind in STAFF_KINDS and not scope.is_narrowed() and await has_communes(session):
         # The province's own officers read it by commune: 3,000 units would not be a digest.
         lines = await commune_lines(session, period, deadline)
         content = province_digest(lines, period, settings.province_name)
@@ -318,7 +315,7 @@ async def _send(
             body="",
             body_key=N_("message.digest"),
             body_params={
-                "commune": await _commune_name(session, settings),
+                "commune": await scope_commune_name(session, settings.commune_name),
                 "period": summary.period.label,
                 "enrolled": summary.enrolled,
                 "percent": summary.percent,

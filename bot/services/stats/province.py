@@ -131,6 +131,21 @@ def province_digest(lines: list[CommuneLine], period: Period, province: str) -> 
     )
 
 
+async def scope_commune_name(session: AsyncSession, fallback: str) -> str:
+    """The name texts give the scope's commune ("Ea Knốp"), else `fallback` (COMMUNE_NAME)."""
+    commune_id = scope.current_commune.get()
+    commune = await session.get(Commune, commune_id) if commune_id is not None else None
+    return commune.short_name if commune is not None else fallback
+
+
+async def current_commune_name(db: Database, fallback: str) -> str:
+    """`scope_commune_name` in its own read (none when nothing is narrowed)."""
+    if not scope.is_narrowed():
+        return fallback
+    async with db.read() as session:
+        return await scope_commune_name(session, fallback)
+
+
 async def commune_by_code(db: Database, code: str) -> Commune | None:
     """A commune by its code, within the reader's scope (another's is simply not found)."""
     async with db.read() as session:
@@ -229,13 +244,12 @@ async def nudge_commune_officers(
 
 
 async def commune_line(
-    db: Database, code: str, now: datetime, tz: ZoneInfo, period_kind: str, deadline: DeadlineRule
+    db: Database, code: str, view: ProvinceView
 ) -> tuple[Commune, CommuneLine, Period] | None:
-    """One commune's line this period (within the reader's scope), or None."""
+    """One commune's line in the view (within the reader's scope), or None."""
     commune = await commune_by_code(db, code)
     if commune is None:
         return None
-    view = await province_view(db, now, tz, period_kind, deadline)
     line = next((line for line in view.communes if line.code == commune.code), None)
     return None if line is None else (commune, line, view.period)
 
