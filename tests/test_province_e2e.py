@@ -211,6 +211,13 @@ async def test_a_province_directive_goes_to_chosen_communes_or_their_officers_on
     [received] = await client.expect(HEAD_B, after=after)
     assert "Họp riêng xã Ea Kar" in received["text"]
     assert not [e for e in await client.events(HEAD_A, after=after) if "Họp" in (e["text"] or "")]
+
+    async def summed_up() -> bool:
+        events = await client.events(PROVINCE_OFFICER, after=after)
+        return any("Đã gửi xong" in (e["text"] or "") for e in events)
+
+    # The first send's summary edit must not land among the next composition's replies.
+    await until(summed_up, what="the first directive's summary")
     # Only the communes' officers: their two officers, no head.
     *_shown, control = await _audience_officers(client)
     assert "Cán bộ các xã, phường — 0 đơn vị, 2 người nhận" in control["text"]
