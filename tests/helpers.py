@@ -150,6 +150,18 @@ async def until(
     raise AssertionError(f"timed out waiting for {what}")
 
 
+async def until_said(
+    client: SandboxClient, chat: int, text: str, *, after: int = 0, timeout: float = 20
+) -> None:
+    """Wait until a message of the chat after `after` (sent or edited) says `text`."""
+
+    async def said() -> bool:
+        events = await client.events(chat, after=after)
+        return any(text in (event.get("text") or "") for event in events)
+
+    await until(said, timeout=timeout, what=text)
+
+
 async def say_and_wait(
     app: BotApplication, client: SandboxClient, user_id: int, text: str, timeout: float = 15
 ) -> list[dict[str, Any]]:

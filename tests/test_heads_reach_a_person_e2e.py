@@ -15,7 +15,7 @@ from bot.telegram.context import BotApplication
 from bot.texts import translator
 from models import Directive, MessageKind, Report, ThreadMessage, ThreadMessageKind
 from tests.conftest import ADMIN_ID
-from tests.helpers import button_data, labels, register
+from tests.helpers import button_data, labels, register, until_said
 
 SessionFactory = async_sessionmaker[AsyncSession]
 VI = translator("vi")
@@ -188,6 +188,7 @@ async def test_the_officers_answer_a_report_with_official_information(
     async with session_factory() as session:
         kinds = (await session.scalars(select(Directive.kind).where(Directive.body == facts))).all()
     assert kinds == [MessageKind.OFFICIAL]
+    await until_said(client, ADMIN_ID, "Đã gửi xong", after=after)  # its summary edit is over
     # The officers' list of what they sent names it.
     [menu] = await client.converse(ADMIN_ID, "/thongbao")
     [listing] = await client.click(ADMIN_ID, menu["message_id"], "dir:recent")

@@ -42,7 +42,7 @@ from models import (
 from models.db import Database
 from tests.cli_helpers import run_cli_async
 from tests.conftest import ADMIN_ID, SettingsFactory
-from tests.helpers import button_data, labels, register, snapshot, until
+from tests.helpers import button_data, labels, register, snapshot, until, until_said
 
 SessionFactory = async_sessionmaker[AsyncSession]
 VI = translator("vi")
@@ -211,13 +211,8 @@ async def test_a_province_directive_goes_to_chosen_communes_or_their_officers_on
     [received] = await client.expect(HEAD_B, after=after)
     assert "Họp riêng xã Ea Kar" in received["text"]
     assert not [e for e in await client.events(HEAD_A, after=after) if "Họp" in (e["text"] or "")]
-
-    async def summed_up() -> bool:
-        events = await client.events(PROVINCE_OFFICER, after=after)
-        return any("Đã gửi xong" in (e["text"] or "") for e in events)
-
     # The first send's summary edit must not land among the next composition's replies.
-    await until(summed_up, what="the first directive's summary")
+    await until_said(client, PROVINCE_OFFICER, "Đã gửi xong", after=after)
     # Only the communes' officers: their two officers, no head.
     *_shown, control = await _audience_officers(client)
     assert "Cán bộ các xã, phường — 0 đơn vị, 2 người nhận" in control["text"]

@@ -37,7 +37,7 @@ from models import (
 )
 from models.db import Database
 from tests.conftest import SettingsFactory
-from tests.helpers import button_data, register, until
+from tests.helpers import button_data, register, until_said
 
 SessionFactory = async_sessionmaker[AsyncSession]
 UNITS = """code,name,kind,adults,commune_code,commune_name
@@ -76,7 +76,7 @@ async def two_communes(
             OFFICER_B, "/thongbao Việc riêng của xã B", replies=2
         )
         await client.click(OFFICER_B, control["message_id"], button_data(control, "📤 Gửi"))
-        await until_text(client, OFFICER_B, "Đã gửi xong")  # B's broadcast is over
+        await until_said(client, OFFICER_B, "Đã gửi xong")  # B's broadcast is over
         yield await _plant(session_factory)
 
 
@@ -146,15 +146,6 @@ async def _state_of_b(session_factory: SessionFactory) -> dict[str, Any]:
             "models": models,
             "schedules": schedules,
         }
-
-
-async def until_text(client: SandboxClient, chat: int, text: str) -> None:
-    """Wait until a message of the chat (sent or edited) says `text`."""
-
-    async def said() -> bool:
-        return any(text in (event.get("text") or "") for event in await client.events(chat))
-
-    await until(said, timeout=20, what=text)
 
 
 def _staff_actions() -> list[Any]:
