@@ -83,6 +83,9 @@ async def province(
         await client.open_chats([OFFICER_A, OFFICER_B, PROVINCE_OFFICER, ADMIN_ID])
         await client.converse(HEAD_A, "/baocao 300 10")
         await client.converse(HEAD_B, "/baocao 500 20")
+        # B's report crossed half: its officer's milestone line comes through the outbox and
+        # must not be read as the answer a test waits for.
+        await until_said(client, OFFICER_B, "vừa đạt mốc 50%")
         yield application
 
 
