@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 # The newest revision; tests check it against Alembic's own view of migrations/versions.
-HEAD_REVISION = "0017"
+HEAD_REVISION = "0018"
 
 SELECT_VERSION = text("SELECT version_num FROM alembic_version")
 T = TypeVar("T")

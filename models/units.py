@@ -44,6 +44,12 @@ class Unit(Base):
     commune_id: Mapped[int | None] = mapped_column(
         ForeignKey("communes.id", ondelete="RESTRICT"), nullable=True, index=True
     )
+    # The unit a merge joined it to, and when (`binhdan units merge`): its figures count there
+    # from then on, so neither an old list nor a period's rise counts them twice.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("units.id", ondelete="RESTRICT"), nullable=True
+    )
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The head's name and phone as the commune's list has them (optional import columns):
     # the export names them until someone registers and reports.
     head_name: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -266,3 +266,32 @@ def test_0013_gathers_the_notes_no_one_saw_into_one_open_thread_per_unit(
     command.downgrade(config, "0012")
     assert "threads" not in _tables(url)
     assert _read(url, "SELECT note FROM reports WHERE id = 1") == [("Thiếu máy",)]
+
+
+def test_0018_remembers_merges_made_before_it_from_their_audit_events(blank_db_url: str) -> None:
+    url = blank_db_url
+    config = alembic_config(url)
+    command.upgrade(config, "0007")
+    _seed_reports(url)  # units T1, T2, T3
+    command.upgrade(config, "0017")
+    merged_at = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+
+    def merge_t1_into_t2(connection: Connection) -> None:
+        connection.execute(
+            text(
+                "INSERT INTO audit_events (action, details, created_at) "
+                "VALUES ('units.merged', :details, :at)"
+            ),
+            {"details": '{"old": "T1", "new": "T2", "people": 1}', "at": merged_at},
+        )
+        connection.commit()
+
+    _on_connection(url, merge_t1_into_t2)
+    command.upgrade(config, "0018")
+    rows = _read(url, "SELECT code, merged_into_id, merged_at FROM units ORDER BY id")
+    assert [(code, into) for code, into, _at in rows] == [("T1", 2), ("T2", None), ("T3", None)]
+    assert rows[0][2] is not None and rows[1][2] is None
+    command.downgrade(config, "0017")
+    assert "merged_into_id" not in {
+        column["name"] for column in _on_connection(url, lambda c: inspect(c).get_columns("units"))
+    }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,9 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.sandbox.client import SandboxClient
+from bot.services.recognition.commendations import period_facts
 from bot.services.registry.invites import create_invite, redeem_invite
+from bot.services.registry.unit_import import Problem, UnitFileError, parse_unit_table, read_table
 from bot.services.registry.unit_merge import MergePlan, MergeRefused, merge_units, plan_merge
-from bot.services.registry.units import find_unit
+from bot.services.registry.units import find_unit, preview_rows
+from bot.services.reports.periods import period_at
 from bot.services.reports.reports import Figures, Reporter, Target
 from bot.services.reports.submission import Request, submit_batch
 from bot.services.stats.stats import commune_summary
@@ -24,6 +28,7 @@ from models import AuditEvent, Contact, Invite, Report, Role, Unit, UnitProgress
 from models.base import utcnow
 from models.db import Database
 from tests.cli_helpers import run_cli, run_cli_async
+from tests.conftest import UNITS_CSV
 from tests.helpers import register, until
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -33,23 +38,38 @@ OLD_HEAD, NEW_HEAD = 893_001, 893_002
 
 
 async def _head_reporting(
-    db: Database, code: str, user: int, enrolled: int, completed: int | None
+    db: Database,
+    code: str,
+    user: int,
+    enrolled: int,
+    completed: int | None,
+    *,
+    at: datetime | None = None,
+    registered: bool = False,
 ) -> None:
     async with db.write() as session:
         unit = await find_unit(session, code)
         assert unit is not None
-        invite = await create_invite(
-            session, unit=unit, role=Role.HEAD, max_uses=None, ttl=None, now=utcnow(),
-            actor_user_id=None,
-        )  # fmt: skip
-        await session.flush()
-        await redeem_invite(
-            session, code=invite.code, user_id=user, chat_id=user, display_name=f"H{user}",
-            now=utcnow(),
-        )  # fmt: skip
+        if not registered:
+            await _register(session, unit, user)
         target = Target(unit.id, unit.name, unit.adults, on_behalf=False)
-        request = Request(target, Figures(enrolled, completed), Reporter(user, "H"), user, utcnow())
+        figures, reporter = Figures(enrolled, completed), Reporter(user, "H")
+        # Each report is its own update: a repeated update id is a redelivery, dropped.
+        request = Request(target, figures, reporter, user * 10_000 + enrolled, at or utcnow())
         await submit_batch(session, [request], "weekly", TZ)
+
+
+async def _register(session: AsyncSession, unit: Unit, user: int) -> None:
+    """The head takes an invite of the unit."""
+    invite = await create_invite(
+        session, unit=unit, role=Role.HEAD, max_uses=None, ttl=None, now=utcnow(),
+        actor_user_id=None,
+    )  # fmt: skip
+    await session.flush()
+    await redeem_invite(
+        session, code=invite.code, user_id=user, chat_id=user, display_name=f"H{user}",
+        now=utcnow(),
+    )  # fmt: skip
 
 
 async def _enrolled_total(db: Database) -> int:
@@ -74,6 +94,7 @@ async def test_a_merge_moves_the_people_and_counts_the_figures_once(
         old, new = await find_unit(session, "T01"), await find_unit(session, "T02")
         assert old is not None and new is not None
         assert (old.active, new.active, new.adults) == (False, True, 1800)
+        assert old.merged_into_id == new.id and old.merged_at is not None
         heads = await session.scalars(select(Contact.unit_id).order_by(Contact.telegram_user_id))
         assert list(heads) == [new.id, new.id]
         invites = await session.scalars(select(Invite.revoked).where(Invite.unit_id == old.id))
@@ -192,3 +213,39 @@ async def test_the_two_units_open_threads_become_one(db: Database, units: None) 
         new = await find_unit(session, "T02")
         assert new is not None and thread.unit_id == new.id
         assert sorted(t or "" for t in texts) == ["Thôn 1 hỏi", "Thôn 2 hỏi"]
+
+
+async def test_the_usual_list_naming_a_merged_unit_is_refused_and_changes_nothing(
+    db: Database, units: None, tmp_path: Path, db_url: str
+) -> None:
+    await merge_units(
+        db, "T01", "T02", now=utcnow(), period_kind="weekly", tz=TZ, actor_user_id=None
+    )
+    path = tmp_path / "units.csv"
+    path.write_text(UNITS_CSV, encoding="utf-8")
+    with pytest.raises(UnitFileError) as refused:
+        await preview_rows(db, parse_unit_table(read_table(path)))
+    [error] = refused.value.errors
+    assert (error.problem, dict(error.values)) == (Problem.MERGED, {"code": "T01", "into": "T02"})
+    result = run_cli(["units", "import", str(path)], DATABASE_URL=db_url)
+    assert result.returncode == 2
+    assert VI.plain("units.file.merged", code="T01", into="T02") in result.stderr
+    async with db.read() as session:
+        old, new = await find_unit(session, "T01"), await find_unit(session, "T02")
+        assert old is not None and new is not None
+        assert (old.active, new.adults) == (False, 1800), "neither revived nor reset"
+
+
+async def test_a_merge_during_the_period_adds_no_rise_to_the_unit_it_joined(
+    db: Database, units: None
+) -> None:
+    now = utcnow()
+    last_week = now - timedelta(days=7)
+    await _head_reporting(db, "T01", OLD_HEAD, 300, None, at=last_week)
+    await _head_reporting(db, "T02", NEW_HEAD, 200, None, at=last_week)
+    await _head_reporting(db, "T02", NEW_HEAD, 250, None, at=now, registered=True)
+    await merge_units(db, "T01", "T02", now=now, period_kind="weekly", tz=TZ, actor_user_id=None)
+    async with db.read() as session:
+        facts = await period_facts(session, period_at(now, "weekly", TZ), TZ)
+    [joined] = [fact for fact in facts if fact.code == "T02"]
+    assert (joined.start_enrolled, joined.enrolled, joined.rise) == (500, 550, 50)

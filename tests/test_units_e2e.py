@@ -16,9 +16,9 @@ from bot.services.registry.units import find_unit
 from bot.telegram.context import BotApplication
 from bot.texts import translator
 from bot.texts.labels import role_label
-from models import AuditEvent, Contact, ContactStatus, Invite, Role
+from models import AuditEvent, Contact, ContactStatus, Invite, Role, Thread, ThreadStatus
 from tests.conftest import ADMIN_ID
-from tests.helpers import button_data, contact_of, labels, register, snapshot
+from tests.helpers import button_data, contact_of, labels, register, snapshot, until_said
 
 SessionFactory = async_sessionmaker[AsyncSession]
 VI = translator("vi")
@@ -174,8 +174,18 @@ async def test_a_new_invite_replaces_the_units_codes(
 async def test_an_archived_unit_leaves_the_lists_and_its_people_are_told(
     app: BotApplication, client: SandboxClient, session_factory: SessionFactory
 ) -> None:
+    await client.open_chats([ADMIN_ID])  # the question can reach the admin at once
     await register(client, session_factory, HEAD, "T01")
     await client.converse(HEAD, "/baocao 300")
+    [offer] = await client.converse(HEAD, "Khi nào thôn mình họp?")
+    asked = await client.last_seq()
+    await client.click(
+        HEAD, offer["message_id"], button_data(offer, "📨 Gửi cho cán bộ xã"), replies=2
+    )
+    # It reaches the admin through the outbox, before the commands below are answered.
+    await until_said(client, ADMIN_ID, "Khi nào thôn mình họp?", after=asked)
+    [waiting] = await client.converse(ADMIN_ID, "/phanhoi")
+    assert "Thôn 1" in waiting["text"]
     card = await _card(client)
     [question] = await client.click(
         ADMIN_ID, card["message_id"], button_data(card, "🗄 Ngừng theo dõi")
@@ -192,6 +202,11 @@ async def test_an_archived_unit_leaves_the_lists_and_its_people_are_told(
     assert page["text"].startswith("Đơn vị (3)") and "Thôn 1 (" not in page["text"]
     stats, _chart = await client.converse(ADMIN_ID, "/thongke", replies=2)
     assert "300" not in stats["text"]
+    # Nobody is left to answer: its question no longer waits for an officer.
+    [threads] = await client.converse(ADMIN_ID, "/phanhoi")
+    assert threads["html"] == VI("threads.none")
+    async with session_factory() as session:
+        assert set(await session.scalars(select(Thread.status))) == {ThreadStatus.RESOLVED}
     archived = await _card(client)
     assert VI("units.card.archived") in archived["html"] and labels(archived) == []
     unchanged = await snapshot(session_factory)

@@ -31,6 +31,7 @@ PROBLEMS = {
     Problem.BAD_XLSX: N_("units.file.bad_xlsx"),
     Problem.BAD_ENCODING: N_("units.file.bad_encoding"),
     Problem.BAD_CSV: N_("units.file.bad_csv"),
+    Problem.MERGED: N_("units.file.merged"),
 }
 
 

@@ -338,10 +338,13 @@ async def period_facts(session: AsyncSession, period: Period, tz: ZoneInfo) -> l
             .group_by(GoodModel.unit_id)
         )
     }
+    joined = await _merged_in_at_start(session, start, end)
     facts = []
     for unit_id, code, name, kind, adults, end_id, start_id in rows:
         at_end = figures.get(end_id) if end_id is not None else None
         at_start = figures.get(start_id) if start_id is not None else None
+        if at_start and unit_id in joined:  # its figure at the end adds theirs: so must the start
+            at_start = (at_start[0] + joined[unit_id], at_start[1])
         facts.append(
             UnitFacts(
                 unit_id=unit_id,
@@ -356,6 +359,40 @@ async def period_facts(session: AsyncSession, period: Period, tz: ZoneInfo) -> l
             )
         )
     return facts
+
+
+async def _merged_in_at_start(
+    session: AsyncSession, start: datetime, end: datetime
+) -> dict[int, int]:
+    """What the units merged during the period stood at when it began, by the unit they joined.
+
+    A merge writes the sum into the joined unit's history, so without this its rise would
+    count the merged unit's people as enrolled that period. A chain (A into B, B into C) ends
+    at C.
+    """
+    rows = (
+        await session.execute(
+            select(Unit.id, Unit.merged_into_id, _newest_before(start)).where(
+                Unit.merged_at >= start, Unit.merged_at < end
+            )
+        )
+    ).all()
+    into = {unit_id: target for unit_id, target, _report in rows}
+    reports = {report for *_ids, report in rows if report is not None}
+    enrolled = dict(
+        (await session.execute(select(Report.id, Report.enrolled).where(Report.id.in_(reports))))
+        .tuples()
+        .all()
+    )
+    joined: dict[int, int] = {}
+    for unit_id, _target, report in rows:
+        if report is None:
+            continue
+        target = into[unit_id]
+        while target in into:  # a chain of merges within the period
+            target = into[target]
+        joined[target] = joined.get(target, 0) + enrolled[report]
+    return joined
 
 
 def _aware(value: datetime) -> datetime:

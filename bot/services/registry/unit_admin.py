@@ -17,7 +17,18 @@ from bot.services.common.audit import record_event
 from bot.services.common.sync import IDENTITIES, bump
 from bot.services.registry.revoke import RevokeResult, detach
 from bot.services.registry.units import find_unit
-from models import Contact, ContactStatus, Invite, Role, Unit, UnitKind, UnitProgress
+from models import (
+    Contact,
+    ContactStatus,
+    Invite,
+    Role,
+    Thread,
+    ThreadStatus,
+    Unit,
+    UnitKind,
+    UnitProgress,
+)
+from models.base import utcnow
 from models.db import Database
 
 MAX_NAME = 200
@@ -175,6 +186,12 @@ async def archive_unit(db: Database, code: str, *, actor_user_id: int) -> Change
         removed = tuple([await detach(session, c, actor_user_id) for c in heads])
         # Its codes stop working: nobody registers for a unit that is no longer followed.
         await session.execute(update(Invite).where(Invite.unit_id == unit.id).values(revoked=True))
+        # Nobody of it is left to answer: its open conversation no longer waits for an officer.
+        await session.execute(
+            update(Thread)
+            .where(Thread.unit_id == unit.id, Thread.status == ThreadStatus.OPEN)
+            .values(status=ThreadStatus.RESOLVED, resolved_at=utcnow(), resolved_by=actor_user_id)
+        )
         unit.active = False
         record_event(session, actor_user_id, "unit.archived", unit=unit.code, removed=len(removed))
         await bump(session, IDENTITIES)

@@ -152,6 +152,7 @@ class Problem(enum.StrEnum):
     CODE_IN_TWO_COMMUNES = "code_in_two_communes"
     CODE_IN_OTHER_COMMUNE = "code_in_other_commune"
     COMMUNES_NEEDED = "communes_needed"
+    MERGED = "merged"
     TOO_BIG = "too_big"
     TOO_MANY_ROWS = "too_many_rows"
     LEGACY_XLS = "legacy_xls"

@@ -139,6 +139,7 @@ async def merge_units(
         await _combine_figures(session, old_unit, new_unit, now, period_at(now, period_kind, tz))
         new_unit.adults = plan.adults
         old_unit.active = False
+        old_unit.merged_into_id, old_unit.merged_at = new_unit.id, now
         record_event(
             session,
             actor_user_id,

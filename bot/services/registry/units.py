@@ -66,6 +66,35 @@ def check_communes(
         raise UnitFileError(errors[:MAX_ERRORS], max(len(errors) - MAX_ERRORS, 0))
 
 
+async def check_merged(
+    session: AsyncSession, rows: Sequence[UnitRow], stored: dict[str, Unit]
+) -> None:
+    """Refuse a file naming a merged unit: an old list would revive it and count it twice.
+
+    Its people and figures are counted in the unit it joined, whose adults already add both.
+    """
+    merged = [
+        unit for row in rows if (unit := stored.get(row.code.lower())) and unit.merged_into_id
+    ]
+    if not merged:
+        return
+    joined = {
+        unit.id: unit
+        for unit in await session.scalars(
+            select(Unit).where(Unit.id.in_({unit.merged_into_id for unit in merged}))
+        )
+    }
+    errors = [
+        RowError(
+            0, Problem.MERGED, (("code", unit.code), ("into", joined[unit.merged_into_id].code))
+        )
+        for unit in merged
+        if unit.merged_into_id in joined
+    ]
+    if errors:
+        raise UnitFileError(errors[:MAX_ERRORS], max(len(errors) - MAX_ERRORS, 0))
+
+
 async def _commune_ids(
     session: AsyncSession, rows: Sequence[UnitRow], communes: dict[int, Commune]
 ) -> dict[str, int]:
@@ -93,6 +122,7 @@ async def upsert_units(
     existing = await _stored(session, rows)
     communes = await _communes_by_id(session)
     check_communes(rows, existing, communes)
+    await check_merged(session, rows, existing)
     commune_ids = await _commune_ids(session, rows, communes)
     created = updated = 0
     for row in rows:
@@ -150,6 +180,7 @@ async def preview_rows(db: Database, rows: Sequence[UnitRow]) -> Preview:
     async with db.read() as session:
         stored = await _stored(session, rows)
         check_communes(rows, stored, await _communes_by_id(session))
+        await check_merged(session, rows, stored)
     added = tuple(r for r in rows if r.code.lower() not in stored)
     changed = tuple(
         r for r in rows if r.code.lower() in stored and changes(stored[r.code.lower()], r)

@@ -759,7 +759,10 @@ async def count_flags(session: AsyncSession, since: datetime) -> tuple[int, int]
 async def count_open(session: AsyncSession) -> int:
     """How many threads wait for an officer."""
     count = await session.scalar(
-        select(func.count()).select_from(Thread).where(Thread.status == ThreadStatus.OPEN)
+        select(func.count())
+        .select_from(Thread)
+        .join(Unit, Unit.id == Thread.unit_id)
+        .where(Thread.status == ThreadStatus.OPEN, Unit.active.is_(True))
     )
     return int(count or 0)
 
@@ -771,7 +774,7 @@ async def open_threads(db: Database, limit: int) -> OpenThreads:
             await session.execute(
                 select(Thread, Unit.name)
                 .join(Unit, Unit.id == Thread.unit_id)
-                .where(Thread.status == ThreadStatus.OPEN)
+                .where(Thread.status == ThreadStatus.OPEN, Unit.active.is_(True))
                 .order_by(Thread.last_message_at.desc(), Thread.id.desc())
                 .limit(limit)
             )
