@@ -18,7 +18,7 @@ from bot.telegram.ui.keyboards import buttons, report_button
 from bot.telegram.ui.menus import set_chat_menu
 from bot.telegram.ui.reply_keyboard import keyboard_for, label_filter
 from bot.texts import N_, Html, Translator, available_languages, translator
-from bot.texts.labels import role_label
+from bot.texts.labels import commune_title, role_label
 from handlers.common import (
     callback_data,
     chat_id_of,
@@ -185,9 +185,8 @@ async def keep_unit(update: Update, context: BotContext) -> None:
 async def show_help(update: Update, context: BotContext) -> None:
     """Explain what the sender's role can do, with the course link."""
     settings = context.deps.settings
-    text = context.t(
-        HELP[context.who.role], course_url=settings.course_url, commune=settings.commune_name
-    )
+    commune = commune_title(context.t, settings.commune_name)
+    text = context.t(HELP[context.who.role], course_url=settings.course_url, commune=commune)
     if update.callback_query is not None:
         await update.callback_query.answer()
     await message_of(update).reply_text(text, disable_web_page_preview=True)

@@ -27,6 +27,7 @@ from bot.telegram.ui.reply_keyboard import label_filter
 from bot.texts import N_, Html, Translator
 from bot.texts.directives import change_phrase
 from bot.texts.formatting import split_for_telegram
+from bot.texts.labels import commune_title
 from handlers.common import callback_data, invite_limits, message_of, now_utc
 from handlers.province import (
     by_scope,
@@ -64,7 +65,7 @@ def render_summary(t: Translator, summary: Summary, commune: str) -> Html:
     lines: list[str] = [
         t(
             "stats.summary",
-            commune=commune,
+            commune=commune_title(t, commune),
             period=summary.period.label,
             adults=summary.adults,
             enrolled=summary.enrolled,
@@ -125,7 +126,7 @@ async def _send_chart(
     from bot.documents.chart import chart_pages, chart_png, fits_an_album
 
     t, settings = context.t, context.deps.settings
-    title = t.plain("chart.title", commune=commune)
+    title = t.plain("chart.title", commune=commune_title(t, commune))
     subtitle = t.plain("chart.period", period=period_label)
     message = message_of(update)
     if fits_an_album(len(bars)):

@@ -3,7 +3,7 @@
 from models import scope as scope  # registers the commune officers' query narrowing
 from models.audit import AuditEvent
 from models.base import Base
-from models.communes import Commune
+from models.communes import Commune, CommuneKind, split_commune_name
 from models.contacts import Contact, ContactStatus, Role
 from models.coordination import ChatClaim, ConversationState, SyncMark, UserDrafts
 from models.directives import (
@@ -41,6 +41,7 @@ __all__ = [
     "Commendation",
     "CommendationUnit",
     "Commune",
+    "CommuneKind",
     "Contact",
     "ContactStatus",
     "ConversationState",
@@ -76,4 +77,5 @@ __all__ = [
     "UnitProgress",
     "UpdateStatus",
     "UserDrafts",
+    "split_commune_name",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import Integer, String
@@ -30,11 +31,37 @@ class Commune(Base):
         return short_commune_name(self.name)
 
 
-# The word "xã", as data the name is compared with (the texts themselves are in the catalog).
-COMMUNE_WORD = "xã"
+class CommuneKind(enum.StrEnum):
+    """The three kinds of commune-level unit since 1 July 2025: xã, phường and đặc khu."""
+
+    COMMUNE = "xa"
+    WARD = "phuong"
+    SPECIAL_ZONE = "dac_khu"
+
+
+# The words a name may start with, as data the name is compared with (the texts that name a
+# commune take their own word from the catalog). Longest first: "đặc khu" has two words.
+KIND_WORDS = (
+    ("đặc khu", CommuneKind.SPECIAL_ZONE),
+    ("phường", CommuneKind.WARD),
+    ("xã", CommuneKind.COMMUNE),
+)
+
+
+def split_commune_name(name: str) -> tuple[CommuneKind, str]:
+    """The kind a name says and the name without it ("Phường Tân An" → ward, "Tân An").
+
+    A bare name ("Ea Knốp", as COMMUNE_NAME is written) is a xã.
+    """
+    clean = " ".join(name.split())
+    for word, kind in KIND_WORDS:
+        rest = clean[len(word) + 1 :]
+        if clean[: len(word) + 1].lower() == word + " " and rest:
+            return kind, rest
+    return CommuneKind.COMMUNE, clean
 
 
 def short_commune_name(name: str) -> str:
-    """Drop a leading "Xã " that the unit file wrote and every text already says."""
-    head, _, rest = name.strip().partition(" ")
-    return rest.strip() if head.lower() == COMMUNE_WORD and rest.strip() else name.strip()
+    """Drop a leading "Xã " that the texts' own "xã" would repeat; a ward keeps its word."""
+    kind, rest = split_commune_name(name)
+    return rest if kind == CommuneKind.COMMUNE else " ".join(name.split())

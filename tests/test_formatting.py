@@ -42,3 +42,30 @@ def test_split_respects_limit_and_keeps_text(paragraphs: list[str], limit: int) 
     assert "".join(chunks).replace("\n", "").replace(" ", "") == "".join(paragraphs).replace(
         "\n", ""
     ).replace(" ", "")
+
+
+def test_a_commune_is_named_with_its_own_kind_in_each_language() -> None:
+    from bot.texts.labels import commune_title
+
+    vi, en = translator("vi"), translator("en")
+    cases = {
+        "Ea Knốp": ("xã Ea Knốp", "Ea Knốp commune"),  # COMMUNE_NAME, written bare
+        "Xã Ea Kar": ("xã Ea Kar", "Ea Kar commune"),
+        "Phường Buôn Ma Thuột": ("phường Buôn Ma Thuột", "Buôn Ma Thuột ward"),
+        "phường  Tân An ": ("phường Tân An", "Tân An ward"),
+        "Đặc khu Lý Sơn": ("đặc khu Lý Sơn", "Lý Sơn special zone"),
+        "Phường": ("xã Phường", "Phường commune"),  # a kind word alone is a name
+    }
+    for name, (in_vi, in_en) in cases.items():
+        assert (commune_title(vi, name), commune_title(en, name)) == (in_vi, in_en)
+
+
+@given(
+    st.sampled_from(["Xã", "xã", "Phường", "PHƯỜNG", "Đặc khu", "đặc khu"]),
+    st.text(st.characters(categories=["L"]), min_size=1, max_size=20),
+)
+def test_a_kind_word_is_never_doubled(word: str, bare: str) -> None:
+    from models import split_commune_name
+
+    kind, rest = split_commune_name(f"{word} {bare}")
+    assert rest == bare and kind.value in {"xa", "phuong", "dac_khu"}

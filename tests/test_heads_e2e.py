@@ -379,7 +379,7 @@ async def test_the_heads_keyboard_does_what_the_commands_do(
     await client.click(head, ask_completed["message_id"], "report:skip")
     [help_] = await client.converse(head, "❓ Hướng dẫn")
     assert help_["html"] == VI(
-        "help.head", course_url="https://binhdanhocvuso.gov.vn", commune="Ea Knốp"
+        "help.head", course_url="https://binhdanhocvuso.gov.vn", commune="xã Ea Knốp"
     )
     before = await snapshot(session_factory)
     [refused] = await client.converse(head, "📊 Thống kê")

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_application, polling
@@ -561,3 +561,20 @@ async def test_the_cli_reads_one_commune_with_commune(
     unknown = await run_cli_async(["units", "list", "--commune", "99999"], DATABASE_URL=db_url)
     assert unknown.returncode == 2
     assert unknown.stderr.strip() == "binhdan: " + VI.plain("province.unknown", code="99999")
+
+
+async def test_a_ward_speaks_as_a_ward_not_as_xa_phuong(
+    province: None, client: SandboxClient, session_factory: SessionFactory
+) -> None:
+    async with session_factory.begin() as session:
+        await session.execute(
+            update(Commune).where(Commune.code == "24002").values(name="Phường Tân An")
+        )
+    summary, _chart = await client.converse(OFFICER_B, "/thongke", replies=2)
+    assert summary["text"].startswith("📊 Kết quả Bình dân học vụ số — phường Tân An\n")
+    _preview, control = await client.converse(OFFICER_B, "/thongbao Họp tổ dân phố", replies=2)
+    after = await client.last_seq()
+    await client.click(OFFICER_B, control["message_id"], button_data(control, "📤 Gửi"))
+    [received] = await client.expect(HEAD_B, after=after)
+    assert received["text"].startswith("📢 THÔNG BÁO CỦA UBND PHƯỜNG TÂN AN\n")
+    assert "XÃ PHƯỜNG" not in received["text"]

@@ -23,6 +23,7 @@ from bot.documents.letterhead import (
 from bot.documents.report_table import Signatures, period_line
 from bot.services.recognition.commendations import Candidate, Sheet, candidate_values
 from bot.texts import N_, Translator
+from bot.texts.labels import commune_title
 from bot.texts.recognition import merits_text, threshold_text
 
 if TYPE_CHECKING:
@@ -114,7 +115,9 @@ def commendation_pdf(
     pdf.ln(LINE + 1)
     pdf.set_font(FAMILY, "B", 12)
     pdf.set_x(pdf.l_margin)
-    pdf.multi_cell(full, LINE, t.plain("commend.pdf.subject", commune=commune), align="C")
+    pdf.multi_cell(
+        full, LINE, t.plain("commend.pdf.subject", commune=commune_title(t, commune)), align="C"
+    )
     centred(pdf, pdf.l_margin, full, period_line(t, sheet.period), "I", 12)
     pdf.ln(LINE + 3)
     _table(pdf, sheet, t)

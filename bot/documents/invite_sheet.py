@@ -9,6 +9,7 @@ from bot.documents.fonts import SANS as FONT
 from bot.documents.fonts import SANS_BOLD as FONT_BOLD
 from bot.documents.qr import qr_png
 from bot.texts import N_, Translator
+from bot.texts.labels import commune_title
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -55,7 +56,7 @@ def _card(
     pdf.set_dash_pattern()
     pdf.set_font("DejaVu", "", 9)
     pdf.set_xy(x, y + 3)
-    pdf.cell(width, 5, t.plain("invite_sheet.title", commune=commune), align="C")
+    pdf.cell(width, 5, t.plain("invite_sheet.title", commune=commune_title(t, commune)), align="C")
     pdf.set_font("DejaVu", "B", 16)
     pdf.set_xy(x + 3, y + 9)
     pdf.multi_cell(width - 6, 7, name, align="C")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from bot.documents.fonts import SERIF, SERIF_FAMILY
 from bot.documents.report_table import Signatures, place_date
 from bot.texts import Translator
+from bot.texts.labels import commune_title
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -70,7 +71,7 @@ def letterhead(
     centred(pdf, left_x, left_width, t.plain("document.authority"), "B", 12)
     centred(pdf, right_x, right_width, t.plain("document.motto"), "B", 12)
     pdf.ln(LINE)
-    body = t.plain("document.commune", commune=commune.upper())
+    body = t.plain("document.commune", commune=commune_title(t, commune).upper())
     width = centred(pdf, left_x, left_width, body, "B", 12)
     motto = centred(pdf, right_x, right_width, t.plain("document.motto_line"), "B", 13)
     under = top + 2 * LINE + 0.3

@@ -28,6 +28,7 @@ from bot.documents.report_table import (
 )
 from bot.services.stats.export_data import ExportData
 from bot.texts import Translator
+from bot.texts.labels import commune_title
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -64,7 +65,9 @@ def _heading(pdf: FPDF, table: ReportTable, t: Translator) -> None:
     pdf.ln(LINE + 1)
     pdf.set_font(FAMILY, "B", 12)
     pdf.set_x(MARGIN_LEFT)
-    pdf.multi_cell(full, LINE, t.plain("document.subject", commune=table.commune), align="C")
+    pdf.multi_cell(
+        full, LINE, t.plain("document.subject", commune=commune_title(t, table.commune)), align="C"
+    )
     centred(pdf, MARGIN_LEFT, full, period_line(t, table.period), "I", 12)
     pdf.ln(LINE + 3)
 
@@ -176,7 +179,7 @@ def report_pdf(
 def _draft(table: ReportTable, t: Translator, *, carried: int) -> FPDF | None:
     """Lay the report out; None when the signatures would not fit after the table."""
     pdf = _new_pdf()
-    pdf.set_title(t.plain("document.subject", commune=table.commune))
+    pdf.set_title(t.plain("document.subject", commune=commune_title(t, table.commune)))
     pdf.add_page()
     fits = _body(pdf, table, t, carried)
     if not fits and not carried:

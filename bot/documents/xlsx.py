@@ -28,6 +28,7 @@ from bot.documents.report_table import (
 from bot.services.stats.export_data import ExportData
 from bot.services.stats.export_rows import DirectiveRow, HistoryRow, OpinionRow
 from bot.texts import N_, Translator
+from bot.texts.labels import commune_title
 from bot.texts.threads import label_of, status_label, words_of
 
 FONT = "Times New Roman"
@@ -111,7 +112,13 @@ def _heading(sheet: Worksheet, table: ReportTable, t: Translator) -> None:
     commune = table.commune
     _merged(sheet, 1, LEFT_BLOCK, t.plain("document.authority"), BOLD)
     _merged(sheet, 1, RIGHT_BLOCK, t.plain("document.motto"), BOLD)
-    _merged(sheet, 2, LEFT_BLOCK, t.plain("document.commune", commune=commune.upper()), BOLD)
+    _merged(
+        sheet,
+        2,
+        LEFT_BLOCK,
+        t.plain("document.commune", commune=commune_title(t, commune).upper()),
+        BOLD,
+    )
     motto = Font(name=FONT, size=13, bold=True, underline="single")
     _merged(sheet, 2, RIGHT_BLOCK, t.plain("document.motto_line"), motto)
     _merged(sheet, 3, LEFT_BLOCK, SHORT_RULE)
@@ -119,7 +126,7 @@ def _heading(sheet: Worksheet, table: ReportTable, t: Translator) -> None:
     _merged(sheet, 4, RIGHT_BLOCK, place_date(t, commune, table.made_on), ITALIC)
     whole = (1, LAST_COLUMN)
     _merged(sheet, 6, whole, t.plain("document.type"), TITLE)
-    _merged(sheet, 7, whole, t.plain("document.subject", commune=commune), BOLD)
+    _merged(sheet, 7, whole, t.plain("document.subject", commune=commune_title(t, commune)), BOLD)
     _merged(sheet, 8, whole, period_line(t, table.period), ITALIC)
 
 
@@ -352,8 +359,12 @@ def build_workbook(
     assert sheet is not None
     sheet.title = t.plain("xlsx.sheet.summary")
     summary_sheet(sheet, table, t)
+    named = commune_title(t, commune)
     subtitle = t.plain(
-        "xlsx.subtitle", commune=commune, date=t.date(table.made_on), period=table.period.label
+        "xlsx.subtitle",
+        commune=named[:1].upper() + named[1:],  # it opens the line: "Xã Ea Knốp · kỳ …"
+        date=t.date(table.made_on),
+        period=table.period.label,
     )
     _history_sheet(
         workbook.create_sheet(t.plain("xlsx.sheet.history")), data.history, subtitle, tz, t

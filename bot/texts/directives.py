@@ -10,6 +10,7 @@ from typing import Any
 from bot.services.broadcasts.content import DirectiveContent
 from bot.texts.catalog import N_, Translator
 from bot.texts.formatting import escape, split_for_telegram
+from bot.texts.labels import commune_title
 from bot.texts.markdown import markdown_blocks
 from bot.texts.recognition import LAYOUTS
 from bot.texts.schedules import WEEKDAYS
@@ -57,9 +58,9 @@ def _heading(
     elif province is not None:
         header = t("directive.header_province", province=province.upper())
     elif official:
-        header = t("official.header", commune=commune.upper())
+        header = t("official.header", commune=commune_title(t, commune).upper())
     else:
-        header = t("directive.header", commune=commune.upper())
+        header = t("directive.header", commune=commune_title(t, commune).upper())
     lines: list[str] = [header]
     reference = []
     if content.number:
@@ -151,7 +152,11 @@ def _digest(t: Translator, params: dict[str, Any], unit: str | None = None) -> s
     """The weekly digest for officers and leaders."""
     percent = params["percent"]
     lines: list[str] = [
-        t.plain("message.digest.title", commune=params["commune"], period=params["period"]),
+        t.plain(
+            "message.digest.title",
+            commune=commune_title(t, params["commune"]),
+            period=params["period"],
+        ),
         t.plain(
             "message.digest.enrolled",
             enrolled=params["enrolled"],

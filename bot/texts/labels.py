@@ -1,9 +1,9 @@
-"""How the bot's own words (roles, unit kinds) read to people."""
+"""How the bot's own words (roles, unit kinds, commune kinds) read to people."""
 
 from __future__ import annotations
 
 from bot.texts.catalog import N_, Translator
-from models import Role, UnitKind
+from models import CommuneKind, Role, UnitKind, split_commune_name
 
 ROLE_LABELS = {
     Role.HEAD: N_("role.head"),
@@ -19,6 +19,13 @@ KIND_LABELS = {
     UnitKind.KHAC: N_("kind.khac"),
 }
 
+# "xã Ea Knốp", "phường Tân An": a text naming the commune takes its kind word from here.
+COMMUNE_TITLES = {
+    CommuneKind.COMMUNE: N_("commune.title.xa"),
+    CommuneKind.WARD: N_("commune.title.phuong"),
+    CommuneKind.SPECIAL_ZONE: N_("commune.title.dac_khu"),
+}
+
 
 def role_label(t: Translator, role: Role) -> str:
     """How a role reads to people."""
@@ -28,3 +35,9 @@ def role_label(t: Translator, role: Role) -> str:
 def kind_label(t: Translator, kind: UnitKind) -> str:
     """How a unit kind reads to people."""
     return t.plain(KIND_LABELS[kind])
+
+
+def commune_title(t: Translator, name: str) -> str:
+    """A commune named with its own kind: "xã Ea Knốp", "phường Tân An" (never "xã Phường")."""
+    kind, bare = split_commune_name(name)
+    return t.plain(COMMUNE_TITLES[kind], name=bare)

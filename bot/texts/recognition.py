@@ -13,6 +13,7 @@ from bot.services.recognition.commendations import Achievement, merit_of
 from bot.services.recognition.milestones import Reached
 from bot.texts.catalog import N_, Html, Translator
 from bot.texts.formatting import escape
+from bot.texts.labels import commune_title
 from models import MilestoneKind
 
 MERITS = {
@@ -45,7 +46,7 @@ def model_blocks(
     blocks = [t("model.spread", unit=unit, title=title)]
     if text.strip():
         blocks.append(Html(escape(text.strip())))
-    blocks.append(t("model.credit", unit=unit, commune=commune))
+    blocks.append(t("model.credit", unit=unit, commune=commune_title(t, commune)))
     blocks.append(t("directive.course", url=course_url))
     return blocks
 
@@ -164,7 +165,7 @@ def _commend_list(
 ) -> list[Html]:
     """The list every unit receives, "🏆 Biểu dương kỳ …"."""
     return [
-        t("commend.list", period=params["period"], commune=commune),
+        t("commend.list", period=params["period"], commune=commune_title(t, commune)),
         *commend_lines(t, params["units"], float(params["target"])),
         t("commend.list_end"),
     ]
@@ -176,7 +177,12 @@ def _congrats(t: Translator, params: dict[str, Any], commune: str, course_url: s
         t("commend.merit_line", merit=merit_text(t, entry, params)) for entry in params["merits"]
     ]
     return [
-        t("commend.congrats", unit=params["unit"], period=params["period"], commune=commune),
+        t(
+            "commend.congrats",
+            unit=params["unit"],
+            period=params["period"],
+            commune=commune_title(t, commune),
+        ),
         Html("\n".join(lines)),
         t("commend.congrats_end", unit=params["unit"]),
     ]
