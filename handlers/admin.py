@@ -34,6 +34,7 @@ from bot.texts.formatting import split_for_telegram
 from bot.texts.labels import role_label
 from bot.texts.people import GRANT_REFUSALS, people_paragraphs
 from handlers.common import message_of, now_utc
+from handlers.province import scope_name
 from models import Role
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ async def _send_invite_list(update: Update, context: BotContext) -> None:
     """Send every active unit's current link, then the printable sheet."""
     from bot.documents.invite_sheet import invite_sheet_pdf
 
-    t, settings = context.t, context.deps.settings
+    t = context.t
     invites = await unit_invites(context.deps.db, now_utc(), _limits(context))
     username = context.deps.bot_username
     lines = [t("invites.line", unit=i.unit_name, link=deep_link(username, i.code)) for i in invites]
@@ -86,7 +87,7 @@ async def _send_invite_list(update: Update, context: BotContext) -> None:
     if invites:
         cards = [(i.unit_name, deep_link(username, i.code)) for i in invites]
         await message_of(update).reply_document(
-            invite_sheet_pdf(cards, settings.commune_name, t),
+            invite_sheet_pdf(cards, await scope_name(context), t),
             filename="moi-tham-gia.pdf",
             caption=t("invites.sheet_caption"),
         )

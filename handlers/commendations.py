@@ -32,7 +32,7 @@ from bot.texts import Html, Translator
 from bot.texts.recognition import commend_lines, threshold_text
 from handlers.common import callback_data, message_of, now_utc, remove_buttons
 from handlers.picker import PickerActions, picker_keyboard, redraw_picker
-from handlers.province import speaker
+from handlers.province import scope_name, speaker
 from handlers.province_commend import send_province_list, show_province_commendation
 
 PICKER = PickerActions(Action.COMMEND_PICK, Action.COMMEND_PAGE, Action.COMMEND_PICKED)
@@ -314,7 +314,7 @@ async def _send_pdf(update: Update, context: BotContext, sheet: Sheet) -> Messag
     today = now_utc().astimezone(settings.tz).date()
     pdf = commendation_pdf(
         sheet,
-        commune=settings.commune_name,
+        commune=await scope_name(context),
         signatures=Signatures.from_settings(settings),
         top=settings.commend_top,
         tz=settings.tz,

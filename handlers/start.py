@@ -29,6 +29,7 @@ from handlers.common import (
     reply,
     user_id_of,
 )
+from handlers.province import scope_name
 from models import Role
 
 logger = logging.getLogger(__name__)
@@ -185,7 +186,7 @@ async def keep_unit(update: Update, context: BotContext) -> None:
 async def show_help(update: Update, context: BotContext) -> None:
     """Explain what the sender's role can do, with the course link."""
     settings = context.deps.settings
-    commune = commune_title(context.t, settings.commune_name)
+    commune = commune_title(context.t, await scope_name(context))
     text = context.t(HELP[context.who.role], course_url=settings.course_url, commune=commune)
     if update.callback_query is not None:
         await update.callback_query.answer()

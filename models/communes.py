@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import Integer, String
@@ -53,7 +54,8 @@ def split_commune_name(name: str) -> tuple[CommuneKind, str]:
 
     A bare name ("Ea Knốp", as COMMUNE_NAME is written) is a xã.
     """
-    clean = " ".join(name.split())
+    # NFC: a COMMUNE_NAME typed on a Mac arrives decomposed, and "Phường" would not match.
+    clean = unicodedata.normalize("NFC", " ".join(name.split()))
     for word, kind in KIND_WORDS:
         rest = clean[len(word) + 1 :]
         if clean[: len(word) + 1].lower() == word + " " and rest:
@@ -64,4 +66,8 @@ def split_commune_name(name: str) -> tuple[CommuneKind, str]:
 def short_commune_name(name: str) -> str:
     """Drop a leading "Xã " that the texts' own "xã" would repeat; a ward keeps its word."""
     kind, rest = split_commune_name(name)
-    return rest if kind == CommuneKind.COMMUNE else " ".join(name.split())
+    return (
+        rest
+        if kind == CommuneKind.COMMUNE
+        else unicodedata.normalize("NFC", " ".join(name.split()))
+    )

@@ -276,21 +276,24 @@ def test_0018_remembers_merges_made_before_it_from_their_audit_events(blank_db_u
     command.upgrade(config, "0017")
     merged_at = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 
-    def merge_t1_into_t2(connection: Connection) -> None:
-        connection.execute(
-            text(
-                "INSERT INTO audit_events (action, details, created_at) "
-                "VALUES ('units.merged', :details, :at)"
-            ),
-            {"details": '{"old": "T1", "new": "T2", "people": 1}', "at": merged_at},
-        )
+    def merge_into_t2(connection: Connection) -> None:
+        # T3 was merged into T2; so was T1, which an old list has brought back since.
+        connection.execute(text("UPDATE units SET active = :no WHERE code = 'T3'"), {"no": False})
+        for old in ("T1", "T3"):
+            connection.execute(
+                text(
+                    "INSERT INTO audit_events (action, details, created_at) "
+                    "VALUES ('units.merged', :details, :at)"
+                ),
+                {"details": f'{{"old": "{old}", "new": "T2", "people": 1}}', "at": merged_at},
+            )
         connection.commit()
 
-    _on_connection(url, merge_t1_into_t2)
+    _on_connection(url, merge_into_t2)
     command.upgrade(config, "0018")
     rows = _read(url, "SELECT code, merged_into_id, merged_at FROM units ORDER BY id")
-    assert [(code, into) for code, into, _at in rows] == [("T1", 2), ("T2", None), ("T3", None)]
-    assert rows[0][2] is not None and rows[1][2] is None
+    assert [(code, into) for code, into, _at in rows] == [("T1", None), ("T2", None), ("T3", 2)]
+    assert rows[2][2] is not None and rows[0][2] is None
     command.downgrade(config, "0017")
     assert "merged_into_id" not in {
         column["name"] for column in _on_connection(url, lambda c: inspect(c).get_columns("units"))

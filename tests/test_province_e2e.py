@@ -578,3 +578,6 @@ async def test_a_ward_speaks_as_a_ward_not_as_xa_phuong(
     [received] = await client.expect(HEAD_B, after=after)
     assert received["text"].startswith("📢 THÔNG BÁO CỦA UBND PHƯỜNG TÂN AN\n")
     assert "XÃ PHƯỜNG" not in received["text"]
+    # The head's help names the head's own ward, not the deployment's COMMUNE_NAME.
+    [help_] = await client.converse(HEAD_B, "/huongdan")
+    assert "“Bình dân học vụ số” phường Tân An" in help_["text"]

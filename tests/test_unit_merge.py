@@ -226,10 +226,14 @@ async def test_the_usual_list_naming_a_merged_unit_is_refused_and_changes_nothin
     with pytest.raises(UnitFileError) as refused:
         await preview_rows(db, parse_unit_table(read_table(path)))
     [error] = refused.value.errors
-    assert (error.problem, dict(error.values)) == (Problem.MERGED, {"code": "T01", "into": "T02"})
+    assert (error.problem, dict(error.values)) == (
+        Problem.MERGED,
+        {"code": "T01", "into": "T02", "adults": 1800},
+    )
     result = run_cli(["units", "import", str(path)], DATABASE_URL=db_url)
     assert result.returncode == 2
-    assert VI.plain("units.file.merged", code="T01", into="T02") in result.stderr
+    assert "số người lớn của T02 là 1.800" in result.stderr
+    assert VI.plain("units.file.merged", code="T01", into="T02", adults=1800) in result.stderr
     async with db.read() as session:
         old, new = await find_unit(session, "T01"), await find_unit(session, "T02")
         assert old is not None and new is not None

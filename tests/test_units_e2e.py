@@ -206,7 +206,8 @@ async def test_an_archived_unit_leaves_the_lists_and_its_people_are_told(
     [threads] = await client.converse(ADMIN_ID, "/phanhoi")
     assert threads["html"] == VI("threads.none")
     async with session_factory() as session:
-        assert set(await session.scalars(select(Thread.status))) == {ThreadStatus.RESOLVED}
+        [(thread_id, status)] = (await session.execute(select(Thread.id, Thread.status))).all()
+    assert status == ThreadStatus.RESOLVED
     archived = await _card(client)
     assert VI("units.card.archived") in archived["html"] and labels(archived) == []
     unchanged = await snapshot(session_factory)
@@ -214,7 +215,7 @@ async def test_an_archived_unit_leaves_the_lists_and_its_people_are_told(
     assert again["html"] == VI("units.already_archived", unit="Thôn 1")
     assert await snapshot(session_factory) == unchanged
     [event] = await _events(session_factory, "unit.archived")
-    assert event == {"unit": "T01", "removed": 1, "actor": ADMIN_ID}
+    assert event == {"unit": "T01", "removed": 1, "threads_closed": [thread_id], "actor": ADMIN_ID}
 
 
 async def test_an_officer_can_neither_open_nor_press_a_units_card(

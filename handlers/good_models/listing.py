@@ -28,6 +28,7 @@ from handlers.common import (
 from handlers.good_models.province import offer_province_spread
 from handlers.good_models.review import say_state, send_model, show_approved
 from handlers.good_models.sharing import review_buttons
+from handlers.province import scope_name
 from models import GoodModelStatus, Role
 
 # How many models /mohinh lists (the newest).
@@ -114,7 +115,7 @@ async def show_model(update: Update, context: BotContext) -> None:
         blocks = LAYOUTS[N_("model.review")](
             t,
             {**spread_params(model), "author": model.author_name},
-            settings.commune_name,
+            await scope_name(context),
             settings.course_url,
         )
         rendered = Rendered(

@@ -49,6 +49,7 @@ from handlers.common import (
     reply,
 )
 from handlers.picker import PickerActions, show_unit_picker
+from handlers.province import scope_name
 from models import GoodModelStatus
 
 # The review conversation (officers): typed answers and the unit picker.
@@ -107,7 +108,7 @@ async def send_model(
     """The model as units receive it: photos, then the text (a preview shows "✅ Đã nhận")."""
     t, settings = context.t, context.deps.settings
     blocks = LAYOUTS[N_("model.spread")](
-        t, spread_params(model), settings.commune_name, settings.course_url
+        t, spread_params(model), await scope_name(context), settings.course_url
     )
     rendered = Rendered(
         None, None, split_for_telegram(list(blocks), MAX_TEXT), model.photo_file_ids

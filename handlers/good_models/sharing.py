@@ -46,6 +46,7 @@ from handlers.common import (
     remove_buttons_of,
     reply,
 )
+from handlers.province import scope_name
 
 # The sharing conversation (heads, agencies, officers for a unit).
 COLLECT, PREVIEW = range(2)
@@ -187,7 +188,7 @@ async def _preview(update: Update, context: BotContext) -> int:
         return COLLECT
     title, body = split_title(draft.text)
     blocks = model_blocks(
-        t, draft.target.unit_name, title, body, settings.commune_name, settings.course_url
+        t, draft.target.unit_name, title, body, await scope_name(context), settings.course_url
     )
     chat_id = message_of(update).chat_id
     await remove_buttons_of(update, chat_id, draft.controls_message_id)

@@ -8,7 +8,7 @@ Create Date: 2026-12-06
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision: str = "0018"
 down_revision: str | None = "0017"
@@ -25,6 +25,7 @@ _units = sa.table(
     "units",
     sa.column("id", sa.Integer),
     sa.column("code", sa.String),
+    sa.column("active", sa.Boolean),
     sa.column("merged_into_id", sa.Integer),
     sa.column("merged_at", sa.DateTime(timezone=True)),
 )
@@ -45,7 +46,12 @@ def upgrade() -> None:
 
 
 def _backfill() -> None:
-    """Merges made before this revision are known only from their audit events."""
+    """Merges made before this revision are known only from their audit events.
+
+    A merged unit an import brought back since (active again) is left a unit of its own.
+    """
+    if context.is_offline_mode():  # `alembic upgrade --sql`: no rows to read
+        return
     bind = op.get_bind()
     merges = bind.execute(
         sa.select(_audit.c.details, _audit.c.created_at)
@@ -56,7 +62,7 @@ def _backfill() -> None:
         new_id = bind.scalar(sa.select(_units.c.id).where(_units.c.code == details["new"]))
         bind.execute(
             _units.update()
-            .where(_units.c.code == details["old"])
+            .where(_units.c.code == details["old"], _units.c.active.is_(False))
             .values(merged_into_id=new_id, merged_at=created_at)
         )
 

@@ -186,13 +186,26 @@ async def archive_unit(db: Database, code: str, *, actor_user_id: int) -> Change
         removed = tuple([await detach(session, c, actor_user_id) for c in heads])
         # Its codes stop working: nobody registers for a unit that is no longer followed.
         await session.execute(update(Invite).where(Invite.unit_id == unit.id).values(revoked=True))
-        # Nobody of it is left to answer: its open conversation no longer waits for an officer.
-        await session.execute(
-            update(Thread)
-            .where(Thread.unit_id == unit.id, Thread.status == ThreadStatus.OPEN)
-            .values(status=ThreadStatus.RESOLVED, resolved_at=utcnow(), resolved_by=actor_user_id)
-        )
+        closed = await _close_threads(session, unit, actor_user_id)
         unit.active = False
-        record_event(session, actor_user_id, "unit.archived", unit=unit.code, removed=len(removed))
+        record_event(
+            session,
+            actor_user_id,
+            "unit.archived",
+            unit=unit.code,
+            removed=len(removed),
+            threads_closed=closed,
+        )
         await bump(session, IDENTITIES)
         return Changed(Change.DONE, await _card(session, unit), removed)
+
+
+async def _close_threads(session: AsyncSession, unit: Unit, actor_user_id: int) -> list[int]:
+    """Nobody of the unit is left to answer: its open conversation no longer waits for anyone."""
+    closed = await session.scalars(
+        update(Thread)
+        .where(Thread.unit_id == unit.id, Thread.status == ThreadStatus.OPEN)
+        .values(status=ThreadStatus.RESOLVED, resolved_at=utcnow(), resolved_by=actor_user_id)
+        .returning(Thread.id)
+    )
+    return list(closed)

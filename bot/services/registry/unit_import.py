@@ -167,7 +167,7 @@ class RowError:
 
     line: int
     problem: Problem
-    values: tuple[tuple[str, str], ...] = ()
+    values: tuple[tuple[str, str | int], ...] = ()
 
 
 class RowProblem(ValueError):

@@ -71,28 +71,30 @@ async def check_merged(
 ) -> None:
     """Refuse a file naming a merged unit: an old list would revive it and count it twice.
 
-    Its people and figures are counted in the unit it joined, whose adults already add both.
+    Its people and figures are counted in the unit it joined, whose adults already add both:
+    the refusal says that figure, which the same old list would otherwise set back.
     """
-    merged = [
-        unit for row in rows if (unit := stored.get(row.code.lower())) and unit.merged_into_id
-    ]
+    merged = {
+        unit: unit.merged_into_id
+        for row in rows
+        if (unit := stored.get(row.code.lower())) and unit.merged_into_id and not unit.active
+    }
     if not merged:
         return
     joined = {
         unit.id: unit
-        for unit in await session.scalars(
-            select(Unit).where(Unit.id.in_({unit.merged_into_id for unit in merged}))
-        )
+        for unit in await session.scalars(select(Unit).where(Unit.id.in_(set(merged.values()))))
     }
-    errors = [
-        RowError(
-            0, Problem.MERGED, (("code", unit.code), ("into", joined[unit.merged_into_id].code))
-        )
-        for unit in merged
-        if unit.merged_into_id in joined
-    ]
-    if errors:
-        raise UnitFileError(errors[:MAX_ERRORS], max(len(errors) - MAX_ERRORS, 0))
+    errors = [_merged_error(unit, joined[into]) for unit, into in merged.items() if into]
+    raise UnitFileError(errors[:MAX_ERRORS], max(len(errors) - MAX_ERRORS, 0))
+
+
+def _merged_error(unit: Unit, into: Unit) -> RowError:
+    """The line naming `unit`, merged into `into`, and `into`'s adults now."""
+    adults = into.adults if into.adults is not None else 0
+    return RowError(
+        0, Problem.MERGED, (("code", unit.code), ("into", into.code), ("adults", adults))
+    )
 
 
 async def _commune_ids(

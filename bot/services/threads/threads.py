@@ -750,7 +750,13 @@ async def count_flags(session: AsyncSession, since: datetime) -> tuple[int, int]
             select(func.count(), func.coalesce(func.sum(resolved), 0))
             .select_from(ThreadMessage)
             .join(Thread, Thread.id == ThreadMessage.thread_id)
-            .where(ThreadMessage.kind == ThreadMessageKind.FLAG, ThreadMessage.created_at >= since)
+            .join(Unit, Unit.id == Thread.unit_id)
+            # An archived unit's flags were closed with it, not handled: they count no more.
+            .where(
+                ThreadMessage.kind == ThreadMessageKind.FLAG,
+                ThreadMessage.created_at >= since,
+                Unit.active.is_(True),
+            )
         )
     ).one()
     return int(row[0]), int(row[1])
