@@ -23,7 +23,7 @@ from models import Acknowledgement, Contact, ContactStatus, Delivery, DeliverySt
 from models.base import utcnow
 from tests.cli_helpers import run_cli_async
 from tests.conftest import ADMIN_ID, SettingsFactory
-from tests.helpers import register, register_many, until
+from tests.helpers import register, register_many, until, until_said
 
 SessionFactory = async_sessionmaker[AsyncSession]
 HEADS = {"T01": 820_001, "T02": 820_002, "B01": 820_003, "CA": 820_004}
@@ -198,6 +198,8 @@ async def test_unacknowledged_button_lists_units(
     [message] = await _received(client, heads["T01"])
     [ack] = await client.click(heads["T01"], message["message_id"], _button(message, "✅"))
     assert ack["method"] == "answerCallbackQuery" and "Đã ghi nhận" in ack["text"]
+    # The ✅ refreshes the summary a moment later: that edit is not the answer to the press.
+    await until_said(client, ADMIN_ID, "Đơn vị đã xác nhận: 1/4", after=summary["seq"])
     [waiting] = await client.click(
         ADMIN_ID, summary["message_id"], _button(summary, "Chưa xác nhận")
     )

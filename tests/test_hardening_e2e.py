@@ -125,7 +125,9 @@ async def test_demoted_officer_cannot_finish_a_lich_edit(
     app: BotApplication, client: SandboxClient, session_factory: SessionFactory
 ) -> None:
     await register_many(session_factory, client, 1, 960_100)
+    after = await client.last_seq()
     await _make_officer(client)
+    await client.expect(OFFICER, after=after, count=2)  # the /start answer, the role notice
     replies = await client.converse(OFFICER, "/lich", replies=2)
     async with session_factory() as session:
         first = (await session.scalars(select(Schedule).order_by(Schedule.id))).first()
@@ -145,7 +147,9 @@ async def test_demoted_officer_cannot_finish_a_directive(
     app: BotApplication, client: SandboxClient, session_factory: SessionFactory
 ) -> None:
     await register_many(session_factory, client, 1, 960_200)
+    after = await client.last_seq()
     await _make_officer(client)
+    await client.expect(OFFICER, after=after, count=2)  # the /start answer, the role notice
     [menu] = await client.converse(OFFICER, "/thongbao")
     await _press_until(client, menu["message_id"], build(Action.COMPOSE_NEW), "compose.ask_content")
     await _demote(app, session_factory)

@@ -156,7 +156,10 @@ async def test_a_forwarded_post_is_reported_as_bad_information_with_its_source(
     # /thongke counts it; handled once the thread is marked ✅ Đã xử lý.
     summary, _chart = await client.converse(ADMIN_ID, "/thongke", replies=2)
     assert VI("stats.flags", count=1, handled=0) in summary["html"]
-    await client.click(ADMIN_ID, to_admin["message_id"], button_data(to_admin, "✅ Đã xử lý"))
+    # The toast, then the message's buttons edited: both before /thongke is read.
+    await client.click(
+        ADMIN_ID, to_admin["message_id"], button_data(to_admin, "✅ Đã xử lý"), replies=2
+    )
     summary, _chart = await client.converse(ADMIN_ID, "/thongke", replies=2)
     assert VI("stats.flags", count=1, handled=1) in summary["html"]
 
