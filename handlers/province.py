@@ -7,7 +7,9 @@ finds nothing and gets one line.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from telegram import Update
@@ -66,9 +68,25 @@ async def drill_down(update: Update, context: BotContext, code: str, show: Commu
         )
         await message_of(update).reply_text(refused)
         return
-    # Its buttons would act outside this narrowing, later: the drill-down is read-only.
+    # Its buttons would act outside this narrowing, later: only reading ones carry the commune.
     with scope.narrowed(commune.id):
         await show(update, context, commune.short_name, False)
+
+
+def drilled_commune() -> int:
+    """The commune a drill-down is narrowed to now, for its buttons to carry."""
+    return scope.current_commune.get() or scope.NOWHERE
+
+
+async def drill_scope(context: BotContext, commune_id: int | None) -> AbstractContextManager[None]:
+    """A drill-down button's narrowing, for a sender who sees the whole province only.
+
+    Anyone else keeps the gate's narrowing: a commune id forged into their button changes
+    nothing, since it never replaces their own commune.
+    """
+    if commune_id is None or not await sees_whole_province(context):
+        return contextlib.nullcontext()
+    return scope.narrowed(commune_id)
 
 
 def _line(t: Translator, rank: int, line: CommuneLine) -> Html:

@@ -31,6 +31,8 @@ from bot.texts.labels import commune_title
 from handlers.common import callback_data, invite_limits, message_of, now_utc
 from handlers.province import (
     by_scope,
+    drill_scope,
+    drilled_commune,
     nudge_commune,
     scope_name,
     sees_whole_province,
@@ -101,6 +103,18 @@ async def _show_commune(update: Update, context: BotContext, commune: str, contr
     if not stats:
         await message_of(update).reply_text(t("stats.no_units"))
         return
+    await message_of(update).reply_text(
+        render_summary(t, summary, commune), reply_markup=_summary_buttons(t, summary, controls)
+    )
+    bars = chart_bars(stats)
+    if bars:
+        await _send_chart(update, context, bars, summary.period.label, commune)
+
+
+def _summary_buttons(t: Translator, summary: Summary, controls: bool) -> InlineKeyboardMarkup:
+    """The commune's own buttons; a province's drill-down gets "Chi tiết" only, which reads."""
+    if not controls:
+        return buttons([(t("button.detail"), build(Action.STATS_DETAIL, 0, drilled_commune()))])
     rows: list[list[tuple[str, str]]] = [
         [(t("button.detail"), build(Action.STATS_DETAIL, 0))],
         [
@@ -111,12 +125,7 @@ async def _show_commune(update: Update, context: BotContext, commune: str, contr
     if summary.open_threads:
         label = t.plain("button.threads", count=summary.open_threads)
         rows.append([(label, build(Action.THREAD_LIST))])
-    await message_of(update).reply_text(
-        render_summary(t, summary, commune), reply_markup=buttons(*rows) if controls else None
-    )
-    bars = chart_bars(stats)
-    if bars:
-        await _send_chart(update, context, bars, summary.period.label, commune)
+    return buttons(*rows)
 
 
 async def _send_chart(
@@ -165,20 +174,30 @@ def _detail_line(t: Translator, stat: UnitStat) -> Html:
 
 
 async def show_detail(update: Update, context: BotContext) -> None:
-    """A page of the per-unit table."""
+    """A page of the per-unit table (a drill-down's carries its commune)."""
+    data = callback_data(update)
+    page = int_arg(data, Action.STATS_DETAIL)
+    carried = len(args_of(data, Action.STATS_DETAIL)) > 1
+    drilled = int_arg(data, Action.STATS_DETAIL, 1) if carried else None
+    with await drill_scope(context, drilled):
+        await _send_detail(update, context, page, drilled)
+
+
+async def _send_detail(update: Update, context: BotContext, page: int, drilled: int | None) -> None:
+    """The page, with ◀ ▶ carrying the same commune."""
     t, settings = context.t, context.deps.settings
-    page = int_arg(callback_data(update), Action.STATS_DETAIL)
     _, stats = await overview(context.deps.db, now_utc(), settings.tz, settings.report_period)
     rows = sorted(stats, key=lambda s: (not s.residential, s.percent or -1.0))
     chunk = rows[page * DETAIL_PAGE : (page + 1) * DETAIL_PAGE]
     first = page * DETAIL_PAGE + 1
     lines = [t("stats.detail_header", first=first, last=first + len(chunk) - 1, total=len(rows))]
     lines += [_detail_line(t, s) for s in chunk]
+    commune = () if drilled is None else (drilled,)
     navigation = []
     if page > 0:
-        navigation.append((t("button.previous"), build(Action.STATS_DETAIL, page - 1)))
+        navigation.append((t("button.previous"), build(Action.STATS_DETAIL, page - 1, *commune)))
     if (page + 1) * DETAIL_PAGE < len(rows):
-        navigation.append((t("button.next"), build(Action.STATS_DETAIL, page + 1)))
+        navigation.append((t("button.next"), build(Action.STATS_DETAIL, page + 1, *commune)))
     query = update.callback_query
     assert query is not None
     await query.answer()
@@ -382,7 +401,7 @@ def register(application: BotApplication) -> None:
     application.add_handler(MessageHandler(label_filter("chuabaocao"), show_late))
     application.add_handler(CommandHandler("xuatexcel", send_excel))
     application.add_handler(
-        CallbackQueryHandler(show_detail, pattern=pattern(Action.STATS_DETAIL, r"\d+"))
+        CallbackQueryHandler(show_detail, pattern=pattern(Action.STATS_DETAIL, r"\d+(:\d+)?"))
     )
     application.add_handler(CallbackQueryHandler(show_late, pattern=pattern(Action.STATS_LATE)))
     application.add_handler(CallbackQueryHandler(send_excel, pattern=pattern(Action.STATS_XLSX)))

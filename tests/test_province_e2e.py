@@ -97,13 +97,17 @@ async def _commune_id(session_factory: SessionFactory, code: str) -> int:
 
 
 async def test_a_commune_officer_sees_their_own_commune_only(
-    province: None, client: SandboxClient
+    province: None, client: SandboxClient, session_factory: SessionFactory
 ) -> None:
     summary, _chart = await client.converse(OFFICER_A, "/thongke", replies=2)
     assert "Ea Knốp" in summary["text"] and "Ea Kar" not in summary["text"]
     assert "Đã đăng ký học: 300" in summary["text"]
     [detail] = await client.click(OFFICER_A, summary["message_id"], "stats:detail:0")
     assert "Buôn Ea Tih" in detail["text"] and "Công an xã Ea Kar" not in detail["text"]
+    # A drill-down's button forged with commune B's id still shows A's own units.
+    forged = f"stats:detail:0:{await _commune_id(session_factory, '24002')}"
+    [still_own] = await client.click(OFFICER_A, summary["message_id"], forged)
+    assert "Buôn Ea Tih" in still_own["text"] and "Công an xã Ea Kar" not in still_own["text"]
     [refused] = await client.converse(OFFICER_A, "/thongke 24002")
     assert refused["html"] == VI("province.not_yours", code="24002")
     late = await client.converse(OFFICER_A, "/chuabaocao", settle=1.0)
@@ -259,7 +263,12 @@ async def test_the_province_ranks_every_commune_and_drills_down(
     assert "· 1/2 ·" in text
     summary, _chart = await client.converse(PROVINCE_OFFICER, "/thongke 24002", replies=2)
     assert "Ea Kar" in summary["text"] and "Đã đăng ký học: 500" in summary["text"]
-    assert labels(summary) == []  # a drill-down reads; its buttons would leave the commune
+    # A drill-down's only button reads, and reads that commune's units.
+    assert labels(summary) == ["📋 Chi tiết"]
+    [detail] = await client.click(
+        PROVINCE_OFFICER, summary["message_id"], button_data(summary, "📋 Chi tiết")
+    )
+    assert "Công an xã Ea Kar" in detail["text"] and "Buôn Ea Tih" not in detail["text"]
     [unknown] = await client.converse(PROVINCE_OFFICER, "/thongke 99999")
     assert unknown["html"] == VI("province.unknown", code="99999")
 
