@@ -347,14 +347,23 @@ async def test_two_webhook_workers_behind_one_url_process_each_update_once_in_or
         counts = [len(await reports_of(session_factory, unit)) for unit in heads.values()]
         return sum(counts) >= 8 * len(heads)
 
+    async def answers_of(user: int) -> list[dict[str, Any]]:
+        events = await client.events(user, after=after_registration)
+        return [event for event in events if event["method"] == "sendMessage"]
+
+    async def all_answered() -> bool:
+        return all([len(await answers_of(user)) >= 8 for user in heads])
+
     await _until(all_stored, timeout=90, what="every report")
+    # A reply follows its report's commit: on a busy machine, a moment later.
+    await _until(all_answered, timeout=30, what="every report's answer")
     await asyncio.sleep(1.0)  # a duplicate would arrive now
     for user, unit in heads.items():
         stored = [report.enrolled for report in await reports_of(session_factory, unit)]
         assert stored == figures[unit], (unit, stored)  # once each, in the order sent
         # Processed once each: one answer per update (a report is idempotent, a reply not).
-        answers = await client.events(user, after=after_registration)
-        assert len([e for e in answers if e["method"] == "sendMessage"]) == 8, (user, answers)
+        answers = await answers_of(user)
+        assert len(answers) == 8, (user, answers)
     assert (
         await _count(session_factory, ReceivedUpdate, ReceivedUpdate.status == UpdateStatus.PENDING)
         == 0
