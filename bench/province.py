@@ -218,15 +218,7 @@ async def _load(url: str, communes: list[int], *, province: bool) -> list[UnitRo
                 )
                 for u in units
             ],
-            columns=[
-                "unit_id",
-                "enrolled",
-                "completed",
-                "reported_at",
-                "reporter_name",
-                "period_key",
-                "before_enrolled",
-            ],
+            columns=workers.PROGRESS_COLUMNS,
         )
         # Ids were given explicitly: move the sequences past them, as an import would leave them.
         for table in ("communes", "units"):

@@ -192,12 +192,12 @@ async def _send_detail(update: Update, context: BotContext, page: int, drilled: 
     first = page * DETAIL_PAGE + 1
     lines = [t("stats.detail_header", first=first, last=first + len(chunk) - 1, total=len(rows))]
     lines += [_detail_line(t, s) for s in chunk]
-    commune = () if drilled is None else (drilled,)
+    carried = () if drilled is None else (drilled,)
     navigation = []
     if page > 0:
-        navigation.append((t("button.previous"), build(Action.STATS_DETAIL, page - 1, *commune)))
+        navigation.append((t("button.previous"), build(Action.STATS_DETAIL, page - 1, *carried)))
     if (page + 1) * DETAIL_PAGE < len(rows):
-        navigation.append((t("button.next"), build(Action.STATS_DETAIL, page + 1, *commune)))
+        navigation.append((t("button.next"), build(Action.STATS_DETAIL, page + 1, *carried)))
     query = update.callback_query
     assert query is not None
     await query.answer()

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from models import MessageKind
+
 
 @dataclass(frozen=True)
 class DirectiveContent:
@@ -38,3 +40,10 @@ class DirectiveContent:
     # one-commune deployment), or the province itself for a province officer's directive.
     issuer: str | None = None
     provincial: bool = False
+
+    @classmethod
+    def notice(cls, key: str, params: dict[str, Any]) -> DirectiveContent:
+        """A short note the bot writes itself, rendered in each reader's language."""
+        return cls(
+            subject="", body="", kind=MessageKind.NOTICE.value, body_key=key, body_params=params
+        )

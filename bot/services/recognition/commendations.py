@@ -572,12 +572,8 @@ async def send_commendation(
                     models_spread=candidate.facts.models_spread,
                 )
             )
-            congratulation = DirectiveContent(
-                subject="",
-                body="",
-                kind=MessageKind.NOTICE.value,
-                body_key=N_("commend.congrats"),
-                body_params={"period": period.label, "target": target_percent, **value},
+            congratulation = DirectiveContent.notice(
+                N_("commend.congrats"), {"period": period.label, "target": target_percent, **value}
             )
             await create_directive(
                 session,

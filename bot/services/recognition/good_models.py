@@ -252,10 +252,7 @@ def _notice(
     key: str, params: dict[str, object], unit_code: str
 ) -> tuple[DirectiveContent, Audience]:
     """A short note to one unit's contacts, rendered in each reader's language."""
-    content = DirectiveContent(
-        subject="", body="", kind=MessageKind.NOTICE.value, body_key=key, body_params=params
-    )
-    return content, Audience("units", (unit_code,))
+    return DirectiveContent.notice(key, params), Audience("units", (unit_code,))
 
 
 async def approve_model(

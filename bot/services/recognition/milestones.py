@@ -18,7 +18,7 @@ from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.directives import create_directive
 from bot.services.common.audit import record_event
 from bot.services.common.keys import N_
-from models import MessageKind, Milestone, MilestoneKind, Unit, scope, upsert
+from models import Milestone, MilestoneKind, Unit, scope, upsert
 
 HALF_PERCENT = 50.0
 
@@ -115,12 +115,9 @@ async def record_milestones(
         )
     if reached:
         top = reached[-1]
-        content = DirectiveContent(
-            subject="",
-            body="",
-            kind=MessageKind.NOTICE.value,
-            body_key=N_("milestone.officers"),
-            body_params={
+        content = DirectiveContent.notice(
+            N_("milestone.officers"),
+            {
                 "unit": unit_name,
                 "threshold": top.threshold,
                 "percent": top.percent,

@@ -19,7 +19,7 @@ from bot.services.common.audit import record_event
 from bot.services.common.keys import N_
 from bot.services.reports.periods import Period
 from bot.services.stats.province import CommuneLine, ProvinceView
-from models import Directive, MessageKind, scope
+from models import Directive, scope
 from models.db import Database
 
 
@@ -104,12 +104,9 @@ async def send_province_commendation(
         _, officers = await audience_size(session, Audience(OFFICERS))
         if not officers:
             return 0
-        content = DirectiveContent(
-            subject="",
-            body="",
-            kind=MessageKind.NOTICE.value,
-            body_key=N_("province.commend_list"),
-            body_params={
+        content = DirectiveContent.notice(
+            N_("province.commend_list"),
+            {
                 "province": province,
                 "period": listed.period.label,
                 "target": target,

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.broadcasts.audience import STAFF, Audience, recipients_query
+from bot.services.broadcasts.audience import STAFF, Audience, audience_size
 from bot.services.broadcasts.content import DirectiveContent
 from bot.services.broadcasts.directives import OutboxSignal, create_directive
 from bot.services.common.keys import N_
@@ -216,19 +216,11 @@ async def nudge_commune_officers(
     """
     with scope.narrowed(commune.id):
         async with db.write() as session:
-            officers = int(
-                await session.scalar(
-                    select(func.count()).select_from(recipients_query(Audience(STAFF)).subquery())
-                )
-                or 0
-            )
+            _, officers = await audience_size(session, Audience(STAFF))
             if officers:
-                content = DirectiveContent(
-                    subject="",
-                    body="",
-                    kind=MessageKind.NOTICE.value,
-                    body_key=N_("province.nudge_text"),
-                    body_params={
+                content = DirectiveContent.notice(
+                    N_("province.nudge_text"),
+                    {
                         "commune": commune.name,
                         "late": line.units - line.reported,
                         "units": line.units,
