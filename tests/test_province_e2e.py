@@ -188,6 +188,8 @@ async def test_a_province_officers_directive_speaks_for_the_province_to_every_co
         return any("Xã Ea Kar: 1/1 đã nhận" in (e["text"] or "") for e in events)
 
     await until(rolled_up, what="the summary per commune")
+    # Its summary does not call the province's directive a commune's.
+    await until_said(client, PROVINCE_OFFICER, "Đã gửi xong: Thông báo chỉ đạo", after=after)
 
 
 async def _audience(client: SandboxClient, text: str, choice: str) -> dict[str, Any]:
