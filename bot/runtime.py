@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -303,16 +304,39 @@ async def running(
                 await application.post_shutdown(application)
 
 
+# A graceful stop takes seconds; past this, the log says what it is still waiting for.
+SLOW_STOP_SECONDS = 30.0
+
+
+def pending_awaits() -> str:
+    """Where every other task of the loop is waiting, as stack lines (no values, no secrets)."""
+    report = io.StringIO()
+    for task in asyncio.all_tasks():
+        if task is not asyncio.current_task():
+            task.print_stack(limit=6, file=report)
+    return report.getvalue()
+
+
+async def report_a_slow_stop(seconds: float) -> None:
+    """After `seconds`, log what the stop still waits for: a hang then names its await."""
+    await asyncio.sleep(seconds)
+    logger.error("Still stopping after %.0f s; waiting in:\n%s", seconds, pending_awaits())
+
+
 async def serve(application: BotApplication) -> None:
     """`binhdan run`: lead or stand by until SIGTERM or SIGINT, then stop gracefully."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    watchdog: asyncio.Task[None] | None = None
     try:
         async with running(application, elect=True):
             await stop.wait()
             logger.warning("Stopping: finishing the sends and updates in flight")
+            watchdog = asyncio.create_task(report_a_slow_stop(SLOW_STOP_SECONDS))
     finally:
+        if watchdog is not None:
+            watchdog.cancel()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)

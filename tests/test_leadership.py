@@ -191,3 +191,19 @@ async def test_a_leader_that_loses_its_database_connection_stops_leading(
             lambda: runtime.leading and runtime.terms == 2 and runtime.poller.running,
             what="leading (and polling) again",
         )
+
+
+async def test_a_slow_stop_logs_the_await_it_hangs_on(caplog: pytest.LogCaptureFixture) -> None:
+    from bot.runtime import report_a_slow_stop
+
+    async def a_send_that_never_finishes() -> None:
+        await asyncio.Event().wait()
+
+    hanging = asyncio.create_task(a_send_that_never_finishes())
+    await asyncio.sleep(0)  # it starts, and waits
+    with caplog.at_level(logging.ERROR, logger="bot.runtime"):
+        await report_a_slow_stop(0)
+    hanging.cancel()
+    [record] = [r for r in caplog.records if r.name == "bot.runtime"]
+    assert record.getMessage().startswith("Still stopping after 0 s; waiting in:")
+    assert "a_send_that_never_finishes" in record.getMessage()

@@ -67,7 +67,11 @@ class BotProcess:
     async def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.process.returncode is None:
             self.process.send_signal(sig)
-        return await asyncio.wait_for(self.process.wait(), 60)
+        try:
+            return await asyncio.wait_for(self.process.wait(), 60)
+        except TimeoutError:
+            # The bot logs what a slow stop waits for (bot.runtime.report_a_slow_stop).
+            raise AssertionError(f"{self.name} did not stop; its log:\n{self.text}") from None
 
 
 def _env(sandbox: Sandbox, db_url: str, **extra: str) -> dict[str, str]:
